@@ -1,0 +1,53 @@
+# Baton: `make run` starts the product, `make test` passes the tests.
+# Both set up everything they need on a fresh machine.
+
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+# Rasa 3.6 needs Python 3.10: take the first python3.10 that really is one.
+PYTHON_310 := $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10; do "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && { echo "$$p"; break; }; done)
+MODEL := models/baton.tar.gz
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+.PHONY: install run train test lint validate unit conversations bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	@test -n "$(PYTHON_310)" || { echo "Python 3.10 is needed (Rasa 3.6 supports 3.8-3.10); install it, e.g. 'pyenv install 3.10'"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON_310) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade "pip<25"
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $@
+
+# Trains only when the training inputs changed since the last model.
+train: $(MODEL)
+
+$(MODEL): $(TRAINING_INPUTS) | install
+	$(BIN)/rasa train --fixed-model-name baton --out models
+
+run: install $(MODEL)
+	$(BIN)/bot run
+
+lint: install
+	$(BIN)/ruff check bot actions connectors tests
+
+validate: install
+	$(BIN)/rasa data validate --fail-on-warnings
+
+unit: install $(MODEL)
+	$(BIN)/pytest
+
+conversations: install $(MODEL)
+	$(BIN)/rasa test core --stories tests/conversations --model $(MODEL) --fail-on-prediction-errors --out var/results
+
+test: lint validate unit conversations
+
+bench: install $(MODEL)
+	$(BIN)/python -m bot.bench
+
+clean:
+	rm -rf models var/results .pytest_cache

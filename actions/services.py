@@ -1,0 +1,66 @@
+"""The services actions use, built once per action-server process on first use.
+
+Actions take a `Services` in their constructor so tests inject their own; the
+action server constructs actions without arguments and gets these defaults.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Dict, Optional
+
+from rasa_sdk import Tracker
+
+from bot import identity
+from bot.accounts.factory import account_service_from_settings
+from bot.accounts.interface import AccountService
+from bot.constants import METADATA_CUSTOMER_TOKEN
+from bot.db import make_engine, make_session_factory
+from bot.handoff import HandoffRequests
+from bot.settings import Settings
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    accounts: AccountService
+    handoffs: HandoffRequests
+
+
+@lru_cache(maxsize=1)
+def default_services() -> Services:
+    settings = Settings.from_env()
+    session_factory = make_session_factory(make_engine(settings.database_url))
+    return Services(
+        settings=settings,
+        accounts=account_service_from_settings(settings),
+        handoffs=HandoffRequests(session_factory),
+    )
+
+
+class UsesServices:
+    """Mixin: `self.services` is the injected `Services`, or the process default."""
+
+    def __init__(self, services: Optional[Services] = None) -> None:
+        self._services = services
+
+    @property
+    def services(self) -> Services:
+        return self._services or default_services()
+
+
+def latest_metadata(tracker: Tracker) -> Dict[str, Any]:
+    return (tracker.latest_message or {}).get("metadata") or {}
+
+
+def verified_customer(
+    tracker: Tracker, settings: Settings
+) -> Optional[identity.VerifiedCustomer]:
+    """The customer whose signed token came with the latest message, if it verifies.
+
+    Only the channel sets message metadata, and the token is checked here again,
+    so neither typed text nor another channel's metadata can claim an identity.
+    """
+    token = latest_metadata(tracker).get(METADATA_CUSTOMER_TOKEN)
+    return identity.customer_from_token(token, settings.jwt_secret)

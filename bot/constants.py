@@ -1,0 +1,89 @@
+"""Every wire-format name Baton's code uses: intents, slots, actions, channels.
+
+The YAML files (domain.yml, data/) use the same strings; `tests/test_constants.py`
+checks that each name here is declared in the domain, so a rename cannot drift.
+"""
+
+# --- Channels -----------------------------------------------------------------
+WEBCHAT_CHANNEL = "webchat"
+
+# --- Metadata keys the webchat channel attaches to every user message ----------
+# The raw, signed customer token: the action server verifies it again itself.
+METADATA_CUSTOMER_TOKEN = "customer_token"
+METADATA_CHANNEL = "channel"
+# The verified customer id, kept on each user turn so a session can be tied to its owner.
+METADATA_CUSTOMER_ID = "customer_id"
+
+# --- Intents ------------------------------------------------------------------
+INTENT_GREET = "greet"
+INTENT_GOODBYE = "goodbye"
+INTENT_THANK = "thank"
+INTENT_AFFIRM = "affirm"
+INTENT_DENY = "deny"
+INTENT_BOT_CHALLENGE = "bot_challenge"
+INTENT_OUT_OF_SCOPE = "out_of_scope"
+INTENT_NLU_FALLBACK = "nlu_fallback"
+INTENT_REQUEST_HUMAN = "request_human"
+INTENT_REPORT_PROBLEM = "report_problem"
+INTENT_INFORM = "inform"
+INTENT_STOP = "stop"
+INTENT_FAQ = "faq"
+INTENT_CHITCHAT = "chitchat"
+
+INTENT_ORDER_STATUS = "ask_order_status"
+INTENT_INVOICE = "ask_invoice"
+INTENT_CURRENT_PLAN = "ask_current_plan"
+INTENT_DATA_USAGE = "ask_data_usage"
+INTENT_UPDATE_CONTACT = "update_contact_details"
+INTENT_PASSWORD_RESET = "reset_password"
+
+ACCOUNT_INTENTS = (
+    INTENT_ORDER_STATUS,
+    INTENT_INVOICE,
+    INTENT_CURRENT_PLAN,
+    INTENT_DATA_USAGE,
+    INTENT_UPDATE_CONTACT,
+    INTENT_PASSWORD_RESET,
+)
+
+# --- Entities -----------------------------------------------------------------
+ENTITY_ORDER_NUMBER = "order_number"
+ENTITY_EMAIL = "email"
+
+# --- Slots --------------------------------------------------------------------
+SLOT_CASE_CATEGORY = "case_category"
+SLOT_CASE_DESCRIPTION = "case_description"
+SLOT_ORDER_NUMBER = "order_number"
+SLOT_CONTACT_EMAIL = "contact_email"
+SLOT_CASE_URGENCY = "case_urgency"
+SLOT_HANDOFF_REFERENCE = "handoff_reference"
+SLOT_HUMAN_OFFERED = "human_offered"
+REQUESTED_SLOT = "requested_slot"
+
+CASE_CATEGORIES = ("billing", "technical", "orders", "account", "other")
+CASE_URGENCIES = ("low", "normal", "high", "critical")
+# Categories where an agent needs the order or account number to act.
+CATEGORIES_NEEDING_ORDER_NUMBER = ("orders",)
+
+# --- Actions and forms ----------------------------------------------------------
+FORM_CASE = "case_form"
+ACTION_VALIDATE_CASE_FORM = "validate_case_form"
+ACTION_ACCOUNT_ANSWER = "action_account_answer"
+ACTION_REQUEST_HANDOFF = "action_request_handoff"
+ACTION_CANCEL_CASE = "action_cancel_case"
+ACTION_DECLINE_HUMAN = "action_decline_human"
+ACTION_HANDLE_FALLBACK = "action_handle_fallback"
+
+# --- Responses the actions send -------------------------------------------------
+UTTER_ASK_REPHRASE = "utter_ask_rephrase"
+UTTER_OFFER_HUMAN = "utter_offer_human"
+UTTER_LOGIN_REQUIRED = "utter_login_required"
+UTTER_ACCOUNT_UNAVAILABLE = "utter_account_unavailable"
+UTTER_HANDOFF_QUEUED = "utter_handoff_queued"
+UTTER_HANDOFF_FAILED = "utter_handoff_failed"
+UTTER_CASE_CANCELLED = "utter_case_cancelled"
+UTTER_OUT_OF_SCOPE = "utter_out_of_scope"
+UTTER_HUMAN_DECLINED = "utter_human_declined"
+
+# A second fallback in a row offers a person instead of another rephrase prompt.
+FALLBACKS_BEFORE_OFFERING_HUMAN = 2

@@ -1,0 +1,42 @@
+"""Database engines and sessions (SQLAlchemy 1.4 in its 2.0 style).
+
+SQLite is the embedded default; PostgreSQL comes through `DATABASE_URL`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.engine.url import make_url
+from sqlalchemy.orm import declarative_base, sessionmaker
+
+# Baton's own tables (migrated by Alembic). Never a table named `events`:
+# Rasa's SQL tracker store uses that name.
+Base = declarative_base()
+
+
+def make_engine(database_url: str) -> Engine:
+    """An engine for a URL, creating the folder of a SQLite file when missing."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, future=True, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, future=True, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    # WAL lets the Rasa server and the action server read while the other writes.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_session_factory(engine: Engine) -> sessionmaker:
+    """Sessions bound to an engine, 2.0 style (`with factory.begin() as session:`)."""
+    return sessionmaker(engine, future=True, expire_on_commit=False)

@@ -1,0 +1,78 @@
+"""The context an agent needs, read from the conversation's tracker events.
+
+Plain functions over Rasa's event dicts (the wire format), so the action server
+and later the desk can build the same packet.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable, List, Mapping, Optional
+
+from bot.constants import INTENT_NLU_FALLBACK, INTENT_OUT_OF_SCOPE
+
+FALLBACK_INTENTS = (INTENT_NLU_FALLBACK, INTENT_OUT_OF_SCOPE)
+
+
+def transcript(events: Iterable[Mapping[str, Any]]) -> List[Dict[str, Any]]:
+    """Customer and bot turns with timestamps, intents and confidences."""
+    turns: List[Dict[str, Any]] = []
+    for event in events:
+        kind = event.get("event")
+        if kind == "user":
+            intent = (event.get("parse_data") or {}).get("intent") or {}
+            turns.append(
+                {
+                    "sender": "customer",
+                    "text": event.get("text"),
+                    "timestamp": event.get("timestamp"),
+                    "intent": intent.get("name"),
+                    "confidence": intent.get("confidence"),
+                    # Filled by the sentiment component (a later issue); present now
+                    # so the packet's shape does not change under its readers.
+                    "sentiment": (event.get("parse_data") or {}).get("sentiment"),
+                }
+            )
+        elif kind == "bot" and event.get("text"):
+            turns.append(
+                {"sender": "bot", "text": event.get("text"), "timestamp": event.get("timestamp")}
+            )
+    return turns
+
+
+def fallback_count(events: Iterable[Mapping[str, Any]]) -> int:
+    """How many customer turns in the conversation the bot did not understand."""
+    return sum(
+        1
+        for event in events
+        if event.get("event") == "user"
+        and ((event.get("parse_data") or {}).get("intent") or {}).get("name") in FALLBACK_INTENTS
+    )
+
+
+def consecutive_fallbacks(events: Iterable[Mapping[str, Any]]) -> int:
+    """Fallback turns in a row, counting back from the latest customer turn."""
+    count = 0
+    for event in reversed(list(events)):
+        if event.get("event") != "user":
+            continue
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if intent not in FALLBACK_INTENTS:
+            break
+        count += 1
+    return count
+
+
+def collected_details(slots: Mapping[str, Any], names: Iterable[str]) -> Dict[str, Any]:
+    """The case details collected so far, leaving out the empty ones."""
+    return {name: slots.get(name) for name in names if slots.get(name) is not None}
+
+
+def latest_user_turn_key(events: Iterable[Mapping[str, Any]]) -> Optional[str]:
+    """A stable id of the latest customer turn: its message id, else its timestamp."""
+    for event in reversed(list(events)):
+        if event.get("event") == "user":
+            message_id = event.get("message_id") or (event.get("parse_data") or {}).get("message_id")
+            if message_id:
+                return str(message_id)
+            return f"ts:{event.get('timestamp')}"
+    return None

@@ -1,0 +1,84 @@
+"""Runtime settings, read from the environment once, at the edge of each process.
+
+Secrets never live in YAML beside the code: they come from the environment
+(`.env.example` lists every variable). Nothing is read at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Optional, Tuple
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'baton.db'}"
+DEFAULT_MAX_MESSAGE_LENGTH = 2000
+# The JWT secret must be long enough that HS256 is not brute-forceable.
+MIN_JWT_SECRET_LENGTH = 32
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a Baton process needs to know about its deployment."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    jwt_secret: Optional[str] = None
+    account_backend: str = "demo"
+    account_api_url: Optional[str] = None
+    account_api_token: Optional[str] = None
+    allowed_origins: Tuple[str, ...] = field(default_factory=tuple)
+    max_message_length: int = DEFAULT_MAX_MESSAGE_LENGTH
+    demo_enabled: bool = False
+    login_url: str = "https://www.brightwave.example/login"
+
+    @classmethod
+    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
+        """Build settings from environment variables (see `.env.example`)."""
+        env = os.environ if env is None else env
+        secret = env.get("BATON_JWT_SECRET") or None
+        if secret is not None and len(secret) < MIN_JWT_SECRET_LENGTH:
+            raise SettingsError(
+                f"BATON_JWT_SECRET is {len(secret)} characters; "
+                f"use at least {MIN_JWT_SECRET_LENGTH} random characters"
+            )
+        backend = env.get("BATON_ACCOUNT_BACKEND", "demo")
+        if backend not in ("demo", "http"):
+            raise SettingsError(
+                f"BATON_ACCOUNT_BACKEND is {backend!r}; allowed: 'demo' or 'http'"
+            )
+        api_url = env.get("BATON_ACCOUNT_API_URL") or None
+        if backend == "http" and not api_url:
+            raise SettingsError(
+                "BATON_ACCOUNT_BACKEND=http needs BATON_ACCOUNT_API_URL "
+                "(the base URL of the company's account API)"
+            )
+        raw_limit = env.get("BATON_MAX_MESSAGE_LENGTH", str(DEFAULT_MAX_MESSAGE_LENGTH))
+        try:
+            max_length = int(raw_limit)
+        except ValueError:
+            raise SettingsError(
+                f"BATON_MAX_MESSAGE_LENGTH is {raw_limit!r}; expected a whole number"
+            ) from None
+        if max_length < 1:
+            raise SettingsError("BATON_MAX_MESSAGE_LENGTH must be at least 1")
+        origins = tuple(
+            origin.strip()
+            for origin in env.get("BATON_ALLOWED_ORIGINS", "").split(",")
+            if origin.strip()
+        )
+        return cls(
+            database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            jwt_secret=secret,
+            account_backend=backend,
+            account_api_url=api_url,
+            account_api_token=env.get("BATON_ACCOUNT_API_TOKEN") or None,
+            allowed_origins=origins,
+            max_message_length=max_length,
+            demo_enabled=env.get("BATON_DEMO", "") in ("1", "true", "yes"),
+            login_url=env.get("BATON_LOGIN_URL") or cls.login_url,
+        )

@@ -1,0 +1,63 @@
+"""The customer-visible transcript, derived from a Rasa tracker's events.
+
+The tracker store holds the one transcript; this turns its event dicts into
+the messages the widget shows after a page reload. Only user and bot
+utterances are shown: slots, actions and NLU details stay server-side.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable, List, Optional
+
+from bot.constants import METADATA_CUSTOMER_ID
+
+
+def visible_messages(events: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """User and bot messages, in tracker order, in the widget's history format."""
+    messages: List[Dict[str, Any]] = []
+    for event in events:
+        kind = event.get("event")
+        if kind == "user":
+            text = event.get("text")
+            if text:
+                messages.append(
+                    {"sender": "user", "text": text, "timestamp": event.get("timestamp")}
+                )
+        elif kind == "bot":
+            message = _bot_message(event)
+            if message is not None:
+                messages.append(message)
+    return messages
+
+
+def _bot_message(event: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    data = event.get("data") or {}
+    text = event.get("text")
+    buttons = data.get("buttons") or data.get("quick_replies") or []
+    image = data.get("image")
+    if not text and not buttons and not image:
+        return None
+    message: Dict[str, Any] = {
+        "sender": "bot",
+        "text": text or "",
+        "timestamp": event.get("timestamp"),
+    }
+    if buttons:
+        message["buttons"] = [
+            {"title": button.get("title", ""), "payload": button.get("payload", "")}
+            for button in buttons
+        ]
+    if image:
+        message["image"] = image
+    return message
+
+
+def conversation_owner(events: Iterable[Dict[str, Any]]) -> Optional[str]:
+    """The verified customer who last spoke in a conversation, if any."""
+    owner: Optional[str] = None
+    for event in events:
+        if event.get("event") == "user":
+            customer_id = (event.get("metadata") or {}).get(METADATA_CUSTOMER_ID)
+            if customer_id:
+                owner = customer_id
+    return owner

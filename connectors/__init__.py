@@ -1,0 +1,1 @@
+"""Rasa input channels: thin adapters from Rasa to the `bot` package."""

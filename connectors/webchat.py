@@ -1,0 +1,362 @@
+"""`webchat`: Baton's customer channel, speaking the protocol of Rasa's socketio channel.
+
+Existing Rasa web widgets work against it unchanged (`session_request` /
+`session_confirm` / `user_uttered` / `bot_uttered`). What it adds:
+
+- sessions always persist, and the socket joins its session's room with an
+  awaited `enter_room` (Rasa's own channel drops replies there, RasaHQ/rasa#13027);
+- the customer's identity comes from a signed token the host website passes in
+  `session_request` (`customData.token`) or the socket.io `auth`; the channel
+  verifies it and attaches it to every message, and the action server checks it
+  again, so nothing a customer types can claim an identity;
+- after `session_confirm` it sends `history`, the transcript of the session from
+  the tracker store, so a reloaded page shows the conversation;
+- bad input (empty, too long, malformed) is refused with a clear message and logged;
+- it serves the widget script and, in demo mode, the demo page.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import re
+import uuid
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.socketio import SocketIOOutput
+from rasa.shared.core.trackers import EventVerbosity
+from sanic import Blueprint, Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
+
+from bot import identity
+from bot.accounts.demo_data import DEMO_CUSTOMERS
+from bot.constants import (
+    METADATA_CHANNEL,
+    METADATA_CUSTOMER_ID,
+    METADATA_CUSTOMER_TOKEN,
+    WEBCHAT_CHANNEL,
+)
+from bot.settings import Settings
+from bot.transcript import conversation_owner, visible_messages
+
+logger = logging.getLogger(__name__)
+
+USER_MESSAGE_EVENT = "user_uttered"
+BOT_MESSAGE_EVENT = "bot_uttered"
+SESSION_REQUEST_EVENT = "session_request"
+SESSION_CONFIRM_EVENT = "session_confirm"
+HISTORY_EVENT = "history"
+ERROR_EVENT = "baton_error"
+
+NOTICE_MESSAGE_TOO_LONG = "message_too_long"
+NOTICE_INTERNAL_ERROR = "internal_error"
+ERROR_MALFORMED_PAYLOAD = "malformed_payload"
+ERROR_NO_SESSION = "no_session"
+
+WEB_ASSETS = Path(__file__).resolve().parent.parent / "bot" / "web"
+# Only these files are served, whatever path a request names.
+PUBLIC_ASSETS = {
+    "widget.js": "application/javascript",
+    "widget.css": "text/css",
+    "vendor/socket.io.min.js": "application/javascript",
+}
+# Session ids are server-issued uuid4 hex strings; anything else starts afresh.
+SESSION_ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+
+
+class WebchatOutput(SocketIOOutput):
+    """Sends bot messages to every socket in the conversation's room."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return WEBCHAT_CHANNEL
+
+    def __init__(self, sio: AsyncServer) -> None:
+        super().__init__(sio, BOT_MESSAGE_EVENT)
+
+    async def send_custom_json(
+        self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
+    ) -> None:
+        # Rasa's socketio output spreads the dict into `emit` keyword arguments;
+        # we send it as the message, as the widget expects.
+        await self._send_message(recipient_id, json_message)
+
+
+class WebchatInput(InputChannel):
+    """The customer channel: socket.io for the conversation, HTTP for the widget files."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return WEBCHAT_CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        credentials = credentials or {}
+        settings = Settings.from_env()
+        origins = list(credentials.get("allowed_origins") or []) + list(
+            settings.allowed_origins
+        )
+        return cls(
+            settings=settings,
+            socketio_path=credentials.get("socketio_path", "/socket.io"),
+            allowed_origins=origins,
+        )
+
+    def __init__(
+        self,
+        settings: Settings,
+        socketio_path: Text = "/socket.io",
+        allowed_origins: Optional[List[Text]] = None,
+    ) -> None:
+        self.settings = settings
+        self.socketio_path = socketio_path
+        self.allowed_origins = list(allowed_origins or [])
+        self.sio: Optional[AsyncServer] = None
+        self._app: Optional[Sanic] = None
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        """Where messages are pushed outside a request (e.g. agent replies later)."""
+        return WebchatOutput(self.sio) if self.sio is not None else None
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        """The socket.io server and the widget's HTTP routes."""
+        # No configured origins: same-origin only (engine.io's default), never "*".
+        sio = AsyncServer(
+            async_mode="sanic",
+            cors_allowed_origins=self.allowed_origins or None,
+        )
+        self.sio = sio
+        channel = self
+
+        class _WebchatBlueprint(Blueprint):
+            def register(self, app: Sanic, options: Dict[Text, Any]) -> None:
+                channel._app = app
+                sio.attach(app, channel.socketio_path)
+                super().register(app, options)
+
+        webchat = _WebchatBlueprint("webchat_webhook", __name__)
+
+        @webchat.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webchat.route("/<asset:path>", methods=["GET"])
+        async def asset(_: Request, asset: Text) -> HTTPResponse:
+            return await self._serve_asset(asset)
+
+        @webchat.route("/demo", methods=["GET"])
+        async def demo_page(_: Request) -> HTTPResponse:
+            if not self.settings.demo_enabled:
+                return _json_error(404, "The demo page is off (set BATON_DEMO=1).")
+            return await response.file(
+                WEB_ASSETS / "demo.html", mime_type="text/html; charset=utf-8"
+            )
+
+        @webchat.route("/demo/token", methods=["GET"])
+        async def demo_token(request: Request) -> HTTPResponse:
+            return self._demo_token(request.args.get("customer", ""))
+
+        @sio.on("connect")
+        async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            token = auth.get("token") if isinstance(auth, dict) else None
+            await sio.save_session(sid, {"auth_token": token})
+            return True
+
+        @sio.on(SESSION_REQUEST_EVENT)
+        async def session_request(sid: Text, data: Any = None) -> None:
+            await self._start_session(sid, data)
+
+        @sio.on(USER_MESSAGE_EVENT)
+        async def user_uttered(sid: Text, data: Any = None) -> None:
+            await self._handle_user_message(sid, data, on_new_message)
+
+        return webchat
+
+    # --- socket.io handlers ------------------------------------------------------
+
+    async def _start_session(self, sid: Text, data: Any) -> None:
+        assert self.sio is not None
+        if data is not None and not isinstance(data, dict):
+            await self._reject(sid, ERROR_MALFORMED_PAYLOAD, "session_request must be an object")
+            return
+        data = data or {}
+        state = await self.sio.get_session(sid)
+        token = _token_from(data) or state.get("auth_token")
+        customer = identity.customer_from_token(token, self.settings.jwt_secret)
+        if token and customer is None:
+            logger.info("webchat.identity.rejected sid=%s", sid)
+
+        requested = data.get("session_id")
+        session_id = requested if _is_session_id(requested) else uuid.uuid4().hex
+        events = await self._session_events(session_id) if session_id == requested else []
+        owner = conversation_owner(events)
+        if owner and (customer is None or customer.customer_id != owner):
+            # Another customer's conversation (a shared computer after logout):
+            # never show it; start a new one.
+            logger.info("webchat.session.owner_mismatch sid=%s", sid)
+            session_id, events = uuid.uuid4().hex, []
+
+        previous = state.get("session_id")
+        if previous and previous != session_id:
+            await _maybe_await(self.sio.leave_room(sid, previous))
+        await _maybe_await(self.sio.enter_room(sid, session_id))
+        state.update(
+            session_id=session_id,
+            token=token if customer else None,
+            customer_id=customer.customer_id if customer else None,
+        )
+        await self.sio.save_session(sid, state)
+        await self.sio.emit(SESSION_CONFIRM_EVENT, session_id, room=sid)
+        await self.sio.emit(
+            HISTORY_EVENT, {"messages": visible_messages(events)}, room=sid
+        )
+
+    async def _handle_user_message(
+        self,
+        sid: Text,
+        data: Any,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    ) -> None:
+        assert self.sio is not None
+        if not isinstance(data, dict) or not isinstance(data.get("message"), str):
+            await self._reject(sid, ERROR_MALFORMED_PAYLOAD, "user_uttered needs a text 'message'")
+            return
+        state = await self.sio.get_session(sid)
+        session_id = state.get("session_id")
+        if not session_id:
+            await self._reject(sid, ERROR_NO_SESSION, "send session_request first")
+            return
+        claimed = data.get("session_id")
+        if claimed is not None and claimed != session_id:
+            await self._reject(sid, ERROR_MALFORMED_PAYLOAD, "session_id does not match this socket's session")
+            return
+
+        text = data["message"].strip()
+        if not text:
+            return
+        limit = self.settings.max_message_length
+        if len(text) > limit:
+            await self.sio.emit(
+                BOT_MESSAGE_EVENT,
+                {
+                    "text": f"Sorry, that message is too long for me ({len(text)} characters). "
+                    f"Please keep it under {limit} characters, or split it into parts.",
+                    "baton": {"notice": NOTICE_MESSAGE_TOO_LONG},
+                },
+                room=sid,
+            )
+            return
+
+        await self._adopt_token_from_message(sid, state, data)
+        metadata: Dict[Text, Any] = {METADATA_CHANNEL: WEBCHAT_CHANNEL}
+        if state.get("customer_id"):
+            metadata[METADATA_CUSTOMER_ID] = state["customer_id"]
+            metadata[METADATA_CUSTOMER_TOKEN] = state["token"]
+        message = UserMessage(
+            text,
+            WebchatOutput(self.sio),
+            session_id,
+            input_channel=WEBCHAT_CHANNEL,
+            metadata=metadata,
+        )
+        try:
+            await on_new_message(message)
+        except Exception:  # a failing turn must not take the socket down
+            logger.exception("webchat.message.failed session=%s", session_id)
+            await self.sio.emit(
+                BOT_MESSAGE_EVENT,
+                {
+                    "text": "Sorry, something went wrong on our side. Please try again, "
+                    "or say \"agent\" to reach our team.",
+                    "baton": {"notice": NOTICE_INTERNAL_ERROR},
+                },
+                room=sid,
+            )
+
+    async def _adopt_token_from_message(
+        self, sid: Text, state: Dict[Text, Any], data: Dict[Text, Any]
+    ) -> None:
+        """Accept a token sent with a message, as Rasa widgets send `customData`.
+
+        Only a guest session can be upgraded, and only by a token that verifies.
+        """
+        if state.get("customer_id"):
+            return
+        token = _token_from(data)
+        customer = identity.customer_from_token(token, self.settings.jwt_secret)
+        if customer is None:
+            return
+        owner = conversation_owner(await self._session_events(state["session_id"]))
+        if owner and owner != customer.customer_id:
+            return
+        state.update(token=token, customer_id=customer.customer_id)
+        await self.sio.save_session(sid, state)  # type: ignore[union-attr]
+
+    async def _reject(self, sid: Text, code: Text, message: Text) -> None:
+        logger.warning("webchat.payload.rejected sid=%s code=%s reason=%s", sid, code, message)
+        await self.sio.emit(ERROR_EVENT, {"code": code, "message": message}, room=sid)  # type: ignore[union-attr]
+
+    async def _session_events(self, session_id: Text) -> List[Dict[Text, Any]]:
+        agent = getattr(self._app.ctx, "agent", None) if self._app else None
+        if agent is None or agent.tracker_store is None:
+            return []
+        tracker = await agent.tracker_store.retrieve(session_id)
+        if tracker is None:
+            return []
+        return tracker.current_state(EventVerbosity.ALL).get("events") or []
+
+    # --- HTTP ----------------------------------------------------------------------
+
+    async def _serve_asset(self, asset: Text) -> HTTPResponse:
+        mime_type = PUBLIC_ASSETS.get(asset)
+        if mime_type is None:
+            return _json_error(404, f"No such file: {asset}")
+        return await response.file(
+            WEB_ASSETS / asset,
+            mime_type=mime_type,
+            headers={"Cache-Control": "no-cache"},
+        )
+
+    def _demo_token(self, customer_id: Text) -> HTTPResponse:
+        # Demo mode stands in for the company's website, which mints the token
+        # after its own login. Off by default: it hands out identities.
+        if not self.settings.demo_enabled:
+            return _json_error(404, "Demo mode is off (set BATON_DEMO=1).")
+        if not self.settings.jwt_secret:
+            return _json_error(503, "BATON_JWT_SECRET is not set, so no token can be signed.")
+        names = {customer.customer_id: customer.name for customer in DEMO_CUSTOMERS}
+        if customer_id not in names:
+            return _json_error(
+                404, f"Unknown demo customer {customer_id!r}; try one of: {', '.join(sorted(names))}"
+            )
+        token = identity.mint_token(customer_id, self.settings.jwt_secret, name=names[customer_id])
+        return response.json(
+            {"token": token, "customer": {"id": customer_id, "name": names[customer_id]}}
+        )
+
+
+def _token_from(data: Dict[Text, Any]) -> Optional[Text]:
+    custom = data.get("customData")
+    if isinstance(custom, dict) and isinstance(custom.get("token"), str):
+        return custom["token"]
+    return None
+
+
+def _is_session_id(value: Any) -> bool:
+    return isinstance(value, str) and bool(SESSION_ID_PATTERN.match(value))
+
+
+async def _maybe_await(result: Any) -> None:
+    # python-socketio made enter_room/leave_room coroutines in 5.x; await when so.
+    if inspect.isawaitable(result):
+        await result
+
+
+def _json_error(status: int, message: Text) -> HTTPResponse:
+    return response.json({"error": message}, status=status)

@@ -1,0 +1,1 @@
+"""Baton's tests (a package, so `bot` imports from the project root)."""

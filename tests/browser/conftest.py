@@ -1,0 +1,63 @@
+"""Shared Playwright fixtures for browser tests: Debian's Chromium, one page per test.
+
+Browser downloads don't work on our machines, so Playwright drives the system
+Chromium (`apt-get install chromium`). The lead's real-server tests reuse
+`browser`, `page` and tests/browser/pages.py; `fake_server` is for widget tests only.
+"""
+
+import os
+import shutil
+from typing import TYPE_CHECKING, Iterator, List
+
+import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Page
+
+CHROMIUM = os.environ.get("BATON_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Auto-waiting assertions give up after this; generous for a 2-core CI machine.
+EXPECT_TIMEOUT_MS = 10_000
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "browser: drives a real Chromium through Playwright")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator["Browser"]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not shutil.which(CHROMIUM):
+        pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install chromium")
+    sync_api.expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def context(browser: "Browser") -> Iterator["BrowserContext"]:
+    """A fresh profile per test: no localStorage or sessionStorage carried over."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(EXPECT_TIMEOUT_MS)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context: "BrowserContext") -> Iterator["Page"]:
+    """A page that fails the test if any script on it throws."""
+    page = context.new_page()
+    errors: List[Exception] = []
+    page.on("pageerror", lambda exc: errors.append(exc))
+    yield page
+    assert not errors, f"JavaScript errors on the page: {errors}"

@@ -1,0 +1,84 @@
+"""Shared fixtures: real databases, no fakes of our own code.
+
+`database_url` runs a test on SQLite (a file in `tmp_path`) and on PostgreSQL
+(a throwaway schema, dropped afterwards, so parallel runs never collide).
+PostgreSQL comes from `BATON_TEST_POSTGRES_URL`, else the local server at
+127.0.0.1:5432, database `test`, as `postgres` or the current user; when none
+answers, the PostgreSQL cases are skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import uuid
+from pathlib import Path
+from typing import Iterator, List, Optional
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+POSTGRES_URL_VARIABLE = "BATON_TEST_POSTGRES_URL"
+
+
+def _postgres_candidates() -> List[str]:
+    configured = os.environ.get(POSTGRES_URL_VARIABLE)
+    if configured:
+        return [configured]
+    users = ["postgres"]
+    current = getpass.getuser()
+    if current not in users:
+        users.append(current)
+    return [f"postgresql://{user}@127.0.0.1:5432/test" for user in users]
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A PostgreSQL URL that answers, or skip the test saying why not."""
+    failures = []
+    for url in _postgres_candidates():
+        # A short connect timeout: an absent server should skip, not hang.
+        engine = create_engine(url, future=True, connect_args={"connect_timeout": 3})
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            return url
+        except OperationalError as exc:
+            first_line = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            failures.append(f"{make_url(url).render_as_string(hide_password=True)}: {first_line}")
+        finally:
+            engine.dispose()
+    pytest.skip(
+        f"PostgreSQL unreachable (set {POSTGRES_URL_VARIABLE} to run these): " + "; ".join(failures)
+    )
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL to an empty database: a SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'baton-test.db'}"
+        return
+    base_url: str = request.getfixturevalue("postgres_url")
+    schema = f"baton_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base_url, future=True)
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        # Every connection made through this URL resolves names in the schema;
+        # commits skip the WAL flush wait (throwaway data, much faster DDL).
+        options = f"-csearch_path={schema} -csynchronous_commit=off"
+        yield _with_query(base_url, options=options)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _with_query(url: str, **query: Optional[str]) -> str:
+    parsed = make_url(url)
+    merged = dict(parsed.query)
+    merged.update({key: value for key, value in query.items() if value is not None})
+    return parsed.set(query=merged).render_as_string(hide_password=False)

@@ -1,0 +1,27 @@
+"""Real services for action tests: the demo account system and the handoff store on one database."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from actions.services import Services
+from bot.accounts.sql import SqlAccountService, create_demo_schema, seed_demo_customers
+from bot.db import make_engine, make_session_factory
+from bot.handoff import HandoffRequests
+from bot.migrate import upgrade
+from bot.settings import Settings
+
+TEST_JWT_SECRET = "test-secret-" + "x" * 40
+
+
+def build_services(database_url: str, **settings: object) -> Services:
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    session_factory = make_session_factory(engine)
+    create_demo_schema(engine)
+    seed_demo_customers(session_factory, dt.date(2026, 11, 27))
+    return Services(
+        settings=Settings(database_url=database_url, jwt_secret=TEST_JWT_SECRET, **settings),  # type: ignore[arg-type]
+        accounts=SqlAccountService(session_factory),
+        handoffs=HandoffRequests(session_factory),
+    )
