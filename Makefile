@@ -47,7 +47,7 @@ conversations: install $(MODEL)
 test: lint validate unit conversations
 
 bench: install $(MODEL)
-	$(BIN)/python -m bot.bench
+	$(BIN)/python -m benchmarks.channel
 
 clean:
 	rm -rf models var/results .pytest_cache

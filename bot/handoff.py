@@ -20,7 +20,7 @@ from bot.db import Base
 # Unambiguous characters: a customer reads the reference out on the phone.
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 REFERENCE_LENGTH = 6
-REFERENCE_PREFIX = "BW-"
+REFERENCE_PREFIX = "CS-"
 CONTEXT_VERSION = 1
 
 

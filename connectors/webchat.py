@@ -147,7 +147,9 @@ class WebchatInput(InputChannel):
             return response.json({"status": "ok"})
 
         @webchat.route("/<asset:path>", methods=["GET"])
-        async def asset(_: Request, asset: Text) -> HTTPResponse:
+        async def asset(request: Request, asset: Text) -> HTTPResponse:
+            if not asset:  # "/webhooks/webchat/" also matches the path route
+                return await health(request)
             return await self._serve_asset(asset)
 
         @webchat.route("/demo", methods=["GET"])

@@ -21,6 +21,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 POSTGRES_URL_VARIABLE = "BATON_TEST_POSTGRES_URL"
+# The port of the "company website" page that embeds the widget from another origin.
+CROSS_ORIGIN_PORT = 18731
 
 
 def _postgres_candidates() -> List[str]:
@@ -82,3 +84,17 @@ def _with_query(url: str, **query: Optional[str]) -> str:
     merged = dict(parsed.query)
     merged.update({key: value for key, value in query.items() if value is not None})
     return parsed.set(query=merged).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def baton_server(tmp_path_factory: pytest.TempPathFactory):
+    """The real product, started as `make run` starts it, shared by the e2e and browser tests."""
+    from tests.baton_server import start_baton_server
+
+    server = start_baton_server(
+        tmp_path_factory.mktemp("baton"),
+        # A page of another origin embeds the widget in the browser tests.
+        extra_env={"BATON_ALLOWED_ORIGINS": "http://127.0.0.1:%d" % CROSS_ORIGIN_PORT},
+    )
+    yield server
+    server.stop()

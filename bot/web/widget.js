@@ -30,7 +30,7 @@
 
   let token = cfg.customerToken || null;
   let socket = null;
-  let confirmed = false;   // a session_confirm arrived on the current connection
+  let confirmed = false;   // this connection's session is confirmed and its history shown
   let pending = [];        // messages typed before the session was confirmed
   let flushTimer = null;
 
@@ -107,13 +107,15 @@
   const URL_RE = /\bhttps?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/g;
   const withLinks = (text) => {
     const frag = document.createDocumentFragment();
+    const str = String(text);
+    const re = new RegExp(URL_RE.source, 'g');
     let last = 0;
-    for (const m of String(text).matchAll(URL_RE)) {
-      frag.append(document.createTextNode(text.slice(last, m.index)));
+    for (let m = re.exec(str); m; m = re.exec(str)) {
+      frag.append(document.createTextNode(str.slice(last, m.index)));
       frag.append(h('a', { href: m[0], target: '_blank', rel: 'noopener noreferrer', text: m[0] }));
       last = m.index + m[0].length;
     }
-    frag.append(document.createTextNode(String(text).slice(last)));
+    frag.append(document.createTextNode(str.slice(last)));
     return frag;
   };
 
@@ -202,6 +204,7 @@
 
   const flush = () => {
     clearTimeout(flushTimer);
+    confirmed = true; // from here on, messages go straight out
     const queued = pending;
     pending = [];
     queued.forEach((m) => emitUtterance(m.payload));
@@ -235,18 +238,19 @@
   const connect = () => {
     if (socket) return;
     setStatus('Connecting…', 'connecting');
-    socket = window.io(server, { path: '/socket.io/' });
+    // A path in data-server (a proxy prefix) belongs in `path`: io() would read it as a namespace.
+    const url = new URL(server, location.href);
+    socket = ioClient(url.origin, { path: `${url.pathname.replace(/\/+$/, '')}/socket.io/` });
     socket.on('connect', () => { setStatus('Connecting…', 'connecting'); requestSession(); });
     socket.on('session_confirm', (data) => {
       const id = typeof data === 'string' ? data : data && data.session_id;
       if (id) store(localStorage, SESSION_KEY, String(id));
-      confirmed = true;
       setStatus('Online', 'online');
       // The server sends `history` next; flush anyway if it never comes.
       flushTimer = setTimeout(flush, 3000);
     });
     socket.on('history', (data) => {
-      log.replaceChildren();
+      log.textContent = '';
       const msgs = (data && data.messages) || [];
       msgs.forEach((m, i) => render({ ...m, buttons: i === msgs.length - 1 ? m.buttons : null }));
       pending.forEach(render); // typed while (re)connecting: not in the server's history yet
@@ -303,15 +307,24 @@
   const toggle = () => (panel.hidden ? open() : close());
 
   // --- Socket.IO client ---------------------------------------------------------------------
+  // A host page's own client is used only if it speaks our protocol (socket.io 3/4: protocol 5);
+  // otherwise ours is loaded and the page's `window.io` is put back as it was.
+  let ioClient = null;
   let waiting = null;
   const loadClient = (then) => {
-    if (window.io) { then(); return; }
+    if (!ioClient && window.io && window.io.protocol === 5) ioClient = window.io;
+    if (ioClient) { then(); return; }
     if (!waiting) {
       waiting = [];
+      const hostIo = window.io;
       const s = document.createElement('script');
       s.src = `${base}vendor/socket.io.min.js`;
       s.async = true;
-      s.onload = () => waiting.splice(0).forEach((f) => f());
+      s.onload = () => {
+        ioClient = window.io;
+        if (hostIo) window.io = hostIo;
+        waiting.splice(0).forEach((f) => f());
+      };
       s.onerror = () => setStatus('Cannot load the chat. Please try again later.', 'offline');
       document.head.append(s);
     }
@@ -333,7 +346,7 @@
       token = null;
       pending = [];
       store(localStorage, SESSION_KEY, null);
-      log.replaceChildren();
+      log.textContent = '';
       setTyping(false);
       if (socket && socket.connected) requestSession();
     },

@@ -13,7 +13,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 import socketio
 from aiohttp import web
@@ -52,8 +52,8 @@ class FakeWebchatServer:
     received: List[Received] = field(default_factory=list)
     connected: List[str] = field(default_factory=list)
     transcripts: Dict[str, List[Dict[str, Any]]] = field(default_factory=dict)
-    sio: Optional[socketio.AsyncServer] = None
-    loop: Optional[asyncio.AbstractEventLoop] = None
+    sio: socketio.AsyncServer | None = None
+    loop: asyncio.AbstractEventLoop | None = None
 
     def events(self, name: str) -> List[Dict[str, Any]]:
         """The payloads received for one event name, oldest first."""
@@ -127,9 +127,15 @@ def create_app(state: FakeWebchatServer) -> web.Application:
         reply = _echo(message)
         transcript = state.transcripts.setdefault(session_id, [])
         transcript.append({"sender": "user", "text": message, "timestamp": time.time()})
-        buttons = [{"title": q["title"], "payload": q["payload"]} for q in reply.get("quick_replies", [])]
+        buttons = [
+            {"title": q["title"], "payload": q["payload"]} for q in reply.get("quick_replies", [])
+        ]
         if reply.get("text"):
-            entry: Dict[str, Any] = {"sender": "bot", "text": reply["text"], "timestamp": time.time()}
+            entry: Dict[str, Any] = {
+                "sender": "bot",
+                "text": reply["text"],
+                "timestamp": time.time(),
+            }
             if buttons:
                 entry["buttons"] = buttons
             transcript.append(entry)
@@ -148,7 +154,9 @@ def create_app(state: FakeWebchatServer) -> web.Application:
     async def demo_token(request: web.Request) -> web.Response:
         if request.query.get("customer") != "C-1001":
             raise web.HTTPNotFound()
-        return web.json_response({"token": DEMO_TOKEN, "customer": {"id": "C-1001", "name": "Jane Doe"}})
+        return web.json_response(
+            {"token": DEMO_TOKEN, "customer": {"id": "C-1001", "name": "Jane Doe"}}
+        )
 
     async def pixel(request: web.Request) -> web.Response:
         return web.Response(body=PIXEL_PNG, content_type="image/png")
@@ -186,6 +194,11 @@ class _Runner:
         async def _stop() -> None:
             for runner in self._runners:
                 await runner.cleanup()
+            # Engine.IO's ping tasks outlive their sockets for a while: end them here.
+            others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in others:
+                task.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
 
         asyncio.run_coroutine_threadsafe(_stop(), self.loop).result(timeout=10)
         self.loop.call_soon_threadsafe(self.loop.stop)
@@ -220,7 +233,9 @@ class FakeServers:
 
     def serve_host_page(self, allow: bool = True) -> str:
         """Start a page on another port (another origin) embedding the widget; return its URL."""
-        url = self._runner.serve(host_page_app(f"{self.state.url}{PREFIX}/widget.js", self.state.url))
+        url = self._runner.serve(
+            host_page_app(f"{self.state.url}{PREFIX}/widget.js", self.state.url)
+        )
         if allow:
             self.state.allowed_origins.append(url)
         return url + "/"

@@ -10,7 +10,13 @@ from typing import Iterator
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.browser.fake_webchat_server import DEMO_TOKEN, PREFIX, SAY_IMAGE, SAY_REFUSED, FakeServers
+from tests.browser.fake_webchat_server import (
+    DEMO_TOKEN,
+    PREFIX,
+    SAY_IMAGE,
+    SAY_REFUSED,
+    FakeServers,
+)
 from tests.browser.pages import ChatWidget
 
 pytestmark = pytest.mark.browser
@@ -45,9 +51,9 @@ def test_question_gets_an_answer(widget: ChatWidget) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "<img src=x onerror=\"window.__pwned = 1\">",
+        '<img src=x onerror="window.__pwned = 1">',
         "<script>window.__pwned = 1; alert(1)</script>",
-        "<b>bold</b> &amp; <a href=\"javascript:window.__pwned=1\">link</a>",
+        '<b>bold</b> &amp; <a href="javascript:window.__pwned=1">link</a>',
     ],
 )
 def test_markup_is_shown_as_text_and_never_run(page: Page, widget: ChatWidget, text: str) -> None:
@@ -57,7 +63,7 @@ def test_markup_is_shown_as_text_and_never_run(page: Page, widget: ChatWidget, t
 
     expect(widget.from_sender("user").last).to_have_text(text)
     expect(reply.locator(".bubble")).to_have_text(f"You said: {text}")
-    expect(widget.log.locator("img, script, b")).to_have_count(0)
+    expect(widget.log.locator("img, script, b, a")).to_have_count(0)
     assert page.evaluate("window.__pwned") is None
 
 
@@ -220,7 +226,9 @@ def test_origin_not_allowed_by_the_server_cannot_connect(page: Page, fake: FakeS
 
 def test_demo_login_and_logout(page: Page, widget: ChatWidget, fake: FakeServers) -> None:
     widget.ask("hello")
-    guest_session = page.evaluate("(k) => localStorage.getItem(k)", f"baton.session.{fake.state.url}")
+    guest_session = page.evaluate(
+        "(k) => localStorage.getItem(k)", f"baton.session.{fake.state.url}"
+    )
 
     page.get_by_role("button", name="Log in as Jane Doe (demo customer)").click()
 
@@ -240,3 +248,14 @@ def test_demo_login_and_logout(page: Page, widget: ChatWidget, fake: FakeServers
     logout = fake.state.events("session_request")[-1]
     assert logout == {"session_id": None, "customData": {}}
     assert fake.state.events("user_uttered")[-1]["customData"] == {}
+
+
+def test_web_addresses_become_safe_links(widget: ChatWidget) -> None:
+    reply = widget.ask("See https://brightwave.example/help/returns. Thanks")
+
+    link = reply.get_by_role("link")
+    expect(link).to_have_attribute("href", "https://brightwave.example/help/returns")
+    expect(link).to_have_attribute("rel", "noopener noreferrer")
+    expect(reply.locator(".bubble")).to_have_text(
+        "You said: See https://brightwave.example/help/returns. Thanks"
+    )

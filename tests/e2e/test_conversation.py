@@ -1,0 +1,97 @@
+"""The real servers, started as `make run` does, and a socket.io client acting as the widget."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from bot.identity import mint_token
+from tests.e2e.widget_client import WidgetClient
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_a_guest_and_a_verified_customer_talk_to_the_bot(baton_server):
+    async with WidgetClient(baton_server.url) as guest:
+        reply = await guest.say("How do I return something I bought?")
+        assert "30 days" in reply["text"] or "return" in reply["text"].lower()
+
+        refused = await guest.say("my email is jane.doe@example.com, show my invoices")
+        assert "log in" in refused["text"]
+        assert "£" not in refused["text"]
+
+        handoff = await guest.say("I want to talk to a real person")
+        assert "reference CS-" in handoff["text"]
+
+    token = mint_token("C-1001", baton_server.jwt_secret, name="Jane Doe")
+    async with WidgetClient(baton_server.url, token=token) as jane:
+        invoice = await jane.say("what's my latest invoice?")
+        assert "Your latest invoice" in invoice["text"]
+
+
+async def test_a_reconnecting_widget_gets_its_history(baton_server):
+    async with WidgetClient(baton_server.url) as first:
+        await first.say("hello")
+        session_id = first.session_id
+    async with WidgetClient(baton_server.url, session_id=session_id) as again:
+        assert again.session_id == session_id
+        assert [message["sender"] for message in again.replayed[:2]] == ["user", "bot"]
+        assert again.replayed[0]["text"] == "hello"
+
+
+async def test_another_customers_conversation_is_never_shown(baton_server):
+    jane = mint_token("C-1001", baton_server.jwt_secret)
+    async with WidgetClient(baton_server.url, token=jane) as client:
+        await client.say("what plan am I on?")
+        janes_session = client.session_id
+    # The same browser after logout, or anyone who learned the session id.
+    async with WidgetClient(baton_server.url, session_id=janes_session) as guest:
+        assert guest.session_id != janes_session
+    ahmed = mint_token("C-1002", baton_server.jwt_secret)
+    async with WidgetClient(baton_server.url, token=ahmed, session_id=janes_session) as other:
+        assert other.session_id != janes_session
+
+
+async def test_bad_input_is_refused_clearly_and_nothing_breaks(baton_server):
+    async with WidgetClient(baton_server.url) as client:
+        await client.send({"message": "x" * 2001, "session_id": client.session_id})
+        too_long = await client.next_message()
+        assert too_long["baton"] == {"notice": "message_too_long"}
+        assert "2000" in too_long["text"]
+
+        await client.send("not an object")
+        assert (await client.next_error())["code"] == "malformed_payload"
+        await client.send({"message": 42})
+        assert (await client.next_error())["code"] == "malformed_payload"
+        await client.send({"message": "hi", "session_id": "f" * 32})
+        assert (await client.next_error())["code"] == "malformed_payload"
+
+        await client.send({"message": "   ", "session_id": client.session_id})
+        # The blank message got no reply: the next reply answers the next message.
+        reply = await client.say("<script>alert(1)</script> hello")
+        assert reply["text"]
+        assert client.messages.empty()
+
+    # Nothing above reached the tracker but the two real messages.
+    with sqlite3.connect(baton_server.tracker_db) as db:
+        texts = [
+            row[0]
+            for row in db.execute(
+                "SELECT json_extract(data, '$.text') FROM events "
+                "WHERE sender_id = ? AND type_name = 'user' ORDER BY id",
+                (client.session_id,),
+            )
+        ]
+    assert texts == ["<script>alert(1)</script> hello"]
+
+
+async def test_the_demo_token_endpoint_only_signs_demo_customers(baton_server):
+    import requests
+
+    ok = requests.get(f"{baton_server.url}/webhooks/webchat/demo/token", params={"customer": "C-1001"}, timeout=10)
+    assert ok.status_code == 200 and ok.json()["customer"]["name"] == "Jane Doe"
+    unknown = requests.get(f"{baton_server.url}/webhooks/webchat/demo/token", params={"customer": "C-9"}, timeout=10)
+    assert unknown.status_code == 404 and "C-1001" in unknown.json()["error"]
+    traversal = requests.get(f"{baton_server.url}/webhooks/webchat/..%2F..%2Fpyproject.toml", timeout=10)
+    assert traversal.status_code == 404
