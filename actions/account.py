@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Dict, List, Optional, Text
+from typing import Any, Callable, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.services import UsesServices, verified_customer
 from bot import account_answers
 from bot.accounts.interface import AccountService, AccountServiceError
 from bot.constants import (
@@ -23,14 +24,12 @@ from bot.constants import (
     UTTER_LOGIN_REQUIRED,
 )
 
-from actions.services import UsesServices, verified_customer
-
 logger = logging.getLogger(__name__)
 
 Answer = Callable[[AccountService, str, Tracker], str]
 
 
-def _order_number(tracker: Tracker) -> Optional[str]:
+def _order_number(tracker: Tracker) -> str | None:
     return next(tracker.get_latest_entity_values(ENTITY_ORDER_NUMBER), None)
 
 
@@ -63,15 +62,15 @@ ANSWERS: Dict[str, Answer] = {
 class ActionAccountAnswer(UsesServices, Action):
     """Answers the latest account question, or explains how to log in first."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return ACTION_ACCOUNT_ANSWER
 
     async def run(
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
-        domain: Dict[Text, Any],
-    ) -> List[Dict[Text, Any]]:
+        domain: Dict[str, Any],
+    ) -> List[Dict[str, Any]]:
         settings = self.services.settings
         customer = verified_customer(tracker, settings)
         if customer is None:

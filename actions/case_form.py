@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Text
+from typing import Any, Callable, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -10,6 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
+from actions.handoff import CASE_SLOTS
+from actions.services import UsesServices, verified_customer
 from bot import case_details
 from bot.constants import (
     ACTION_CANCEL_CASE,
@@ -21,13 +23,10 @@ from bot.constants import (
     UTTER_CASE_CANCELLED,
 )
 
-from actions.handoff import CASE_SLOTS
-from actions.services import UsesServices, verified_customer
-
 
 def _validated(
-    slot: Text, parse: Callable[[str], str], value: Any, dispatcher: CollectingDispatcher
-) -> Dict[Text, Any]:
+    slot: str, parse: Callable[[str], str], value: Any, dispatcher: CollectingDispatcher
+) -> Dict[str, Any]:
     try:
         return {slot: parse(str(value))}
     except case_details.InvalidDetail as problem:
@@ -38,16 +37,16 @@ def _validated(
 class ValidateCaseForm(UsesServices, FormValidationAction):
     """Decides which details to ask for, and checks each answer."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return ACTION_VALIDATE_CASE_FORM
 
     async def required_slots(
         self,
-        domain_slots: List[Text],
+        domain_slots: List[str],
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: DomainDict,
-    ) -> List[Text]:
+    ) -> List[str]:
         required = list(domain_slots)
         if tracker.get_slot(SLOT_CASE_CATEGORY) not in CATEGORIES_NEEDING_ORDER_NUMBER:
             required.remove(SLOT_ORDER_NUMBER)
@@ -58,41 +57,41 @@ class ValidateCaseForm(UsesServices, FormValidationAction):
 
     def validate_case_category(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         return _validated("case_category", case_details.parse_category, value, dispatcher)
 
     def validate_case_description(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         return _validated("case_description", case_details.parse_description, value, dispatcher)
 
     def validate_order_number(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         return _validated("order_number", case_details.parse_order_number, value, dispatcher)
 
     def validate_contact_email(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         return _validated("contact_email", case_details.parse_email, value, dispatcher)
 
     def validate_case_urgency(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         return _validated("case_urgency", case_details.parse_urgency, value, dispatcher)
 
 
 class ActionCancelCase(Action):
     """"Never mind" inside the case form: forget what was collected, nothing is sent."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return ACTION_CANCEL_CASE
 
     async def run(
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
-        domain: Dict[Text, Any],
-    ) -> List[Dict[Text, Any]]:
+        domain: Dict[str, Any],
+    ) -> List[Dict[str, Any]]:
         dispatcher.utter_message(response=UTTER_CASE_CANCELLED)
         return [SlotSet(name, None) for name in CASE_SLOTS]

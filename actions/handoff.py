@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions.services import UsesServices, latest_metadata, verified_customer
 from bot import handoff_context
 from bot.constants import (
     ACTION_REQUEST_HANDOFF,
@@ -24,8 +25,6 @@ from bot.constants import (
     UTTER_HANDOFF_FAILED,
     UTTER_HANDOFF_QUEUED,
 )
-
-from actions.services import UsesServices, latest_metadata, verified_customer
 
 logger = logging.getLogger(__name__)
 
@@ -53,15 +52,15 @@ def handoff_reason(tracker: Tracker) -> str:
 class ActionRequestHandoff(UsesServices, Action):
     """Records the handoff request with everything collected, and says what happens next."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return ACTION_REQUEST_HANDOFF
 
     async def run(
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
-        domain: Dict[Text, Any],
-    ) -> List[Dict[Text, Any]]:
+        domain: Dict[str, Any],
+    ) -> List[Dict[str, Any]]:
         events = tracker.events
         customer = verified_customer(tracker, self.services.settings)
         context = {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Dict, Optional
+from typing import Any, Dict
 
 from rasa_sdk import Tracker
 
@@ -42,7 +42,7 @@ def default_services() -> Services:
 class UsesServices:
     """Mixin: `self.services` is the injected `Services`, or the process default."""
 
-    def __init__(self, services: Optional[Services] = None) -> None:
+    def __init__(self, services: Services | None = None) -> None:
         self._services = services
 
     @property
@@ -56,7 +56,7 @@ def latest_metadata(tracker: Tracker) -> Dict[str, Any]:
 
 def verified_customer(
     tracker: Tracker, settings: Settings
-) -> Optional[identity.VerifiedCustomer]:
+) -> identity.VerifiedCustomer | None:
     """The customer whose signed token came with the latest message, if it verifies.
 
     Only the channel sets message metadata, and the token is checked here again,

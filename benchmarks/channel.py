@@ -22,7 +22,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 import requests
 import socketio
@@ -70,7 +70,7 @@ class Conversation:
         self.persistent_session = persistent_session
         self.sio = socketio.AsyncClient(reconnection=False)
         self.replies: asyncio.Queue = asyncio.Queue()
-        self.session_id: Optional[str] = None
+        self.session_id: str | None = None
         self._confirmed: asyncio.Queue = asyncio.Queue()
         self.sio.on("bot_uttered", self.replies.put_nowait)
         self.sio.on("session_confirm", self._confirmed.put_nowait)
@@ -249,7 +249,7 @@ def training_seconds(workdir: Path) -> float:
     return time.perf_counter() - started
 
 
-def report(results: List[ChannelResult], train_seconds: Optional[float]) -> str:
+def report(results: List[ChannelResult], train_seconds: float | None) -> str:
     baton, baseline = results
     rows = [
         ("single conversation p50 (ms)", baton.single_p50_ms, baseline.single_p50_ms),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import List, Optional
+from typing import List
 
 from bot.accounts.interface import DataUsage, Invoice, Order, Plan, mask_email
 
@@ -26,7 +26,7 @@ def _money(amount: Decimal, currency: str) -> str:
     return f"{symbol}{amount:,.2f}" if symbol else f"{amount:,.2f} {currency}"
 
 
-def order_status(orders: List[Order], order_number: Optional[str] = None) -> str:
+def order_status(orders: List[Order], order_number: str | None = None) -> str:
     if order_number:
         matching = [order for order in orders if order.number == order_number]
         if not matching:
@@ -71,7 +71,7 @@ def invoice_summary(invoices: List[Invoice]) -> str:
     return text
 
 
-def plan_summary(plan: Optional[Plan]) -> str:
+def plan_summary(plan: Plan | None) -> str:
     if plan is None:
         return "I can't see an active plan on your account."
     allowance = (
@@ -85,7 +85,7 @@ def plan_summary(plan: Optional[Plan]) -> str:
     return text
 
 
-def data_usage_summary(usage: Optional[DataUsage]) -> str:
+def data_usage_summary(usage: DataUsage | None) -> str:
     if usage is None:
         return "There's no mobile plan on your account, so there's no data usage to show."
     used = f"{usage.used_gb.normalize():f} GB"

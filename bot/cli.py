@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Sequence
 
 from bot.settings import PROJECT_ROOT, Settings, SettingsError
 
@@ -18,7 +18,7 @@ SECRETS_FILE = PROJECT_ROOT / "var" / "secrets.env"
 DEFAULT_MODEL = PROJECT_ROOT / "models" / "baton.tar.gz"
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -57,7 +57,7 @@ def migrate() -> int:
     return 0
 
 
-def mint(customer_id: str, name: Optional[str]) -> int:
+def mint(customer_id: str, name: str | None) -> int:
     from bot.identity import mint_token
 
     _load_local_secrets()

@@ -71,7 +71,7 @@ ACTION_VALIDATE_CASE_FORM = "validate_case_form"
 ACTION_ACCOUNT_ANSWER = "action_account_answer"
 ACTION_REQUEST_HANDOFF = "action_request_handoff"
 ACTION_CANCEL_CASE = "action_cancel_case"
-ACTION_DECLINE_HUMAN = "action_decline_human"
+ACTION_ANSWER_HUMAN_OFFER = "action_answer_human_offer"
 ACTION_HANDLE_FALLBACK = "action_handle_fallback"
 
 # --- Responses the actions send -------------------------------------------------
@@ -84,6 +84,7 @@ UTTER_HANDOFF_FAILED = "utter_handoff_failed"
 UTTER_CASE_CANCELLED = "utter_case_cancelled"
 UTTER_OUT_OF_SCOPE = "utter_out_of_scope"
 UTTER_HUMAN_DECLINED = "utter_human_declined"
+UTTER_ANYTHING_ELSE = "utter_anything_else"
 
 # A second fallback in a row offers a person instead of another rephrase prompt.
 FALLBACKS_BEFORE_OFFERING_HUMAN = 2

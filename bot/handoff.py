@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass
-from typing import Any, Dict, Optional
+from typing import Any, Dict
 
 from sqlalchemy import JSON, Column, DateTime, Integer, String, UniqueConstraint, select
 from sqlalchemy.orm import sessionmaker
@@ -64,8 +64,8 @@ class HandoffRequests:
         turn_key: str,
         reason: str,
         context: Dict[str, Any],
-        customer_id: Optional[str] = None,
-        now: Optional[dt.datetime] = None,
+        customer_id: str | None = None,
+        now: dt.datetime | None = None,
     ) -> RecordedHandoff:
         """Record a request once per (conversation, turn); return its reference."""
         with self._session_factory.begin() as session:
@@ -91,7 +91,7 @@ class HandoffRequests:
             )
         return RecordedHandoff(reference=reference, created=True)
 
-    def get(self, reference: str) -> Optional[HandoffRequest]:
+    def get(self, reference: str) -> HandoffRequest | None:
         with self._session_factory() as session:
             return session.execute(
                 select(HandoffRequest).where(HandoffRequest.reference == reference)

@@ -6,7 +6,7 @@ and later the desk can build the same packet.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Mapping, Optional
+from typing import Any, Dict, Iterable, List, Mapping
 
 from bot.constants import INTENT_NLU_FALLBACK, INTENT_OUT_OF_SCOPE
 
@@ -67,7 +67,7 @@ def collected_details(slots: Mapping[str, Any], names: Iterable[str]) -> Dict[st
     return {name: slots.get(name) for name in names if slots.get(name) is not None}
 
 
-def latest_user_turn_key(events: Iterable[Mapping[str, Any]]) -> Optional[str]:
+def latest_user_turn_key(events: Iterable[Mapping[str, Any]]) -> str | None:
     """A stable id of the latest customer turn: its message id, else its timestamp."""
     for event in reversed(list(events)):
         if event.get("event") == "user":

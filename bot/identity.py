@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Dict, Optional
+from typing import Any, Dict
 
 import jwt
 
@@ -24,14 +24,14 @@ class VerifiedCustomer:
     """A customer whose identity token verified."""
 
     customer_id: str
-    name: Optional[str] = None
+    name: str | None = None
 
 
 class InvalidToken(ValueError):
     """The token is missing, forged, expired or malformed."""
 
 
-def verify_token(token: Optional[str], secret: Optional[str]) -> VerifiedCustomer:
+def verify_token(token: str | None, secret: str | None) -> VerifiedCustomer:
     """Return the customer a token names, or raise `InvalidToken`.
 
     Without a configured secret no token can verify: identity is then off.
@@ -59,9 +59,9 @@ def verify_token(token: Optional[str], secret: Optional[str]) -> VerifiedCustome
 def mint_token(
     customer_id: str,
     secret: str,
-    name: Optional[str] = None,
+    name: str | None = None,
     lifetime_seconds: int = DEFAULT_TOKEN_LIFETIME_SECONDS,
-    now: Optional[float] = None,
+    now: float | None = None,
 ) -> str:
     """Sign a token for a customer, as the host website does after its login."""
     issued_at = int(time.time() if now is None else now)
@@ -76,7 +76,7 @@ def mint_token(
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def customer_from_token(token: Optional[str], secret: Optional[str]) -> Optional[VerifiedCustomer]:
+def customer_from_token(token: str | None, secret: str | None) -> VerifiedCustomer | None:
     """The verified customer, or None for a missing or invalid token."""
     try:
         return verify_token(token, secret)

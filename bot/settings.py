@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Optional, Tuple
+from typing import Mapping, Tuple
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'baton.db'}"
@@ -27,17 +27,17 @@ class Settings:
     """Everything a Baton process needs to know about its deployment."""
 
     database_url: str = DEFAULT_DATABASE_URL
-    jwt_secret: Optional[str] = None
+    jwt_secret: str | None = None
     account_backend: str = "demo"
-    account_api_url: Optional[str] = None
-    account_api_token: Optional[str] = None
+    account_api_url: str | None = None
+    account_api_token: str | None = None
     allowed_origins: Tuple[str, ...] = field(default_factory=tuple)
     max_message_length: int = DEFAULT_MAX_MESSAGE_LENGTH
     demo_enabled: bool = False
     login_url: str = "https://www.brightwave.example/login"
 
     @classmethod
-    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Build settings from environment variables (see `.env.example`)."""
         env = os.environ if env is None else env
         secret = env.get("BATON_JWT_SECRET") or None

@@ -7,7 +7,7 @@ utterances are shown: slots, actions and NLU details stay server-side.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List
 
 from bot.constants import METADATA_CUSTOMER_ID
 
@@ -30,7 +30,7 @@ def visible_messages(events: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
     return messages
 
 
-def _bot_message(event: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+def _bot_message(event: Dict[str, Any]) -> Dict[str, Any] | None:
     data = event.get("data") or {}
     text = event.get("text")
     buttons = data.get("buttons") or data.get("quick_replies") or []
@@ -52,9 +52,9 @@ def _bot_message(event: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     return message
 
 
-def conversation_owner(events: Iterable[Dict[str, Any]]) -> Optional[str]:
+def conversation_owner(events: Iterable[Dict[str, Any]]) -> str | None:
     """The verified customer who last spoke in a conversation, if any."""
-    owner: Optional[str] = None
+    owner: str | None = None
     for event in events:
         if event.get("event") == "user":
             customer_id = (event.get("metadata") or {}).get(METADATA_CUSTOMER_ID)

@@ -22,8 +22,10 @@ import logging
 import re
 import uuid
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from types import SimpleNamespace
+from typing import Any, Awaitable, Callable, Dict, List
 
+import engineio
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOOutput
 from rasa.shared.core.trackers import EventVerbosity
@@ -68,18 +70,37 @@ PUBLIC_ASSETS = {
 SESSION_ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 
 
+class _OwnAndAllowedOriginsEngineIO(engineio.AsyncServer):
+    """engine.io accepting pages of the server's own origin plus the configured ones.
+
+    engine.io's own choice is either same-origin only or a fixed list, in which
+    an operator would have to repeat the server's public address.
+    """
+
+    def _cors_allowed_origins(self, environ: Dict[str, Any]) -> List[str]:
+        own = engineio.AsyncServer._cors_allowed_origins(
+            SimpleNamespace(cors_allowed_origins=None), environ
+        )
+        return [*own, *self.cors_allowed_origins]
+
+
+class _WebchatSocketServer(AsyncServer):
+    def _engineio_server_class(self) -> type:
+        return _OwnAndAllowedOriginsEngineIO
+
+
 class WebchatOutput(SocketIOOutput):
     """Sends bot messages to every socket in the conversation's room."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return WEBCHAT_CHANNEL
 
     def __init__(self, sio: AsyncServer) -> None:
         super().__init__(sio, BOT_MESSAGE_EVENT)
 
     async def send_custom_json(
-        self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
+        self, recipient_id: str, json_message: Dict[str, Any], **kwargs: Any
     ) -> None:
         # Rasa's socketio output spreads the dict into `emit` keyword arguments;
         # we send it as the message, as the widget expects.
@@ -90,11 +111,11 @@ class WebchatInput(InputChannel):
     """The customer channel: socket.io for the conversation, HTTP for the widget files."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return WEBCHAT_CHANNEL
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: Dict[str, Any] | None) -> InputChannel:
         credentials = credentials or {}
         settings = Settings.from_env()
         origins = list(credentials.get("allowed_origins") or []) + list(
@@ -109,16 +130,16 @@ class WebchatInput(InputChannel):
     def __init__(
         self,
         settings: Settings,
-        socketio_path: Text = "/socket.io",
-        allowed_origins: Optional[List[Text]] = None,
+        socketio_path: str = "/socket.io",
+        allowed_origins: List[str] | None = None,
     ) -> None:
         self.settings = settings
         self.socketio_path = socketio_path
         self.allowed_origins = list(allowed_origins or [])
-        self.sio: Optional[AsyncServer] = None
-        self._app: Optional[Sanic] = None
+        self.sio: AsyncServer | None = None
+        self._app: Sanic | None = None
 
-    def get_output_channel(self) -> Optional[OutputChannel]:
+    def get_output_channel(self) -> OutputChannel | None:
         """Where messages are pushed outside a request (e.g. agent replies later)."""
         return WebchatOutput(self.sio) if self.sio is not None else None
 
@@ -126,16 +147,17 @@ class WebchatInput(InputChannel):
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
         """The socket.io server and the widget's HTTP routes."""
-        # No configured origins: same-origin only (engine.io's default), never "*".
-        sio = AsyncServer(
+        # The server's own origin plus the configured ones; never "*". A tuple,
+        # because engine.io reads an empty *list* as "CORS checks off".
+        sio = _WebchatSocketServer(
             async_mode="sanic",
-            cors_allowed_origins=self.allowed_origins or None,
+            cors_allowed_origins=tuple(self.allowed_origins),
         )
         self.sio = sio
         channel = self
 
         class _WebchatBlueprint(Blueprint):
-            def register(self, app: Sanic, options: Dict[Text, Any]) -> None:
+            def register(self, app: Sanic, options: Dict[str, Any]) -> None:
                 channel._app = app
                 sio.attach(app, channel.socketio_path)
                 super().register(app, options)
@@ -147,7 +169,7 @@ class WebchatInput(InputChannel):
             return response.json({"status": "ok"})
 
         @webchat.route("/<asset:path>", methods=["GET"])
-        async def asset(request: Request, asset: Text) -> HTTPResponse:
+        async def asset(request: Request, asset: str) -> HTTPResponse:
             if not asset:  # "/webhooks/webchat/" also matches the path route
                 return await health(request)
             return await self._serve_asset(asset)
@@ -165,24 +187,24 @@ class WebchatInput(InputChannel):
             return self._demo_token(request.args.get("customer", ""))
 
         @sio.on("connect")
-        async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+        async def connect(sid: str, environ: Dict, auth: Dict | None = None) -> bool:
             token = auth.get("token") if isinstance(auth, dict) else None
             await sio.save_session(sid, {"auth_token": token})
             return True
 
         @sio.on(SESSION_REQUEST_EVENT)
-        async def session_request(sid: Text, data: Any = None) -> None:
+        async def session_request(sid: str, data: Any = None) -> None:
             await self._start_session(sid, data)
 
         @sio.on(USER_MESSAGE_EVENT)
-        async def user_uttered(sid: Text, data: Any = None) -> None:
+        async def user_uttered(sid: str, data: Any = None) -> None:
             await self._handle_user_message(sid, data, on_new_message)
 
         return webchat
 
     # --- socket.io handlers ------------------------------------------------------
 
-    async def _start_session(self, sid: Text, data: Any) -> None:
+    async def _start_session(self, sid: str, data: Any) -> None:
         assert self.sio is not None
         if data is not None and not isinstance(data, dict):
             await self._reject(sid, ERROR_MALFORMED_PAYLOAD, "session_request must be an object")
@@ -221,7 +243,7 @@ class WebchatInput(InputChannel):
 
     async def _handle_user_message(
         self,
-        sid: Text,
+        sid: str,
         data: Any,
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
     ) -> None:
@@ -256,7 +278,7 @@ class WebchatInput(InputChannel):
             return
 
         await self._adopt_token_from_message(sid, state, data)
-        metadata: Dict[Text, Any] = {METADATA_CHANNEL: WEBCHAT_CHANNEL}
+        metadata: Dict[str, Any] = {METADATA_CHANNEL: WEBCHAT_CHANNEL}
         if state.get("customer_id"):
             metadata[METADATA_CUSTOMER_ID] = state["customer_id"]
             metadata[METADATA_CUSTOMER_TOKEN] = state["token"]
@@ -282,7 +304,7 @@ class WebchatInput(InputChannel):
             )
 
     async def _adopt_token_from_message(
-        self, sid: Text, state: Dict[Text, Any], data: Dict[Text, Any]
+        self, sid: str, state: Dict[str, Any], data: Dict[str, Any]
     ) -> None:
         """Accept a token sent with a message, as Rasa widgets send `customData`.
 
@@ -300,11 +322,11 @@ class WebchatInput(InputChannel):
         state.update(token=token, customer_id=customer.customer_id)
         await self.sio.save_session(sid, state)  # type: ignore[union-attr]
 
-    async def _reject(self, sid: Text, code: Text, message: Text) -> None:
+    async def _reject(self, sid: str, code: str, message: str) -> None:
         logger.warning("webchat.payload.rejected sid=%s code=%s reason=%s", sid, code, message)
         await self.sio.emit(ERROR_EVENT, {"code": code, "message": message}, room=sid)  # type: ignore[union-attr]
 
-    async def _session_events(self, session_id: Text) -> List[Dict[Text, Any]]:
+    async def _session_events(self, session_id: str) -> List[Dict[str, Any]]:
         agent = getattr(self._app.ctx, "agent", None) if self._app else None
         if agent is None or agent.tracker_store is None:
             return []
@@ -315,7 +337,7 @@ class WebchatInput(InputChannel):
 
     # --- HTTP ----------------------------------------------------------------------
 
-    async def _serve_asset(self, asset: Text) -> HTTPResponse:
+    async def _serve_asset(self, asset: str) -> HTTPResponse:
         mime_type = PUBLIC_ASSETS.get(asset)
         if mime_type is None:
             return _json_error(404, f"No such file: {asset}")
@@ -325,7 +347,7 @@ class WebchatInput(InputChannel):
             headers={"Cache-Control": "no-cache"},
         )
 
-    def _demo_token(self, customer_id: Text) -> HTTPResponse:
+    def _demo_token(self, customer_id: str) -> HTTPResponse:
         # Demo mode stands in for the company's website, which mints the token
         # after its own login. Off by default: it hands out identities.
         if not self.settings.demo_enabled:
@@ -343,7 +365,7 @@ class WebchatInput(InputChannel):
         )
 
 
-def _token_from(data: Dict[Text, Any]) -> Optional[Text]:
+def _token_from(data: Dict[str, Any]) -> str | None:
     custom = data.get("customData")
     if isinstance(custom, dict) and isinstance(custom.get("token"), str):
         return custom["token"]
@@ -360,5 +382,5 @@ async def _maybe_await(result: Any) -> None:
         await result
 
 
-def _json_error(status: int, message: Text) -> HTTPResponse:
+def _json_error(status: int, message: str) -> HTTPResponse:
     return response.json({"error": message}, status=status)

@@ -10,7 +10,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict
 
 import requests
 
@@ -50,7 +50,7 @@ class BatonServer:
                 self.process.wait()
 
 
-def start_baton_server(workdir: Path, extra_env: Optional[Dict[str, str]] = None) -> BatonServer:
+def start_baton_server(workdir: Path, extra_env: Dict[str, str] | None = None) -> BatonServer:
     """Start `bot run` and wait until both servers answer (or fail with their log)."""
     if not MODEL.exists():
         raise RuntimeError(f"no trained model at {MODEL}: run `make train` first")

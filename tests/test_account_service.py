@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Tuple
 
 import pytest
 from sqlalchemy import func, inspect, select
@@ -325,7 +325,7 @@ class FakeAccountApi:
         json_body: Any = None,
         *,
         status: int = 200,
-        raw: Optional[bytes] = None,
+        raw: bytes | None = None,
         delay: float = 0.0,
     ) -> None:
         body = raw if raw is not None else json.dumps(json_body).encode()
@@ -444,7 +444,7 @@ PLAN_JSON = {
 USAGE_JSON = {"used_gb": "12.40", "allowance_gb": "20", "period_end": "2025-06-19"}
 
 
-def http_service(api: FakeAccountApi, token: Optional[str] = TOKEN) -> HttpAccountService:
+def http_service(api: FakeAccountApi, token: str | None = TOKEN) -> HttpAccountService:
     return HttpAccountService(api.url, token=token, timeout=2.0)
 
 

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import itertools
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 from rasa_sdk import Tracker
 
-from bot.constants import METADATA_CHANNEL, METADATA_CUSTOMER_ID, METADATA_CUSTOMER_TOKEN, WEBCHAT_CHANNEL
+from bot.constants import (
+    METADATA_CHANNEL,
+    METADATA_CUSTOMER_ID,
+    METADATA_CUSTOMER_TOKEN,
+    WEBCHAT_CHANNEL,
+)
 
 _clock = itertools.count(1_700_000_000)
 
@@ -16,9 +21,9 @@ def user_event(
     text: str,
     intent: str,
     confidence: float = 0.95,
-    entities: Optional[List[Dict[str, Any]]] = None,
-    metadata: Optional[Dict[str, Any]] = None,
-    message_id: Optional[str] = None,
+    entities: List[Dict[str, Any]] | None = None,
+    metadata: Dict[str, Any] | None = None,
+    message_id: str | None = None,
 ) -> Dict[str, Any]:
     timestamp = float(next(_clock))
     parse_data = {
@@ -47,7 +52,7 @@ def action_event(name: str) -> Dict[str, Any]:
     return {"event": "action", "timestamp": float(next(_clock)), "name": name}
 
 
-def metadata_for(token: Optional[str], customer_id: Optional[str] = None) -> Dict[str, Any]:
+def metadata_for(token: str | None, customer_id: str | None = None) -> Dict[str, Any]:
     metadata: Dict[str, Any] = {METADATA_CHANNEL: WEBCHAT_CHANNEL}
     if token:
         metadata[METADATA_CUSTOMER_TOKEN] = token
@@ -57,9 +62,9 @@ def metadata_for(token: Optional[str], customer_id: Optional[str] = None) -> Dic
 
 def tracker(
     events: List[Dict[str, Any]],
-    slots: Optional[Dict[str, Any]] = None,
+    slots: Dict[str, Any] | None = None,
     sender_id: str = "c0ffee",
-    active_loop: Optional[str] = None,
+    active_loop: str | None = None,
 ) -> Tracker:
     """A tracker whose latest message is the last user event in `events`."""
     latest = next((event for event in reversed(events) if event["event"] == "user"), None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Optional, Tuple
+from typing import Tuple
 
 DEMO_CURRENCY = "GBP"
 
@@ -22,8 +22,8 @@ class DemoOrder:
     status: str
     placed_days_ago: int
     items: Tuple[str, ...]
-    delivery_in_days: Optional[int] = None
-    tracking_url: Optional[str] = None
+    delivery_in_days: int | None = None
+    tracking_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,8 @@ class DemoPlan:
 
     name: str
     monthly_price: Decimal
-    data_allowance_gb: Optional[Decimal]
-    contract_end_in_days: Optional[int]
+    data_allowance_gb: Decimal | None
+    contract_end_in_days: int | None
     currency: str = DEMO_CURRENCY
 
 
@@ -54,7 +54,7 @@ class DemoDataUsage:
     """Mobile data used this billing period; only customers with a mobile plan have one."""
 
     used_gb: Decimal
-    allowance_gb: Optional[Decimal]
+    allowance_gb: Decimal | None
     period_end_in_days: int
 
 
@@ -67,8 +67,8 @@ class DemoCustomer:
     email: str
     postal_address: str
     tier: str
-    plan: Optional[DemoPlan] = None
-    data_usage: Optional[DemoDataUsage] = None
+    plan: DemoPlan | None = None
+    data_usage: DemoDataUsage | None = None
     orders: Tuple[DemoOrder, ...] = ()
     invoices: Tuple[DemoInvoice, ...] = ()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable, Dict, List, Optional, TypeVar
+from typing import Any, Callable, Dict, List, TypeVar
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
@@ -50,9 +50,9 @@ class HttpAccountService:
     def __init__(
         self,
         base_url: str,
-        token: Optional[str] = None,
+        token: str | None = None,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
-        session: Optional[requests.Session] = None,
+        session: requests.Session | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._token = token
@@ -64,7 +64,7 @@ class HttpAccountService:
     def __repr__(self) -> str:
         return f"HttpAccountService({self._display_url!r})"
 
-    def customer(self, customer_id: str) -> Optional[Customer]:
+    def customer(self, customer_id: str) -> Customer | None:
         """`GET /customers/{id}`; None on 404."""
         data = self._request("GET", customer_id, "")
         return None if data is None else self._parse("GET /customers/{id}", data, _customer)
@@ -86,12 +86,12 @@ class HttpAccountService:
         invoices = self._parse("GET /customers/{id}/invoices", data, _list_of(_invoice))
         return sorted(invoices, key=lambda invoice: invoice.issued_on, reverse=True)
 
-    def plan(self, customer_id: str) -> Optional[Plan]:
+    def plan(self, customer_id: str) -> Plan | None:
         """`GET /customers/{id}/plan`; None on 404 or a `null` body."""
         data = self._request("GET", customer_id, "/plan")
         return None if data is None else self._parse("GET /customers/{id}/plan", data, _plan)
 
-    def data_usage(self, customer_id: str) -> Optional[DataUsage]:
+    def data_usage(self, customer_id: str) -> DataUsage | None:
         """`GET /customers/{id}/data-usage`; None on 404 or a `null` body."""
         data = self._request("GET", customer_id, "/data-usage")
         if data is None:
@@ -264,7 +264,7 @@ def _object(data: Any) -> Dict[str, Any]:
 
 def _optional(
     body: Dict[str, Any], key: str, read: Callable[[Dict[str, Any], str], _T]
-) -> Optional[_T]:
+) -> _T | None:
     # Absent and null mean the same: no value.
     return None if body.get(key) is None else read(body, key)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import List, Optional, Protocol, Tuple
+from typing import List, Protocol, Tuple
 
 
 class AccountServiceError(RuntimeError):
@@ -32,8 +32,8 @@ class Order:
     status: str  # "processing", "shipped", "delivered", "cancelled", "returned"
     placed_on: dt.date
     items: Tuple[str, ...]
-    expected_delivery: Optional[dt.date] = None
-    tracking_url: Optional[str] = None
+    expected_delivery: dt.date | None = None
+    tracking_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -51,21 +51,21 @@ class Plan:
     name: str
     monthly_price: Decimal
     currency: str
-    data_allowance_gb: Optional[Decimal]  # None: unlimited
-    contract_end: Optional[dt.date]
+    data_allowance_gb: Decimal | None  # None: unlimited
+    contract_end: dt.date | None
 
 
 @dataclass(frozen=True)
 class DataUsage:
     used_gb: Decimal
-    allowance_gb: Optional[Decimal]  # None: unlimited
+    allowance_gb: Decimal | None  # None: unlimited
     period_end: dt.date
 
 
 class AccountService(Protocol):
     """Read-mostly access to one customer's account, keyed by a verified id."""
 
-    def customer(self, customer_id: str) -> Optional[Customer]:
+    def customer(self, customer_id: str) -> Customer | None:
         """The customer, or None when the id is unknown."""
 
     def orders(self, customer_id: str) -> List[Order]:
@@ -74,10 +74,10 @@ class AccountService(Protocol):
     def invoices(self, customer_id: str) -> List[Invoice]:
         """The customer's invoices, newest first."""
 
-    def plan(self, customer_id: str) -> Optional[Plan]:
+    def plan(self, customer_id: str) -> Plan | None:
         """The customer's current plan, or None without one."""
 
-    def data_usage(self, customer_id: str) -> Optional[DataUsage]:
+    def data_usage(self, customer_id: str) -> DataUsage | None:
         """Data used in the current billing period, or None without a mobile plan."""
 
     def send_password_reset(self, customer_id: str) -> str:

@@ -13,7 +13,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, List, Optional
+from typing import Any, List
 
 from sqlalchemy import (
     JSON,
@@ -73,14 +73,14 @@ class ExactDecimal(TypeDecorator):
             return dialect.type_descriptor(String(40))
         return dialect.type_descriptor(self.impl)
 
-    def process_bind_param(self, value: Optional[Decimal], dialect: Dialect) -> Any:
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
         """Store exact text, to the declared scale, on SQLite."""
         if value is None or dialect.name != "sqlite":
             return value
         # Quantized to the scale, so SQLite hands back "20.00" as PostgreSQL does.
         return str(Decimal(value).quantize(Decimal(1).scaleb(-self._scale)))
 
-    def process_result_value(self, value: Any, dialect: Dialect) -> Optional[Decimal]:
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         """Read text back as a Decimal."""
         if value is None or isinstance(value, Decimal):
             return value
@@ -282,7 +282,7 @@ class SqlAccountService:
         self._sessions = session_factory
         self._site_url = site_url.rstrip("/")
 
-    def customer(self, customer_id: str) -> Optional[Customer]:
+    def customer(self, customer_id: str) -> Customer | None:
         """The customer, or None when the id is unknown."""
         with self._sessions() as session:
             row = session.get(DemoCustomerRow, customer_id)
@@ -337,7 +337,7 @@ class SqlAccountService:
                 for row in session.execute(query).scalars()
             ]
 
-    def plan(self, customer_id: str) -> Optional[Plan]:
+    def plan(self, customer_id: str) -> Plan | None:
         """The customer's current plan, or None without one (or unknown customer)."""
         with self._sessions() as session:
             row = session.get(DemoPlanRow, customer_id)
@@ -351,7 +351,7 @@ class SqlAccountService:
                 contract_end=row.contract_end,
             )
 
-    def data_usage(self, customer_id: str) -> Optional[DataUsage]:
+    def data_usage(self, customer_id: str) -> DataUsage | None:
         """Data used this billing period, or None without a mobile plan."""
         with self._sessions() as session:
             row = session.get(DemoDataUsageRow, customer_id)
@@ -379,7 +379,7 @@ class SqlAccountService:
         """
         return self._send(customer_id, OUTBOX_CONTACT_CHANGE, "account/contact-details")
 
-    def outbox(self, customer_id: Optional[str] = None) -> List[SentMessage]:
+    def outbox(self, customer_id: str | None = None) -> List[SentMessage]:
         """The emails "sent" so far, oldest first, optionally for one customer."""
         # Ordered by id: two sends in the same clock tick keep their order.
         query = select(DemoOutboxRow).order_by(DemoOutboxRow.id)

@@ -2,9 +2,9 @@
 
 from alembic import context
 
+import bot.handoff  # noqa: F401  (registers the tables on Base.metadata)
 from bot.db import Base, make_engine
 from bot.settings import Settings
-import bot.handoff  # noqa: F401  (registers the tables on Base.metadata)
 
 config = context.config
 connection = config.attributes.get("connection")

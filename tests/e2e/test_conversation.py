@@ -95,3 +95,11 @@ async def test_the_demo_token_endpoint_only_signs_demo_customers(baton_server):
     assert unknown.status_code == 404 and "C-1001" in unknown.json()["error"]
     traversal = requests.get(f"{baton_server.url}/webhooks/webchat/..%2F..%2Fpyproject.toml", timeout=10)
     assert traversal.status_code == 404
+
+
+async def test_a_page_of_an_origin_not_allowed_cannot_connect(baton_server):
+    import socketio
+
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        async with WidgetClient(baton_server.url, headers={"Origin": "http://evil.example"}):
+            pass

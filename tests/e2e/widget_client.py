@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 import socketio
 
@@ -11,8 +11,8 @@ REPLY_TIMEOUT_SECONDS = 60
 
 
 class WidgetClient:
-    def __init__(self, url: str, token: Optional[str] = None, session_id: Optional[str] = None,
-                 headers: Optional[Dict[str, str]] = None) -> None:
+    def __init__(self, url: str, token: str | None = None, session_id: str | None = None,
+                 headers: Dict[str, str] | None = None) -> None:
         self.url = url
         self.token = token
         self.session_id = session_id
@@ -29,7 +29,7 @@ class WidgetClient:
         self.sio.on("history", self.history.put_nowait)
         self.sio.on("session_confirm", self._confirmed.put_nowait)
 
-    async def __aenter__(self) -> "WidgetClient":
+    async def __aenter__(self) -> WidgetClient:
         await self.sio.connect(self.url, socketio_path="/socket.io", transports=["websocket"],
                                headers=self.headers)
         await self.request_session()

@@ -7,10 +7,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.case_form import ActionCancelCase, ValidateCaseForm
+from actions.services import Services
 from bot import case_details
 from bot.identity import mint_token
 from bot.settings import Settings
-from actions.services import Services
 from tests.services import TEST_JWT_SECRET
 from tests.trackers import metadata_for, tracker, user_event
 

@@ -6,7 +6,8 @@ import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.fallback import ActionDeclineHuman, ActionHandleFallback
+from actions.fallback import ActionAnswerHumanOffer, ActionHandleFallback
+from tests.services import build_services
 from tests.trackers import bot_event, tracker, user_event
 
 
@@ -33,6 +34,29 @@ async def test_fallback_escalates_on_the_second_miss_in_a_row(intents, expected_
 
 async def test_declining_the_offer_carries_on_with_the_bot():
     dispatcher = CollectingDispatcher()
-    result = await ActionDeclineHuman().run(dispatcher, tracker([user_event("no", "deny")]), {})
+    result = await ActionAnswerHumanOffer().run(
+        dispatcher, tracker([user_event("no", "deny")], slots={"human_offered": True}), {}
+    )
     assert [message["response"] for message in dispatcher.messages] == ["utter_human_declined"]
     assert result == [SlotSet("human_offered", False)]
+
+
+async def test_accepting_the_offer_hands_off(database_url):
+    services = build_services(database_url)
+    dispatcher = CollectingDispatcher()
+    result = await ActionAnswerHumanOffer(services).run(
+        dispatcher, tracker([user_event("yes please", "affirm")], slots={"human_offered": True}), {}
+    )
+    assert [message["response"] for message in dispatcher.messages] == ["utter_handoff_queued"]
+    stored = services.handoffs.get(result[0]["value"])
+    assert stored.reason == "repeated_fallback"
+
+
+@pytest.mark.parametrize("intent", ["affirm", "deny"])
+async def test_yes_or_no_without_an_offer_answers_nothing(intent):
+    dispatcher = CollectingDispatcher()
+    result = await ActionAnswerHumanOffer().run(
+        dispatcher, tracker([user_event("yes", intent)], slots={"human_offered": False}), {}
+    )
+    assert [message["response"] for message in dispatcher.messages] == ["utter_anything_else"]
+    assert result == []

@@ -5,12 +5,10 @@ from __future__ import annotations
 import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
 
 from actions.handoff import ActionRequestHandoff
 from actions.services import Services
-from sqlalchemy import create_engine
-
 from bot.db import make_session_factory
 from bot.handoff import HandoffRequest, HandoffRequests
 from bot.identity import mint_token
