@@ -109,10 +109,14 @@ def run_servers(args: argparse.Namespace) -> int:
     for name, command in commands.items():
         print(f"bot: starting the {name}: {' '.join(command)}", flush=True)
         processes.append(subprocess.Popen(command, env=env, cwd=PROJECT_ROOT))
-    _print_urls(args.port, settings)
+    print("bot: loading the model (about a minute on a laptop) …", flush=True)
 
     exit_code = 0
+    announced = False
     while processes:
+        if not announced and not stopping and _answers(f"http://127.0.0.1:{args.port}/webhooks/webchat/"):
+            _print_urls(args.port, settings)
+            announced = True
         for process in list(processes):
             try:
                 code = process.wait(timeout=0.5)
@@ -140,11 +144,20 @@ def _server_commands(args: argparse.Namespace) -> Dict[str, List[str]]:
     }
 
 
+def _answers(url: str) -> bool:
+    import requests
+
+    try:
+        return requests.get(url, timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
+
+
 def _print_urls(port: int, settings: Settings) -> None:
     base = f"http://localhost:{port}"
     lines = [
         "",
-        "Baton is starting (the Rasa server takes about 20 seconds to load the model).",
+        "Baton is ready.",
         f"  Widget script:  {base}/webhooks/webchat/widget.js",
     ]
     if settings.demo_enabled:

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Mapping
 
-from bot.constants import INTENT_NLU_FALLBACK, INTENT_OUT_OF_SCOPE
+from bot.constants import (
+    INTENT_NLU_FALLBACK,
+    INTENT_OUT_OF_SCOPE,
+    SLOT_CASE_CATEGORY,
+    SLOT_CASE_URGENCY,
+)
+from bot.escalation.types import CaseSignals
 
 FALLBACK_INTENTS = (INTENT_NLU_FALLBACK, INTENT_OUT_OF_SCOPE)
 
@@ -76,3 +82,35 @@ def latest_user_turn_key(events: Iterable[Mapping[str, Any]]) -> str | None:
                 return str(message_id)
             return f"ts:{event.get('timestamp')}"
     return None
+
+
+def customer_turns(events: Iterable[Mapping[str, Any]]) -> List[Mapping[str, Any]]:
+    return [event for event in events if event.get("event") == "user"]
+
+
+def case_signals(
+    events: Iterable[Mapping[str, Any]],
+    slots: Mapping[str, Any],
+    customer_tier: str | None,
+    customer_requested: bool,
+) -> CaseSignals:
+    """What the escalation policy needs to know, read from the conversation."""
+    turns = customer_turns(events)
+    sentiments = []
+    for turn in turns:
+        sentiment = (turn.get("parse_data") or {}).get("sentiment") or {}
+        if isinstance(sentiment.get("compound"), (int, float)):
+            sentiments.append(float(sentiment["compound"]))
+    return CaseSignals(
+        texts=tuple(str(turn.get("text") or "") for turn in turns),
+        intents=tuple(
+            str(((turn.get("parse_data") or {}).get("intent") or {}).get("name") or "")
+            for turn in turns
+        ),
+        category=slots.get(SLOT_CASE_CATEGORY),
+        urgency=slots.get(SLOT_CASE_URGENCY),
+        customer_tier=customer_tier,
+        customer_requested=customer_requested,
+        fallback_count=fallback_count(turns),
+        sentiment_scores=tuple(sentiments),
+    )

@@ -32,7 +32,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "browser: drives a real Chromium through Playwright")
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while sync Playwright runs, its event loop counts as
+# running in this thread, and the asyncio tests after the browser modules need none.
+@pytest.fixture(scope="module")
 def browser() -> Iterator["Browser"]:
     sync_api = pytest.importorskip("playwright.sync_api")
     if not shutil.which(CHROMIUM):

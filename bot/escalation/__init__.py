@@ -1,0 +1,1 @@
+"""Escalation: the policy in escalation.yml, the decisions it makes, and the SLA clock."""
