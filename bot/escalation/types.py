@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass, field
-from typing import Optional, Protocol, Tuple
+from typing import Protocol, Tuple
 
 
 class EscalationType(str, enum.Enum):
@@ -50,9 +50,9 @@ class CaseSignals:
 
     texts: Tuple[str, ...]  # the customer's messages, oldest first
     intents: Tuple[str, ...]  # the intent of each customer message
-    category: Optional[str] = None  # from the case form: billing, technical, orders, account, other
-    urgency: Optional[str] = None  # from the case form: low, normal, high, critical
-    customer_tier: Optional[str] = None  # "standard", "business"; None when not verified
+    category: str | None = None  # from the case form: billing, technical, orders, account, other
+    urgency: str | None = None  # from the case form: low, normal, high, critical
+    customer_tier: str | None = None  # "standard", "business"; None when not verified
     customer_requested: bool = False  # the customer asked for a person
     fallback_count: int = 0
     sentiment_scores: Tuple[float, ...] = ()  # per customer message, [-1, 1] (signals issue)
@@ -82,8 +82,8 @@ class NextLevel:
 class BreachOutcome:
     actions: Tuple[BreachAction, ...]
     # Filled when `actions` escalates or raises priority and there is somewhere to go.
-    next_level: Optional[NextLevel] = None
-    new_priority: Optional[str] = None
+    next_level: NextLevel | None = None
+    new_priority: str | None = None
     notes: Tuple[str, ...] = field(default_factory=tuple)
 
 
