@@ -33,7 +33,7 @@ run: install $(MODEL)
 	$(BIN)/bot run
 
 lint: install
-	$(BIN)/ruff check bot actions connectors tests
+	$(BIN)/ruff check bot actions connectors tests benchmarks
 
 validate: install
 	$(BIN)/rasa data validate --fail-on-warnings

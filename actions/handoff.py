@@ -1,7 +1,8 @@
-"""Handing the conversation to a person: record the request with its context, tell the customer."""
+"""Handing the conversation to a person: open a ticket with its full context, tell the customer."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any, Dict, List
 
@@ -10,8 +11,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.services import UsesServices, latest_metadata, verified_customer
+from actions.services import Services, UsesServices, latest_metadata, verified_customer
 from bot import handoff_context
+from bot.accounts.interface import AccountServiceError
 from bot.constants import (
     ACTION_REQUEST_HANDOFF,
     INTENT_REQUEST_HUMAN,
@@ -25,6 +27,10 @@ from bot.constants import (
     UTTER_HANDOFF_FAILED,
     UTTER_HANDOFF_QUEUED,
 )
+from bot.escalation.packet import escalation_packet
+from bot.escalation.wording import when
+from bot.store.records import CustomerInfo
+from bot.store.retry import StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +55,24 @@ def handoff_reason(tracker: Tracker) -> str:
     return REASON_CASE_SUBMITTED
 
 
+def _customer_info(services: Services, customer_id: str | None) -> CustomerInfo | None:
+    if customer_id is None:
+        return None
+    try:
+        account = services.accounts.customer(customer_id)
+    except AccountServiceError:
+        # The ticket matters more than the account details: open it without them.
+        logger.warning("handoff.customer.lookup_failed")
+        account = None
+    if account is None:
+        return CustomerInfo(external_id=customer_id)
+    return CustomerInfo(
+        external_id=customer_id, name=account.name, email=account.email, tier=account.tier
+    )
+
+
 class ActionRequestHandoff(UsesServices, Action):
-    """Records the handoff request with everything collected, and says what happens next."""
+    """Opens one ticket per escalation with everything collected, and says what happens next."""
 
     def name(self) -> str:
         return ACTION_REQUEST_HANDOFF
@@ -61,44 +83,69 @@ class ActionRequestHandoff(UsesServices, Action):
         tracker: Tracker,
         domain: Dict[str, Any],
     ) -> List[Dict[str, Any]]:
+        services = self.services
+        now = dt.datetime.now(dt.timezone.utc)
         events = tracker.events
-        customer = verified_customer(tracker, self.services.settings)
-        context = {
-            "conversation_id": tracker.sender_id,
-            "channel": latest_metadata(tracker).get("channel") or tracker.get_latest_input_channel(),
-            "customer": {
-                "verified": customer is not None,
-                "customer_id": customer.customer_id if customer else None,
-            },
-            "details": handoff_context.collected_details(tracker.slots, CASE_SLOTS),
-            "transcript": handoff_context.transcript(events),
-            "fallback_count": handoff_context.fallback_count(events),
-        }
+        verified = verified_customer(tracker, services.settings)
+        customer = _customer_info(services, verified.customer_id if verified else None)
         reason = handoff_reason(tracker)
+        decision = services.policy.route(
+            handoff_context.case_signals(
+                events,
+                tracker.slots,
+                customer_tier=customer.tier if customer else None,
+                customer_requested=reason == REASON_CUSTOMER_REQUEST,
+            ),
+            now,
+        )
+        team = services.policy.config.team(decision.team)
+        channel = latest_metadata(tracker).get("channel") or tracker.get_latest_input_channel()
+        packet = escalation_packet(
+            conversation_id=tracker.sender_id,
+            channel=channel,
+            events=events,
+            slots=tracker.slots,
+            detail_slots=CASE_SLOTS,
+            customer={
+                "verified": verified is not None,
+                "customer_id": customer.external_id if customer else None,
+                "name": customer.name if customer else None,
+                "tier": customer.tier if customer else None,
+            },
+            reason=reason,
+            decision=decision,
+            team_name=team.name,
+        )
+        # One ticket per customer turn that escalated: a retried or replayed
+        # action finds the ticket it already opened.
         turn_key = handoff_context.latest_user_turn_key(events) or "start"
         try:
-            recorded = self.services.handoffs.record(
-                conversation_id=tracker.sender_id,
-                turn_key=turn_key,
-                reason=reason,
-                context={**context, "reason": reason},
-                customer_id=customer.customer_id if customer else None,
+            ticket, created = services.tickets.open_ticket(
+                idempotency_key=f"{tracker.sender_id}:{turn_key}",
+                conversation_sender_id=tracker.sender_id,
+                channel=channel,
+                customer=customer,
+                decision=decision,
+                context=packet,
+                category=tracker.get_slot(SLOT_CASE_CATEGORY),
+                now=now,
             )
-        except SQLAlchemyError:
-            logger.exception("handoff.request.failed conversation=%s", tracker.sender_id)
+        except (StoreUnavailable, SQLAlchemyError):
+            logger.exception("handoff.ticket.failed")
             dispatcher.utter_message(response=UTTER_HANDOFF_FAILED)
             return []
         logger.info(
-            "handoff.request.recorded reference=%s reason=%s created=%s",
-            recorded.reference,
-            reason,
-            recorded.created,
+            "handoff.ticket.ready reference=%s reason=%s priority=%s created=%s",
+            ticket.reference, reason, ticket.priority, created,
         )
         dispatcher.utter_message(
-            response=UTTER_HANDOFF_QUEUED, handoff_reference=recorded.reference
+            response=UTTER_HANDOFF_QUEUED,
+            handoff_reference=ticket.reference,
+            team_name=team.name,
+            first_response_by=when(ticket.first_response_due, team.zone, now),
         )
         return [
-            SlotSet(SLOT_HANDOFF_REFERENCE, recorded.reference),
+            SlotSet(SLOT_HANDOFF_REFERENCE, ticket.reference),
             SlotSet(SLOT_HUMAN_OFFERED, False),
             *[SlotSet(name, None) for name in CASE_SLOTS],
         ]

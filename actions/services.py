@@ -17,15 +17,17 @@ from bot.accounts.factory import account_service_from_settings
 from bot.accounts.interface import AccountService
 from bot.constants import METADATA_CUSTOMER_TOKEN
 from bot.db import make_engine, make_session_factory
-from bot.handoff import HandoffRequests
+from bot.escalation.engine import YamlEscalationPolicy, load_default_policy
 from bot.settings import Settings
+from bot.store.tickets import TicketStore
 
 
 @dataclass(frozen=True)
 class Services:
     settings: Settings
     accounts: AccountService
-    handoffs: HandoffRequests
+    tickets: TicketStore
+    policy: YamlEscalationPolicy
 
 
 @lru_cache(maxsize=1)
@@ -35,7 +37,8 @@ def default_services() -> Services:
     return Services(
         settings=settings,
         accounts=account_service_from_settings(settings),
-        handoffs=HandoffRequests(session_factory),
+        tickets=TicketStore(session_factory),
+        policy=load_default_policy(),
     )
 
 
@@ -54,9 +57,7 @@ def latest_metadata(tracker: Tracker) -> Dict[str, Any]:
     return (tracker.latest_message or {}).get("metadata") or {}
 
 
-def verified_customer(
-    tracker: Tracker, settings: Settings
-) -> identity.VerifiedCustomer | None:
+def verified_customer(tracker: Tracker, settings: Settings) -> identity.VerifiedCustomer | None:
     """The customer whose signed token came with the latest message, if it verifies.
 
     Only the channel sets message metadata, and the token is checked here again,

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Dict, List, Sequence
 
@@ -32,6 +33,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     commands.add_parser("migrate", help="apply the database migrations to DATABASE_URL")
 
+    clock = commands.add_parser("clock", help="run the SLA escalation clock (safe on every replica)")
+    clock.add_argument("--interval", type=float, default=30.0, help="seconds between sweeps")
+
+    commands.add_parser("check-escalation", help="validate escalation.yml and list every mistake")
+
     token = commands.add_parser("token", help="mint a customer token, as the host website would")
     token.add_argument("customer_id")
     token.add_argument("--name")
@@ -42,6 +48,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_servers(args)
         if args.command == "migrate":
             return migrate()
+        if args.command == "clock":
+            return run_escalation_clock(args.interval)
+        if args.command == "check-escalation":
+            return 0 if _escalation_policy() is not None else 2
         if args.command == "token":
             return mint(args.customer_id, args.name)
     except SettingsError as problem:
@@ -54,6 +64,39 @@ def migrate() -> int:
     from bot.migrate import upgrade
 
     upgrade(Settings.from_env().database_url)
+    return 0
+
+
+def _escalation_policy():  # type: ignore[no-untyped-def]
+    """The policy in escalation.yml, or None after printing every mistake in it."""
+    from bot.escalation.engine import load_default_policy
+    from bot.escalation.policy import EscalationConfigError
+
+    try:
+        return load_default_policy()
+    except EscalationConfigError as problems:
+        print(f"bot: escalation policy refused:\n{problems}", file=sys.stderr)
+        return None
+
+
+def run_escalation_clock(interval: float) -> int:
+    import logging
+
+    from bot.escalation.clock import run_clock
+    from bot.escalation.notify import CompositeNotifier, LogNotifier, WebhookNotifier
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s")
+    settings = Settings.from_env()
+    policy = _escalation_policy()
+    if policy is None:
+        return 2
+    notifiers = [LogNotifier()]
+    if settings.escalation_webhook_url:
+        notifiers.append(WebhookNotifier(settings.escalation_webhook_url))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    run_clock(settings, policy, interval, stop, notifier=CompositeNotifier(notifiers))
     return 0
 
 
@@ -80,7 +123,7 @@ def _load_local_secrets() -> None:
 
 
 def run_servers(args: argparse.Namespace) -> int:
-    """Start both servers; Ctrl-C (or SIGTERM) stops both, and the first to die stops the other."""
+    """Start the servers and the clock; Ctrl-C (or SIGTERM) stops them all, and the first to die stops the rest."""
     if not args.model.exists():
         print(f"bot: no trained model at {args.model}; run `make train` first", file=sys.stderr)
         return 2
@@ -88,6 +131,8 @@ def run_servers(args: argparse.Namespace) -> int:
     if not args.no_demo:
         os.environ.setdefault("BATON_DEMO", "1")
     settings = Settings.from_env()  # fail early, with the variable's name, on bad settings
+    if _escalation_policy() is None:  # refuse to start on an invalid escalation.yml
+        return 2
     from bot.accounts.factory import account_service_from_settings
 
     migrate()
@@ -131,8 +176,10 @@ def run_servers(args: argparse.Namespace) -> int:
 
 
 def _server_commands(args: argparse.Namespace) -> Dict[str, List[str]]:
-    rasa = str(Path(sys.executable).parent / "rasa")
+    bin_dir = Path(sys.executable).parent
+    rasa = str(bin_dir / "rasa")
     return {
+        "escalation clock": [str(bin_dir / "bot"), "clock"],
         "action server": [rasa, "run", "actions", "--actions", "actions", "--port", str(args.actions_port)],
         "Rasa server": [
             rasa, "run",
@@ -162,7 +209,7 @@ def _print_urls(port: int, settings: Settings) -> None:
     ]
     if settings.demo_enabled:
         lines.append(f"  Demo page:      {base}/webhooks/webchat/demo   <- open this")
-    lines += [f"  Health:         {base}/webhooks/webchat/", "Press Ctrl-C to stop both servers.", ""]
+    lines += [f"  Health:         {base}/webhooks/webchat/", "Press Ctrl-C to stop everything.", ""]
     print("\n".join(lines), flush=True)
 
 

@@ -29,6 +29,7 @@ INTENT_INFORM = "inform"
 INTENT_STOP = "stop"
 INTENT_FAQ = "faq"
 INTENT_CHITCHAT = "chitchat"
+INTENT_TICKET_STATUS = "ask_ticket_status"
 
 INTENT_ORDER_STATUS = "ask_order_status"
 INTENT_INVOICE = "ask_invoice"
@@ -49,6 +50,7 @@ ACCOUNT_INTENTS = (
 # --- Entities -----------------------------------------------------------------
 ENTITY_ORDER_NUMBER = "order_number"
 ENTITY_EMAIL = "email"
+ENTITY_TICKET_REFERENCE = "ticket_reference"
 
 # --- Slots --------------------------------------------------------------------
 SLOT_CASE_CATEGORY = "case_category"
@@ -73,6 +75,7 @@ ACTION_REQUEST_HANDOFF = "action_request_handoff"
 ACTION_CANCEL_CASE = "action_cancel_case"
 ACTION_ANSWER_HUMAN_OFFER = "action_answer_human_offer"
 ACTION_HANDLE_FALLBACK = "action_handle_fallback"
+ACTION_TICKET_STATUS = "action_ticket_status"
 
 # --- Responses the actions send -------------------------------------------------
 UTTER_ASK_REPHRASE = "utter_ask_rephrase"

@@ -35,6 +35,7 @@ class Settings:
     max_message_length: int = DEFAULT_MAX_MESSAGE_LENGTH
     demo_enabled: bool = False
     login_url: str = "https://www.brightwave.example/login"
+    escalation_webhook_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -81,4 +82,5 @@ class Settings:
             max_message_length=max_length,
             demo_enabled=env.get("BATON_DEMO", "") in ("1", "true", "yes"),
             login_url=env.get("BATON_LOGIN_URL") or cls.login_url,
+            escalation_webhook_url=env.get("BATON_ESCALATION_WEBHOOK_URL") or None,
         )

@@ -1,4 +1,4 @@
-"""Real services for action tests: the demo account system and the handoff store on one database."""
+"""Real services for action tests: the demo account system and the ticket store on one database."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import datetime as dt
 from actions.services import Services
 from bot.accounts.sql import SqlAccountService, create_demo_schema, seed_demo_customers
 from bot.db import make_engine, make_session_factory
-from bot.handoff import HandoffRequests
+from bot.escalation.engine import load_default_policy
 from bot.migrate import upgrade
 from bot.settings import Settings
+from bot.store.tickets import TicketStore
 
 TEST_JWT_SECRET = "test-secret-" + "x" * 40
 
@@ -23,5 +24,6 @@ def build_services(database_url: str, **settings: object) -> Services:
     return Services(
         settings=Settings(database_url=database_url, jwt_secret=TEST_JWT_SECRET, **settings),  # type: ignore[arg-type]
         accounts=SqlAccountService(session_factory),
-        handoffs=HandoffRequests(session_factory),
+        tickets=TicketStore(session_factory),
+        policy=load_default_policy({}),
     )

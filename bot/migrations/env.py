@@ -2,7 +2,7 @@
 
 from alembic import context
 
-import bot.handoff  # noqa: F401  (registers the tables on Base.metadata)
+import bot.store.models  # noqa: F401  (the ticket tables, revision 0002)
 from bot.db import Base, make_engine
 from bot.settings import Settings
 

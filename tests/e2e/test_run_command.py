@@ -39,7 +39,7 @@ def answers(url: str) -> bool:
         return False
 
 
-def test_it_prints_the_demo_url_and_ctrl_c_stops_both_servers(tmp_path):
+def test_it_prints_the_demo_url_and_ctrl_c_stops_every_process(tmp_path):
     port, actions_port = free_port(), free_port()
     log_path = tmp_path / "run.log"
     log = log_path.open("w")
@@ -63,7 +63,7 @@ def test_it_prints_the_demo_url_and_ctrl_c_stops_both_servers(tmp_path):
         assert answers(f"http://127.0.0.1:{port}/webhooks/webchat/demo")
         assert answers(f"http://127.0.0.1:{actions_port}/health")
         servers = children(process.pid)
-        assert len(servers) == 2
+        assert len(servers) == 3  # the Rasa server, the action server, the clock
 
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in the terminal sends
         assert process.wait(timeout=60) == 0

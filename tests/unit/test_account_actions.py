@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -117,10 +119,8 @@ async def test_password_reset_sends_one_link(services):
 
 async def test_account_system_down_gives_an_honest_message(services, unused_tcp_port):
     # A real HTTP client against a port nobody listens on: the outage is real.
-    down = Services(
-        settings=services.settings,
-        accounts=HttpAccountService(f"http://127.0.0.1:{unused_tcp_port}", timeout=1.0),
-        handoffs=services.handoffs,
+    down = dataclasses.replace(
+        services, accounts=HttpAccountService(f"http://127.0.0.1:{unused_tcp_port}", timeout=1.0)
     )
     messages, _ = await run(down, "my bill", "ask_invoice", jane_token())
     assert [message["response"] for message in messages] == ["utter_account_unavailable"]

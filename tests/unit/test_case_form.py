@@ -21,7 +21,7 @@ DOMAIN_SLOTS = ["case_category", "case_description", "order_number", "contact_em
 def form() -> ValidateCaseForm:
     # Only settings are used here: no database needed to decide the questions.
     settings = Settings(jwt_secret=TEST_JWT_SECRET)
-    return ValidateCaseForm(Services(settings=settings, accounts=None, handoffs=None))  # type: ignore[arg-type]
+    return ValidateCaseForm(Services(settings=settings, accounts=None, tickets=None, policy=None))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

@@ -48,8 +48,8 @@ async def test_accepting_the_offer_hands_off(database_url):
         dispatcher, tracker([user_event("yes please", "affirm")], slots={"human_offered": True}), {}
     )
     assert [message["response"] for message in dispatcher.messages] == ["utter_handoff_queued"]
-    stored = services.handoffs.get(result[0]["value"])
-    assert stored.reason == "repeated_fallback"
+    ticket = services.tickets.ticket_by_reference(result[0]["value"])
+    assert ticket.context["reason"] == "repeated_fallback"
 
 
 @pytest.mark.parametrize("intent", ["affirm", "deny"])

@@ -1,0 +1,270 @@
+"""Baton's ticket tables: customers, conversations, teams, agents, tickets and their history.
+
+Classic declarative on `bot.db.Base` (SQLAlchemy 1.4, no `mapped_column` yet), so
+Alembic sees them through one metadata. Status-like columns are short strings
+with named CHECK constraints rather than database enums: the same DDL works on
+SQLite and PostgreSQL, and a new value is a constraint change, not a type change.
+Every constraint and index is named, so migrations and `compare_metadata` agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import relationship
+from sqlalchemy.types import TypeDecorator
+
+from bot.db import Base
+
+CONVERSATION_STATES = ("bot", "queued", "with_agent", "resolved")
+AGENT_ROLES = ("agent", "supervisor", "admin")
+AGENT_STATUSES = ("online", "away", "offline")
+TICKET_STATUSES = ("open", "assigned", "resolved", "closed")
+TICKET_PRIORITIES = ("P1", "P2", "P3", "P4")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    allowed = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({allowed})"
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC timestamp on every database.
+
+    PostgreSQL stores `timestamptz` and returns it in the session's zone; SQLite
+    has no zone at all and returns naive values. Writing UTC and stamping UTC on
+    the way out makes both return the same aware datetimes, so comparisons
+    between database values and `now()` never mix naive and aware.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, dt.datetime):
+            raise TypeError(f"expected a datetime, got {type(value).__name__}")
+        if value.tzinfo is None:
+            # A naive value is a bug upstream (local time or UTC? nobody knows).
+            raise ValueError(f"naive datetime {value.isoformat()}: pass an aware UTC datetime")
+        value = value.astimezone(dt.timezone.utc)
+        if dialect.name == "sqlite":
+            # Stored as text: one fixed zone keeps string order equal to time order.
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    __table_args__ = (UniqueConstraint("external_id", name="uq_customers_external_id"),)
+
+    id = Column(Integer, primary_key=True)
+    # The id in the company's account system (what the identity token names).
+    external_id = Column(String(64), nullable=False)
+    name = Column(String(255), nullable=True)
+    email = Column(String(320), nullable=True)
+    tier = Column(String(32), nullable=True)
+    created_at = Column(UTCDateTime, nullable=False)
+    updated_at = Column(UTCDateTime, nullable=False)
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    __table_args__ = (
+        UniqueConstraint("sender_id", name="uq_conversations_sender_id"),
+        CheckConstraint(_one_of("state", CONVERSATION_STATES), name="ck_conversations_state"),
+        Index("ix_conversations_customer_id", "customer_id"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    # Rasa's sender_id: the key of the tracker that holds the transcript.
+    sender_id = Column(String(255), nullable=False)
+    channel = Column(String(64), nullable=True)
+    customer_id = Column(
+        Integer,
+        ForeignKey("customers.id", name="fk_conversations_customer_id", ondelete="SET NULL"),
+        nullable=True,
+    )
+    state = Column(String(16), nullable=False, default="bot")
+    created_at = Column(UTCDateTime, nullable=False)
+    updated_at = Column(UTCDateTime, nullable=False)
+
+    customer = relationship(Customer, lazy="joined")
+
+
+class Team(Base):
+    __tablename__ = "teams"
+    __table_args__ = (UniqueConstraint("key", name="uq_teams_key"),)
+
+    id = Column(Integer, primary_key=True)
+    key = Column(String(64), nullable=False)
+    name = Column(String(255), nullable=False)
+
+
+agent_teams = Table(
+    "agent_teams",
+    Base.metadata,
+    Column(
+        "agent_id",
+        Integer,
+        ForeignKey("agents.id", name="fk_agent_teams_agent_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "team_id",
+        Integer,
+        ForeignKey("teams.id", name="fk_agent_teams_team_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+)
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+    __table_args__ = (
+        UniqueConstraint("email", name="uq_agents_email"),
+        CheckConstraint(_one_of("role", AGENT_ROLES), name="ck_agents_role"),
+        CheckConstraint(_one_of("status", AGENT_STATUSES), name="ck_agents_status"),
+        CheckConstraint("capacity >= 0", name="ck_agents_capacity"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    email = Column(String(320), nullable=False)
+    name = Column(String(255), nullable=False)
+    role = Column(String(16), nullable=False, default="agent")
+    # Nullable: agents who sign in through the company's SSO have no password here.
+    password_hash = Column(String(255), nullable=True)
+    status = Column(String(16), nullable=False, default="offline")
+    # How many chats at once the router may give this agent.
+    capacity = Column(Integer, nullable=False, default=3)
+    created_at = Column(UTCDateTime, nullable=False)
+
+    teams = relationship(Team, secondary=agent_teams, lazy="selectin")
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        UniqueConstraint("reference", name="uq_tickets_reference"),
+        UniqueConstraint("idempotency_key", name="uq_tickets_idempotency_key"),
+        CheckConstraint(_one_of("status", TICKET_STATUSES), name="ck_tickets_status"),
+        CheckConstraint(_one_of("priority", TICKET_PRIORITIES), name="ck_tickets_priority"),
+        CheckConstraint("level >= 0", name="ck_tickets_level"),
+        Index("ix_tickets_conversation_id", "conversation_id"),
+        Index("ix_tickets_customer_id", "customer_id"),
+        # The clock's two questions: open and past first response; unresolved and past resolution.
+        Index("ix_tickets_status_first_response_due", "status", "first_response_due"),
+        Index("ix_tickets_status_resolution_due", "status", "resolution_due"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    reference = Column(String(16), nullable=False)
+    conversation_id = Column(
+        Integer,
+        ForeignKey("conversations.id", name="fk_tickets_conversation_id"),
+        nullable=False,
+    )
+    # The customer at escalation time (a conversation may be verified later, or not at all).
+    customer_id = Column(
+        Integer,
+        ForeignKey("customers.id", name="fk_tickets_customer_id", ondelete="SET NULL"),
+        nullable=True,
+    )
+    # One ticket per escalation, however often the action is retried.
+    idempotency_key = Column(String(255), nullable=False)
+    status = Column(String(16), nullable=False, default="open")
+    priority = Column(String(2), nullable=False)
+    category = Column(String(64), nullable=True)
+    # A team key of escalation.yml (not a foreign key: the policy file owns the teams).
+    team = Column(String(64), nullable=False)
+    level = Column(Integer, nullable=False, default=0)
+    tier = Column(String(32), nullable=False)
+    assigned_agent_id = Column(
+        Integer,
+        ForeignKey("agents.id", name="fk_tickets_assigned_agent_id", ondelete="SET NULL"),
+        nullable=True,
+    )
+    # The escalation packet: a versioned dict (transcript, details, signals, ...).
+    context = Column(JSON, nullable=False)
+    first_response_due = Column(UTCDateTime, nullable=False)
+    resolution_due = Column(UTCDateTime, nullable=False)
+    first_response_at = Column(UTCDateTime, nullable=True)
+    resolved_at = Column(UTCDateTime, nullable=True)
+    # Set when the clock has handled the breach of the *current* deadline, so later
+    # sweeps skip the ticket in SQL; a new deadline clears it. The exactly-once
+    # guarantee itself is the unique (ticket_id, breach_key) in ticket_history.
+    first_response_breached_at = Column(UTCDateTime, nullable=True)
+    resolution_breached_at = Column(UTCDateTime, nullable=True)
+    created_at = Column(UTCDateTime, nullable=False)
+    updated_at = Column(UTCDateTime, nullable=False)
+
+    conversation = relationship(Conversation, lazy="joined")
+    customer = relationship(Customer, lazy="joined")
+
+
+class TicketHistory(Base):
+    __tablename__ = "ticket_history"
+    __table_args__ = (
+        # NULL keys are distinct on both databases, so only clock rows are constrained:
+        # the same breach of the same ticket can be recorded (and so applied) once.
+        # Its index also serves "the history of ticket N" (ticket_id is its first column).
+        UniqueConstraint("ticket_id", "breach_key", name="uq_ticket_history_breach"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    ticket_id = Column(
+        Integer,
+        ForeignKey("tickets.id", name="fk_ticket_history_ticket_id", ondelete="CASCADE"),
+        nullable=False,
+    )
+    at = Column(UTCDateTime, nullable=False)
+    # "bot", "clock", "agent:<id>", "customer"
+    actor = Column(String(64), nullable=False)
+    # created, escalated, priority_raised, assigned, notified, sla_breached, resolved, ...
+    action = Column(String(32), nullable=False)
+    from_value = Column(String(255), nullable=True)
+    to_value = Column(String(255), nullable=True)
+    reason = Column(Text, nullable=True)
+    escalation_type = Column(String(32), nullable=True)
+    breach_key = Column(String(255), nullable=True)
+
+
+class CsatAnswer(Base):
+    __tablename__ = "csat_answers"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", name="uq_csat_answers_ticket_id"),
+        CheckConstraint("rating BETWEEN 1 AND 5", name="ck_csat_answers_rating"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    ticket_id = Column(
+        Integer,
+        ForeignKey("tickets.id", name="fk_csat_answers_ticket_id", ondelete="CASCADE"),
+        nullable=False,
+    )
+    rating = Column(Integer, nullable=False)
+    comment = Column(Text, nullable=True)
+    at = Column(UTCDateTime, nullable=False)

@@ -1,0 +1,352 @@
+"""The ticket store: one ticket per escalation, its customer and conversation, its history.
+
+The narrow interface the handoff action, the desk and the clock go through.
+Every method opens its own short transaction and returns frozen records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from typing import Any, Dict, List, Sequence, Tuple
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.escalation.types import RoutingDecision
+from bot.store.models import Conversation, Customer, Ticket, TicketHistory
+from bot.store.records import CustomerInfo, HistoryEntry, TicketRecord
+from bot.store.retry import RetryPolicy, with_retries
+
+logger = logging.getLogger(__name__)
+
+# Unambiguous characters (no 0/O, 1/I): a customer reads the reference out on the phone.
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+REFERENCE_LENGTH = 6
+REFERENCE_PREFIX = "CS-"
+CONTEXT_VERSION = 1
+ACTOR_BOT = "bot"
+ACTION_CREATED = "created"
+# A conflict that is not our own idempotency key (a reference collision, a
+# conversation or customer created by a concurrent call) is worth a few fresh tries.
+MAX_CONFLICT_RETRIES = 3
+
+
+def new_reference() -> str:
+    """A random, readable ticket reference such as `CS-7K3M9Q` (32^6 ≈ 10^9 values)."""
+    suffix = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+    return f"{REFERENCE_PREFIX}{suffix}"
+
+
+def normalize_reference(reference: str) -> str:
+    """A reference as typed by a person (`cs-7k3m9q `, `7K3M9Q`) in its stored form."""
+    cleaned = reference.strip().upper()
+    if not cleaned.startswith(REFERENCE_PREFIX):
+        cleaned = REFERENCE_PREFIX + cleaned
+    return cleaned
+
+
+class TicketStore:
+    """Tickets, with the customer and conversation they belong to.
+
+    Args:
+        session_factory: from `bot.db.make_session_factory`.
+        retry: attempts and backoff for transient database failures.
+    """
+
+    def __init__(self, session_factory: sessionmaker, retry: RetryPolicy | None = None) -> None:
+        self._session_factory = session_factory
+        self._retry = retry or RetryPolicy()
+
+    def open_ticket(
+        self,
+        idempotency_key: str,
+        conversation_sender_id: str,
+        channel: str | None,
+        customer: CustomerInfo | None,
+        decision: RoutingDecision,
+        context: Dict[str, Any],
+        category: str | None,
+        now: dt.datetime,
+    ) -> Tuple[TicketRecord, bool]:
+        """Open the ticket of one escalation, exactly once per `idempotency_key`.
+
+        In one transaction: upsert the customer and the conversation (now
+        `queued`), insert the ticket with the versioned context, and write one
+        `created` history row per escalation reason. A call with a key already
+        used returns the existing ticket, also when the two calls race (the
+        unique key decides) and when a retry follows a commit whose
+        acknowledgement was lost (the retry finds the committed row).
+
+        Returns:
+            The ticket, and whether this call created it (False when it existed;
+            after a lost acknowledgement the creating call itself sees False).
+
+        Raises:
+            StoreUnavailable: the database stayed unreachable through every retry.
+        """
+        packet = {**context}
+        packet.setdefault("version", CONTEXT_VERSION)
+
+        def attempt() -> Tuple[TicketRecord, bool]:
+            for _ in range(MAX_CONFLICT_RETRIES):
+                existing = self._by_key(idempotency_key)
+                if existing is not None:
+                    return existing, False
+                try:
+                    return (
+                        self._insert(
+                            idempotency_key,
+                            conversation_sender_id,
+                            channel,
+                            customer,
+                            decision,
+                            packet,
+                            category,
+                            now,
+                        ),
+                        True,
+                    )
+                except IntegrityError:
+                    # Someone else committed first (the same key, or the same new
+                    # conversation/customer): the next round reads what they wrote.
+                    logger.info("ticket.open.conflict key_length=%d", len(idempotency_key))
+            existing = self._by_key(idempotency_key)
+            if existing is not None:
+                return existing, False
+            raise RuntimeError(
+                f"ticket for conversation {conversation_sender_id!r} still conflicts "
+                f"after {MAX_CONFLICT_RETRIES} tries"
+            )
+
+        ticket, created = with_retries(attempt, self._retry, what="open_ticket")
+        if created:
+            logger.info(
+                "ticket.opened reference=%s priority=%s team=%s level=%d",
+                ticket.reference,
+                ticket.priority,
+                ticket.team,
+                ticket.level,
+            )
+        return ticket, created
+
+    def ticket_by_reference(self, reference: str) -> TicketRecord | None:
+        """The ticket with this reference (as a person typed it), or None."""
+        return self._read_one(
+            select(Ticket).where(Ticket.reference == normalize_reference(reference))
+        )
+
+    def tickets_for_conversation(self, sender_id: str) -> List[TicketRecord]:
+        """Every ticket of a conversation, oldest first."""
+        statement = (
+            select(Ticket)
+            .join(Conversation, Ticket.conversation_id == Conversation.id)
+            .where(Conversation.sender_id == sender_id)
+            .order_by(Ticket.id)
+        )
+        return self._read_many(statement)
+
+    def latest_ticket_for_customer(self, customer_id: str) -> TicketRecord | None:
+        """The newest ticket of the customer with this external id, or None."""
+        statement = (
+            select(Ticket)
+            .join(Customer, Ticket.customer_id == Customer.id)
+            .where(Customer.external_id == customer_id)
+            # id breaks ties between tickets opened in the same instant.
+            .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+            .limit(1)
+        )
+        return self._read_one(statement)
+
+    def status_for(
+        self,
+        reference: str,
+        *,
+        sender_id: str | None = None,
+        customer_id: str | None = None,
+    ) -> TicketRecord | None:
+        """The ticket, only for its owner: the same conversation or the verified customer.
+
+        A reference is short and guessable, so knowing it proves nothing: a
+        stranger asking about someone else's ticket gets the same None as a
+        reference that does not exist (no hint that it does).
+        """
+        ticket = self.ticket_by_reference(reference)
+        if ticket is None:
+            return None
+        if sender_id is not None and ticket.conversation_sender_id == sender_id:
+            return ticket
+        if customer_id is not None and ticket.customer_external_id == customer_id:
+            return ticket
+        return None
+
+    def history(self, ticket_id: int) -> List[HistoryEntry]:
+        """The audit trail of a ticket, in the order it was written.
+
+        Ordered by id, not by `at`: rows written in one transaction share a
+        timestamp (the injected `now`), and clocks on different replicas may
+        disagree slightly; the id is the order of insertion.
+        """
+        with self._session_factory() as session:
+            rows = session.execute(
+                select(TicketHistory)
+                .where(TicketHistory.ticket_id == ticket_id)
+                .order_by(TicketHistory.id)
+            ).scalars()
+            return [history_entry(row) for row in rows]
+
+    # -- internals -------------------------------------------------------------
+
+    def _by_key(self, idempotency_key: str) -> TicketRecord | None:
+        return self._read_one(select(Ticket).where(Ticket.idempotency_key == idempotency_key))
+
+    def _read_one(self, statement: Any) -> TicketRecord | None:
+        with self._session_factory() as session:
+            row = session.execute(statement).scalars().first()
+            return ticket_record(row) if row is not None else None
+
+    def _read_many(self, statement: Any) -> List[TicketRecord]:
+        with self._session_factory() as session:
+            return [ticket_record(row) for row in session.execute(statement).scalars()]
+
+    def _insert(
+        self,
+        idempotency_key: str,
+        sender_id: str,
+        channel: str | None,
+        customer: CustomerInfo | None,
+        decision: RoutingDecision,
+        context: Dict[str, Any],
+        category: str | None,
+        now: dt.datetime,
+    ) -> TicketRecord:
+        with self._session_factory.begin() as session:
+            customer_row = _upsert_customer(session, customer, now) if customer else None
+            conversation = _upsert_conversation(session, sender_id, channel, customer_row, now)
+            ticket = Ticket(
+                reference=new_reference(),
+                conversation=conversation,
+                customer=customer_row,
+                idempotency_key=idempotency_key,
+                status="open",
+                priority=decision.priority,
+                category=category,
+                team=decision.team,
+                level=decision.level,
+                tier=decision.tier,
+                context=context,
+                first_response_due=decision.first_response_due,
+                resolution_due=decision.resolution_due,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(ticket)
+            session.flush()
+            session.add_all(_created_rows(ticket.id, decision, now))
+            session.flush()
+            return ticket_record(ticket)
+
+
+def _upsert_customer(session: Session, info: CustomerInfo, now: dt.datetime) -> Customer:
+    row = session.execute(
+        select(Customer).where(Customer.external_id == info.external_id)
+    ).scalar_one_or_none()
+    if row is None:
+        row = Customer(external_id=info.external_id, created_at=now)
+        session.add(row)
+    # The account system is the truth: keep what it told us most recently,
+    # but never erase a known value with an unknown one.
+    row.name = info.name if info.name is not None else row.name
+    row.email = info.email if info.email is not None else row.email
+    row.tier = info.tier if info.tier is not None else row.tier
+    row.updated_at = now
+    return row
+
+
+def _upsert_conversation(
+    session: Session,
+    sender_id: str,
+    channel: str | None,
+    customer: Customer | None,
+    now: dt.datetime,
+) -> Conversation:
+    row = session.execute(
+        select(Conversation).where(Conversation.sender_id == sender_id)
+    ).scalar_one_or_none()
+    if row is None:
+        row = Conversation(sender_id=sender_id, created_at=now)
+        session.add(row)
+    row.channel = channel or row.channel
+    if customer is not None:
+        row.customer = customer
+    row.state = "queued"
+    row.updated_at = now
+    return row
+
+
+def _created_rows(
+    ticket_id: int, decision: RoutingDecision, now: dt.datetime
+) -> Sequence[TicketHistory]:
+    placed = f"{decision.team}:L{decision.level}:{decision.priority}"
+    reasons = decision.reasons or ()
+    if not reasons:
+        return [
+            TicketHistory(
+                ticket_id=ticket_id, at=now, actor=ACTOR_BOT, action=ACTION_CREATED, to_value=placed
+            )
+        ]
+    return [
+        TicketHistory(
+            ticket_id=ticket_id,
+            at=now,
+            actor=ACTOR_BOT,
+            action=ACTION_CREATED,
+            to_value=placed,
+            reason=f"{reason.rule}: {reason.detail}",
+            escalation_type=reason.type.value,
+        )
+        for reason in reasons
+    ]
+
+
+def ticket_record(row: Ticket) -> TicketRecord:
+    """A frozen snapshot of a loaded ticket (its conversation and customer are joined)."""
+    return TicketRecord(
+        id=row.id,
+        reference=row.reference,
+        conversation_sender_id=row.conversation.sender_id,
+        customer_external_id=row.customer.external_id if row.customer is not None else None,
+        idempotency_key=row.idempotency_key,
+        status=row.status,
+        priority=row.priority,
+        category=row.category,
+        team=row.team,
+        level=row.level,
+        tier=row.tier,
+        assigned_agent_id=row.assigned_agent_id,
+        context=dict(row.context),
+        first_response_due=row.first_response_due,
+        resolution_due=row.resolution_due,
+        first_response_at=row.first_response_at,
+        resolved_at=row.resolved_at,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def history_entry(row: TicketHistory) -> HistoryEntry:
+    """A frozen snapshot of one history row."""
+    return HistoryEntry(
+        id=row.id,
+        ticket_id=row.ticket_id,
+        at=row.at,
+        actor=row.actor,
+        action=row.action,
+        from_value=row.from_value,
+        to_value=row.to_value,
+        reason=row.reason,
+        escalation_type=row.escalation_type,
+        breach_key=row.breach_key,
+    )
