@@ -48,6 +48,7 @@ test: lint validate unit conversations
 
 bench: install $(MODEL)
 	$(BIN)/python -m benchmarks.channel
+	$(BIN)/python -m benchmarks.store
 
 clean:
 	rm -rf models var/results .pytest_cache

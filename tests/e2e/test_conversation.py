@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import sqlite3
 
 import pytest
@@ -22,7 +24,18 @@ async def test_a_guest_and_a_verified_customer_talk_to_the_bot(baton_server):
         assert "£" not in refused["text"]
 
         handoff = await guest.say("I want to talk to a real person")
-        assert "reference CS-" in handoff["text"]
+        reference = re.search(r"ticket (CS-[A-Z0-9]{6})", handoff["text"]).group(1)
+
+        status = await guest.say("what's happening with my ticket?")
+        assert f"Your ticket {reference}" in status["text"]
+
+    with sqlite3.connect(baton_server.database_url.removeprefix("sqlite:///")) as db:
+        (context,) = db.execute("SELECT context FROM tickets WHERE reference = ?", (reference,)).fetchone()
+    packet = json.loads(context)
+    assert [turn["text"] for turn in packet["transcript"] if turn["sender"] == "customer"][-1] == (
+        "I want to talk to a real person"
+    )
+    assert packet["reason"] == "customer_request"
 
     token = mint_token("C-1001", baton_server.jwt_secret, name="Jane Doe")
     async with WidgetClient(baton_server.url, token=token) as jane:

@@ -72,3 +72,22 @@ def test_it_prints_the_demo_url_and_ctrl_c_stops_every_process(tmp_path):
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
         log.close()
+
+
+def test_an_invalid_escalation_policy_refuses_to_start_with_its_line(tmp_path):
+    policy = (PROJECT_ROOT / "escalation.yml").read_text().replace("set: P1", "set: P7", 1)
+    broken = tmp_path / "escalation.yml"
+    broken.write_text(policy)
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "bot"), "run", "--model", str(MODEL)],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "BATON_ESCALATION_FILE": str(broken), "DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}",
+             "BATON_JWT_SECRET": "run-" + "r" * 40},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    line = next(number for number, text in enumerate(policy.splitlines(), 1) if "set: P7" in text)
+    assert f"escalation.yml:{line}: unknown priority 'P7'" in result.stderr
+    assert "allowed: P1, P2, P3, P4" in result.stderr
