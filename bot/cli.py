@@ -1,4 +1,4 @@
-"""`bot`: Baton's command line (run the product, migrate, mint a demo token)."""
+"""`bot`: Baton's command line (run the product, migrate, run the clock, check the policy, mint a token)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    run = commands.add_parser("run", help="start the Rasa server and the action server together")
+    run = commands.add_parser(
+        "run", help="start the Rasa server, the action server and the escalation clock together"
+    )
     run.add_argument("--port", type=int, default=DEFAULT_RASA_PORT)
     run.add_argument("--actions-port", type=int, default=DEFAULT_ACTIONS_PORT)
     run.add_argument("--model", type=Path, default=DEFAULT_MODEL)
@@ -137,6 +139,8 @@ def run_servers(args: argparse.Namespace) -> int:
 
     migrate()
     account_service_from_settings(settings)  # creates and seeds the demo accounts once
+    if settings.account_backend == "demo":
+        _refresh_demo_accounts(settings)
     env = dict(os.environ)
     commands = _server_commands(args)
     processes: List[subprocess.Popen] = []
@@ -173,6 +177,20 @@ def run_servers(args: argparse.Namespace) -> int:
                 exit_code = code or 1
                 stop()
     return exit_code
+
+
+def _refresh_demo_accounts(settings: Settings) -> None:
+    """Move the demo customers' dates to today, so the demo order is always "arriving tomorrow"."""
+    import datetime as dt
+
+    from bot.accounts.sql import seed_demo_customers
+    from bot.db import make_engine, make_session_factory
+
+    engine = make_engine(settings.database_url)
+    try:
+        seed_demo_customers(make_session_factory(engine), dt.date.today())
+    finally:
+        engine.dispose()
 
 
 def _server_commands(args: argparse.Namespace) -> Dict[str, List[str]]:
