@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
 from bot.db import make_engine, make_session_factory
-from bot.escalation.clock import EscalationClock
+from bot.escalation.clock import DEFAULT_BATCH_SIZE, EscalationClock
 from bot.escalation.notify import BreachNotice
 from bot.escalation.types import (
     BreachAction,
@@ -45,7 +45,8 @@ from bot.store.models import Conversation, Ticket
 CREATIONS = 200
 TRANSCRIPT_TURNS = 50
 SWEEP_TICKETS = 10_000
-SWEEP_BATCH_SIZE = 500
+# The clock's own batch size (what `bot clock` sweeps with).
+SWEEP_BATCH_SIZE = DEFAULT_BATCH_SIZE
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 T0 = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.timezone.utc)
 FIRST_RESPONSE = dt.timedelta(minutes=15)

@@ -16,6 +16,7 @@ Exactly once per ticket and breach, however many replicas sweep:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import threading
 from collections import Counter
@@ -31,8 +32,10 @@ from bot.escalation.notify import BreachNotice, LogNotifier, Notifier
 from bot.escalation.types import (
     BreachAction,
     BreachKind,
+    BreachOutcome,
     EscalationPolicy,
     EscalationType,
+    NextLevel,
 )
 from bot.settings import Settings
 from bot.store.models import Ticket, TicketHistory, UTCDateTime
@@ -43,8 +46,7 @@ ACTOR_CLOCK = "clock"
 ACTION_BREACHED = "sla_breached"
 ACTION_ESCALATED = "escalated"
 ACTION_PRIORITY_RAISED = "priority_raised"
-ACTION_NOTIFIED = "notified"
-DEFAULT_BATCH_SIZE = 500
+DEFAULT_BATCH_SIZE = 2000
 DEFAULT_INTERVAL_SECONDS = 30.0
 # A batch that hits the unique breach key was raced by a clock that skipped no
 # locks (a bug or an old replica); its work is rolled back and the batch re-read.
@@ -167,6 +169,188 @@ _UPDATE_TICKET = (
 )
 
 
+# PostgreSQL writes a whole batch in two set-based statements (one round trip
+# each) instead of an executemany of one UPDATE per ticket and a multi-row
+# INSERT rendered row by row: each column travels as one array (psycopg2 adapts
+# a list in C) and `unnest` turns the arrays back into rows on the server. The
+# values are plain, already-aware datetimes, strings and ints, so neither the
+# SQLAlchemy compiler nor the `UTCDateTime` TypeDecorator runs per value
+# (timestamptz stores the instant; `_require_aware` keeps the naive check).
+# `WITH ORDINALITY ... ORDER BY` keeps ids in the order the rows were built, so
+# `history()` (ordered by id) still reads breached, escalated, notified.
+# Every clock row of a batch has the same `at` (the sweep's now) and actor: two
+# scalars; the other columns are one array each.
+_HISTORY_ARRAYS = (
+    ("ticket_id", "integer[]"),
+    ("action", "varchar[]"),
+    ("from_value", "varchar[]"),
+    ("to_value", "varchar[]"),
+    ("reason", "text[]"),
+    ("escalation_type", "varchar[]"),
+    ("breach_key", "varchar[]"),
+)
+_PG_INSERT_HISTORY = (
+    f"INSERT INTO {_HISTORY.name} "
+    f"(at, actor, {', '.join(column for column, _ in _HISTORY_ARRAYS)}) "
+    f"SELECT %(at)s, %(actor)s, {', '.join('v.' + column for column, _ in _HISTORY_ARRAYS)} "
+    "FROM unnest("
+    + ", ".join(f"%({column})s::{cast}" for column, cast in _HISTORY_ARRAYS)
+    + f") WITH ORDINALITY AS v({', '.join(column for column, _ in _HISTORY_ARRAYS)}, position) "
+    "ORDER BY v.position"
+)
+_TICKET_COLUMNS = (
+    "id",
+    "priority",
+    "team",
+    "level",
+    "tier",
+    "first_response_due",
+    "resolution_due",
+    "first_response_breached_at",
+    "resolution_breached_at",
+)
+_TICKET_CASTS = (
+    "integer[]",
+    "varchar[]",
+    "varchar[]",
+    "integer[]",
+    "varchar[]",
+    "timestamptz[]",
+    "timestamptz[]",
+    "timestamptz[]",
+    "timestamptz[]",
+)
+_PG_UPDATE_TICKETS = (
+    f"UPDATE {_TICKETS.name} AS t SET "
+    + ", ".join(f"{column} = v.{column}" for column in _TICKET_COLUMNS[1:])
+    + ", updated_at = %(updated_at)s FROM unnest("
+    + ", ".join(
+        f"%({column})s::{cast}" for column, cast in zip(_TICKET_COLUMNS, _TICKET_CASTS, strict=True)
+    )
+    + f") AS v({', '.join(_TICKET_COLUMNS)}) WHERE t.id = v.id"
+)
+
+
+def _require_aware(value: dt.datetime) -> dt.datetime:
+    """`value` in UTC; the check `UTCDateTime` makes on the paths that skip it."""
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value.isoformat()}: pass an aware UTC datetime")
+    return value.astimezone(dt.timezone.utc)
+
+
+_AUTOMATIC = EscalationType.AUTOMATIC.value
+_HIERARCHICAL = EscalationType.HIERARCHICAL.value
+_PRIORITY = EscalationType.PRIORITY.value
+
+
+@dataclass(frozen=True)
+class _BreachPlan:
+    """What a breach of one kind does at one (priority, team, level, tier), texts included."""
+
+    kind: str
+    breach_reason: str
+    changed_reason: str
+    escalate_to: NextLevel | None
+    escalated_from: str
+    escalated_to: str
+    new_priority: str | None
+    restart: bool
+    notify: bool
+    applied: Tuple[str, ...]
+    notes: Tuple[str, ...]
+
+
+def _breach_plan(
+    outcome: BreachOutcome, kind: BreachKind, priority: str, team: str, level: int, tier: str
+) -> _BreachPlan:
+    applied: List[str] = []
+    notes = list(outcome.notes)
+    escalate_to: NextLevel | None = None
+    new_priority: str | None = None
+    if BreachAction.ESCALATE in outcome.actions:
+        target = outcome.next_level
+        if target is not None and (target.team, target.level) != (team, level):
+            escalate_to = target
+            applied.append(BreachAction.ESCALATE.value)
+        else:
+            notes.append("no higher level to escalate to")
+    if BreachAction.RAISE_PRIORITY in outcome.actions:
+        if outcome.new_priority is not None and outcome.new_priority != priority:
+            new_priority = outcome.new_priority
+            applied.append(BreachAction.RAISE_PRIORITY.value)
+        else:
+            notes.append("priority already at the top")
+    restart = bool(applied)
+    notify = BreachAction.NOTIFY in outcome.actions
+    breach_reason = f"{kind.value} deadline passed at {team} level {level}"
+    if notify:
+        applied.append(BreachAction.NOTIFY.value)
+        # The notification, folded into the breach row (it changes no state).
+        breach_reason += f"; notified: {','.join(applied)}"
+        if notes:
+            breach_reason += f" ({'; '.join(notes)})"
+    return _BreachPlan(
+        kind=kind.value,
+        breach_reason=breach_reason,
+        changed_reason=f"{kind.value} breached",
+        escalate_to=escalate_to,
+        escalated_from=f"{team}:L{level}:{tier}",
+        escalated_to=(
+            f"{escalate_to.team}:L{escalate_to.level}:{escalate_to.tier}" if escalate_to else ""
+        ),
+        new_priority=new_priority,
+        restart=restart,
+        notify=notify,
+        applied=tuple(applied),
+        notes=tuple(notes),
+    )
+
+
+class _SweepPolicy:
+    """The policy's answers, asked once per question within one sweep.
+
+    The policy is pure (the same breach of the same priority, team and level
+    gets the same outcome; deadlines depend only on priority, team and start)
+    and a sweep has a single `now`, so 10,000 tickets at a few places ask it a
+    handful of times. A policy error is not cached: it is raised again.
+    """
+
+    def __init__(self, policy: EscalationPolicy, now: dt.datetime) -> None:
+        self._policy = policy
+        self._now = now
+        self._outcomes: Dict[Tuple[BreachKind, str, str, int], BreachOutcome] = {}
+        self._deadlines: Dict[Tuple[str, str], Tuple[dt.datetime, dt.datetime]] = {}
+        self._plans: Dict[Tuple[BreachKind, str, str, int, str], _BreachPlan] = {}
+
+    def on_breach(self, kind: BreachKind, priority: str, team: str, level: int) -> BreachOutcome:
+        key = (kind, priority, team, level)
+        outcome = self._outcomes.get(key)
+        if outcome is None:
+            outcome = self._outcomes[key] = self._policy.on_breach(kind, priority, team, level)
+        return outcome
+
+    def plan(
+        self, kind: BreachKind, priority: str, team: str, level: int, tier: str
+    ) -> _BreachPlan:
+        key = (kind, priority, team, level, tier)
+        plan = self._plans.get(key)
+        if plan is None:
+            outcome = self.on_breach(kind, priority, team, level)
+            plan = self._plans[key] = _breach_plan(outcome, kind, priority, team, level, tier)
+        return plan
+
+    def deadlines(self, priority: str, team: str) -> Tuple[dt.datetime, dt.datetime]:
+        key = (priority, team)
+        deadlines = self._deadlines.get(key)
+        if deadlines is None:
+            first_response_due, resolution_due = self._policy.deadlines(priority, team, self._now)
+            deadlines = self._deadlines[key] = (
+                _require_aware(first_response_due),
+                _require_aware(resolution_due),
+            )
+        return deadlines
+
+
 class EscalationClock:
     """Sweeps for SLA breaches and applies the policy's answer to each, exactly once.
 
@@ -199,10 +383,12 @@ class EscalationClock:
         if batch_size < 1:
             raise ValueError(f"batch_size is {batch_size}; it must be at least 1")
         now = self._now()
+        _require_aware(now)  # the PostgreSQL path binds it without `UTCDateTime`
+        policy = _SweepPolicy(self._policy, now)
         counts: Counter[str] = Counter()
         while True:
             try:
-                examined, notices = self._sweep_batch(now, batch_size, counts)
+                examined, notices = self._sweep_batch(now, batch_size, counts, policy)
             except IntegrityError:
                 counts["conflicts"] += 1
                 logger.warning("escalation.sweep.conflict count=%d", counts["conflicts"])
@@ -219,7 +405,11 @@ class EscalationClock:
         return SweepResult(dict(counts))
 
     def _sweep_batch(
-        self, now: dt.datetime, batch_size: int, counts: Counter[str]
+        self,
+        now: dt.datetime,
+        batch_size: int,
+        counts: Counter[str],
+        policy: _SweepPolicy,
     ) -> Tuple[int, List[BreachNotice]]:
         batch_counts: Counter[str] = Counter()
         notices: List[BreachNotice] = []
@@ -232,11 +422,16 @@ class EscalationClock:
             for state in states:
                 for kind, deadline in state.due_breaches(now):
                     history.extend(
-                        self._apply(state, kind, deadline, now, handled, notices, batch_counts)
+                        self._apply(
+                            state, kind, deadline, now, handled, notices, batch_counts, policy
+                        )
                     )
-            if history:
-                session.execute(insert(TicketHistory), history)
-            session.execute(_UPDATE_TICKET, [state.as_update(now) for state in states])
+            if session.get_bind().dialect.name == "postgresql":
+                _write_postgres(session, history, states, now)
+            else:
+                if history:
+                    session.execute(insert(TicketHistory), history)
+                session.execute(_UPDATE_TICKET, [state.as_update(now) for state in states])
         # Counted only once committed: a rolled-back batch did nothing.
         counts.update(batch_counts)
         counts["tickets"] += len(states)
@@ -283,7 +478,16 @@ class EscalationClock:
         handled: Set[Tuple[int, str]],
         notices: List[BreachNotice],
         counts: Counter[str],
+        policy: _SweepPolicy,
     ) -> List[Dict[str, Any]]:
+        """The history rows of one breach; applies the policy's answer to `state`.
+
+        One row per state change (`escalated`, `priority_raised`) after the
+        `sla_breached` row that carries the breach key. A notification is
+        recorded in the breach row's reason ("...; notified: escalate,notify
+        (notes)"), not in a row of its own: a third row per breach was a third
+        of the clock's writes and changed no state.
+        """
         key = breach_key(kind, state.priority, state.team, state.level, deadline)
         # Whatever happens next, this deadline's breach is dealt with.
         _mark(state, kind, now)
@@ -291,103 +495,86 @@ class EscalationClock:
             counts["already_handled"] += 1
             return []
         counts["breaches"] += 1
-        outcome = self._policy.on_breach(kind, state.priority, state.team, state.level)
+        plan = policy.plan(kind, state.priority, state.team, state.level, state.tier)
+        ticket_id = state.id
         rows = [
-            _row(
-                state.id,
-                now,
-                ACTION_BREACHED,
-                key,
-                from_value=deadline.isoformat(),
-                to_value=kind.value,
-                reason=f"{kind.value} deadline passed at {state.team} level {state.level}",
-                escalation_type=EscalationType.AUTOMATIC,
-            )
+            {
+                "ticket_id": ticket_id,
+                "at": now,
+                "actor": ACTOR_CLOCK,
+                "action": ACTION_BREACHED,
+                "from_value": deadline.isoformat(),
+                "to_value": plan.kind,
+                "reason": plan.breach_reason,
+                "escalation_type": _AUTOMATIC,
+                "breach_key": key,
+            }
         ]
-        applied: List[str] = []
-        notes = list(outcome.notes)
-        if BreachAction.ESCALATE in outcome.actions:
-            target = outcome.next_level
-            if target is not None and (target.team, target.level) != (state.team, state.level):
-                rows.append(
-                    _row(
-                        state.id,
-                        now,
-                        ACTION_ESCALATED,
-                        f"{key}/escalated",
-                        from_value=f"{state.team}:L{state.level}:{state.tier}",
-                        to_value=f"{target.team}:L{target.level}:{target.tier}",
-                        reason=f"{kind.value} breached",
-                        escalation_type=EscalationType.HIERARCHICAL,
-                    )
-                )
-                state.team, state.level, state.tier = target.team, target.level, target.tier
-                applied.append(BreachAction.ESCALATE.value)
-                counts["escalated"] += 1
-            else:
-                notes.append("no higher level to escalate to")
-        if BreachAction.RAISE_PRIORITY in outcome.actions:
-            new_priority = outcome.new_priority
-            if new_priority is not None and new_priority != state.priority:
-                rows.append(
-                    _row(
-                        state.id,
-                        now,
-                        ACTION_PRIORITY_RAISED,
-                        f"{key}/priority_raised",
-                        from_value=state.priority,
-                        to_value=new_priority,
-                        reason=f"{kind.value} breached",
-                        escalation_type=EscalationType.PRIORITY,
-                    )
-                )
-                state.priority = new_priority
-                applied.append(BreachAction.RAISE_PRIORITY.value)
-                counts["priority_raised"] += 1
-            else:
-                notes.append("priority already at the top")
-        if applied:
-            self._restart(state, kind, now)
-        if BreachAction.NOTIFY in outcome.actions:
-            applied.append(BreachAction.NOTIFY.value)
+        if plan.escalate_to is not None:
+            target = plan.escalate_to
             rows.append(
-                _row(
-                    state.id,
-                    now,
-                    ACTION_NOTIFIED,
-                    f"{key}/notified",
-                    to_value=",".join(applied),
-                    reason="; ".join(notes) or None,
-                    escalation_type=EscalationType.AUTOMATIC,
-                )
+                {
+                    "ticket_id": ticket_id,
+                    "at": now,
+                    "actor": ACTOR_CLOCK,
+                    "action": ACTION_ESCALATED,
+                    "from_value": plan.escalated_from,
+                    "to_value": plan.escalated_to,
+                    "reason": plan.changed_reason,
+                    "escalation_type": _HIERARCHICAL,
+                    "breach_key": key + "/escalated",
+                }
             )
+            state.team, state.level, state.tier = target.team, target.level, target.tier
+            counts["escalated"] += 1
+        if plan.new_priority is not None:
+            rows.append(
+                {
+                    "ticket_id": ticket_id,
+                    "at": now,
+                    "actor": ACTOR_CLOCK,
+                    "action": ACTION_PRIORITY_RAISED,
+                    "from_value": state.priority,
+                    "to_value": plan.new_priority,
+                    "reason": plan.changed_reason,
+                    "escalation_type": _PRIORITY,
+                    "breach_key": key + "/priority_raised",
+                }
+            )
+            state.priority = plan.new_priority
+            counts["priority_raised"] += 1
+        if plan.restart:
+            self._restart(state, kind, now, policy)
+        if plan.notify:
             counts["notified"] += 1
             notices.append(
                 BreachNotice(
-                    ticket_id=state.id,
+                    ticket_id=ticket_id,
                     reference=state.reference,
-                    kind=kind.value,
+                    kind=plan.kind,
                     deadline=deadline,
                     breach_key=key,
                     priority=state.priority,
                     team=state.team,
                     level=state.level,
                     tier=state.tier,
-                    actions=tuple(applied),
+                    actions=plan.applied,
                     at=now,
-                    notes=tuple(notes),
+                    notes=plan.notes,
                 )
             )
         return rows
 
-    def _restart(self, state: _TicketState, kind: BreachKind, now: dt.datetime) -> None:
+    def _restart(
+        self, state: _TicketState, kind: BreachKind, now: dt.datetime, policy: _SweepPolicy
+    ) -> None:
         """A new deadline for the clock that breached, at the new level or priority.
 
         Only the breached clock restarts: a first-response breach does not extend
         the customer's resolution promise (the original deadlines stay in the
         history's `created` row for SLA reports).
         """
-        first_response_due, resolution_due = self._policy.deadlines(state.priority, state.team, now)
+        first_response_due, resolution_due = policy.deadlines(state.priority, state.team)
         if kind is BreachKind.FIRST_RESPONSE:
             state.first_response_due = first_response_due
             # A deadline already past (a degenerate policy) stays marked, so one
@@ -404,35 +591,58 @@ class EscalationClock:
             logger.exception("escalation.notify.failed ticket=%s", notice.reference)
 
 
+def _write_postgres(
+    session: Session, history: List[Dict[str, Any]], states: List[_TicketState], now: dt.datetime
+) -> None:
+    """The batch's history rows and ticket updates, one statement each (see `_PG_INSERT_HISTORY`)."""
+    connection = session.connection()
+    if history:
+        parameters: Dict[str, Any] = {
+            column: _pg_array([row[column] for row in history], cast)
+            for column, cast in _HISTORY_ARRAYS
+        }
+        parameters["at"] = _require_aware(now)
+        parameters["actor"] = ACTOR_CLOCK
+        connection.exec_driver_sql(_PG_INSERT_HISTORY, parameters)
+    updates: Dict[str, Any] = {
+        column: _pg_array([getattr(state, column) for state in states], cast)
+        for column, cast in zip(_TICKET_COLUMNS, _TICKET_CASTS, strict=True)
+    }
+    updates["updated_at"] = _require_aware(now)
+    connection.exec_driver_sql(_PG_UPDATE_TICKETS, updates)
+
+
+@functools.lru_cache(maxsize=8192)
+def _array_text(value: str) -> str:
+    # Memoised: a batch repeats the same actions, reasons and team names.
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _pg_array(values: List[Any], cast: str) -> str:
+    """One PostgreSQL array literal (`{a,"b c",NULL}`) for a column of a batch.
+
+    Sent as a single string parameter, the server parses it once with
+    `array_in`; a Python list would go out as `ARRAY['a'::timestamptz, ...]`,
+    one adapted, quoted and cast expression per element, which costs more on
+    both sides than the rows themselves. Texts are double-quoted with `\\` and
+    `"` escaped (inside quotes, commas, braces and the word NULL are data);
+    ints and ISO timestamps need no quotes; None is the bare NULL.
+    """
+    if cast == "integer[]":
+        items = ["NULL" if value is None else str(value) for value in values]
+    elif cast == "timestamptz[]":
+        # Aware values only: read back through `UTCDateTime` or checked on the way in.
+        items = ["NULL" if value is None else value.isoformat() for value in values]
+    else:
+        items = ["NULL" if value is None else _array_text(value) for value in values]
+    return "{" + ",".join(items) + "}"
+
+
 def _mark(state: _TicketState, kind: BreachKind, now: dt.datetime) -> None:
     if kind is BreachKind.FIRST_RESPONSE:
         state.first_response_breached_at = now
     else:
         state.resolution_breached_at = now
-
-
-def _row(
-    ticket_id: int,
-    at: dt.datetime,
-    action: str,
-    key: str,
-    *,
-    from_value: str | None = None,
-    to_value: str | None = None,
-    reason: str | None = None,
-    escalation_type: EscalationType | None = None,
-) -> Dict[str, Any]:
-    return {
-        "ticket_id": ticket_id,
-        "at": at,
-        "actor": ACTOR_CLOCK,
-        "action": action,
-        "from_value": from_value,
-        "to_value": to_value,
-        "reason": reason,
-        "escalation_type": escalation_type.value if escalation_type else None,
-        "breach_key": key,
-    }
 
 
 def run_clock(

@@ -243,7 +243,8 @@ class TicketHistory(Base):
     at = Column(UTCDateTime, nullable=False)
     # "bot", "clock", "agent:<id>", "customer"
     actor = Column(String(64), nullable=False)
-    # created, escalated, priority_raised, assigned, notified, sla_breached, resolved, ...
+    # created, escalated, priority_raised, assigned, sla_breached, resolved, ... (the clock
+    # records a notification in its sla_breached row; older databases may hold "notified" rows)
     action = Column(String(32), nullable=False)
     from_value = Column(String(255), nullable=True)
     to_value = Column(String(255), nullable=True)

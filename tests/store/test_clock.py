@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from bot.db import make_engine, make_session_factory
-from bot.escalation.clock import EscalationClock, SweepResult, breach_key, run_clock
+from bot.escalation.clock import EscalationClock, SweepResult, _pg_array, breach_key, run_clock
 from bot.escalation.types import BreachKind
 from bot.settings import Settings
 from bot.store import TicketStore
@@ -71,10 +71,13 @@ def test_a_first_response_breach_escalates_once_and_notifies(store, session_fact
     assert [(entry.action, entry.actor, entry.escalation_type) for entry in history[2:]] == [
         ("sla_breached", "clock", "automatic"),
         ("escalated", "clock", "hierarchical"),
-        ("notified", "clock", "automatic"),
     ]
     key = breach_key(BreachKind.FIRST_RESPONSE, "P3", "billing", 0, ticket.first_response_due)
     assert history[2].breach_key == key
+    # The notification is recorded in the breach row (no separate `notified` row).
+    assert history[2].reason == (
+        "first_response deadline passed at billing level 0; notified: escalate,notify"
+    )
     assert key.startswith("first_response:P3:billing:L0:")
     assert (history[3].from_value, history[3].to_value) == (
         "billing:L0:agent",
@@ -136,7 +139,7 @@ def test_an_assigned_ticket_breaches_resolution_not_first_response(store, sessio
     raised = store.ticket_by_reference(ticket.reference)
     assert raised.priority == "P2"
     assert raised.resolution_due == now() + dt.timedelta(hours=4)
-    entry = store.history(ticket.id)[-2]
+    entry = store.history(ticket.id)[-1]
     assert (entry.action, entry.escalation_type, entry.from_value, entry.to_value) == (
         "priority_raised",
         "priority",
@@ -317,4 +320,29 @@ def test_two_clocks_sweeping_together_escalate_each_ticket_exactly_once(
     assert len(per_ticket) == tickets and set(per_ticket.values()) == {1}
     assert levels == {1: tickets}
     assert duplicates == []
-    assert clock_rows == tickets * 3  # breached, escalated, notified: once each
+    assert clock_rows == tickets * 2  # breached (with its notification), escalated: once each
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_batch_array_literals_carry_any_text_and_time_exactly(engine):
+    # The PostgreSQL sweep sends each column of a batch as one array literal.
+    texts = ["a,b", "{x}", "NULL", None, "q\"u\\o'te", " sp ", "", "é☃", "back\\slash\\"]
+    plus_two = dt.timezone(dt.timedelta(hours=2))
+    times = [T0.replace(microsecond=123456), None, T0.astimezone(plus_two)]
+    with engine.connect() as connection:
+        assert (
+            connection.exec_driver_sql(
+                "SELECT %(a)s::text[]", {"a": _pg_array(texts, "text[]")}
+            ).scalar_one()
+            == texts
+        )
+        assert (
+            connection.exec_driver_sql(
+                "SELECT %(a)s::timestamptz[]", {"a": _pg_array(times, "timestamptz[]")}
+            ).scalar_one()
+            == times
+        )
+        assert connection.exec_driver_sql(
+            "SELECT %(a)s::integer[]", {"a": _pg_array([1, None, -5], "integer[]")}
+        ).scalar_one() == [1, None, -5]
