@@ -20,6 +20,7 @@ import functools
 import logging
 import threading
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Set, Tuple
 
@@ -46,7 +47,9 @@ ACTOR_CLOCK = "clock"
 ACTION_BREACHED = "sla_breached"
 ACTION_ESCALATED = "escalated"
 ACTION_PRIORITY_RAISED = "priority_raised"
-DEFAULT_BATCH_SIZE = 2000
+# Two batches at once: the database's work for one overlaps the other's Python.
+DEFAULT_POSTGRES_WORKERS = 2
+DEFAULT_BATCH_SIZE = 1000
 DEFAULT_INTERVAL_SECONDS = 30.0
 # A batch that hits the unique breach key was raced by a clock that skipped no
 # locks (a bug or an old replica); its work is rolled back and the batch re-read.
@@ -373,18 +376,41 @@ class EscalationClock:
         self._notifier = notifier
         self._now = now
 
-    def sweep(self, batch_size: int = DEFAULT_BATCH_SIZE) -> SweepResult:
+    def sweep(self, batch_size: int = DEFAULT_BATCH_SIZE, workers: int | None = None) -> SweepResult:
         """Handle every breach due at this moment, a batch (one transaction) at a time.
 
         Notifications go out after each batch commits, so a rolled-back batch
         never notifies (a crash between commit and notify loses the notice, not
         the escalation: at most once for notices, exactly once for escalations).
+
+        Args:
+            batch_size: tickets per transaction.
+            workers: batches swept at once, each on its own connection. By default
+                two on PostgreSQL, where `SKIP LOCKED` hands each worker other
+                tickets (as it does to other replicas); one on SQLite, which has a
+                single writer.
         """
         if batch_size < 1:
             raise ValueError(f"batch_size is {batch_size}; it must be at least 1")
         now = self._now()
         _require_aware(now)  # the PostgreSQL path binds it without `UTCDateTime`
         policy = _SweepPolicy(self._policy, now)
+        if workers is None:
+            workers = DEFAULT_POSTGRES_WORKERS if self._dialect() == "postgresql" else 1
+        if workers < 1:
+            raise ValueError(f"workers is {workers}; it must be at least 1")
+        if workers == 1:
+            return SweepResult(dict(self._drain(now, batch_size, policy)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sweep") as pool:
+            drained = list(pool.map(lambda _: self._drain(now, batch_size, policy), range(workers)))
+        return SweepResult(dict(sum(drained, Counter())))
+
+    def _dialect(self) -> str:
+        bind = self._session_factory.kw.get("bind")
+        return bind.dialect.name if bind is not None else ""
+
+    def _drain(self, now: dt.datetime, batch_size: int, policy: _SweepPolicy) -> Counter[str]:
+        """Sweep batches until none is left that this worker can lock."""
         counts: Counter[str] = Counter()
         while True:
             try:
@@ -398,11 +424,11 @@ class EscalationClock:
             counts["batches"] += 1
             for notice in notices:
                 self._notify(notice)
-            # Fewer than asked: the rest are done, or locked by another clock that
-            # will finish them.
+            # Fewer than asked: the rest are done, or locked by another worker or
+            # clock that will finish them.
             if examined < batch_size:
                 break
-        return SweepResult(dict(counts))
+        return counts
 
     def _sweep_batch(
         self,
