@@ -218,7 +218,13 @@ class WebchatInput(InputChannel):
 
         requested = data.get("session_id")
         session_id = requested if _is_session_id(requested) else uuid.uuid4().hex
-        events = await self._session_events(session_id) if session_id == requested else []
+        events: List[Dict[str, Any]] = []
+        if session_id == requested:
+            try:
+                events = await self._session_events(session_id)
+            except Exception:  # the tracker store is down: its owner can't be checked
+                logger.exception("webchat.session.history_failed sid=%s", sid)
+                session_id = uuid.uuid4().hex
         owner = conversation_owner(events)
         if owner and (customer is None or customer.customer_id != owner):
             # Another customer's conversation (a shared computer after logout):
@@ -316,7 +322,11 @@ class WebchatInput(InputChannel):
         customer = identity.customer_from_token(token, self.settings.jwt_secret)
         if customer is None:
             return
-        owner = conversation_owner(await self._session_events(state["session_id"]))
+        try:
+            owner = conversation_owner(await self._session_events(state["session_id"]))
+        except Exception:  # the tracker store is down: stay a guest rather than guess
+            logger.exception("webchat.identity.owner_check_failed sid=%s", sid)
+            return
         if owner and owner != customer.customer_id:
             return
         state.update(token=token, customer_id=customer.customer_id)
