@@ -21,7 +21,7 @@ import uuid
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Tuple
 
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
@@ -40,7 +40,7 @@ from bot.escalation.types import (
 )
 from bot.migrate import upgrade
 from bot.store import CustomerInfo, TicketStore
-from bot.store.models import Conversation, Ticket
+from tests.store.seeding import seed_breached
 
 CREATIONS = 200
 TRANSCRIPT_TURNS = 50
@@ -150,49 +150,9 @@ def time_creations(session_factory: sessionmaker) -> Tuple[float, float]:
     return statistics.median(samples), percentile(samples, 0.95)
 
 
-def seed_breached(session_factory: sessionmaker, count: int) -> None:
-    """`count` open tickets with overdue first responses, in bulk (not timed)."""
-    routed = decision(T0)
-    with session_factory.begin() as session:
-        session.execute(
-            insert(Conversation),
-            [
-                {
-                    "sender_id": f"seed-{index}",
-                    "state": "queued",
-                    "created_at": T0,
-                    "updated_at": T0,
-                }
-                for index in range(count)
-            ],
-        )
-        ids = dict(session.execute(select(Conversation.sender_id, Conversation.id)).all())
-        session.execute(
-            insert(Ticket),
-            [
-                {
-                    "reference": f"CS-B{index:05d}",
-                    "conversation_id": ids[f"seed-{index}"],
-                    "idempotency_key": f"seed-{index}",
-                    "status": "open",
-                    "priority": "P3",
-                    "team": "billing",
-                    "level": 0,
-                    "tier": TIERS[0],
-                    "context": {"version": 1},
-                    "first_response_due": routed.first_response_due,
-                    "resolution_due": routed.resolution_due,
-                    "created_at": T0,
-                    "updated_at": T0,
-                }
-                for index in range(count)
-            ],
-        )
-
-
 def time_sweep(session_factory: sessionmaker) -> Tuple[float, int]:
     """Seconds for one sweep over `SWEEP_TICKETS` breached tickets, and breaches handled."""
-    seed_breached(session_factory, SWEEP_TICKETS)
+    seed_breached(session_factory, SWEEP_TICKETS, decision(T0), T0)
     notifier = CountingNotifier()
     clock = EscalationClock(
         session_factory, BenchPolicy(), notifier, lambda: T0 + FIRST_RESPONSE * 2

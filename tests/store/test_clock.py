@@ -8,16 +8,17 @@ from collections import Counter
 from typing import List
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from bot.db import make_engine, make_session_factory
 from bot.escalation.clock import EscalationClock, SweepResult, _pg_array, breach_key, run_clock
 from bot.escalation.types import BreachKind
 from bot.settings import Settings
 from bot.store import TicketStore
-from bot.store.models import Conversation, Ticket, TicketHistory
+from bot.store.models import Ticket, TicketHistory
 from tests.store.conftest import T0, decision
 from tests.store.fakes import CollectingNotifier, FakePolicy
+from tests.store.seeding import seed_breached
 from tests.store.test_tickets import open_one
 
 MINUTE = dt.timedelta(minutes=1)
@@ -222,53 +223,13 @@ def test_run_clock_sweeps_until_stopped(migrated_url, store):
     assert len(notices) == 1
 
 
-def seed_breached(session_factory, count: int) -> None:
-    """`count` open tickets, every first response overdue, in two bulk inserts."""
-    with session_factory.begin() as session:
-        session.execute(
-            insert(Conversation),
-            [
-                {
-                    "sender_id": f"seed-{index}",
-                    "state": "queued",
-                    "created_at": T0,
-                    "updated_at": T0,
-                }
-                for index in range(count)
-            ],
-        )
-        ids = dict(session.execute(select(Conversation.sender_id, Conversation.id)).all())
-        routed = decision()
-        session.execute(
-            insert(Ticket),
-            [
-                {
-                    "reference": f"CS-T{index:05d}",
-                    "conversation_id": ids[f"seed-{index}"],
-                    "idempotency_key": f"seed-{index}",
-                    "status": "open",
-                    "priority": "P3",
-                    "team": "billing",
-                    "level": 0,
-                    "tier": "agent",
-                    "context": {"version": 1},
-                    "first_response_due": routed.first_response_due,
-                    "resolution_due": routed.resolution_due,
-                    "created_at": T0,
-                    "updated_at": T0,
-                }
-                for index in range(count)
-            ],
-        )
-
-
 @pytest.mark.postgres
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_two_clocks_sweeping_together_escalate_each_ticket_exactly_once(
     migrated_url, session_factory
 ):
     tickets = 300
-    seed_breached(session_factory, tickets)
+    seed_breached(session_factory, tickets, decision(), T0)
     start = threading.Barrier(2, timeout=10)
     results: List[SweepResult] = []
     errors: List[BaseException] = []
