@@ -33,10 +33,6 @@ def _order_number(tracker: Tracker) -> str | None:
     return next(tracker.get_latest_entity_values(ENTITY_ORDER_NUMBER), None)
 
 
-def _contact_email(accounts: AccountService, customer_id: str) -> str:
-    return accounts.send_contact_change_link(customer_id)
-
-
 ANSWERS: Dict[str, Answer] = {
     INTENT_ORDER_STATUS: lambda accounts, customer_id, tracker: account_answers.order_status(
         accounts.orders(customer_id), _order_number(tracker)
@@ -54,7 +50,7 @@ ANSWERS: Dict[str, Answer] = {
         accounts.send_password_reset(customer_id)
     ),
     INTENT_UPDATE_CONTACT: lambda accounts, customer_id, _: account_answers.contact_change_link_sent(
-        _contact_email(accounts, customer_id)
+        accounts.send_contact_change_link(customer_id)
     ),
 }
 
