@@ -6,6 +6,11 @@ checks that each name here is declared in the domain, so a rename cannot drift.
 
 # --- Channels -----------------------------------------------------------------
 WEBCHAT_CHANNEL = "webchat"
+DESK_CHANNEL = "desk"
+
+# --- Metadata on bot utterances an agent wrote (the tracker's one transcript) ---
+# {"agent": {"id": 3, "name": "Sam"}} on a BotUttered event's metadata.
+METADATA_AGENT = "agent"
 
 # --- Metadata keys the webchat channel attaches to every user message ----------
 # The raw, signed customer token: the action server verifies it again itself.
@@ -30,6 +35,10 @@ INTENT_STOP = "stop"
 INTENT_FAQ = "faq"
 INTENT_CHITCHAT = "chitchat"
 INTENT_TICKET_STATUS = "ask_ticket_status"
+# Triggered by the agent desk (never typed): an agent resolved the conversation,
+# or handed it back to the bot. Rules answer them (CSAT question, "you're back").
+INTENT_HANDOFF_RESOLVED = "handoff_resolved"
+INTENT_HANDOFF_RETURNED = "handoff_returned"
 
 INTENT_ORDER_STATUS = "ask_order_status"
 INTENT_INVOICE = "ask_invoice"

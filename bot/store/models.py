@@ -160,9 +160,37 @@ class Agent(Base):
     status = Column(String(16), nullable=False, default="offline")
     # How many chats at once the router may give this agent.
     capacity = Column(Integer, nullable=False, default=3)
+    # The languages the agent chats in, as comma-separated codes ("en,fr").
+    languages = Column(String(64), nullable=False, default="en", server_default="en")
     created_at = Column(UTCDateTime, nullable=False)
+    # The last sign of life from the console (login, websocket, API call).
+    last_seen_at = Column(UTCDateTime, nullable=True)
 
     teams = relationship(Team, secondary=agent_teams, lazy="selectin")
+
+
+class AgentSession(Base):
+    """A signed-in console: the cookie holds the token, the table only its hash."""
+
+    __tablename__ = "agent_sessions"
+    __table_args__ = (
+        UniqueConstraint("token_hash", name="uq_agent_sessions_token_hash"),
+        Index("ix_agent_sessions_agent_id", "agent_id"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    # sha256 hex of the session token: a leaked table does not sign anyone in.
+    token_hash = Column(String(64), nullable=False)
+    agent_id = Column(
+        Integer,
+        ForeignKey("agents.id", name="fk_agent_sessions_agent_id", ondelete="CASCADE"),
+        nullable=False,
+    )
+    # Sent back in a header with every state-changing request (double submit).
+    csrf_token = Column(String(64), nullable=False)
+    created_at = Column(UTCDateTime, nullable=False)
+    expires_at = Column(UTCDateTime, nullable=False)
+    last_used_at = Column(UTCDateTime, nullable=False)
 
 
 class Ticket(Base):
@@ -207,6 +235,15 @@ class Ticket(Base):
         ForeignKey("agents.id", name="fk_tickets_assigned_agent_id", ondelete="SET NULL"),
         nullable=True,
     )
+    # Offered to this agent until `offer_expires_at`; re-offered to another after.
+    offered_agent_id = Column(
+        Integer,
+        ForeignKey("agents.id", name="fk_tickets_offered_agent_id", ondelete="SET NULL"),
+        nullable=True,
+    )
+    offer_expires_at = Column(UTCDateTime, nullable=True)
+    # The customer's language (a code such as "en"); routing prefers agents who speak it.
+    language = Column(String(8), nullable=False, default="en", server_default="en")
     # The escalation packet: a versioned dict (transcript, details, signals, ...).
     context = Column(JSON, nullable=False)
     first_response_due = Column(UTCDateTime, nullable=False)
