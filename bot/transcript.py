@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List
 
-from bot.constants import METADATA_CUSTOMER_ID
+from bot.constants import METADATA_AGENT, METADATA_CUSTOMER_ID
 
 
 def visible_messages(events: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
@@ -49,6 +49,10 @@ def _bot_message(event: Dict[str, Any]) -> Dict[str, Any] | None:
         ]
     if image:
         message["image"] = image
+    agent = (event.get("metadata") or {}).get(METADATA_AGENT)
+    if isinstance(agent, dict) and agent.get("name"):
+        # Written by a person at the desk: the widget labels it with their name.
+        message["agent"] = {"name": agent["name"]}
     return message
 
 

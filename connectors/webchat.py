@@ -12,18 +12,24 @@ Existing Rasa web widgets work against it unchanged (`session_request` /
 - after `session_confirm` it sends `history`, the transcript of the session from
   the tracker store, so a reloaded page shows the conversation;
 - bad input (empty, too long, malformed) is refused with a clear message and logged;
+- each user message gets a server-issued id (kept in the tracker), and one
+  conversation's messages are handled one after the other, in arrival order;
+- an observer (the agent desk) hears about every customer message and typing
+  signal, so a conversation handed to a person reaches that person;
 - it serves the widget script and, in demo mode, the demo page.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import re
+import time
 import uuid
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Awaitable, Callable, Dict, List
+from typing import Any, Awaitable, Callable, Dict, List, Protocol
 
 import engineio
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -53,6 +59,8 @@ SESSION_REQUEST_EVENT = "session_request"
 SESSION_CONFIRM_EVENT = "session_confirm"
 HISTORY_EVENT = "history"
 ERROR_EVENT = "baton_error"
+TYPING_EVENT = "baton_typing"
+STATUS_EVENT = "baton_status"
 
 NOTICE_MESSAGE_TOO_LONG = "message_too_long"
 NOTICE_INTERNAL_ERROR = "internal_error"
@@ -68,6 +76,47 @@ PUBLIC_ASSETS = {
 }
 # Session ids are server-issued uuid4 hex strings; anything else starts afresh.
 SESSION_ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+
+
+class ConversationObserver(Protocol):
+    """Told about customer activity; the agent desk relays it to the person handling it."""
+
+    async def before_customer_message(
+        self, session_id: str, message_id: str, text: str, at: float
+    ) -> None:
+        """A message is about to be handled (logged, parsed, answered unless paused)."""
+
+    async def after_customer_message(self, session_id: str, message_id: str) -> None:
+        """The message is in the tracker and the bot's turn, if any, is over."""
+
+    async def customer_typing(self, session_id: str, typing: bool) -> None:
+        """The customer started or stopped typing."""
+
+
+class _SessionOrder:
+    """One FIFO lock per conversation: its messages are handled in arrival order.
+
+    python-socketio runs each event in its own task, so two quick messages from
+    one customer would otherwise race for Rasa's conversation lock (which polls
+    once a second) and could be relayed out of order. Locks of idle
+    conversations are dropped.
+    """
+
+    def __init__(self) -> None:
+        self._locks: Dict[str, asyncio.Lock] = {}
+        self._users: Dict[str, int] = {}
+
+    async def run(self, session_id: str, work: Callable[[], Awaitable[Any]]) -> None:
+        lock = self._locks.setdefault(session_id, asyncio.Lock())
+        self._users[session_id] = self._users.get(session_id, 0) + 1
+        try:
+            async with lock:
+                await work()
+        finally:
+            self._users[session_id] -= 1
+            if not self._users[session_id]:
+                del self._users[session_id]
+                del self._locks[session_id]
 
 
 class _OwnAndAllowedOriginsEngineIO(engineio.AsyncServer):
@@ -138,6 +187,8 @@ class WebchatInput(InputChannel):
         self.allowed_origins = list(allowed_origins or [])
         self.sio: AsyncServer | None = None
         self._app: Sanic | None = None
+        self.observer: ConversationObserver | None = None
+        self._order = _SessionOrder()
 
     def get_output_channel(self) -> OutputChannel | None:
         """Where messages are pushed outside a request (e.g. agent replies later)."""
@@ -199,6 +250,10 @@ class WebchatInput(InputChannel):
         @sio.on(USER_MESSAGE_EVENT)
         async def user_uttered(sid: str, data: Any = None) -> None:
             await self._handle_user_message(sid, data, on_new_message)
+
+        @sio.on(TYPING_EVENT)
+        async def typing(sid: str, data: Any = None) -> None:
+            await self._handle_typing(sid, data)
 
         return webchat
 
@@ -293,8 +348,27 @@ class WebchatInput(InputChannel):
             WebchatOutput(self.sio),
             session_id,
             input_channel=WEBCHAT_CHANNEL,
+            message_id=uuid.uuid4().hex,
             metadata=metadata,
         )
+        await self._order.run(session_id, lambda: self._process(sid, message, on_new_message))
+
+    async def _process(
+        self,
+        sid: str,
+        message: UserMessage,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    ) -> None:
+        assert self.sio is not None
+        session_id = message.sender_id
+        observer = self.observer
+        if observer is not None:
+            try:
+                await observer.before_customer_message(
+                    session_id, message.message_id, message.text, time.time()
+                )
+            except Exception:  # the desk being down must not silence the bot
+                logger.exception("webchat.observer.failed session=%s", session_id)
         try:
             await on_new_message(message)
         except Exception:  # a failing turn must not take the socket down
@@ -308,6 +382,29 @@ class WebchatInput(InputChannel):
                 },
                 room=sid,
             )
+        if observer is not None:
+            try:
+                await observer.after_customer_message(session_id, message.message_id)
+            except Exception:
+                logger.exception("webchat.observer.failed session=%s", session_id)
+
+    async def _handle_typing(self, sid: str, data: Any) -> None:
+        assert self.sio is not None
+        if not isinstance(data, dict) or not isinstance(data.get("typing"), bool):
+            await self._reject(sid, ERROR_MALFORMED_PAYLOAD, "baton_typing needs a boolean 'typing'")
+            return
+        session_id = (await self.sio.get_session(sid)).get("session_id")
+        if not session_id or self.observer is None:
+            return
+        try:
+            await self.observer.customer_typing(session_id, data["typing"])
+        except Exception:
+            logger.exception("webchat.observer.failed session=%s", session_id)
+
+    async def emit_to_conversation(self, session_id: str, event: str, data: Dict[str, Any]) -> None:
+        """Send a socket.io event to every widget showing this conversation."""
+        assert self.sio is not None
+        await self.sio.emit(event, data, room=session_id)
 
     async def _adopt_token_from_message(
         self, sid: str, state: Dict[str, Any], data: Dict[str, Any]

@@ -28,6 +28,11 @@ class WidgetClient:
         self.sio.on("baton_error", self.errors.put_nowait)
         self.sio.on("history", self.history.put_nowait)
         self.sio.on("session_confirm", self._confirmed.put_nowait)
+        # The desk's live states (queued, agent_joined, resolved, back_to_bot) and typing.
+        self.statuses: asyncio.Queue = asyncio.Queue()
+        self.typing: asyncio.Queue = asyncio.Queue()
+        self.sio.on("baton_status", self.statuses.put_nowait)
+        self.sio.on("baton_typing", self.typing.put_nowait)
 
     async def __aenter__(self) -> WidgetClient:
         await self.sio.connect(self.url, socketio_path="/socket.io", transports=["websocket"],

@@ -1,0 +1,667 @@
+"""What agents do to handed-off conversations: the desk's state changes and reads.
+
+Every change is one transaction that moves the conversation (`conversations.state`)
+and its current ticket together and writes a `ticket_history` row naming the agent,
+the reason and the escalation type: the audit trail the metrics read. Changes that
+two agents could race (accept, resolve, ...) are conditional UPDATEs on the ticket's
+expected status and assignee, so exactly one of two racing agents wins on SQLite and
+PostgreSQL alike, and the loser gets a `Conflict`.
+
+The transcript is not here: it lives in Rasa's tracker store (see connectors/desk.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Dict, List
+
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.desk.records import AgentRecord
+from bot.escalation.engine import YamlEscalationPolicy
+from bot.escalation.types import EscalationType
+from bot.store.models import Agent, Conversation, Customer, Ticket, TicketHistory
+
+OPEN_STATES = ("queued", "with_agent")
+LIVE_TICKET_STATUSES = ("open", "assigned")
+MAX_NOTE_LENGTH = 4000
+MAX_REASON_LENGTH = 500
+
+_TICKETS = Ticket.__table__
+_CONVERSATIONS = Conversation.__table__
+_HISTORY = TicketHistory.__table__
+
+
+class DeskError(Exception):
+    """A request the desk refuses; `status` is the HTTP status the API answers with."""
+
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(DeskError):
+    status = 404
+
+
+class Forbidden(DeskError):
+    status = 403
+
+
+class Conflict(DeskError):
+    status = 409
+
+
+class InvalidRequest(DeskError):
+    status = 422
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """A conversation at the desk, with its current ticket (the latest one)."""
+
+    conversation_id: str
+    state: str
+    channel: str | None
+    ticket_id: int
+    reference: str
+    status: str
+    priority: str
+    category: str | None
+    team: str
+    level: int
+    tier: str
+    language: str
+    assigned_agent_id: int | None
+    assigned_agent_name: str | None
+    offered_agent_id: int | None
+    offer_expires_at: dt.datetime | None
+    customer_name: str | None
+    customer_external_id: str | None
+    customer_tier: str | None
+    context: Dict[str, Any]
+    first_response_due: dt.datetime
+    resolution_due: dt.datetime
+    first_response_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    at: dt.datetime
+    actor: str
+    actor_name: str | None
+    action: str
+    from_value: str | None
+    to_value: str | None
+    reason: str | None
+    escalation_type: str | None
+
+
+def agent_actor(agent: AgentRecord) -> str:
+    return f"agent:{agent.id}"
+
+
+class DeskService:
+    """The desk's reads and state changes, checked against who is asking.
+
+    Args:
+        session_factory: from `bot.db.make_session_factory`.
+        policy: escalation.yml (teams, tiers, next levels, deadlines).
+    """
+
+    def __init__(self, session_factory: sessionmaker, policy: YamlEscalationPolicy) -> None:
+        self._session_factory = session_factory
+        self._policy = policy
+
+    # --- reads -------------------------------------------------------------------
+
+    def queue(self, agent: AgentRecord) -> List[Handoff]:
+        """Queued and live conversations `agent` may see: priority, then SLA deadline, then age."""
+        statement = _handoff_select().where(_CONVERSATIONS.c.state.in_(OPEN_STATES))
+        if not agent.sees_all_teams:
+            statement = statement.where(_TICKETS.c.team.in_(agent.teams or ("",)))
+        statement = statement.order_by(
+            _TICKETS.c.priority, _TICKETS.c.first_response_due, _TICKETS.c.created_at
+        )
+        with self._session_factory() as session:
+            return [_handoff(row) for row in session.execute(statement)]
+
+    def handoff(self, agent: AgentRecord, conversation_id: str) -> Handoff:
+        """One conversation's current handoff; NotFound or Forbidden otherwise."""
+        with self._session_factory() as session:
+            return self._visible(session, agent, conversation_id)
+
+    def handoff_state(self, conversation_id: str) -> Handoff | None:
+        """The conversation's current handoff whoever asks (for the relay), or None."""
+        with self._session_factory() as session:
+            return _load(session, conversation_id)
+
+    def live_team(self, conversation_id: str) -> tuple[str, str] | None:
+        """(state, team) of a conversation queued or with an agent; None otherwise.
+
+        The relay asks this for every customer message, so it reads two short
+        columns, not the whole handoff with its context.
+        """
+        with self._session_factory() as session:
+            row = session.execute(
+                select(_CONVERSATIONS.c.state, _TICKETS.c.team)
+                .join(
+                    _TICKETS,
+                    and_(
+                        _TICKETS.c.conversation_id == _CONVERSATIONS.c.id,
+                        _TICKETS.c.id == _latest_ticket_ids(),
+                    ),
+                )
+                .where(
+                    _CONVERSATIONS.c.sender_id == conversation_id,
+                    _CONVERSATIONS.c.state.in_(OPEN_STATES),
+                )
+            ).first()
+        return (row.state, row.team) if row is not None else None
+
+    def history(self, agent: AgentRecord, conversation_id: str) -> List[HistoryItem]:
+        """Every state change of the conversation's current ticket, oldest first, notes included."""
+        with self._session_factory() as session:
+            handoff = self._visible(session, agent, conversation_id)
+            rows = session.execute(
+                select(
+                    _HISTORY.c.at,
+                    _HISTORY.c.actor,
+                    _HISTORY.c.action,
+                    _HISTORY.c.from_value,
+                    _HISTORY.c.to_value,
+                    _HISTORY.c.reason,
+                    _HISTORY.c.escalation_type,
+                )
+                .where(_HISTORY.c.ticket_id == handoff.ticket_id)
+                .order_by(_HISTORY.c.id)
+            ).all()
+            names = _agent_names(session, [row.actor for row in rows])
+        return [
+            HistoryItem(
+                at=row.at,
+                actor=row.actor,
+                actor_name=names.get(row.actor),
+                action=row.action,
+                from_value=row.from_value,
+                to_value=row.to_value,
+                reason=row.reason,
+                escalation_type=row.escalation_type,
+            )
+            for row in rows
+        ]
+
+    def queue_version(self) -> tuple:
+        """Changes whenever a live ticket is added, closed or updated (for change polling)."""
+        with self._session_factory() as session:
+            return tuple(
+                session.execute(
+                    select(func.count(), func.max(_TICKETS.c.updated_at)).where(
+                        _TICKETS.c.status.in_(LIVE_TICKET_STATUSES)
+                    )
+                ).one()
+            )
+
+    def active_chats(self, agent_id: int) -> int:
+        with self._session_factory() as session:
+            return _active_chats(session, agent_id)
+
+    # --- changes -----------------------------------------------------------------
+
+    def accept(self, agent: AgentRecord, conversation_id: str, now: dt.datetime) -> Handoff:
+        """Take a queued conversation; a supervisor may also take one over from an agent."""
+        with self._session_factory.begin() as session:
+            handoff = self._visible(session, agent, conversation_id)
+            if handoff.status not in LIVE_TICKET_STATUSES:
+                raise Conflict(f"Ticket {handoff.reference} is {handoff.status}; it cannot be accepted.")
+            if handoff.assigned_agent_id == agent.id:
+                return handoff
+            if handoff.assigned_agent_id is not None and not agent.sees_all_teams:
+                raise Conflict(
+                    f"{handoff.assigned_agent_name or 'Another agent'} already took this conversation."
+                )
+            if _active_chats(session, agent.id) >= agent.capacity:
+                raise Conflict(
+                    f"You already have {agent.capacity} conversations open (your capacity); "
+                    "resolve one first."
+                )
+            changed = session.execute(
+                update(_TICKETS)
+                .where(
+                    _TICKETS.c.id == handoff.ticket_id,
+                    _TICKETS.c.status == handoff.status,
+                    _same_assignee(handoff.assigned_agent_id),
+                )
+                .values(
+                    status="assigned",
+                    assigned_agent_id=agent.id,
+                    offered_agent_id=None,
+                    offer_expires_at=None,
+                    first_response_at=handoff.first_response_at or now,
+                    updated_at=now,
+                )
+            ).rowcount
+            if changed != 1:
+                raise Conflict("Another agent took this conversation a moment ago.")
+            self._set_state(session, conversation_id, "with_agent", now)
+            self._record(
+                session,
+                handoff.ticket_id,
+                now,
+                agent_actor(agent),
+                "assigned",
+                f"agent:{handoff.assigned_agent_id}" if handoff.assigned_agent_id else None,
+                agent_actor(agent),
+                "taken over by a supervisor" if handoff.assigned_agent_id else "accepted",
+                None,
+            )
+            return _load(session, conversation_id)  # type: ignore[return-value]
+
+    def transfer(
+        self, agent: AgentRecord, conversation_id: str, team: str, reason: str | None, now: dt.datetime
+    ) -> Handoff:
+        """Functional escalation: to another team's first tier, back in the queue."""
+        if team not in self._policy.config.team_keys:
+            raise InvalidRequest(
+                f"Unknown team {team!r}; teams are: {', '.join(self._policy.config.team_keys)}."
+            )
+        with self._session_factory.begin() as session:
+            handoff = self._changeable(session, agent, conversation_id)
+            if team == handoff.team:
+                raise InvalidRequest(f"The conversation is already with {team}.")
+            target = self._policy.config.team(team)
+            first_response_due, resolution_due = self._policy.deadlines(handoff.priority, team, now)
+            self._move(
+                session,
+                handoff,
+                now,
+                team=team,
+                level=0,
+                tier=target.tiers[0],
+                first_response_due=first_response_due,
+            )
+            self._record(
+                session,
+                handoff.ticket_id,
+                now,
+                agent_actor(agent),
+                "transferred",
+                f"{handoff.team}:L{handoff.level}:{handoff.tier}",
+                f"{team}:L0:{target.tiers[0]}",
+                _reason(reason) or f"transferred to {target.name}",
+                EscalationType.FUNCTIONAL.value,
+            )
+            return _load(session, conversation_id)  # type: ignore[return-value]
+
+    def escalate(
+        self, agent: AgentRecord, conversation_id: str, reason: str | None, now: dt.datetime
+    ) -> Handoff:
+        """Hierarchical escalation: to the next level of the matrix (e.g. a supervisor)."""
+        with self._session_factory.begin() as session:
+            handoff = self._changeable(session, agent, conversation_id)
+            target = self._policy.next_level(handoff.team, handoff.level)
+            if target is None:
+                raise Conflict(
+                    f"{handoff.team} level {handoff.level} ({handoff.tier}) is the top of the "
+                    "escalation matrix; there is no one above it."
+                )
+            first_response_due, _ = self._policy.deadlines(handoff.priority, target.team, now)
+            self._move(
+                session,
+                handoff,
+                now,
+                team=target.team,
+                level=target.level,
+                tier=target.tier,
+                first_response_due=first_response_due,
+            )
+            self._record(
+                session,
+                handoff.ticket_id,
+                now,
+                agent_actor(agent),
+                "escalated",
+                f"{handoff.team}:L{handoff.level}:{handoff.tier}",
+                f"{target.team}:L{target.level}:{target.tier}",
+                _reason(reason) or f"escalated to {target.tier}",
+                EscalationType.HIERARCHICAL.value,
+            )
+            return _load(session, conversation_id)  # type: ignore[return-value]
+
+    def add_note(
+        self, agent: AgentRecord, conversation_id: str, text: str, now: dt.datetime
+    ) -> HistoryItem:
+        """An internal note on the ticket (never shown to the customer)."""
+        text = (text or "").strip()
+        if not text:
+            raise InvalidRequest("A note needs some text.")
+        if len(text) > MAX_NOTE_LENGTH:
+            raise InvalidRequest(f"A note is at most {MAX_NOTE_LENGTH} characters (this one: {len(text)}).")
+        with self._session_factory.begin() as session:
+            handoff = self._visible(session, agent, conversation_id)
+            self._record(
+                session, handoff.ticket_id, now, agent_actor(agent), "note", None, None, text, None
+            )
+        return HistoryItem(now, agent_actor(agent), agent.name, "note", None, None, text, None)
+
+    def resolve(
+        self, agent: AgentRecord, conversation_id: str, reason: str | None, now: dt.datetime
+    ) -> Handoff:
+        """The agent solved it: the ticket is resolved and the bot takes the conversation back."""
+        return self._close(agent, conversation_id, now, "resolved", "resolved", reason)
+
+    def return_to_bot(
+        self, agent: AgentRecord, conversation_id: str, reason: str | None, now: dt.datetime
+    ) -> Handoff:
+        """Nothing for a person to do: the ticket is closed and the bot carries on."""
+        return self._close(agent, conversation_id, now, "closed", "bot", reason)
+
+    def check_can_write(self, agent: AgentRecord, conversation_id: str) -> Handoff:
+        """The handoff, if `agent` is the one talking to the customer; Conflict otherwise."""
+        with self._session_factory() as session:
+            handoff = self._visible(session, agent, conversation_id)
+        if handoff.state != "with_agent" or handoff.assigned_agent_id != agent.id:
+            raise Conflict("Accept the conversation before writing to the customer.")
+        return handoff
+
+    def requeue_agent(self, agent_id: int, reason: str, now: dt.datetime) -> List[str]:
+        """Everything `agent_id` was handling goes back to the queue (e.g. they disconnected).
+
+        Returns the conversation ids that went back.
+        """
+        with self._session_factory.begin() as session:
+            rows = session.execute(
+                select(_TICKETS.c.id, _CONVERSATIONS.c.sender_id)
+                .join(_CONVERSATIONS, _CONVERSATIONS.c.id == _TICKETS.c.conversation_id)
+                .where(
+                    _TICKETS.c.assigned_agent_id == agent_id,
+                    _TICKETS.c.status == "assigned",
+                    _CONVERSATIONS.c.state == "with_agent",
+                )
+            ).all()
+            for row in rows:
+                changed = session.execute(
+                    update(_TICKETS)
+                    .where(
+                        _TICKETS.c.id == row.id,
+                        _TICKETS.c.status == "assigned",
+                        _TICKETS.c.assigned_agent_id == agent_id,
+                    )
+                    .values(status="open", assigned_agent_id=None, updated_at=now)
+                ).rowcount
+                if changed:
+                    self._set_state(session, row.sender_id, "queued", now)
+                    self._record(
+                        session, row.id, now, "desk", "requeued", f"agent:{agent_id}", None, reason, None
+                    )
+            return [row.sender_id for row in rows]
+
+    # --- helpers -------------------------------------------------------------------
+
+    def _visible(self, session: Session, agent: AgentRecord, conversation_id: str) -> Handoff:
+        handoff = _load(session, conversation_id)
+        if handoff is None:
+            raise NotFound(f"No handed-off conversation {conversation_id!r}.")
+        if not agent.can_see_team(handoff.team):
+            raise Forbidden(
+                f"Ticket {handoff.reference} belongs to the {handoff.team} team, which is not yours."
+            )
+        return handoff
+
+    def _changeable(self, session: Session, agent: AgentRecord, conversation_id: str) -> Handoff:
+        """A live handoff that `agent` may act on: queued, or with them (any, for supervisors)."""
+        handoff = self._visible(session, agent, conversation_id)
+        if handoff.status not in LIVE_TICKET_STATUSES or handoff.state not in OPEN_STATES:
+            raise Conflict(f"Ticket {handoff.reference} is already {handoff.status}.")
+        if (
+            handoff.assigned_agent_id is not None
+            and handoff.assigned_agent_id != agent.id
+            and not agent.sees_all_teams
+        ):
+            raise Conflict(
+                f"{handoff.assigned_agent_name or 'Another agent'} is handling this conversation."
+            )
+        return handoff
+
+    def _close(
+        self,
+        agent: AgentRecord,
+        conversation_id: str,
+        now: dt.datetime,
+        status: str,
+        state: str,
+        reason: str | None,
+    ) -> Handoff:
+        with self._session_factory.begin() as session:
+            handoff = self._changeable(session, agent, conversation_id)
+            changed = session.execute(
+                update(_TICKETS)
+                .where(
+                    _TICKETS.c.id == handoff.ticket_id,
+                    _TICKETS.c.status == handoff.status,
+                    _same_assignee(handoff.assigned_agent_id),
+                )
+                .values(
+                    status=status,
+                    resolved_at=now,
+                    offered_agent_id=None,
+                    offer_expires_at=None,
+                    updated_at=now,
+                )
+            ).rowcount
+            if changed != 1:
+                raise Conflict("The conversation changed a moment ago; reload it.")
+            self._set_state(session, conversation_id, state, now)
+            action = "resolved" if status == "resolved" else "returned_to_bot"
+            self._record(
+                session,
+                handoff.ticket_id,
+                now,
+                agent_actor(agent),
+                action,
+                handoff.status,
+                status,
+                _reason(reason),
+                None,
+            )
+            return _load(session, conversation_id)  # type: ignore[return-value]
+
+    def _move(
+        self,
+        session: Session,
+        handoff: Handoff,
+        now: dt.datetime,
+        *,
+        team: str,
+        level: int,
+        tier: str,
+        first_response_due: dt.datetime,
+    ) -> None:
+        changed = session.execute(
+            update(_TICKETS)
+            .where(
+                _TICKETS.c.id == handoff.ticket_id,
+                _TICKETS.c.status == handoff.status,
+                _same_assignee(handoff.assigned_agent_id),
+            )
+            .values(
+                status="open",
+                team=team,
+                level=level,
+                tier=tier,
+                assigned_agent_id=None,
+                offered_agent_id=None,
+                offer_expires_at=None,
+                # A new team owes the customer a first response of its own.
+                first_response_due=first_response_due,
+                first_response_breached_at=None,
+                updated_at=now,
+            )
+        ).rowcount
+        if changed != 1:
+            raise Conflict("The conversation changed a moment ago; reload it.")
+        self._set_state(session, handoff.conversation_id, "queued", now)
+
+    @staticmethod
+    def _set_state(session: Session, conversation_id: str, state: str, now: dt.datetime) -> None:
+        session.execute(
+            update(_CONVERSATIONS)
+            .where(_CONVERSATIONS.c.sender_id == conversation_id)
+            .values(state=state, updated_at=now)
+        )
+
+    @staticmethod
+    def _record(
+        session: Session,
+        ticket_id: int,
+        now: dt.datetime,
+        actor: str,
+        action: str,
+        from_value: str | None,
+        to_value: str | None,
+        reason: str | None,
+        escalation_type: str | None,
+    ) -> None:
+        session.execute(
+            insert(_HISTORY),
+            {
+                "ticket_id": ticket_id,
+                "at": now,
+                "actor": actor,
+                "action": action,
+                "from_value": from_value,
+                "to_value": to_value,
+                "reason": reason,
+                "escalation_type": escalation_type,
+                "breach_key": None,
+            },
+        )
+
+
+def _reason(reason: str | None) -> str | None:
+    reason = (reason or "").strip()
+    if len(reason) > MAX_REASON_LENGTH:
+        raise InvalidRequest(f"A reason is at most {MAX_REASON_LENGTH} characters.")
+    return reason or None
+
+
+def _same_assignee(agent_id: int | None) -> Any:
+    column = _TICKETS.c.assigned_agent_id
+    return column.is_(None) if agent_id is None else column == agent_id
+
+
+def _active_chats(session: Session, agent_id: int) -> int:
+    return session.execute(
+        select(func.count())
+        .select_from(_TICKETS)
+        .where(_TICKETS.c.assigned_agent_id == agent_id, _TICKETS.c.status == "assigned")
+    ).scalar_one()
+
+
+def _agent_names(session: Session, actors: List[str]) -> Dict[str, str]:
+    ids = {int(actor.split(":", 1)[1]) for actor in actors if _is_agent_actor(actor)}
+    if not ids:
+        return {}
+    rows = session.execute(select(Agent.id, Agent.name).where(Agent.id.in_(ids)))
+    return {f"agent:{row.id}": row.name for row in rows}
+
+
+def _is_agent_actor(actor: str) -> bool:
+    prefix, _, rest = actor.partition(":")
+    return prefix == "agent" and rest.isdigit()
+
+
+def _latest_ticket_ids() -> Any:
+    return (
+        select(func.max(_TICKETS.c.id))
+        .where(_TICKETS.c.conversation_id == _CONVERSATIONS.c.id)
+        .correlate(_CONVERSATIONS)
+        .scalar_subquery()
+    )
+
+
+def _handoff_select() -> Any:
+    assigned = Agent.__table__.alias("assigned_agent")
+    customers = Customer.__table__
+    return (
+        select(
+            _CONVERSATIONS.c.sender_id,
+            _CONVERSATIONS.c.state,
+            _CONVERSATIONS.c.channel,
+            _TICKETS.c.id.label("ticket_id"),
+            _TICKETS.c.reference,
+            _TICKETS.c.status,
+            _TICKETS.c.priority,
+            _TICKETS.c.category,
+            _TICKETS.c.team,
+            _TICKETS.c.level,
+            _TICKETS.c.tier,
+            _TICKETS.c.language,
+            _TICKETS.c.assigned_agent_id,
+            assigned.c.name.label("assigned_agent_name"),
+            _TICKETS.c.offered_agent_id,
+            _TICKETS.c.offer_expires_at,
+            customers.c.name.label("customer_name"),
+            customers.c.external_id.label("customer_external_id"),
+            customers.c.tier.label("customer_tier"),
+            _TICKETS.c.context,
+            _TICKETS.c.first_response_due,
+            _TICKETS.c.resolution_due,
+            _TICKETS.c.first_response_at,
+            _TICKETS.c.resolved_at,
+            _TICKETS.c.created_at,
+        )
+        .select_from(_CONVERSATIONS)
+        .join(
+            _TICKETS,
+            and_(
+                _TICKETS.c.conversation_id == _CONVERSATIONS.c.id,
+                _TICKETS.c.id == _latest_ticket_ids(),
+            ),
+        )
+        .join(assigned, assigned.c.id == _TICKETS.c.assigned_agent_id, isouter=True)
+        .join(customers, customers.c.id == _TICKETS.c.customer_id, isouter=True)
+    )
+
+
+def _load(session: Session, conversation_id: str) -> Handoff | None:
+    row = session.execute(
+        _handoff_select().where(_CONVERSATIONS.c.sender_id == conversation_id)
+    ).first()
+    return _handoff(row) if row is not None else None
+
+
+def _handoff(row: Any) -> Handoff:
+    return Handoff(
+        conversation_id=row.sender_id,
+        state=row.state,
+        channel=row.channel,
+        ticket_id=row.ticket_id,
+        reference=row.reference,
+        status=row.status,
+        priority=row.priority,
+        category=row.category,
+        team=row.team,
+        level=row.level,
+        tier=row.tier,
+        language=row.language,
+        assigned_agent_id=row.assigned_agent_id,
+        assigned_agent_name=row.assigned_agent_name,
+        offered_agent_id=row.offered_agent_id,
+        offer_expires_at=row.offer_expires_at,
+        customer_name=row.customer_name,
+        customer_external_id=row.customer_external_id,
+        customer_tier=row.customer_tier,
+        context=dict(row.context or {}),
+        first_response_due=row.first_response_due,
+        resolution_due=row.resolution_due,
+        first_response_at=row.first_response_at,
+        resolved_at=row.resolved_at,
+        created_at=row.created_at,
+    )

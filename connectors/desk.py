@@ -1,0 +1,829 @@
+"""`desk`: the agent side, as a channel in the Rasa server (docs/desk.md).
+
+It lives in the Rasa Sanic app so it reaches what a handoff needs: the tracker
+store (the one transcript: agent messages are written there as bot utterances
+whose metadata names the agent), the lock store (an agent's message and a
+customer's message to one conversation never interleave their writes), and the
+customer's socket (through the `webchat` channel, which it observes).
+
+- HTTP API under /desk/api (JSON, cookie session + CSRF header), the OpenAPI
+  description at /desk/api/openapi.json, the console at /desk/;
+- a WebSocket at /desk/api/live for queue changes, messages, typing and offers;
+- a background loop that offers waiting conversations to agents (the router) and
+  notices queue changes made elsewhere (the clock, another replica);
+- an agent whose last console closes is set away after a grace period, and their
+  conversations go back to the queue with their history.
+
+The state (who has which conversation) is in the database; this process keeps
+only connections, so a restart loses nothing but the open sockets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import time
+import uuid
+from functools import partial
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, List, Tuple
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.shared.core.events import BotUttered, ConversationResumed
+from sanic import Blueprint, Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.constants import (
+    DESK_CHANNEL,
+    INTENT_HANDOFF_RESOLVED,
+    INTENT_HANDOFF_RETURNED,
+    METADATA_AGENT,
+    WEBCHAT_CHANNEL,
+)
+from bot.db import make_engine, make_session_factory
+from bot.desk import views
+from bot.desk.agents import AgentDirectory, AgentExists
+from bot.desk.availability import queue_estimate
+from bot.desk.openapi import openapi_spec
+from bot.desk.records import AgentRecord, DeskSession
+from bot.desk.relay import TOPIC_CONSOLES, AgentConnections, EventBus, InProcessBus
+from bot.desk.routing import Router
+from bot.desk.service import Conflict, DeskError, DeskService, Forbidden, InvalidRequest
+from bot.desk.sessions import DeskSessions
+from bot.escalation.engine import YamlEscalationPolicy, load_default_policy
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+COOKIE_NAME = "baton_desk"
+CSRF_HEADER = "X-CSRF-Token"
+WEB_ASSETS = Path(__file__).resolve().parent.parent / "bot" / "web"
+CONSOLE_ASSETS = {"console.js": "application/javascript", "console.css": "text/css"}
+# The console's page may load only its own scripts and talk only to its own origin.
+CONSOLE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+DEFAULT_DISCONNECT_GRACE_SECONDS = 30.0
+DEFAULT_MONITOR_SECONDS = 1.0
+MAX_AGENT_MESSAGE_LENGTH = 4000
+# Failed sign-ins per e-mail address before it is refused for a while.
+MAX_FAILED_LOGINS = 5
+FAILED_LOGIN_WINDOW_SECONDS = 300.0
+# How long an agent's write waits between tries for the conversation's lock (Rasa's
+# default is a second, far too long for a chat; the customer's turn holds it briefly).
+LOCK_POLL_SECONDS = 0.01
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Unauthorized(DeskError):
+    status = 401
+
+
+class TooManyAttempts(DeskError):
+    status = 429
+
+
+class DeskInput(InputChannel):
+    """The agent desk: API, live socket and console page, inside the Rasa server."""
+
+    @classmethod
+    def name(cls) -> str:
+        return DESK_CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: Dict[str, Any] | None) -> InputChannel:
+        credentials = credentials or {}
+        return cls(
+            settings=Settings.from_env(),
+            disconnect_grace_seconds=float(
+                credentials.get("disconnect_grace_seconds", DEFAULT_DISCONNECT_GRACE_SECONDS)
+            ),
+            monitor_seconds=float(credentials.get("monitor_seconds", DEFAULT_MONITOR_SECONDS)),
+        )
+
+    def __init__(
+        self,
+        settings: Settings,
+        disconnect_grace_seconds: float = DEFAULT_DISCONNECT_GRACE_SECONDS,
+        monitor_seconds: float = DEFAULT_MONITOR_SECONDS,
+        bus: EventBus | None = None,
+    ) -> None:
+        self.settings = settings
+        self.disconnect_grace_seconds = disconnect_grace_seconds
+        self.monitor_seconds = monitor_seconds
+        self.bus: EventBus = bus or InProcessBus()
+        self.connections = AgentConnections()
+        self._app: Sanic | None = None
+        self._engine: Any = None
+        self._tasks: List[asyncio.Task] = []
+        self._failed_logins: Dict[str, List[float]] = {}
+        self._relayed: Dict[str, Tuple[str, str] | None] = {}
+        self.policy: YamlEscalationPolicy | None = None
+        self.service: DeskService | None = None
+        self.directory: AgentDirectory | None = None
+        self.sessions: DeskSessions | None = None
+        self.router: Router | None = None
+        self.webchat: Any = None
+        self._session_factory: Any = None
+
+    def url_prefix(self) -> str:
+        return "desk"
+
+    # --- wiring ------------------------------------------------------------------------
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        channel = self
+
+        class _DeskBlueprint(Blueprint):
+            def register(self, app: Sanic, options: Dict[str, Any]) -> None:
+                # Served at /desk (short, and what people type), not /webhooks/desk.
+                super().register(app, {**options, "url_prefix": "/desk"})
+
+        desk = _DeskBlueprint("desk", url_prefix="/desk")
+
+        @desk.listener("before_server_start")
+        async def start(app: Sanic, _: Any) -> None:
+            await channel.start(app)
+
+        @desk.listener("after_server_stop")
+        async def stop(app: Sanic, _: Any) -> None:
+            await channel.stop()
+
+        @desk.route("/", methods=["GET"])
+        async def console(_: Request) -> HTTPResponse:
+            return await response.file(
+                WEB_ASSETS / "console.html",
+                mime_type="text/html; charset=utf-8",
+                headers={"Content-Security-Policy": CONSOLE_CSP, "Cache-Control": "no-cache"},
+            )
+
+        @desk.route("/assets/<asset:str>", methods=["GET"])
+        async def asset(_: Request, asset: str) -> HTTPResponse:
+            mime_type = CONSOLE_ASSETS.get(asset)
+            if mime_type is None:
+                return _error(404, f"No such file: {asset}")
+            return await response.file(
+                WEB_ASSETS / asset, mime_type=mime_type, headers={"Cache-Control": "no-cache"}
+            )
+
+        @desk.route("/api/openapi.json", methods=["GET"])
+        async def openapi(_: Request) -> HTTPResponse:
+            return response.json(openapi_spec())
+
+        routes: List[Tuple[str, str, Callable[..., Awaitable[HTTPResponse]]]] = [
+            ("/api/login", "POST", self._login),
+            ("/api/logout", "POST", self._logout),
+            ("/api/me", "GET", self._me),
+            ("/api/me/status", "PUT", self._set_status),
+            ("/api/teams", "GET", self._teams),
+            ("/api/queue", "GET", self._queue),
+            ("/api/agents", "GET", self._agents),
+            ("/api/agents", "POST", self._add_agent),
+            ("/api/conversations/<conversation_id:str>", "GET", self._detail),
+            ("/api/conversations/<conversation_id:str>/accept", "POST", self._accept),
+            ("/api/conversations/<conversation_id:str>/messages", "POST", self._send_message),
+            ("/api/conversations/<conversation_id:str>/typing", "POST", self._agent_typing),
+            ("/api/conversations/<conversation_id:str>/notes", "POST", self._add_note),
+            ("/api/conversations/<conversation_id:str>/transfer", "POST", self._transfer),
+            ("/api/conversations/<conversation_id:str>/escalate", "POST", self._escalate),
+            ("/api/conversations/<conversation_id:str>/resolve", "POST", self._resolve),
+            ("/api/conversations/<conversation_id:str>/return-to-bot", "POST", self._return_to_bot),
+        ]
+        for path, method, handler in routes:
+            desk.add_route(
+                _json_errors(handler),
+                path,
+                methods=[method],
+                name=f"{method.lower()}_{path.strip('/').replace('/', '_').replace('<', '').replace('>', '').replace(':', '_').replace('-', '_')}",
+            )
+
+        @desk.websocket("/api/live")
+        async def live(request: Request, ws: Any) -> None:
+            await channel._live(request, ws)
+
+        return desk
+
+    async def start(self, app: Sanic) -> None:
+        """Open the database, find the webchat channel, start the background loop."""
+        self._app = app
+        self.policy = load_default_policy()
+        self._engine = make_engine(self.settings.database_url)
+        session_factory = make_session_factory(self._engine)
+        self.service = DeskService(session_factory, self.policy)
+        self.directory = AgentDirectory(session_factory)
+        self.sessions = DeskSessions(
+            session_factory, idle=dt.timedelta(hours=self.settings.desk_session_hours)
+        )
+        self.router = Router(session_factory, offer_seconds=self.settings.offer_seconds)
+        self._session_factory = session_factory
+        self.bus.subscribe(TOPIC_CONSOLES, self.connections.deliver)
+        for channel in getattr(app.ctx, "input_channels", None) or []:
+            if channel.name() == WEBCHAT_CHANNEL:
+                self.webchat = channel
+                channel.observer = self
+        if self.webchat is None:
+            logger.warning("desk.no_webchat: agents can't reach customers without the webchat channel")
+        self._tasks.append(asyncio.get_running_loop().create_task(self._monitor()))
+        logger.info("desk.started")
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        self._tasks.clear()
+        self.connections.close_all()
+        if self._engine is not None:
+            self._engine.dispose()
+
+    # --- the customer's side (webchat observer) ----------------------------------------
+
+    async def before_customer_message(
+        self, session_id: str, message_id: str, text: str, at: float
+    ) -> None:
+        assert self.service is not None
+        live = await asyncio.to_thread(self.service.live_team, session_id)
+        self._relayed[message_id] = live
+        if live is None:
+            return
+        _, team = live
+        message = {
+            "id": message_id,
+            "sender": "customer",
+            "text": text,
+            "at": views.from_timestamp(at),
+            "agent": None,
+            "intent": None,
+            "sentiment": None,
+        }
+        # Relayed before the bot parses it: the agent reads it at once; the
+        # tracker (and so the console's next reload) gets it with its parse.
+        await self._to_consoles(
+            {"type": "message", "conversation_id": session_id, "message": message}, team=team
+        )
+
+    async def after_customer_message(self, session_id: str, message_id: str) -> None:
+        assert self.service is not None
+        before = self._relayed.pop(message_id, None)
+        if before is not None:
+            return
+        # Not handed off before this message: did it hand off now?
+        live = await asyncio.to_thread(self.service.live_team, session_id)
+        if live is None:
+            return
+        _, team = live
+        logger.info("desk.handoff.queued conversation=%s team=%s", session_id, team)
+        await self._to_consoles({"type": "queue_changed"}, team=team)
+        await self._tell_queue_position(session_id)
+        await self._offer_waiting()
+
+    async def customer_typing(self, session_id: str, typing: bool) -> None:
+        assert self.service is not None
+        live = await asyncio.to_thread(self.service.live_team, session_id)
+        if live is None:
+            return
+        await self._to_consoles(
+            {"type": "typing", "conversation_id": session_id, "sender": "customer", "typing": typing},
+            team=live[1],
+        )
+
+    # --- HTTP handlers ---------------------------------------------------------------
+
+    async def _login(self, request: Request) -> HTTPResponse:
+        assert self.directory is not None and self.sessions is not None
+        body = _body(request)
+        email = _text_field(body, "email").lower()
+        password = body.get("password")
+        if not isinstance(password, str) or not password:
+            raise InvalidRequest("Send 'email' and 'password'.")
+        self._check_login_attempts(email)
+        now = utc_now()
+        agent = await asyncio.to_thread(self.directory.authenticate, email, password, now)
+        if agent is None:
+            self._failed_logins.setdefault(email, []).append(time.monotonic())
+            raise Unauthorized("Wrong e-mail address or password.")
+        self._failed_logins.pop(email, None)
+        token, session = await asyncio.to_thread(self.sessions.start, agent.id, now)
+        answer = response.json(await self._me_json(session))
+        cookie_max_age = int((session.expires_at - now).total_seconds())
+        answer.cookies[COOKIE_NAME] = token
+        answer.cookies[COOKIE_NAME]["httponly"] = True
+        answer.cookies[COOKIE_NAME]["samesite"] = "Strict"
+        answer.cookies[COOKIE_NAME]["path"] = "/desk"
+        answer.cookies[COOKIE_NAME]["max-age"] = max(cookie_max_age, 0)
+        if request.scheme == "https":
+            answer.cookies[COOKIE_NAME]["secure"] = True
+        logger.info("desk.login agent=%s", agent.id)
+        return answer
+
+    async def _logout(self, request: Request) -> HTTPResponse:
+        assert self.sessions is not None
+        await self._session(request, write=True)
+        await asyncio.to_thread(self.sessions.end, request.cookies.get(COOKIE_NAME))
+        answer = response.empty()
+        del answer.cookies[COOKIE_NAME]
+        return answer
+
+    async def _me(self, request: Request) -> HTTPResponse:
+        session = await self._session(request)
+        return response.json(await self._me_json(session))
+
+    async def _set_status(self, request: Request) -> HTTPResponse:
+        assert self.directory is not None and self.service is not None
+        session = await self._session(request, write=True)
+        status = _text_field(_body(request), "status")
+        if status not in ("online", "away", "offline"):
+            raise InvalidRequest(f"Unknown status {status!r}; use online, away or offline.")
+        now = utc_now()
+        agent = await asyncio.to_thread(self.directory.set_status, session.agent.id, status, now)
+        self.connections.update_agent(agent)
+        if status == "offline":
+            await self._requeue(agent.id, "agent went offline")
+        elif status == "online":
+            await self._offer_waiting()
+        active = await asyncio.to_thread(self.service.active_chats, agent.id)
+        return response.json({"agent": agent.as_json(active)})
+
+    async def _teams(self, request: Request) -> HTTPResponse:
+        await self._session(request)
+        assert self.policy is not None
+        teams = [
+            {"key": key, "name": self.policy.config.team(key).name}
+            for key in self.policy.config.team_keys
+        ]
+        return response.json({"teams": teams})
+
+    async def _queue(self, request: Request) -> HTTPResponse:
+        assert self.service is not None and self.policy is not None
+        session = await self._session(request)
+        handoffs = await asyncio.to_thread(self.service.queue, session.agent)
+        now = utc_now()
+        return response.json(
+            {
+                "conversations": [
+                    views.summary_json(handoff, self.policy, session.agent, None, now)
+                    for handoff in handoffs
+                ]
+            }
+        )
+
+    async def _agents(self, request: Request) -> HTTPResponse:
+        assert self.directory is not None and self.service is not None
+        session = await self._session(request)
+        if not session.agent.sees_all_teams:
+            raise Forbidden("Only supervisors and admins can list agents.")
+        agents = await asyncio.to_thread(self.directory.agents)
+        listed = []
+        for agent in agents:
+            active = await asyncio.to_thread(self.service.active_chats, agent.id)
+            listed.append(agent.as_json(active))
+        return response.json({"agents": listed})
+
+    async def _add_agent(self, request: Request) -> HTTPResponse:
+        assert self.directory is not None
+        session = await self._session(request, write=True)
+        if session.agent.role != "admin":
+            raise Forbidden("Only admins can add agents.")
+        body = _body(request)
+        teams = body.get("teams") or []
+        languages = body.get("languages") or ["en"]
+        capacity = body.get("capacity", 3)
+        if not isinstance(teams, list) or not all(isinstance(team, str) for team in teams):
+            raise InvalidRequest("'teams' must be a list of team keys.")
+        if not isinstance(languages, list) or not all(isinstance(code, str) for code in languages):
+            raise InvalidRequest("'languages' must be a list of language codes.")
+        if not isinstance(capacity, int) or isinstance(capacity, bool):
+            raise InvalidRequest("'capacity' must be a whole number.")
+        try:
+            agent = await asyncio.to_thread(
+                partial(
+                    self.directory.create_agent,
+                    email=_text_field(body, "email"),
+                    name=_text_field(body, "name"),
+                    password=_text_field(body, "password"),
+                    role=body.get("role") or "agent",
+                    teams=tuple(teams),
+                    capacity=capacity,
+                    languages=tuple(languages),
+                    now=utc_now(),
+                )
+            )
+        except ValueError as error:  # weak password, bad role, unknown team, duplicate
+            raise _directory_error(error) from error
+        return response.json({"agent": agent.as_json()}, status=201)
+
+    async def _detail(self, request: Request, conversation_id: str) -> HTTPResponse:
+        session = await self._session(request)
+        return response.json(await self._detail_json(session.agent, conversation_id))
+
+    async def _accept(self, request: Request, conversation_id: str) -> HTTPResponse:
+        assert self.service is not None
+        session = await self._session(request, write=True)
+        agent = session.agent
+        handoff = await asyncio.to_thread(self.service.accept, agent, conversation_id, utc_now())
+        await self._to_customer(
+            conversation_id, "baton_status", {"state": "agent_joined", "agent_name": agent.name}
+        )
+        await self._changed(conversation_id, handoff.team, handoff.state)
+        return response.json(await self._detail_json(agent, conversation_id))
+
+    async def _send_message(self, request: Request, conversation_id: str) -> HTTPResponse:
+        assert self.service is not None
+        session = await self._session(request, write=True)
+        agent = session.agent
+        text = _text_field(_body(request), "text")
+        if len(text) > MAX_AGENT_MESSAGE_LENGTH:
+            raise InvalidRequest(
+                f"A message is at most {MAX_AGENT_MESSAGE_LENGTH} characters (this one: {len(text)})."
+            )
+        handoff = await asyncio.to_thread(self.service.check_can_write, agent, conversation_id)
+        message = await self._write_agent_message(agent, conversation_id, text)
+        await self._to_consoles(
+            {"type": "message", "conversation_id": conversation_id, "message": message},
+            team=handoff.team,
+        )
+        return response.json({"message": message}, status=201)
+
+    async def _agent_typing(self, request: Request, conversation_id: str) -> HTTPResponse:
+        assert self.service is not None
+        session = await self._session(request, write=True)
+        typing = _body(request).get("typing")
+        if not isinstance(typing, bool):
+            raise InvalidRequest("Send {\"typing\": true} or {\"typing\": false}.")
+        await asyncio.to_thread(self.service.check_can_write, session.agent, conversation_id)
+        await self._to_customer(
+            conversation_id, "baton_typing", {"typing": typing, "agent_name": session.agent.name}
+        )
+        return response.empty()
+
+    async def _add_note(self, request: Request, conversation_id: str) -> HTTPResponse:
+        assert self.service is not None
+        session = await self._session(request, write=True)
+        text = _text_field(_body(request), "text")
+        note = await asyncio.to_thread(
+            self.service.add_note, session.agent, conversation_id, text, utc_now()
+        )
+        handoff = await asyncio.to_thread(self.service.handoff, session.agent, conversation_id)
+        await self._changed(conversation_id, handoff.team, handoff.state, queue=False)
+        return response.json({"note": views.note_json(note)}, status=201)
+
+    async def _transfer(self, request: Request, conversation_id: str) -> HTTPResponse:
+        assert self.service is not None
+        session = await self._session(request, write=True)
+        body = _body(request)
+        before = await asyncio.to_thread(self.service.handoff, session.agent, conversation_id)
+        handoff = await asyncio.to_thread(
+            self.service.transfer,
+            session.agent,
+            conversation_id,
+            _text_field(body, "team"),
+            _optional_text(body, "reason"),
+            utc_now(),
+        )
+        await self._changed(conversation_id, before.team, handoff.state)
+        await self._changed(conversation_id, handoff.team, handoff.state)
+        await self._tell_queue_position(conversation_id)
+        await self._offer_waiting()
+        return response.json(await self._detail_json(session.agent, conversation_id))
+
+    async def _escalate(self, request: Request, conversation_id: str) -> HTTPResponse:
+        assert self.service is not None
+        session = await self._session(request, write=True)
+        before = await asyncio.to_thread(self.service.handoff, session.agent, conversation_id)
+        handoff = await asyncio.to_thread(
+            self.service.escalate,
+            session.agent,
+            conversation_id,
+            _optional_text(_body(request), "reason"),
+            utc_now(),
+        )
+        await self._changed(conversation_id, before.team, handoff.state)
+        if handoff.team != before.team:
+            await self._changed(conversation_id, handoff.team, handoff.state)
+        await self._tell_queue_position(conversation_id)
+        await self._offer_waiting()
+        return response.json(await self._detail_json(session.agent, conversation_id))
+
+    async def _resolve(self, request: Request, conversation_id: str) -> HTTPResponse:
+        assert self.service is not None
+        session = await self._session(request, write=True)
+        handoff = await asyncio.to_thread(
+            self.service.resolve,
+            session.agent,
+            conversation_id,
+            _optional_text(_body(request), "reason"),
+            utc_now(),
+        )
+        await self._to_customer(
+            conversation_id, "baton_status", {"state": "resolved", "agent_name": session.agent.name}
+        )
+        await self._resume_bot(conversation_id, INTENT_HANDOFF_RESOLVED)
+        await self._changed(conversation_id, handoff.team, handoff.state)
+        await self._offer_waiting()
+        return response.json(await self._detail_json(session.agent, conversation_id))
+
+    async def _return_to_bot(self, request: Request, conversation_id: str) -> HTTPResponse:
+        assert self.service is not None
+        session = await self._session(request, write=True)
+        handoff = await asyncio.to_thread(
+            self.service.return_to_bot,
+            session.agent,
+            conversation_id,
+            _optional_text(_body(request), "reason"),
+            utc_now(),
+        )
+        await self._to_customer(conversation_id, "baton_status", {"state": "back_to_bot"})
+        await self._resume_bot(conversation_id, INTENT_HANDOFF_RETURNED)
+        await self._changed(conversation_id, handoff.team, handoff.state)
+        await self._offer_waiting()
+        return response.json(await self._detail_json(session.agent, conversation_id))
+
+    # --- live socket -------------------------------------------------------------------
+
+    async def _live(self, request: Request, ws: Any) -> None:
+        try:
+            session = await self._session(request)
+        except DeskError as error:
+            await ws.send(json.dumps({"type": "error", "status": error.status, "error": error.message}))
+            await ws.close()
+            return
+        connection = self.connections.add(session.agent, ws.send)
+        logger.info("desk.live.connected agent=%s", session.agent.id)
+        try:
+            while True:
+                text = await ws.recv()
+                if text is None:
+                    break
+                try:
+                    data = json.loads(text)
+                except ValueError:
+                    continue
+                if isinstance(data, dict) and data.get("type") == "ping":
+                    connection.offer(json.dumps({"type": "pong"}))
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the socket closed: the same as a clean close
+            logger.info("desk.live.dropped agent=%s", session.agent.id)
+        finally:
+            if self.connections.remove(connection):
+                self._tasks.append(
+                    asyncio.get_running_loop().create_task(self._agent_gone(session.agent.id))
+                )
+
+    async def _agent_gone(self, agent_id: int) -> None:
+        """The agent's last console closed: after the grace period, away and requeued."""
+        assert self.directory is not None
+        # Scheduling, not a test sleep: a console that reconnects in time keeps its chats.
+        await asyncio.sleep(self.disconnect_grace_seconds)
+        if self.connections.is_connected(agent_id):
+            return
+        agent = await asyncio.to_thread(self.directory.agent, agent_id)
+        if agent is not None and agent.status == "online":
+            await asyncio.to_thread(self.directory.set_status, agent_id, "away", utc_now())
+        await self._requeue(agent_id, "agent disconnected")
+
+    # --- helpers ----------------------------------------------------------------------
+
+    async def _session(self, request: Request, write: bool = False) -> DeskSession:
+        assert self.sessions is not None
+        token = request.cookies.get(COOKIE_NAME)
+        if not token:
+            raise Unauthorized("Sign in first.")
+        session = await asyncio.to_thread(self.sessions.resolve, token, utc_now())
+        if session is None:
+            raise Unauthorized("Your session has expired; sign in again.")
+        if write and not session.csrf_matches(request.headers.get(CSRF_HEADER)):
+            raise Forbidden(f"Missing or wrong {CSRF_HEADER} header; reload the console.")
+        return session
+
+    async def _me_json(self, session: DeskSession) -> Dict[str, Any]:
+        assert self.service is not None
+        active = await asyncio.to_thread(self.service.active_chats, session.agent.id)
+        return {"agent": session.agent.as_json(active), "csrf_token": session.csrf_token}
+
+    async def _detail_json(self, agent: AgentRecord, conversation_id: str) -> Dict[str, Any]:
+        assert self.service is not None and self.policy is not None
+        handoff = await asyncio.to_thread(self.service.handoff, agent, conversation_id)
+        history = await asyncio.to_thread(self.service.history, agent, conversation_id)
+        events = await self._tracker_events(conversation_id)
+        return views.detail_json(
+            handoff, self.policy, agent, views.transcript(events), history, utc_now()
+        )
+
+    async def _tracker_events(self, conversation_id: str) -> List[Dict[str, Any]]:
+        rasa_agent = self._rasa_agent()
+        if rasa_agent is None or rasa_agent.tracker_store is None:
+            return []
+        tracker = await rasa_agent.tracker_store.retrieve_full_tracker(conversation_id)
+        if tracker is None:
+            return []
+        return [event.as_dict() for event in tracker.events]
+
+    async def _write_agent_message(
+        self, agent: AgentRecord, conversation_id: str, text: str
+    ) -> Dict[str, Any]:
+        """Into the tracker first, then to the widget: nothing shown is missing from the record."""
+        rasa_agent = self._rasa_agent()
+        if rasa_agent is None or rasa_agent.tracker_store is None:
+            raise DeskError("The assistant is still starting; try again in a moment.")
+        message_id = uuid.uuid4().hex
+        event = BotUttered(
+            text,
+            data={},
+            metadata={
+                METADATA_AGENT: {"id": agent.id, "name": agent.name},
+                views.METADATA_MESSAGE_ID: message_id,
+            },
+        )
+        async with rasa_agent.lock_store.lock(
+            conversation_id, wait_time_in_seconds=LOCK_POLL_SECONDS
+        ):
+            tracker = await rasa_agent.tracker_store.retrieve(conversation_id)
+            if tracker is None:
+                raise DeskError("This conversation has no transcript to write to.")
+            tracker.update(event)
+            await rasa_agent.tracker_store.save(tracker)
+            # Inside the lock: the widget gets one conversation's messages in tracker order.
+            await self._to_customer(
+                conversation_id,
+                "bot_uttered",
+                {"text": text, "message_id": message_id, "baton": {"agent": {"name": agent.name}}},
+            )
+        return views.bot_message_json(event.as_dict())
+
+    async def _resume_bot(self, conversation_id: str, intent: str) -> None:
+        """Unpause the conversation and let the bot speak (CSAT, or "you're back")."""
+        rasa_agent = self._rasa_agent()
+        if rasa_agent is None or rasa_agent.processor is None or self.webchat is None:
+            logger.warning("desk.resume.unavailable conversation=%s", conversation_id)
+            return
+        output = self.webchat.get_output_channel()
+        try:
+            async with rasa_agent.lock_store.lock(
+                conversation_id, wait_time_in_seconds=LOCK_POLL_SECONDS
+            ):
+                tracker = await rasa_agent.tracker_store.retrieve(conversation_id)
+                if tracker is None:
+                    return
+                tracker.update(ConversationResumed())
+                # Saves the tracker after the bot's turn.
+                await rasa_agent.processor.trigger_external_user_uttered(
+                    intent, None, tracker, output
+                )
+        except Exception:  # the ticket is closed either way; the bot just says nothing
+            logger.exception("desk.resume.failed conversation=%s", conversation_id)
+
+    async def _requeue(self, agent_id: int, reason: str) -> None:
+        assert self.service is not None
+        conversations = await asyncio.to_thread(
+            self.service.requeue_agent, agent_id, reason, utc_now()
+        )
+        if not conversations:
+            return
+        logger.info("desk.requeued agent=%s conversations=%d", agent_id, len(conversations))
+        await self._to_consoles({"type": "queue_changed"})
+        for conversation_id in conversations:
+            await self._tell_queue_position(conversation_id)
+        await self._offer_waiting()
+
+    async def _tell_queue_position(self, conversation_id: str) -> None:
+        """Tell a waiting customer their place in the queue and the expected wait."""
+        assert self.service is not None and self.policy is not None
+        handoff = await asyncio.to_thread(self.service.handoff_state, conversation_id)
+        if handoff is None or handoff.state != "queued":
+            return
+        estimate = await asyncio.to_thread(
+            queue_estimate, self._session_factory, handoff.reference, utc_now(), self.policy
+        )
+        team = self.policy.config.team(handoff.team) if handoff.team in self.policy.config.team_keys else None
+        await self._to_customer(
+            conversation_id,
+            "baton_status",
+            {
+                "state": "queued",
+                "position": estimate.position if estimate else None,
+                "wait_minutes": estimate.wait_minutes if estimate else None,
+                "team_name": team.name if team else handoff.team,
+            },
+        )
+
+    async def _offer_waiting(self) -> None:
+        assert self.router is not None
+        offers = await asyncio.to_thread(self.router.offer_waiting, utc_now())
+        for offer in offers:
+            await self._to_consoles(
+                {
+                    "type": "offer",
+                    "conversation_id": offer.conversation_id,
+                    "expires_at": views.iso(offer.expires_at),
+                },
+                agent_id=offer.agent_id,
+            )
+        if offers:
+            await self._to_consoles({"type": "queue_changed"})
+
+    async def _monitor(self) -> None:
+        """Offers, re-offers and queue changes made elsewhere (the clock, other replicas)."""
+        assert self.service is not None
+        last_version: Any = None
+        while True:
+            try:
+                await self._offer_waiting()
+                version = await asyncio.to_thread(self.service.queue_version)
+                if last_version is not None and version != last_version:
+                    await self._to_consoles({"type": "queue_changed"})
+                last_version = version
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database is down: try again at the next tick
+                logger.exception("desk.monitor.failed")
+            await asyncio.sleep(self.monitor_seconds)
+
+    async def _changed(self, conversation_id: str, team: str, state: str, queue: bool = True) -> None:
+        event = {"type": "conversation_changed", "conversation_id": conversation_id, "state": state}
+        await self._to_consoles(event, team=team)
+        if queue:
+            await self._to_consoles({"type": "queue_changed"}, team=team)
+
+    async def _to_consoles(
+        self, event: Dict[str, Any], team: str | None = None, agent_id: int | None = None
+    ) -> None:
+        await self.bus.publish(TOPIC_CONSOLES, {"event": event, "team": team, "agent_id": agent_id})
+
+    async def _to_customer(self, conversation_id: str, event: str, data: Dict[str, Any]) -> None:
+        if self.webchat is None:
+            return
+        await self.webchat.emit_to_conversation(conversation_id, event, data)
+
+    def _rasa_agent(self) -> Any:
+        return getattr(self._app.ctx, "agent", None) if self._app is not None else None
+
+    def _check_login_attempts(self, email: str) -> None:
+        now = time.monotonic()
+        recent = [
+            moment
+            for moment in self._failed_logins.get(email, [])
+            if now - moment < FAILED_LOGIN_WINDOW_SECONDS
+        ]
+        self._failed_logins[email] = recent
+        if len(recent) >= MAX_FAILED_LOGINS:
+            raise TooManyAttempts("Too many failed sign-ins for this address; wait a few minutes.")
+
+
+def _json_errors(
+    handler: Callable[..., Awaitable[HTTPResponse]],
+) -> Callable[..., Awaitable[HTTPResponse]]:
+    async def wrapped(request: Request, **kwargs: Any) -> HTTPResponse:
+        try:
+            return await handler(request, **kwargs)
+        except DeskError as error:
+            return _error(error.status, error.message)
+        except Exception:
+            logger.exception("desk.api.failed path=%s", request.path)
+            return _error(500, "Something went wrong on our side; the error is in the server log.")
+
+    wrapped.__name__ = handler.__name__
+    return wrapped
+
+
+def _body(request: Request) -> Dict[str, Any]:
+    if not request.body:
+        return {}
+    try:
+        body = json.loads(request.body)
+    except ValueError as error:
+        raise DeskError(f"The body is not valid JSON: {error}") from error
+    if not isinstance(body, dict):
+        raise DeskError("The body must be a JSON object.")
+    return body
+
+
+def _text_field(body: Dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidRequest(f"'{name}' is required (a non-empty string).")
+    return value.strip()
+
+
+def _optional_text(body: Dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidRequest(f"'{name}' must be a string.")
+    return value
+
+
+def _directory_error(error: ValueError) -> DeskError:
+    if isinstance(error, AgentExists):
+        return Conflict(str(error))
+    return InvalidRequest(str(error))
+
+
+def _error(status: int, message: str) -> HTTPResponse:
+    return response.json({"error": message}, status=status)
