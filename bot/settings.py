@@ -16,6 +16,14 @@ DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'baton.db'}"
 DEFAULT_MAX_MESSAGE_LENGTH = 2000
 # The JWT secret must be long enough that HS256 is not brute-forceable.
 MIN_JWT_SECRET_LENGTH = 32
+# An agent's password (bot.desk.passwords checks the same when it is set).
+MIN_ADMIN_PASSWORD_LENGTH = 12
+DEFAULT_DESK_SESSION_HOURS = 8
+# A desk session ends after 24 hours however active (bot.desk.sessions).
+MAX_DESK_SESSION_HOURS = 24
+DEFAULT_OFFER_SECONDS = 30
+MIN_OFFER_SECONDS = 5
+MAX_OFFER_SECONDS = 3600
 
 
 class SettingsError(ValueError):
@@ -36,6 +44,11 @@ class Settings:
     demo_enabled: bool = False
     login_url: str = "https://www.brightwave.example/login"
     escalation_webhook_url: str | None = None
+    # The first admin of the desk, created by `bot run` when there is no admin yet.
+    admin_email: str | None = None
+    admin_password: str | None = field(default=None, repr=False)
+    desk_session_hours: int = DEFAULT_DESK_SESSION_HOURS
+    offer_seconds: int = DEFAULT_OFFER_SECONDS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -67,6 +80,37 @@ class Settings:
             ) from None
         if max_length < 1:
             raise SettingsError("BATON_MAX_MESSAGE_LENGTH must be at least 1")
+        admin_email = (env.get("BATON_ADMIN_EMAIL") or "").strip() or None
+        admin_password = env.get("BATON_ADMIN_PASSWORD") or None
+        if (admin_email is None) != (admin_password is None):
+            raise SettingsError(
+                "set both BATON_ADMIN_EMAIL and BATON_ADMIN_PASSWORD (the first desk admin), or neither"
+            )
+        if admin_email is not None and ("@" not in admin_email or " " in admin_email):
+            raise SettingsError(
+                f"BATON_ADMIN_EMAIL is {admin_email!r}; expected an email address (name@example.com)"
+            )
+        if admin_password is not None and len(admin_password) < MIN_ADMIN_PASSWORD_LENGTH:
+            raise SettingsError(
+                f"BATON_ADMIN_PASSWORD is {len(admin_password)} characters; "
+                f"use at least {MIN_ADMIN_PASSWORD_LENGTH}"
+            )
+        session_hours = _whole_number(
+            env,
+            "BATON_DESK_SESSION_HOURS",
+            DEFAULT_DESK_SESSION_HOURS,
+            1,
+            MAX_DESK_SESSION_HOURS,
+            f"a desk session ends after {MAX_DESK_SESSION_HOURS} hours however active",
+        )
+        offer_seconds = _whole_number(
+            env,
+            "BATON_OFFER_SECONDS",
+            DEFAULT_OFFER_SECONDS,
+            MIN_OFFER_SECONDS,
+            MAX_OFFER_SECONDS,
+            "how long an agent has to accept an offered conversation",
+        )
         origins = tuple(
             origin.strip()
             for origin in env.get("BATON_ALLOWED_ORIGINS", "").split(",")
@@ -83,4 +127,22 @@ class Settings:
             demo_enabled=env.get("BATON_DEMO", "") in ("1", "true", "yes"),
             login_url=env.get("BATON_LOGIN_URL") or cls.login_url,
             escalation_webhook_url=env.get("BATON_ESCALATION_WEBHOOK_URL") or None,
+            admin_email=admin_email,
+            admin_password=admin_password,
+            desk_session_hours=session_hours,
+            offer_seconds=offer_seconds,
         )
+
+
+def _whole_number(
+    env: Mapping[str, str], name: str, default: int, low: int, high: int, meaning: str
+) -> int:
+    """A whole-number variable between `low` and `high`, or its default when unset."""
+    raw = env.get(name) or str(default)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} is {raw!r}; expected a whole number ({meaning})") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} is {value}; allowed: {low} to {high} ({meaning})")
+    return value

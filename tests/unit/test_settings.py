@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
+from bot.desk.passwords import MIN_PASSWORD_LENGTH
+from bot.settings import (
+    DEFAULT_DATABASE_URL,
+    MIN_ADMIN_PASSWORD_LENGTH,
+    Settings,
+    SettingsError,
+)
 
 
 def test_defaults_are_embedded_and_secretless():
@@ -15,6 +21,9 @@ def test_defaults_are_embedded_and_secretless():
     assert settings.max_message_length == 2000
     assert settings.allowed_origins == ()
     assert settings.demo_enabled is False
+    assert (settings.admin_email, settings.admin_password) == (None, None)
+    assert settings.desk_session_hours == 8
+    assert settings.offer_seconds == 30
 
 
 def test_values_are_read():
@@ -25,12 +34,31 @@ def test_values_are_read():
             "BATON_ALLOWED_ORIGINS": "https://a.example, https://b.example,",
             "BATON_MAX_MESSAGE_LENGTH": "500",
             "BATON_DEMO": "1",
+            "BATON_ADMIN_EMAIL": " Admin@Example.com ",
+            "BATON_ADMIN_PASSWORD": "a long admin passphrase",
+            "BATON_DESK_SESSION_HOURS": "12",
+            "BATON_OFFER_SECONDS": "45",
         }
     )
     assert settings.database_url == "postgresql://db/baton"
     assert settings.allowed_origins == ("https://a.example", "https://b.example")
     assert settings.max_message_length == 500
     assert settings.demo_enabled is True
+    assert settings.admin_email == "Admin@Example.com"
+    assert settings.admin_password == "a long admin passphrase"
+    assert settings.desk_session_hours == 12
+    assert settings.offer_seconds == 45
+
+
+def test_the_admin_password_is_not_in_the_settings_repr():
+    settings = Settings.from_env(
+        {"BATON_ADMIN_EMAIL": "admin@example.com", "BATON_ADMIN_PASSWORD": "a long admin passphrase"}
+    )
+    assert "a long admin passphrase" not in repr(settings)
+
+
+def test_the_admin_password_rule_is_the_desk_password_rule():
+    assert MIN_ADMIN_PASSWORD_LENGTH == MIN_PASSWORD_LENGTH
 
 
 @pytest.mark.parametrize(
@@ -41,6 +69,21 @@ def test_values_are_read():
         ({"BATON_ACCOUNT_BACKEND": "http"}, "BATON_ACCOUNT_API_URL"),
         ({"BATON_MAX_MESSAGE_LENGTH": "lots"}, "BATON_MAX_MESSAGE_LENGTH"),
         ({"BATON_MAX_MESSAGE_LENGTH": "0"}, "at least 1"),
+        ({"BATON_ADMIN_EMAIL": "admin@example.com"}, "BATON_ADMIN_PASSWORD"),
+        ({"BATON_ADMIN_PASSWORD": "a long admin passphrase"}, "BATON_ADMIN_EMAIL"),
+        (
+            {"BATON_ADMIN_EMAIL": "admin", "BATON_ADMIN_PASSWORD": "a long admin passphrase"},
+            "BATON_ADMIN_EMAIL is 'admin'; expected an email address",
+        ),
+        (
+            {"BATON_ADMIN_EMAIL": "admin@example.com", "BATON_ADMIN_PASSWORD": "short"},
+            "BATON_ADMIN_PASSWORD is 5 characters; use at least 12",
+        ),
+        ({"BATON_DESK_SESSION_HOURS": "eight"}, "BATON_DESK_SESSION_HOURS is 'eight'; expected a whole number"),
+        ({"BATON_DESK_SESSION_HOURS": "0"}, "BATON_DESK_SESSION_HOURS is 0; allowed: 1 to 24"),
+        ({"BATON_DESK_SESSION_HOURS": "25"}, "allowed: 1 to 24"),
+        ({"BATON_OFFER_SECONDS": "1.5"}, "BATON_OFFER_SECONDS is '1.5'; expected a whole number"),
+        ({"BATON_OFFER_SECONDS": "2"}, "BATON_OFFER_SECONDS is 2; allowed: 5 to 3600"),
     ],
 )
 def test_bad_values_are_refused_with_the_variable_named(env, names):

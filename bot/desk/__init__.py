@@ -1,0 +1,1 @@
+"""The agent desk: accounts, sessions, routing and the console's API."""
