@@ -278,7 +278,7 @@ class DeskInput(InputChannel):
             return
         _, team = live
         logger.info("desk.handoff.queued conversation=%s team=%s", session_id, team)
-        await self._to_consoles({"type": "queue_changed"}, team=team)
+        await self._to_consoles({"type": "queue_changed", "conversation_id": session_id}, team=team)
         await self._tell_queue_position(session_id)
         await self._offer_waiting()
 
