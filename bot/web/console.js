@@ -528,6 +528,7 @@
     customer.append(
       h('span', { text: customerName(d.customer || ctxCustomer) }), ' ',
       h('span', { class: `tag ${verified ? 'verified' : 'unverified'}`, text: verified ? 'verified' : 'not verified' }),
+      tier ? ' ' : null,
       tier ? h('span', { class: 'tag', text: `tier: ${tier}` }) : null,
     );
 
@@ -638,7 +639,14 @@
     renderSelection();
     try {
       return await attempt(what, async () => {
-        const d = await api('POST', `/conversations/${enc(id)}/${path}`, body);
+        let d;
+        try {
+          d = await api('POST', `/conversations/${enc(id)}/${path}`, body);
+        } catch (e) {
+          // Someone else changed it first: show how it is now.
+          if (e.status === 409 || e.status === 404) { refreshQueue(); if (state.selected === id) loadDetail(); }
+          throw e;
+        }
         if (d && state.selected === id) renderDetail(d);
         refreshQueue();
         return d || {};

@@ -7,6 +7,8 @@
   if (window.Baton && window.Baton.version) return; // embedded twice: keep the first
 
   const MAX_LEN = 2000;
+  const TYPING_THROTTLE_MS = 2000; // at most one `baton_typing: true` per this long
+  const TYPING_IDLE_MS = 3000;     // `baton_typing: false` after this long without a keystroke
   const NOTICES = {
     message_too_long: `That message is too long. Please keep it under ${MAX_LEN} characters.`,
   };
@@ -33,6 +35,9 @@
   let confirmed = false;   // this connection's session is confirmed and its history shown
   let pending = [];        // messages typed before the session was confirmed
   let flushTimer = null;
+  let agentName = null;    // the person who last joined or wrote, for "<name> closed the conversation"
+  let withPerson = false;  // queued for or talking to a person: the bot will not answer at once
+  const typingOut = { on: false, sentAt: 0, idle: null }; // what we told the server of our typing
 
   // --- DOM -------------------------------------------------------------------------------
   const h = (tag, attrs, ...kids) => {
@@ -71,10 +76,15 @@
     class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Conversation',
     'data-testid': 'baton-messages', tabindex: '0',
   });
+  const typingLabel = h('span', { class: 'typing-label', 'data-testid': 'baton-typing-label' });
   const typing = h('div', {
     class: 'typing', 'data-testid': 'baton-typing', role: 'status', 'aria-label': 'The assistant is typing',
     hidden: '',
-  }, h('span'), h('span'), h('span'));
+  }, h('span', { class: 'dot' }), h('span', { class: 'dot' }), h('span', { class: 'dot' }), typingLabel);
+  // Where the customer stands in the hand-off ("Waiting for an agent — you're number 2"), in place.
+  const handoff = h('p', {
+    class: 'handoff', 'data-testid': 'baton-handoff', role: 'status', 'aria-live': 'polite', hidden: '',
+  });
   const input = h('textarea', {
     id: 'baton-input', rows: '1', placeholder: 'Type your message…', autocomplete: 'off',
     'aria-describedby': 'baton-counter', 'data-testid': 'baton-input',
@@ -88,7 +98,7 @@
     'data-testid': 'baton-panel', hidden: '',
   },
   h('header', {}, h('div', {}, h('h2', { id: 'baton-title', text: title }), status), closeBtn),
-  log, typing, form, counter);
+  handoff, log, typing, form, counter);
   root.append(css, panel, launcher);
 
   panel.addEventListener('keydown', (e) => {
@@ -97,10 +107,11 @@
   input.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
   });
-  input.addEventListener('input', () => {
+  input.addEventListener('input', (e) => {
     input.style.height = 'auto';
     input.style.height = `${Math.min(input.scrollHeight, 120)}px`;
     updateCounter();
+    if (e.isTrusted) noteTyping(); // a person typing, not our own reset after sending
   });
 
   // --- Rendering ---------------------------------------------------------------------------
@@ -143,7 +154,7 @@
       class: `msg ${sender}`, 'data-testid': 'baton-message', 'data-sender': sender,
       title: when.toLocaleString(),
     });
-    if (sender === 'agent') item.append(h('span', { class: 'who', text: msg.name || 'Support agent' }));
+    if (sender === 'agent') item.append(h('span', { class: 'who', 'data-testid': 'baton-agent-name', text: msg.name || 'Support agent' }));
     if (msg.text) item.append(h('p', { class: 'bubble' }, withLinks(msg.text)));
     const src = msg.image && safeUrl(msg.image);
     if (src) {
@@ -166,9 +177,30 @@
     return item;
   };
 
-  const setTyping = (on) => {
+  /** The typing indicator: the bot's dots, or "<name> is typing…" for a person. */
+  const setTyping = (on, name) => {
     typing.hidden = !on;
+    typingLabel.textContent = on && name ? `${name} is typing…` : '';
+    typing.setAttribute('aria-label', on && name ? `${name} is typing` : 'The assistant is typing');
+    typing.classList.toggle('person', Boolean(on && name));
     if (on) scrollDown();
+  };
+
+  const setHandoff = (text) => {
+    handoff.textContent = text || '';
+    handoff.hidden = !text;
+  };
+
+  /** A message from the server: the history's shape, or an agent's name under `agent`. */
+  const fromHistory = (m) => {
+    const msg = { ...m };
+    const agent = m.agent && typeof m.agent === 'object' ? m.agent : null;
+    if (agent || m.sender === 'agent') {
+      msg.sender = 'agent';
+      msg.name = (agent && agent.name) || m.name;
+      if (msg.name) agentName = msg.name;
+    }
+    return msg;
   };
 
   const setStatus = (text, state) => {
@@ -195,11 +227,34 @@
     socket.emit('session_request', { session_id: store(localStorage, SESSION_KEY), customData: customData() });
   };
 
+  /** Tell the server the customer types: throttled, and `false` when idle or on send. */
+  const noteTyping = () => {
+    if (!socket || !socket.connected || !confirmed) return;
+    if (!input.value.trim()) { stopTyping(); return; }
+    const now = Date.now();
+    if (!typingOut.on || now - typingOut.sentAt >= TYPING_THROTTLE_MS) {
+      typingOut.on = true;
+      typingOut.sentAt = now;
+      socket.emit('baton_typing', { typing: true });
+    }
+    clearTimeout(typingOut.idle);
+    typingOut.idle = setTimeout(stopTyping, TYPING_IDLE_MS);
+  };
+
+  const stopTyping = () => {
+    clearTimeout(typingOut.idle);
+    typingOut.idle = null;
+    if (!typingOut.on) return;
+    typingOut.on = false;
+    if (socket && socket.connected) socket.emit('baton_typing', { typing: false });
+  };
+
   const emitUtterance = (payload) => {
+    stopTyping();
     socket.emit('user_uttered', {
       message: payload, session_id: store(localStorage, SESSION_KEY), customData: customData(),
     });
-    setTyping(true);
+    if (!withPerson) setTyping(true); // a person shows their own typing (baton_typing)
   };
 
   const flush = () => {
@@ -228,6 +283,14 @@
     }
     if (extra.sender) msg.sender = extra.sender;
     if (extra.name) msg.name = extra.name;
+    if (extra.agent && typeof extra.agent === 'object') {
+      msg.sender = 'agent';
+      msg.name = extra.agent.name || msg.name;
+    }
+    if (msg.sender === 'agent') {
+      withPerson = true;
+      if (msg.name) agentName = msg.name;
+    }
     if (Array.isArray(m.quick_replies)) msg.buttons = m.quick_replies;
     else if (Array.isArray(m.buttons)) msg.buttons = m.buttons;
     const att = m.attachment;
@@ -252,7 +315,7 @@
     socket.on('history', (data) => {
       log.textContent = '';
       const msgs = (data && data.messages) || [];
-      msgs.forEach((m, i) => render({ ...m, buttons: i === msgs.length - 1 ? m.buttons : null }));
+      msgs.forEach((m, i) => render({ ...fromHistory(m), buttons: i === msgs.length - 1 ? m.buttons : null }));
       pending.forEach(render); // typed while (re)connecting: not in the server's history yet
       setTyping(false);
       flush();
@@ -261,8 +324,38 @@
       setTyping(false);
       render(fromBot(m || {}));
     });
+    socket.on('baton_status', (data) => {
+      const s = data || {};
+      if (s.state === 'queued') {
+        withPerson = true;
+        const parts = [];
+        if (Number.isFinite(s.position)) parts.push(`you're number ${s.position}`);
+        if (Number.isFinite(s.wait_minutes)) parts.push(`about ${s.wait_minutes} min`);
+        setHandoff(`Waiting for an agent${parts.length ? ` — ${parts.join(', ')}` : ''}`);
+        return;
+      }
+      setHandoff('');
+      withPerson = s.state === 'agent_joined';
+      setTyping(false);
+      if (s.state === 'agent_joined') {
+        if (s.agent_name) agentName = s.agent_name;
+        render({ sender: 'system', text: `${s.agent_name || 'An agent'} joined the conversation` });
+      } else if (s.state === 'back_to_bot') {
+        render({ sender: 'system', text: "You're back with the assistant" });
+      } else if (s.state === 'resolved') {
+        const who = s.agent_name || agentName || 'The agent';
+        render({ sender: 'system', text: `${who} closed the conversation` });
+      }
+    });
+    socket.on('baton_typing', (data) => {
+      const t = data || {};
+      if (t.agent_name) agentName = t.agent_name;
+      setTyping(Boolean(t.typing), t.agent_name || agentName || 'An agent');
+    });
     socket.on('disconnect', (reason) => {
       confirmed = false;
+      typingOut.on = false;
+      clearTimeout(typingOut.idle);
       setTyping(false);
       setStatus('Reconnecting…', 'reconnecting');
       // The server hung up: socket.io does not retry on its own after that.
@@ -348,6 +441,9 @@
       store(localStorage, SESSION_KEY, null);
       log.textContent = '';
       setTyping(false);
+      setHandoff('');
+      agentName = null;
+      withPerson = false;
       if (socket && socket.connected) requestSession();
     },
   };

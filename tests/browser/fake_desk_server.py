@@ -94,10 +94,14 @@ def conversation(
 ) -> Dict[str, Any]:
     """A queued conversation in the Detail shape of docs/desk.md."""
     started = now() - dt.timedelta(minutes=waiting_minutes)
-    transcript = transcript if transcript is not None else [
-        message("customer", "I was charged twice", at=started, sentiment="negative"),
-        message("bot", "Let me get someone from our team.", at=started),
-    ]
+    transcript = (
+        transcript
+        if transcript is not None
+        else [
+            message("customer", "I was charged twice", at=started, sentiment="negative"),
+            message("bot", "Let me get someone from our team.", at=started),
+        ]
+    )
     return {
         "conversation_id": conversation_id,
         "state": "queued",
@@ -115,9 +119,9 @@ def conversation(
             "resolution_due": iso(now() + dt.timedelta(minutes=resolution_in_minutes)),
             "created_at": iso(started),
             "assigned_agent": None,
-            "reasons": reasons if reasons is not None else [
-                {"type": "functional", "code": "category", "text": "Billing question"}
-            ],
+            "reasons": reasons
+            if reasons is not None
+            else [{"type": "functional", "code": "category", "text": "Billing question"}],
         },
         "last_message": {"text": transcript[-1]["text"], "at": transcript[-1]["at"]}
         if transcript
@@ -189,8 +193,11 @@ class FakeDeskState:
 
     def summary(self, conv: Dict[str, Any]) -> Dict[str, Any]:
         keys = ("conversation_id", "state", "customer", "ticket", "last_message")
-        return {**{k: conv[k] for k in keys}, "waiting_since": conv["waiting_since"],
-                "offered_to_me": conv["offered_to_me"]}
+        return {
+            **{k: conv[k] for k in keys},
+            "waiting_since": conv["waiting_since"],
+            "offered_to_me": conv["offered_to_me"],
+        }
 
     def queue(self) -> List[Dict[str, Any]]:
         """Open conversations ordered as docs/desk.md says: priority, SLA deadline, age."""
@@ -233,7 +240,7 @@ def create_app(state: FakeDeskState) -> web.Application:
             except ValueError:
                 return _error(400, "the body is not JSON")
         state.requests.append(
-            Request(request.method, path[len(API):], request.headers.get(CSRF_HEADER), body)
+            Request(request.method, path[len(API) :], request.headers.get(CSRF_HEADER), body)
         )
         request["body"] = body if body is not None else {}
         if path == f"{API}/login":
@@ -241,11 +248,12 @@ def create_app(state: FakeDeskState) -> web.Application:
         cookie = session(request)
         if cookie is None:
             return _error(401, "not signed in")
-        if request.method in ("POST", "PUT", "DELETE") and request.headers.get(
-            CSRF_HEADER
-        ) != state.sessions[cookie]:
+        if (
+            request.method in ("POST", "PUT", "DELETE")
+            and request.headers.get(CSRF_HEADER) != state.sessions[cookie]
+        ):
             return _error(403, "missing or wrong CSRF token")
-        refused = state.refuse_next.pop(path[len(API):], None)
+        refused = state.refuse_next.pop(path[len(API) :], None)
         if refused:
             return _error(*refused)
         request["cookie"] = cookie
@@ -307,7 +315,9 @@ def create_app(state: FakeDeskState) -> web.Application:
 
     def mine(conv: Dict[str, Any]) -> bool:
         assigned = conv["ticket"]["assigned_agent"]
-        return conv["state"] == "with_agent" and bool(assigned) and assigned["id"] == state.agent["id"]
+        return (
+            conv["state"] == "with_agent" and bool(assigned) and assigned["id"] == state.agent["id"]
+        )
 
     def record(conv: Dict[str, Any], action: str, to: str, reason: str | None, kind: str | None):
         conv["history"].append(
@@ -356,9 +366,7 @@ def create_app(state: FakeDeskState) -> web.Application:
             return _error(422, "text must not be empty")
         if not mine(conv):
             return _error(409, "not with you")
-        sent = message(
-            "agent", text, agent={"id": state.agent["id"], "name": state.agent["name"]}
-        )
+        sent = message("agent", text, agent={"id": state.agent["id"], "name": state.agent["name"]})
         conv["transcript"].append(sent)
         await state.push(
             {"type": "message", "conversation_id": conv["conversation_id"], "message": sent}
@@ -414,7 +422,9 @@ def create_app(state: FakeDeskState) -> web.Application:
         level = conv["ticket"]["level"] + 1
         conv["state"] = "queued"
         conv["ticket"].update(
-            status="open", level=level, tier=TIERS[min(level, len(TIERS) - 1)],
+            status="open",
+            level=level,
+            tier=TIERS[min(level, len(TIERS) - 1)],
             assigned_agent=None,
         )
         await changed(conv)

@@ -2,7 +2,9 @@
 
 It speaks the widget's side of the protocol (docs/widget.md) and nothing more:
 `session_request` gets `session_confirm` + `history`, and each `user_uttered`
-is echoed back as a `bot_uttered` with one quick reply. It serves bot/web/ at the
+is echoed back as a `bot_uttered` with one quick reply. Tests send the hand-off
+events of docs/desk.md (`baton_status`, `baton_typing`, an agent's `bot_uttered`)
+with `emit`, and wait for what the widget sends with `wait_for`. It serves bot/web/ at the
 same URL paths as the real channel, so the widget cannot tell the difference.
 Tests against the real Rasa server use the same page objects (pages.py).
 """
@@ -13,7 +15,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List
 
 import socketio
 from aiohttp import web
@@ -54,10 +56,48 @@ class FakeWebchatServer:
     transcripts: Dict[str, List[Dict[str, Any]]] = field(default_factory=dict)
     sio: socketio.AsyncServer | None = None
     loop: asyncio.AbstractEventLoop | None = None
+    arrived: threading.Condition = field(default_factory=threading.Condition)
+
+    def record(self, event: str, data: Dict[str, Any]) -> None:
+        """Keep one event a widget sent, and wake the tests waiting for it."""
+        with self.arrived:
+            self.received.append(Received(event, data))
+            self.arrived.notify_all()
 
     def events(self, name: str) -> List[Dict[str, Any]]:
         """The payloads received for one event name, oldest first."""
         return [r.data for r in list(self.received) if r.event == name]
+
+    def wait_for(
+        self,
+        name: str,
+        predicate: Callable[[Dict[str, Any]], bool] = lambda data: True,
+        start: int = 0,
+        timeout: float = 10.0,
+    ) -> int:
+        """Wait until a `name` event from index `start` on matches; return its index."""
+
+        def found() -> int:
+            # One past the index: 0 (falsy) means "not yet" to Condition.wait_for.
+            for index, data in enumerate(self.events(name)[start:], start):
+                if predicate(data):
+                    return index + 1
+            return 0
+
+        with self.arrived:
+            past = self.arrived.wait_for(found, timeout=timeout)
+        assert past, f"no matching {name!r} event from #{start} on: {self.events(name)}"
+        return past - 1
+
+    def emit(self, event: str, data: Any) -> None:
+        """Send one event to every connected widget, as the channel would."""
+        assert self.sio is not None and self.loop is not None
+
+        async def _emit() -> None:
+            for sid in list(self.connected):
+                await self.sio.emit(event, data, room=sid)  # type: ignore[union-attr]
+
+        asyncio.run_coroutine_threadsafe(_emit(), self.loop).result(timeout=5)
 
     def disconnect_all(self) -> None:
         """Hang up on every client, as a server restart would."""
@@ -111,7 +151,7 @@ def create_app(state: FakeWebchatServer) -> web.Application:
 
     @sio.on("session_request")
     async def session_request(sid: str, data: Dict[str, Any]) -> None:
-        state.received.append(Received("session_request", data or {}))
+        state.record("session_request", data or {})
         wanted = (data or {}).get("session_id")
         # The server issues ids: an unknown one is replaced.
         session_id = wanted if wanted in state.transcripts else uuid.uuid4().hex
@@ -121,7 +161,7 @@ def create_app(state: FakeWebchatServer) -> web.Application:
 
     @sio.on("user_uttered")
     async def user_uttered(sid: str, data: Dict[str, Any]) -> None:
-        state.received.append(Received("user_uttered", data or {}))
+        state.record("user_uttered", data or {})
         session_id = data.get("session_id")
         message = str(data.get("message", ""))
         reply = _echo(message)
@@ -140,6 +180,10 @@ def create_app(state: FakeWebchatServer) -> web.Application:
                 entry["buttons"] = buttons
             transcript.append(entry)
         await sio.emit("bot_uttered", reply, room=sid)
+
+    @sio.on("baton_typing")
+    async def baton_typing(sid: str, data: Dict[str, Any]) -> None:
+        state.record("baton_typing", data or {})
 
     async def file(request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]

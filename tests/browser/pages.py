@@ -1,7 +1,9 @@
-"""Page objects for the chat widget, shared by the fake-server and the real-server browser tests.
+"""Page objects for the chat widget and the agent console, shared by the fake-server and
+the real-server browser tests.
 
 Playwright's CSS locators pierce the widget's open shadow root, so the stable
-`data-testid` hooks of bot/web/widget.js are all a test needs.
+`data-testid` hooks of bot/web/widget.js are all a test needs. The console
+(bot/web/console.*) is found by its labels and roles where it has them.
 """
 
 from playwright.sync_api import Locator, Page, expect
@@ -20,6 +22,8 @@ class ChatWidget:
         self.close_button = page.get_by_test_id("baton-close")
         self.counter = page.get_by_test_id("baton-counter")
         self.typing = page.get_by_test_id("baton-typing")
+        self.typing_label = page.get_by_test_id("baton-typing-label")
+        self.handoff = page.get_by_test_id("baton-handoff")
         self.log = page.get_by_test_id("baton-messages")
         self.messages = page.get_by_test_id("baton-message")
         self.quick_replies = page.get_by_test_id("baton-quick-reply")
@@ -65,3 +69,90 @@ class ChatWidget:
                     .observe(panel, { attributes: true, attributeFilter: ['data-state'] });
             }"""
         )
+
+
+class DeskConsole:
+    """The agent console at /desk/."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.signin_form = page.get_by_test_id("desk-signin")
+        self.email = page.get_by_label("Email", exact=True)
+        self.password = page.get_by_label("Password", exact=True)
+        self.signin_error = page.get_by_test_id("desk-signin-error")
+        self.agent = page.get_by_test_id("desk-agent")
+        self.role = page.get_by_test_id("desk-role")
+        self.status = page.get_by_label("Your status")
+        self.sign_out_button = page.get_by_role("button", name="Sign out")
+        self.alert = page.get_by_test_id("desk-alert")
+        self.notice = page.get_by_test_id("desk-notice")
+        self.offer = page.get_by_test_id("desk-offer")
+        self.offer_accept = page.get_by_test_id("desk-offer-accept")
+        self.offer_countdown = page.get_by_test_id("desk-offer-countdown")
+        self.rows = page.get_by_test_id("desk-queue-row")
+        self.references = page.get_by_test_id("desk-queue-reference")
+        self.chat = page.get_by_test_id("desk-chat")
+        self.chat_title = page.locator("#chat-title")
+        self.transcript = page.get_by_role("log", name="Conversation transcript")
+        self.messages = page.get_by_test_id("desk-message")
+        self.typing = page.get_by_test_id("desk-typing")
+        self.composer = page.get_by_label("Message to the customer")
+        self.send_button = page.get_by_test_id("desk-send")
+        self.accept_button = page.get_by_test_id("desk-accept")
+        self.transfer_button = page.get_by_test_id("desk-transfer")
+        self.escalate_button = page.get_by_test_id("desk-escalate")
+        self.resolve_button = page.get_by_test_id("desk-resolve")
+        self.return_button = page.get_by_test_id("desk-return")
+        self.action_form = page.get_by_test_id("desk-action-form")
+        self.action_team = page.get_by_label("Team", exact=True)
+        self.action_reason = page.get_by_label("Reason (optional)")
+        self.action_submit = page.get_by_test_id("desk-action-submit")
+        self.context = page.get_by_test_id("desk-context")
+        self.sentiment_marks = page.get_by_test_id("desk-sentiment-mark")
+        self.note_input = page.get_by_label("Add an internal note (not sent to the customer)")
+        self.add_note_button = page.get_by_role("button", name="Add note")
+        self.notes = page.get_by_test_id("desk-note")
+
+    def row(self, conversation_id: str) -> Locator:
+        return self.page.locator(
+            f'[data-testid="desk-queue-row"][data-conversation-id="{conversation_id}"]'
+        )
+
+    def context_field(self, name: str) -> Locator:
+        """One fact of the context panel: reference, priority, status, team, level, customer,
+        first-due, resolution-due, sentiment, reasons, details or history."""
+        return self.page.get_by_test_id(f"desk-ctx-{name}")
+
+    def from_sender(self, sender: str) -> Locator:
+        """Transcript messages of one sender: "customer", "bot" or "agent"."""
+        return self.page.locator(f'[data-testid="desk-message"][data-sender="{sender}"]')
+
+    def sign_in(self, email: str, password: str) -> None:
+        expect(self.signin_form).to_be_visible()
+        self.email.fill(email)
+        self.password.fill(password)
+        self.page.get_by_role("button", name="Sign in").click()
+
+    def wait_live(self) -> None:
+        """Wait until the live socket is open."""
+        expect(self.page.locator("body")).to_have_attribute("data-live", "connected")
+
+    def loads(self) -> int:
+        """How many times the selected conversation's detail has been rendered."""
+        return int(self.chat.get_attribute("data-loads") or 0)
+
+    def wait_loads_after(self, count: int) -> None:
+        """Wait until the detail has been rendered again since `loads()` was `count`."""
+        self.page.wait_for_function(
+            "n => Number(document.getElementById('chat').dataset.loads) > n", arg=count
+        )
+
+    def select(self, conversation_id: str, reference: str) -> None:
+        """Open a conversation from the queue and wait until its detail is shown."""
+        self.row(conversation_id).click()
+        expect(self.row(conversation_id)).to_have_attribute("aria-current", "true")
+        expect(self.context_field("reference")).to_have_text(reference)
+
+    def accept(self) -> None:
+        self.accept_button.click()
+        expect(self.composer).to_be_enabled()
