@@ -6,9 +6,11 @@ action server constructs actions without arguments and gets these defaults.
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Dict
+from typing import Any, Callable, Dict
 
 from rasa_sdk import Tracker
 
@@ -17,9 +19,17 @@ from bot.accounts.factory import account_service_from_settings
 from bot.accounts.interface import AccountService
 from bot.constants import METADATA_CUSTOMER_TOKEN
 from bot.db import make_engine, make_session_factory
+from bot.desk.availability import (
+    DEFAULT_AVERAGE_HANDLING_MINUTES,
+    average_handling_minutes_from_env,
+)
 from bot.escalation.engine import YamlEscalationPolicy, load_default_policy
 from bot.settings import Settings
 from bot.store.tickets import TicketStore
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -28,6 +38,10 @@ class Services:
     accounts: AccountService
     tickets: TicketStore
     policy: YamlEscalationPolicy
+    # Injected so tests can stand at a chosen moment (inside or outside business hours).
+    clock: Callable[[], dt.datetime] = utc_now
+    # The queue's wait estimate (bot.desk.availability), from BATON_AVERAGE_HANDLING_MINUTES.
+    average_handling_minutes: float = DEFAULT_AVERAGE_HANDLING_MINUTES
 
 
 @lru_cache(maxsize=1)
@@ -39,6 +53,7 @@ def default_services() -> Services:
         accounts=account_service_from_settings(settings),
         tickets=TicketStore(session_factory),
         policy=load_default_policy(),
+        average_handling_minutes=average_handling_minutes_from_env(os.environ),
     )
 
 

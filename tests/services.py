@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Callable
 
-from actions.services import Services
+from actions.services import Services, utc_now
 from bot.accounts.sql import SqlAccountService, create_demo_schema, seed_demo_customers
 from bot.db import make_engine, make_session_factory
 from bot.escalation.engine import load_default_policy
@@ -15,7 +16,9 @@ from bot.store.tickets import TicketStore
 TEST_JWT_SECRET = "test-secret-" + "x" * 40
 
 
-def build_services(database_url: str, **settings: object) -> Services:
+def build_services(
+    database_url: str, *, clock: Callable[[], dt.datetime] = utc_now, **settings: object
+) -> Services:
     upgrade(database_url)
     engine = make_engine(database_url)
     session_factory = make_session_factory(engine)
@@ -26,4 +29,5 @@ def build_services(database_url: str, **settings: object) -> Services:
         accounts=SqlAccountService(session_factory),
         tickets=TicketStore(session_factory),
         policy=load_default_policy({}),
+        clock=clock,
     )

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.escalation.types import RoutingDecision
-from bot.store.models import Conversation, Customer, Ticket, TicketHistory
+from bot.store.models import Conversation, CsatAnswer, Customer, Ticket, TicketHistory
 from bot.store.records import CustomerInfo, HistoryEntry, TicketRecord
 from bot.store.retry import RetryPolicy, with_retries
 
@@ -28,7 +28,12 @@ REFERENCE_LENGTH = 6
 REFERENCE_PREFIX = "CS-"
 CONTEXT_VERSION = 1
 ACTOR_BOT = "bot"
+ACTOR_CUSTOMER = "customer"
 ACTION_CREATED = "created"
+ACTION_CSAT = "csat"
+RESOLVED_STATUS = "resolved"
+CSAT_MIN_RATING = 1
+CSAT_MAX_RATING = 5
 # A conflict that is not our own idempotency key (a reference collision, a
 # conversation or customer created by a concurrent call) is worth a few fresh tries.
 MAX_CONFLICT_RETRIES = 3
@@ -59,6 +64,11 @@ class TicketStore:
     def __init__(self, session_factory: sessionmaker, retry: RetryPolicy | None = None) -> None:
         self._session_factory = session_factory
         self._retry = retry or RetryPolicy()
+
+    @property
+    def session_factory(self) -> sessionmaker:
+        """The sessions this store uses, for read-only questions beside it (the queue estimate)."""
+        return self._session_factory
 
     def open_ticket(
         self,
@@ -199,6 +209,84 @@ class TicketStore:
             ).scalars()
             return [history_entry(row) for row in rows]
 
+    def record_csat(
+        self,
+        conversation_sender_id: str,
+        rating: int,
+        comment: str | None,
+        now: dt.datetime,
+    ) -> bool:
+        """Keep the customer's satisfaction answer for the conversation's latest resolved ticket.
+
+        In one transaction: the `csat_answers` row and a `csat` history row (actor
+        `customer`, the rating as its new value). A ticket is rated once: the unique
+        ticket id decides, also between two racing calls, and a second answer
+        changes nothing.
+
+        Returns:
+            True when this call recorded the answer; False when the conversation has
+            no resolved ticket, or its latest resolved ticket was already rated
+            (after a retry whose first commit lost its acknowledgement, also False).
+
+        Raises:
+            ValueError: a rating outside 1 to 5.
+            StoreUnavailable: the database stayed unreachable through every retry.
+        """
+        if (
+            isinstance(rating, bool)
+            or not isinstance(rating, int)
+            or not CSAT_MIN_RATING <= rating <= CSAT_MAX_RATING
+        ):
+            raise ValueError(
+                f"rating {rating!r}: expected a whole number from {CSAT_MIN_RATING} to {CSAT_MAX_RATING}"
+            )
+
+        def attempt() -> bool:
+            try:
+                with self._session_factory.begin() as session:
+                    ticket_id = session.execute(
+                        select(_TICKETS.c.id)
+                        .join(_CONVERSATIONS, _TICKETS.c.conversation_id == _CONVERSATIONS.c.id)
+                        .where(
+                            _CONVERSATIONS.c.sender_id == conversation_sender_id,
+                            _TICKETS.c.status == RESOLVED_STATUS,
+                        )
+                        # id breaks ties between tickets resolved in the same instant.
+                        .order_by(_TICKETS.c.resolved_at.desc(), _TICKETS.c.id.desc())
+                        .limit(1)
+                    ).scalar()
+                    if ticket_id is None:
+                        return False
+                    # Insert first: the unique ticket id, not a prior read, decides.
+                    session.execute(
+                        insert(_CSAT),
+                        {"ticket_id": ticket_id, "rating": rating, "comment": comment, "at": now},
+                    )
+                    session.execute(
+                        insert(_HISTORY),
+                        {
+                            "ticket_id": ticket_id,
+                            "at": now,
+                            "actor": ACTOR_CUSTOMER,
+                            "action": ACTION_CSAT,
+                            "from_value": None,
+                            "to_value": str(rating),
+                            "reason": None,
+                            "escalation_type": None,
+                            "breach_key": None,
+                        },
+                    )
+                    return True
+            except IntegrityError:
+                # Already rated: the whole transaction, history row included, is undone.
+                logger.info("ticket.csat.duplicate")
+                return False
+
+        recorded = with_retries(attempt, self._retry, what="record_csat")
+        if recorded:
+            logger.info("ticket.csat.recorded rating=%d commented=%s", rating, comment is not None)
+        return recorded
+
     # -- internals -------------------------------------------------------------
 
     def _by_key(self, idempotency_key: str) -> TicketRecord | None:
@@ -280,6 +368,7 @@ _CUSTOMERS = Customer.__table__
 _CONVERSATIONS = Conversation.__table__
 _TICKETS = Ticket.__table__
 _HISTORY = TicketHistory.__table__
+_CSAT = CsatAnswer.__table__
 
 
 def _upsert_customer(session: Session, info: CustomerInfo, now: dt.datetime) -> int:
