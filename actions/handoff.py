@@ -1,4 +1,11 @@
-"""Handing the conversation to a person: open a ticket with its full context, tell the customer."""
+"""Handing the conversation to a person: open a ticket with its full context, tell the customer.
+
+Once the ticket is ready the bot pauses (Rasa's `ConversationPaused`): while the
+conversation is queued or with an agent, Rasa still parses customer messages and
+writes them to the tracker, but predicts and runs no action
+(`MessageProcessor._should_handle_message`), so the bot stays silent. The desk
+resumes it when the agent resolves the conversation or hands it back to the bot.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,7 @@ import logging
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import ActionExecuted, ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -21,15 +28,24 @@ from bot.constants import (
     SLOT_CASE_DESCRIPTION,
     SLOT_CASE_URGENCY,
     SLOT_CONTACT_EMAIL,
+    SLOT_CSAT_COMMENT,
+    SLOT_CSAT_RATING,
     SLOT_HANDOFF_REFERENCE,
     SLOT_HUMAN_OFFERED,
     SLOT_ORDER_NUMBER,
+    UTTER_HANDOFF_AFTER_HOURS,
+    UTTER_HANDOFF_AFTER_HOURS_EMAIL,
+    UTTER_HANDOFF_AGENTS_ONLINE,
     UTTER_HANDOFF_FAILED,
+    UTTER_HANDOFF_NO_AGENTS_ONLINE,
+    UTTER_HANDOFF_NO_AGENTS_ONLINE_EMAIL,
     UTTER_HANDOFF_QUEUED,
 )
+from bot.desk.availability import QueueEstimate, TicketNotFound, queue_estimate
 from bot.escalation.packet import escalation_packet
+from bot.escalation.policy import Team
 from bot.escalation.wording import when
-from bot.store.records import CustomerInfo
+from bot.store.records import CustomerInfo, TicketRecord
 from bot.store.retry import StoreUnavailable
 
 logger = logging.getLogger(__name__)
@@ -44,6 +60,9 @@ CASE_SLOTS = (
 REASON_CUSTOMER_REQUEST = "customer_request"
 REASON_BOT_FAILED = "repeated_fallback"
 REASON_CASE_SUBMITTED = "case_submitted"
+# Cleared with each handoff: a survey left half-answered must not answer the next one.
+CSAT_SLOTS = (SLOT_CSAT_RATING, SLOT_CSAT_COMMENT)
+ACTION_LISTEN = "action_listen"
 
 
 def handoff_reason(tracker: Tracker) -> str:
@@ -53,6 +72,41 @@ def handoff_reason(tracker: Tracker) -> str:
     if tracker.get_slot(SLOT_HUMAN_OFFERED):
         return REASON_BOT_FAILED
     return REASON_CASE_SUBMITTED
+
+
+def queued_message(
+    estimate: QueueEstimate | None,
+    ticket: TicketRecord,
+    team: Team,
+    now: dt.datetime,
+    email_known: bool,
+) -> Dict[str, Any]:
+    """The response (and its variables) telling the customer what happens next.
+
+    Someone online: their place in the queue and the expected wait. Nobody online
+    within business hours: when the first response is due. Outside hours: when the
+    team is back. Without an estimate (the database did not answer): the deadline.
+    Every answer names the ticket reference, so nothing is a dead end.
+    """
+    variables: Dict[str, Any] = {
+        "handoff_reference": ticket.reference,
+        "team_name": team.name,
+        "first_response_by": when(ticket.first_response_due, team.zone, now),
+    }
+    if estimate is None:
+        return {"response": UTTER_HANDOFF_QUEUED, **variables}
+    if estimate.agents_online > 0:
+        return {
+            "response": UTTER_HANDOFF_AGENTS_ONLINE,
+            **variables,
+            "position": estimate.position,
+            "wait_minutes": estimate.wait_minutes,
+        }
+    if estimate.within_hours or estimate.next_opening is None:
+        response = UTTER_HANDOFF_NO_AGENTS_ONLINE_EMAIL if email_known else UTTER_HANDOFF_NO_AGENTS_ONLINE
+        return {"response": response, **variables}
+    response = UTTER_HANDOFF_AFTER_HOURS_EMAIL if email_known else UTTER_HANDOFF_AFTER_HOURS
+    return {"response": response, **variables, "next_opening": when(estimate.next_opening, team.zone, now)}
 
 
 def _customer_info(services: Services, customer_id: str | None) -> CustomerInfo | None:
@@ -84,7 +138,7 @@ class ActionRequestHandoff(UsesServices, Action):
         domain: Dict[str, Any],
     ) -> List[Dict[str, Any]]:
         services = self.services
-        now = dt.datetime.now(dt.timezone.utc)
+        now = services.clock()
         events = tracker.events
         verified = verified_customer(tracker, services.settings)
         customer = _customer_info(services, verified.customer_id if verified else None)
@@ -138,14 +192,28 @@ class ActionRequestHandoff(UsesServices, Action):
             "handoff.ticket.ready reference=%s reason=%s priority=%s created=%s",
             ticket.reference, reason, ticket.priority, created,
         )
-        dispatcher.utter_message(
-            response=UTTER_HANDOFF_QUEUED,
-            handoff_reference=ticket.reference,
-            team_name=team.name,
-            first_response_by=when(ticket.first_response_due, team.zone, now),
-        )
+        try:
+            estimate: QueueEstimate | None = queue_estimate(
+                services.tickets.session_factory,
+                ticket.reference,
+                now,
+                services.policy,
+                services.average_handling_minutes,
+            )
+        except (SQLAlchemyError, TicketNotFound):
+            # The ticket is safe: say what we know (its deadline) rather than nothing.
+            logger.exception("handoff.estimate.failed reference=%s", ticket.reference)
+            estimate = None
+        email_known = bool((customer and customer.email) or tracker.get_slot(SLOT_CONTACT_EMAIL))
+        dispatcher.utter_message(**queued_message(estimate, ticket, team, now, email_known))
         return [
             SlotSet(SLOT_HANDOFF_REFERENCE, ticket.reference),
             SlotSet(SLOT_HUMAN_OFFERED, False),
-            *[SlotSet(name, None) for name in CASE_SLOTS],
+            *[SlotSet(name, None) for name in (*CASE_SLOTS, *CSAT_SLOTS)],
+            # The bot now listens, as after any turn: Rasa predicts nothing once the
+            # conversation is paused, so without this the intent the desk triggers on
+            # resuming (handoff_resolved, handoff_returned) would follow this action
+            # instead of a listen, and match none of the rules written for it.
+            ActionExecuted(ACTION_LISTEN),
+            ConversationPaused(),
         ]

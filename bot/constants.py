@@ -39,6 +39,8 @@ INTENT_TICKET_STATUS = "ask_ticket_status"
 # or handed it back to the bot. Rules answer them (CSAT question, "you're back").
 INTENT_HANDOFF_RESOLVED = "handoff_resolved"
 INTENT_HANDOFF_RETURNED = "handoff_returned"
+# The CSAT buttons send `/rate_support{"csat_rating": "4"}`; typed ratings are classified too.
+INTENT_RATE_SUPPORT = "rate_support"
 
 INTENT_ORDER_STATUS = "ask_order_status"
 INTENT_INVOICE = "ask_invoice"
@@ -60,6 +62,8 @@ ACCOUNT_INTENTS = (
 ENTITY_ORDER_NUMBER = "order_number"
 ENTITY_EMAIL = "email"
 ENTITY_TICKET_REFERENCE = "ticket_reference"
+# Set by the CSAT buttons' payloads, never typed (typed digits go through the form's validation).
+ENTITY_CSAT_RATING = "csat_rating"
 
 # --- Slots --------------------------------------------------------------------
 SLOT_CASE_CATEGORY = "case_category"
@@ -70,11 +74,18 @@ SLOT_CASE_URGENCY = "case_urgency"
 SLOT_HANDOFF_REFERENCE = "handoff_reference"
 SLOT_HUMAN_OFFERED = "human_offered"
 REQUESTED_SLOT = "requested_slot"
+# The satisfaction survey after an agent resolved the conversation.
+SLOT_CSAT_RATING = "csat_rating"
+SLOT_CSAT_COMMENT = "csat_comment"
 
 CASE_CATEGORIES = ("billing", "technical", "orders", "account", "other")
 CASE_URGENCIES = ("low", "normal", "high", "critical")
 # Categories where an agent needs the order or account number to act.
 CATEGORIES_NEEDING_ORDER_NUMBER = ("orders",)
+
+# What `csat_comment` holds when the customer chose not to comment: the form
+# needs a value to finish, and the store records no comment for it.
+CSAT_NO_COMMENT = "-"
 
 # --- Actions and forms ----------------------------------------------------------
 FORM_CASE = "case_form"
@@ -85,6 +96,9 @@ ACTION_CANCEL_CASE = "action_cancel_case"
 ACTION_ANSWER_HUMAN_OFFER = "action_answer_human_offer"
 ACTION_HANDLE_FALLBACK = "action_handle_fallback"
 ACTION_TICKET_STATUS = "action_ticket_status"
+FORM_CSAT = "csat_form"
+ACTION_VALIDATE_CSAT_FORM = "validate_csat_form"
+ACTION_RECORD_CSAT = "action_record_csat"
 
 # --- Responses the actions send -------------------------------------------------
 UTTER_ASK_REPHRASE = "utter_ask_rephrase"
@@ -93,6 +107,17 @@ UTTER_LOGIN_REQUIRED = "utter_login_required"
 UTTER_ACCOUNT_UNAVAILABLE = "utter_account_unavailable"
 UTTER_HANDOFF_QUEUED = "utter_handoff_queued"
 UTTER_HANDOFF_FAILED = "utter_handoff_failed"
+# What the customer is told at handoff depends on who is there (bot/desk/availability.py).
+UTTER_HANDOFF_AGENTS_ONLINE = "utter_handoff_agents_online"
+UTTER_HANDOFF_NO_AGENTS_ONLINE = "utter_handoff_no_agents_online"
+UTTER_HANDOFF_NO_AGENTS_ONLINE_EMAIL = "utter_handoff_no_agents_online_email"
+UTTER_HANDOFF_AFTER_HOURS = "utter_handoff_after_hours"
+UTTER_HANDOFF_AFTER_HOURS_EMAIL = "utter_handoff_after_hours_email"
+UTTER_BACK_WITH_ASSISTANT = "utter_back_with_assistant"
+UTTER_ASK_CSAT_RATING = "utter_ask_csat_rating"
+UTTER_ASK_CSAT_COMMENT = "utter_ask_csat_comment"
+UTTER_CSAT_THANKS = "utter_csat_thanks"
+UTTER_CSAT_SKIPPED = "utter_csat_skipped"
 UTTER_CASE_CANCELLED = "utter_case_cancelled"
 UTTER_OUT_OF_SCOPE = "utter_out_of_scope"
 UTTER_HUMAN_DECLINED = "utter_human_declined"

@@ -39,5 +39,15 @@ def test_responses_are_declared(name, value):
     assert value in DOMAIN["responses"], name
 
 
+@pytest.mark.parametrize("name, value", names("ENTITY_"))
+def test_entities_are_declared(name, value):
+    assert value in DOMAIN["entities"], name
+
+
+@pytest.mark.parametrize("name, value", names("FORM_"))
+def test_forms_are_declared(name, value):
+    assert value in DOMAIN["forms"], name
+
+
 def test_the_case_form_asks_for_every_case_slot():
     assert constants.FORM_CASE in DOMAIN["forms"]

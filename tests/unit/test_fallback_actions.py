@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import ActionExecuted, ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.fallback import ActionAnswerHumanOffer, ActionHandleFallback
@@ -42,12 +44,15 @@ async def test_declining_the_offer_carries_on_with_the_bot():
 
 
 async def test_accepting_the_offer_hands_off(database_url):
-    services = build_services(database_url)
+    # A Monday morning: Customer Care is open, and nobody is online yet.
+    monday = dt.datetime(2026, 11, 30, 10, 0, tzinfo=dt.timezone.utc)
+    services = build_services(database_url, clock=lambda: monday)
     dispatcher = CollectingDispatcher()
     result = await ActionAnswerHumanOffer(services).run(
         dispatcher, tracker([user_event("yes please", "affirm")], slots={"human_offered": True}), {}
     )
-    assert [message["response"] for message in dispatcher.messages] == ["utter_handoff_queued"]
+    assert [message["response"] for message in dispatcher.messages] == ["utter_handoff_no_agents_online"]
+    assert result[-2:] == [ActionExecuted("action_listen"), ConversationPaused()]
     ticket = services.tickets.ticket_by_reference(result[0]["value"])
     assert ticket.context["reason"] == "repeated_fallback"
 

@@ -1,0 +1,86 @@
+"""The satisfaction survey after an agent resolved the conversation: check the answers, keep them."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.services import UsesServices
+from bot import csat
+from bot.constants import (
+    ACTION_RECORD_CSAT,
+    ACTION_VALIDATE_CSAT_FORM,
+    CSAT_NO_COMMENT,
+    INTENT_DENY,
+    INTENT_STOP,
+    SLOT_CSAT_COMMENT,
+    SLOT_CSAT_RATING,
+    UTTER_CSAT_THANKS,
+)
+from bot.store.retry import StoreUnavailable
+
+logger = logging.getLogger(__name__)
+
+# At the comment question, "no" (or the No comment button, which sends /deny) means no comment.
+NO_COMMENT_INTENTS = (INTENT_DENY, INTENT_STOP)
+
+
+class ValidateCsatForm(FormValidationAction):
+    """Turns a button's value or a typed rating into 1-5, and tidies the comment."""
+
+    def name(self) -> str:
+        return ACTION_VALIDATE_CSAT_FORM
+
+    def validate_csat_rating(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        try:
+            return {SLOT_CSAT_RATING: str(csat.parse_rating(str(value)))}
+        except csat.InvalidRating as problem:
+            dispatcher.utter_message(text=str(problem))
+            return {SLOT_CSAT_RATING: None}
+
+    def validate_csat_comment(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent in NO_COMMENT_INTENTS:
+            return {SLOT_CSAT_COMMENT: CSAT_NO_COMMENT}
+        return {SLOT_CSAT_COMMENT: csat.normalize_comment(str(value))}
+
+
+class ActionRecordCsat(UsesServices, Action):
+    """Keeps the answer for the conversation's resolved ticket, thanks the customer, clears the survey."""
+
+    def name(self) -> str:
+        return ACTION_RECORD_CSAT
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[str, Any],
+    ) -> List[Dict[str, Any]]:
+        services = self.services
+        rating = tracker.get_slot(SLOT_CSAT_RATING)
+        comment = csat.stored_comment(tracker.get_slot(SLOT_CSAT_COMMENT))
+        try:
+            recorded = services.tickets.record_csat(
+                tracker.sender_id, csat.parse_rating(str(rating)), comment, services.clock()
+            )
+            logger.info("csat.answer recorded=%s", recorded)
+        except csat.InvalidRating:
+            # The form only finishes with a valid rating; a hand-built tracker may not.
+            logger.warning("csat.answer.invalid_rating")
+        except (StoreUnavailable, SQLAlchemyError):
+            # The customer did their part: thank them all the same.
+            logger.exception("csat.answer.failed")
+        dispatcher.utter_message(response=UTTER_CSAT_THANKS)
+        return [SlotSet(SLOT_CSAT_RATING, None), SlotSet(SLOT_CSAT_COMMENT, None)]
