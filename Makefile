@@ -49,6 +49,7 @@ test: lint validate unit conversations
 bench: install $(MODEL)
 	$(BIN)/python -m benchmarks.channel
 	$(BIN)/python -m benchmarks.store
+	$(BIN)/python -m benchmarks.relay
 
 clean:
 	rm -rf models var/results .pytest_cache
