@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import sqlite3
@@ -12,6 +13,9 @@ from bot.identity import mint_token
 from tests.e2e.widget_client import WidgetClient
 
 pytestmark = pytest.mark.e2e
+
+# Long enough for the bot to have answered, if it were not paused.
+PAUSED_SILENCE_SECONDS = 5
 
 
 async def test_a_guest_and_a_verified_customer_talk_to_the_bot(baton_server):
@@ -24,10 +28,24 @@ async def test_a_guest_and_a_verified_customer_talk_to_the_bot(baton_server):
         assert "£" not in refused["text"]
 
         handoff = await guest.say("I want to talk to a real person")
-        reference = re.search(r"ticket (CS-[A-Z0-9]{6})", handoff["text"]).group(1)
+        reference = re.search(r"(CS-[A-Z0-9]{6})", handoff["text"]).group(1)
 
-        status = await guest.say("what's happening with my ticket?")
-        assert f"Your ticket {reference}" in status["text"]
+        # The bot is paused while the ticket waits for a person: the message is
+        # kept (for the agent), and the bot says nothing.
+        await guest.send({"message": "what's happening with my ticket?", "session_id": guest.session_id})
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(guest.messages.get(), PAUSED_SILENCE_SECONDS)
+
+    with sqlite3.connect(baton_server.tracker_db) as db:
+        kinds = [
+            (row[0], row[1])
+            for row in db.execute(
+                "SELECT type_name, json_extract(data, '$.text') FROM events "
+                "WHERE sender_id = ? AND type_name IN ('pause', 'user') ORDER BY id",
+                (guest.session_id,),
+            )
+        ]
+    assert kinds[-2:] == [("pause", None), ("user", "what's happening with my ticket?")]
 
     with sqlite3.connect(baton_server.database_url.removeprefix("sqlite:///")) as db:
         (context,) = db.execute("SELECT context FROM tickets WHERE reference = ?", (reference,)).fetchone()
