@@ -99,6 +99,11 @@ ACTION_TICKET_STATUS = "action_ticket_status"
 FORM_CSAT = "csat_form"
 ACTION_VALIDATE_CSAT_FORM = "validate_csat_form"
 ACTION_RECORD_CSAT = "action_record_csat"
+# Rasa's own session start, overridden: a new session keeps a handed-off conversation paused.
+ACTION_SESSION_START = "action_session_start"
+
+# Desk states (conversations.state) in which a person, not the bot, answers the customer.
+HANDED_OFF_STATES = ("queued", "with_agent")
 
 # --- Responses the actions send -------------------------------------------------
 UTTER_ASK_REPHRASE = "utter_ask_rephrase"

@@ -194,6 +194,16 @@ class TicketStore:
             return ticket
         return None
 
+    def conversation_state(self, sender_id: str) -> str | None:
+        """The desk's state of a conversation (`bot`, `queued`, `with_agent`, `resolved`), or None.
+
+        None for a conversation that never reached the desk (no ticket was ever opened).
+        """
+        with self._session_factory() as session:
+            return session.execute(
+                select(_CONVERSATIONS.c.state).where(_CONVERSATIONS.c.sender_id == sender_id)
+            ).scalar()
+
     def history(self, ticket_id: int) -> List[HistoryEntry]:
         """The audit trail of a ticket, in the order it was written.
 

@@ -1,0 +1,87 @@
+"""A new session keeps a handed-off conversation paused, and is Rasa's usual session start otherwise."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from rasa_sdk.events import ActionExecuted, ConversationPaused, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import create_engine
+
+from actions.services import Services
+from actions.session import ActionSessionStart
+from bot.db import make_session_factory
+from bot.store import CustomerInfo, RetryPolicy, TicketStore
+from tests.desk_rows import resolve, set_state
+from tests.services import build_services
+from tests.store.conftest import T0, decision
+from tests.trackers import tracker, user_event
+
+SENDER = "c0ffee"
+STARTED = [SessionStarted(), ActionExecuted("action_listen")]
+DOMAIN = {"session_config": {"session_expiration_time": 120, "carry_over_slots_to_new_session": False}}
+
+
+@pytest.fixture
+def services(database_url: str) -> Services:
+    return build_services(database_url)
+
+
+def handed_off(services: Services) -> str:
+    ticket, _ = services.tickets.open_ticket(
+        idempotency_key=f"{SENDER}:turn",
+        conversation_sender_id=SENDER,
+        channel="webchat",
+        customer=CustomerInfo(external_id="C-1001"),
+        decision=decision(T0),
+        context={"transcript": []},
+        category="billing",
+        now=T0,
+    )
+    return ticket.reference
+
+
+async def start(services: Services, domain=DOMAIN, **slots):
+    dispatcher = CollectingDispatcher()
+    current = tracker([user_event("hello again", "greet")], slots=slots, sender_id=SENDER)
+    events = await ActionSessionStart(services).run(dispatcher, current, domain)
+    assert dispatcher.messages == []
+    return events
+
+
+async def test_a_conversation_the_desk_never_saw_starts_as_usual(services):
+    assert await start(services) == STARTED
+
+
+@pytest.mark.parametrize("state", ["queued", "with_agent"])
+async def test_a_conversation_with_a_person_starts_paused(services, state):
+    handed_off(services)
+    set_state(services.tickets.session_factory, SENDER, state)
+    assert await start(services) == [*STARTED, ConversationPaused()]
+
+
+async def test_a_resolved_conversation_starts_as_usual(services):
+    resolve(services.tickets.session_factory, handed_off(services), T0)
+    assert await start(services) == STARTED
+
+
+async def test_slots_are_carried_over_when_the_domain_says_so(services):
+    handed_off(services)  # queued
+    domain = {"session_config": {"carry_over_slots_to_new_session": True}}
+    events = await start(services, domain, handoff_reference="CS-ABCDEF", case_category=None)
+    assert events == [
+        SessionStarted(),
+        SlotSet("handoff_reference", "CS-ABCDEF"),
+        ActionExecuted("action_listen"),
+        ConversationPaused(),
+    ]
+
+
+async def test_without_the_database_the_session_starts_unpaused(services):
+    unreachable = create_engine("sqlite:////proc/baton-no-such-dir/baton.db", future=True)
+    broken = dataclasses.replace(
+        services,
+        tickets=TicketStore(make_session_factory(unreachable), retry=RetryPolicy(attempts=2, base_delay=0.0)),
+    )
+    assert await start(broken) == STARTED
