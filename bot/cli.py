@@ -1,17 +1,21 @@
-"""`bot`: Baton's command line (run the product, migrate, run the clock, check the policy, mint a token)."""
+"""`bot`: Baton's command line (run the product, migrate, run the clock, check the policy, mint a token, add desk agents)."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Dict, List, Sequence
+from typing import TYPE_CHECKING, Dict, Iterator, List, MutableMapping, Sequence
 
 from bot.settings import PROJECT_ROOT, Settings, SettingsError
+
+if TYPE_CHECKING:  # the CLI imports SQLAlchemy only for the commands that need it
+    from sqlalchemy.orm import sessionmaker
 
 DEFAULT_RASA_PORT = 5005
 DEFAULT_ACTIONS_PORT = 5055
@@ -44,6 +48,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     token.add_argument("customer_id")
     token.add_argument("--name")
 
+    agent = commands.add_parser("agent", help="add and list the people of the agent desk")
+    agent_commands = agent.add_subparsers(dest="agent_command", required=True)
+    add = agent_commands.add_parser(
+        "add", help="add an agent, supervisor or admin (asks for the password twice)"
+    )
+    add.add_argument("--email", required=True)
+    add.add_argument("--name", required=True, help="what customers see when this person joins")
+    add.add_argument("--role", help="agent (the default), supervisor or admin")
+    add.add_argument("--admin", action="store_true", help="the same as --role admin")
+    add.add_argument(
+        "--team", dest="teams", action="extend", nargs="+", default=[], metavar="KEY",
+        help="a team key of escalation.yml (repeatable)",
+    )
+    add.add_argument("--capacity", type=int, default=3, help="chats at once (default 3)")
+    add.add_argument(
+        "--language", dest="languages", action="extend", nargs="+", metavar="CODE",
+        help="a language the person chats in (repeatable; default en)",
+    )
+    add.add_argument(
+        "--password-stdin", action="store_true", help="read the password from the first line of stdin"
+    )
+    agent_commands.add_parser("list", help="list the desk's people")
+
     args = parser.parse_args(argv)
     try:
         if args.command == "run":
@@ -56,6 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0 if _escalation_policy() is not None else 2
         if args.command == "token":
             return mint(args.customer_id, args.name)
+        if args.command == "agent":
+            return add_agent(args) if args.agent_command == "add" else list_agents()
     except SettingsError as problem:
         print(f"bot: {problem}", file=sys.stderr)
         return 2
@@ -124,6 +153,220 @@ def _load_local_secrets() -> None:
     ensure_local_secrets(SECRETS_FILE, os.environ)
 
 
+class _Refused(Exception):
+    """A command cannot go on; the message is for the person who typed it."""
+
+
+class DeskSetupError(Exception):
+    """`bot run` cannot set up the desk's people (the message says which and why)."""
+
+
+def _database_error(error: Exception) -> str:
+    detail = str(getattr(error, "orig", None) or error).strip().splitlines()
+    return f"database error: {detail[0] if detail else type(error).__name__}"
+
+
+def add_agent(args: argparse.Namespace) -> int:
+    """`bot agent add`: one person of the desk, with a password typed twice (or from stdin)."""
+    from dotenv import load_dotenv
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.desk.agents import (
+        AgentDirectory,
+        check_capacity,
+        check_role,
+        normalize_email,
+        normalize_languages,
+    )
+
+    load_dotenv(PROJECT_ROOT / ".env", override=False)
+    settings = Settings.from_env()
+    role = args.role or ("admin" if args.admin else "agent")
+    try:
+        if args.admin and role != "admin":
+            raise _Refused(f"--admin and --role {role} contradict each other")
+        # The cheap checks first: nobody types a password twice to learn of a typo.
+        normalize_email(args.email)
+        check_role(role)
+        check_capacity(args.capacity)
+        languages = normalize_languages(args.languages or ("en",))
+        password = _new_password(args.password_stdin)
+        with _desk_database(settings) as session_factory:
+            agent = AgentDirectory(session_factory).create_agent(
+                email=args.email,
+                name=args.name,
+                password=password,
+                role=role,
+                teams=args.teams,
+                capacity=args.capacity,
+                languages=languages,
+                now=_utc_now(),
+            )
+    except (ValueError, _Refused) as problem:
+        print(f"bot: {problem}", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as error:
+        print(f"bot: {_database_error(error)}", file=sys.stderr)
+        return 2
+    teams = ", ".join(agent.teams) or "none"
+    print(
+        f"bot: added {agent.name} <{agent.email}> as {agent.role} (id {agent.id}; teams: {teams}; "
+        f"capacity {agent.capacity}; languages: {', '.join(agent.languages)})"
+    )
+    return 0
+
+
+def list_agents() -> int:
+    """`bot agent list`: everybody who can sign in to the desk."""
+    from dotenv import load_dotenv
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.desk.agents import AgentDirectory
+    from bot.desk.routing import Router
+
+    load_dotenv(PROJECT_ROOT / ".env", override=False)
+    settings = Settings.from_env()
+    try:
+        with _desk_database(settings) as session_factory:
+            agents = AgentDirectory(session_factory).agents()
+            chats = Router(session_factory).active_chats_by_agent()
+    except _Refused as problem:
+        print(f"bot: {problem}", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as error:
+        print(f"bot: {_database_error(error)}", file=sys.stderr)
+        return 2
+    if not agents:
+        print('bot: no agents yet; add one with: bot agent add --admin --email you@example.com --name "You"')
+        return 0
+    rows = [("ID", "EMAIL", "NAME", "ROLE", "STATUS", "CHATS", "TEAMS", "LANGUAGES")]
+    rows += [
+        (
+            str(agent.id),
+            agent.email,
+            agent.name,
+            agent.role,
+            agent.status,
+            f"{chats.get(agent.id, 0)}/{agent.capacity}",
+            ",".join(agent.teams) or "-",
+            ",".join(agent.languages),
+        )
+        for agent in agents
+    ]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def _new_password(from_stdin: bool) -> str:
+    from bot.desk.passwords import check_password
+
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise _Refused("--password-stdin: no password on the first line of standard input")
+        check_password(password)
+        return password
+    import getpass
+
+    try:
+        password = getpass.getpass("Password (at least 12 characters): ")
+        check_password(password)
+        again = getpass.getpass("The same password again: ")
+    except (EOFError, KeyboardInterrupt):
+        raise _Refused("no password given; nobody was added") from None
+    if again != password:
+        raise _Refused("the two passwords differ; nobody was added")
+    return password
+
+
+@contextlib.contextmanager
+def _desk_database(settings: Settings) -> Iterator[sessionmaker]:
+    """Sessions on the migrated database, its teams synced from escalation.yml."""
+    from bot.db import make_engine, make_session_factory
+    from bot.desk.agents import AgentDirectory
+    from bot.migrate import upgrade
+
+    policy = _escalation_policy()
+    if policy is None:
+        raise _Refused("fix escalation.yml first (its teams are the desk's teams)")
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        session_factory = make_session_factory(engine)
+        AgentDirectory(session_factory).sync_teams(
+            (team.key, team.name) for team in policy.config.teams
+        )
+        yield session_factory
+    finally:
+        engine.dispose()
+
+
+def _utc_now():  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def prepare_desk(  # type: ignore[no-untyped-def]
+    settings: Settings,
+    policy,
+    *,
+    secrets_file: Path = SECRETS_FILE,
+    env: MutableMapping[str, str] = os.environ,
+) -> str | None:
+    """The desk's teams from escalation.yml, the first admin from the environment, the demo people.
+
+    Args:
+        settings: the deployment's settings (database, admin, demo mode).
+        policy: the loaded escalation.yml.
+        secrets_file: where the demo password is generated once and kept.
+        env: where the demo password is read from first (an operator's wins).
+
+    Returns:
+        The demo people's password in demo mode (for the banner), else None.
+
+    Raises:
+        DeskSetupError: the admin or the demo people cannot be created.
+    """
+    from bot.db import make_engine, make_session_factory
+    from bot.desk.agents import AgentDirectory
+    from bot.desk.demo import ensure_demo_people
+    from bot.secrets_file import DEMO_AGENT_PASSWORD, ensure_local_secrets
+
+    now = _utc_now()
+    engine = make_engine(settings.database_url)
+    try:
+        directory = AgentDirectory(make_session_factory(engine))
+        directory.sync_teams((team.key, team.name) for team in policy.config.teams)
+        if settings.admin_email and settings.admin_password and not directory.has_admin():
+            try:
+                directory.create_agent(
+                    email=settings.admin_email,
+                    name="Administrator",
+                    password=settings.admin_password,
+                    role="admin",
+                    now=now,
+                )
+            except ValueError as problem:
+                raise DeskSetupError(f"cannot create the admin of BATON_ADMIN_EMAIL: {problem}") from None
+            print(f"bot: created the desk admin {settings.admin_email}", flush=True)
+        if not settings.demo_enabled:
+            return None
+        ensure_local_secrets(secrets_file, env, keys=(DEMO_AGENT_PASSWORD,))
+        password = env[DEMO_AGENT_PASSWORD]
+        try:
+            ensure_demo_people(directory, password, now)
+        except ValueError as problem:
+            raise DeskSetupError(
+                f"cannot create the demo desk people ({DEMO_AGENT_PASSWORD}): {problem}"
+            ) from None
+        return password
+    finally:
+        engine.dispose()
+
+
 def run_servers(args: argparse.Namespace) -> int:
     """Start the servers and the clock; Ctrl-C (or SIGTERM) stops them all, and the first to die stops the rest."""
     if not args.model.exists():
@@ -133,7 +376,8 @@ def run_servers(args: argparse.Namespace) -> int:
     if not args.no_demo:
         os.environ.setdefault("BATON_DEMO", "1")
     settings = Settings.from_env()  # fail early, with the variable's name, on bad settings
-    if _escalation_policy() is None:  # refuse to start on an invalid escalation.yml
+    policy = _escalation_policy()
+    if policy is None:  # refuse to start on an invalid escalation.yml
         return 2
     from bot.accounts.factory import account_service_from_settings
 
@@ -141,6 +385,11 @@ def run_servers(args: argparse.Namespace) -> int:
     account_service_from_settings(settings)  # creates and seeds the demo accounts once
     if settings.account_backend == "demo":
         _refresh_demo_accounts(settings)
+    try:
+        demo_password = prepare_desk(settings, policy)
+    except DeskSetupError as problem:
+        print(f"bot: {problem}", file=sys.stderr)
+        return 2
     env = dict(os.environ)
     commands = _server_commands(args)
     processes: List[subprocess.Popen] = []
@@ -164,7 +413,7 @@ def run_servers(args: argparse.Namespace) -> int:
     announced = False
     while processes:
         if not announced and not stopping and _answers(f"http://127.0.0.1:{args.port}/webhooks/webchat/"):
-            _print_urls(args.port, settings)
+            _print_urls(args.port, settings, demo_password)
             announced = True
         for process in list(processes):
             try:
@@ -218,7 +467,7 @@ def _answers(url: str) -> bool:
         return False
 
 
-def _print_urls(port: int, settings: Settings) -> None:
+def _print_urls(port: int, settings: Settings, demo_password: str | None = None) -> None:
     base = f"http://localhost:{port}"
     lines = [
         "",
@@ -227,8 +476,22 @@ def _print_urls(port: int, settings: Settings) -> None:
     ]
     if settings.demo_enabled:
         lines.append(f"  Demo page:      {base}/webhooks/webchat/demo   <- open this")
+    if demo_password:
+        lines.append(f"  {demo_banner(base, demo_password)}")
+    else:
+        lines.append(f"  Agent console:  {base}/desk/")
     lines += [f"  Health:         {base}/webhooks/webchat/", "Press Ctrl-C to stop everything.", ""]
     print("\n".join(lines), flush=True)
+
+
+def demo_banner(base: str, password: str) -> str:
+    """The banner line that tells a demo visitor how to sign in to the console."""
+    from bot.desk.demo import DEMO_AGENT, DEMO_SUPERVISOR
+
+    return (
+        f"Agent console: {base}/desk/ — sign in as {DEMO_AGENT.email} (agent) or "
+        f"{DEMO_SUPERVISOR.email} (supervisor), password {password}"
+    )
 
 
 if __name__ == "__main__":
