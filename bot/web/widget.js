@@ -107,11 +107,11 @@
   input.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
   });
-  input.addEventListener('input', (e) => {
+  input.addEventListener('input', () => {
     input.style.height = 'auto';
     input.style.height = `${Math.min(input.scrollHeight, 120)}px`;
     updateCounter();
-    if (e.isTrusted) noteTyping(); // a person typing, not our own reset after sending
+    noteTyping(); // an emptied input (sent, or cleared) ends the typing
   });
 
   // --- Rendering ---------------------------------------------------------------------------

@@ -188,8 +188,6 @@ class FakeDeskState:
     requests: List[Request] = field(default_factory=list)
     sockets: List[web.WebSocketResponse] = field(default_factory=list)
     socket_opens: int = 0
-    # A handler may refuse the next request to a path with (status, error), once.
-    refuse_next: Dict[str, tuple] = field(default_factory=dict)
 
     def summary(self, conv: Dict[str, Any]) -> Dict[str, Any]:
         keys = ("conversation_id", "state", "customer", "ticket", "last_message")
@@ -253,9 +251,6 @@ def create_app(state: FakeDeskState) -> web.Application:
             and request.headers.get(CSRF_HEADER) != state.sessions[cookie]
         ):
             return _error(403, "missing or wrong CSRF token")
-        refused = state.refuse_next.pop(path[len(API) :], None)
-        if refused:
-            return _error(*refused)
         request["cookie"] = cookie
         return await handler(request)
 
