@@ -162,7 +162,7 @@ class Router:
                         "from_value": agent_token(previous[ticket.id]) if ticket.id in previous else None,
                         "to_value": agent_token(chosen.id),
                         "reason": (
-                            f"online in {ticket.team}, {chosen.load} of {chosen.capacity} chats, "
+                            f"online in {ticket.team}, {chosen.load} of {chosen.capacity} chats and offers, "
                             + (f"speaks {ticket.language}" if speaks else f"nobody free speaks {ticket.language}")
                             + f"; offer until {expires_at.isoformat()}"
                         ),
@@ -352,18 +352,8 @@ def _fill_last_given(session: Session, candidates: List[_Candidate]) -> None:
         .group_by(_HISTORY.c.to_value)
     )
     for token, at in rows:
-        if at is not None:
-            # max() bypasses the column type on SQLite: normalise to an aware UTC value.
-            by_token[token].last_given = _as_utc(at)
-
-
-def _as_utc(value: object) -> dt.datetime:
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    assert isinstance(value, dt.datetime)
-    if value.tzinfo is None:
-        return value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(dt.timezone.utc)
+        if at is not None:  # max() keeps the column's type: an aware UTC datetime
+            by_token[token].last_given = at
 
 
 def _choose(
