@@ -113,9 +113,13 @@ class LiveSocket:
             if event.get("type") == kind and all(event.get(k) == v for k, v in match.items()):
                 return event
 
-    async def messages(self, conversation_id: str, count: int) -> List[Dict[str, Any]]:
+    async def messages(
+        self, conversation_id: str, count: int, sender: str = "customer"
+    ) -> List[Dict[str, Any]]:
+        """The next `count` messages of `sender` in one conversation."""
         found = []
         while len(found) < count:
             event = await self.next_of("message", conversation_id=conversation_id)
-            found.append(event["message"])
+            if event["message"]["sender"] == sender:
+                found.append(event["message"])
         return found
