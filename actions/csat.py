@@ -18,8 +18,16 @@ from bot.constants import (
     ACTION_RECORD_CSAT,
     ACTION_VALIDATE_CSAT_FORM,
     CSAT_NO_COMMENT,
+    ENTITY_CSAT_RATING,
+    INTENT_CHITCHAT,
     INTENT_DENY,
+    INTENT_FAQ,
+    INTENT_GOODBYE,
+    INTENT_REPORT_PROBLEM,
+    INTENT_REQUEST_HUMAN,
     INTENT_STOP,
+    INTENT_THANK,
+    REQUESTED_SLOT,
     SLOT_CSAT_COMMENT,
     SLOT_CSAT_RATING,
     UTTER_CSAT_THANKS,
@@ -30,6 +38,29 @@ logger = logging.getLogger(__name__)
 
 # At the comment question, "no" (or the No comment button, which sends /deny) means no comment.
 NO_COMMENT_INTENTS = (INTENT_DENY, INTENT_STOP)
+# At the rating question, a message without a rating and with one of these intents is
+# not an answer: the form lets it go, and the rules of data/rules/csat.yml act on it.
+NOT_A_RATING_INTENTS = (
+    INTENT_DENY,
+    INTENT_STOP,
+    INTENT_THANK,
+    INTENT_GOODBYE,
+    INTENT_REQUEST_HUMAN,
+    INTENT_REPORT_PROBLEM,
+    INTENT_FAQ,
+    INTENT_CHITCHAT,
+)
+
+
+def _intent(tracker: Tracker) -> str | None:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def _button_rating(tracker: Tracker) -> bool:
+    return any(
+        entity.get("entity") == ENTITY_CSAT_RATING
+        for entity in tracker.latest_message.get("entities") or []
+    )
 
 
 class ValidateCsatForm(FormValidationAction):
@@ -37,6 +68,25 @@ class ValidateCsatForm(FormValidationAction):
 
     def name(self) -> str:
         return ACTION_VALIDATE_CSAT_FORM
+
+    async def extract_csat_rating(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        """A typed answer to the rating question (the buttons fill the slot from their entity).
+
+        A rating wins over the intent the NLU model saw ("the agent was great, 5" is
+        a 5, not a request for a person). Without one, the intents that mean something
+        else are left to the rules; anything else goes to validation, which says what fits.
+        """
+        if tracker.get_slot(REQUESTED_SLOT) != SLOT_CSAT_RATING or _button_rating(tracker):
+            return {}
+        text = tracker.latest_message.get("text") or ""
+        try:
+            return {SLOT_CSAT_RATING: str(csat.parse_rating(text))}
+        except csat.InvalidRating:
+            if _intent(tracker) in NOT_A_RATING_INTENTS:
+                return {}
+            return {SLOT_CSAT_RATING: text}
 
     def validate_csat_rating(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -50,8 +100,10 @@ class ValidateCsatForm(FormValidationAction):
     def validate_csat_comment(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if intent in NO_COMMENT_INTENTS:
+        if _button_rating(tracker):
+            # A rating button clicked again: the rating changes, the comment is still asked.
+            return {SLOT_CSAT_COMMENT: None}
+        if _intent(tracker) in NO_COMMENT_INTENTS:
             return {SLOT_CSAT_COMMENT: CSAT_NO_COMMENT}
         return {SLOT_CSAT_COMMENT: csat.normalize_comment(str(value))}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
@@ -74,7 +75,8 @@ def test_a_bad_rating_is_asked_again_saying_what_fits(value, says):
 @pytest.mark.parametrize(
     "value, intent, expected",
     [
-        ("The agent sorted it out in five minutes", "inform", "The agent sorted it out in five minutes"),
+        ("The agent sorted it out in five minutes", "request_human", "The agent sorted it out in five minutes"),
+        ("my refund came through quickly", "faq", "my refund came through quickly"),
         ("  too   slow\n to answer ", "nlu_fallback", "too slow to answer"),
         ("/deny", "deny", "-"),  # the No comment button
         ("no thanks", "deny", "-"),
@@ -86,6 +88,59 @@ def test_a_bad_rating_is_asked_again_saying_what_fits(value, says):
 )
 def test_a_comment_or_none(value, intent, expected):
     assert validate("validate_csat_comment", value, intent=intent) == ({"csat_comment": expected}, [])
+
+
+def extract(text: str, intent: str, requested_slot: str | None = "csat_rating", entities=None):
+    current = tracker(
+        [user_event(text, intent, entities=entities)],
+        slots={"requested_slot": requested_slot},
+        active_loop="csat_form",
+    )
+    return asyncio.run(ValidateCsatForm().extract_csat_rating(CollectingDispatcher(), current, {}))
+
+
+@pytest.mark.parametrize(
+    "text, intent, expected",
+    [
+        ("4", "rate_support", {"csat_rating": "4"}),
+        ("5", "nlu_fallback", {"csat_rating": "5"}),
+        # A rating wins over whatever the NLU model made of the words around it.
+        ("the agent was great, 5 stars", "request_human", {"csat_rating": "5"}),
+        ("thanks, 4/5", "thank", {"csat_rating": "4"}),
+        # No rating and an intent that means something else: the rules take it.
+        ("no thanks", "deny", {}),
+        ("never mind", "stop", {}),
+        ("cheers, bye", "goodbye", {}),
+        ("it's still broken, get me an agent", "request_human", {}),
+        ("my internet is down again", "report_problem", {}),
+        ("what are your opening hours?", "faq", {}),
+        ("how are you?", "chitchat", {}),
+        # Anything else is an answer that does not fit: validation says what would.
+        ("10/10", "rate_support", {"csat_rating": "10/10"}),
+        ("pretty good", "affirm", {"csat_rating": "pretty good"}),
+    ],
+)
+def test_a_typed_answer_to_the_rating_question(text, intent, expected):
+    assert extract(text, intent) == expected
+
+
+def test_a_button_fills_the_rating_from_its_entity_not_its_text():
+    button = [{"entity": "csat_rating", "value": "3"}]
+    assert extract('/rate_support{"csat_rating": "3"}', "rate_support", entities=button) == {}
+
+
+def test_the_rating_is_not_taken_from_the_answer_to_another_question():
+    assert extract("5 minutes, great", "inform", requested_slot="csat_comment") == {}
+
+
+def test_a_rating_button_at_the_comment_question_changes_the_rating_and_asks_again():
+    dispatcher = CollectingDispatcher()
+    current = tracker(
+        [user_event('/rate_support{"csat_rating": "5"}', "rate_support", entities=[{"entity": "csat_rating", "value": "5"}])],
+        active_loop="csat_form",
+    )
+    result = ValidateCsatForm().validate_csat_comment('/rate_support{"csat_rating": "5"}', dispatcher, current, {})
+    assert (result, dispatcher.messages) == ({"csat_comment": None}, [])
 
 
 @pytest.fixture
