@@ -1,8 +1,8 @@
 """Many handed-off conversations at once: shared by the relay load test and `make bench`.
 
-Customers are socket.io clients (the widget's protocol); one supervisor with a large
-capacity holds every conversation, speaking through the HTTP API and listening on
-the live socket, as a room of agents would.
+Customers are socket.io clients (the widget's protocol); a room of agents (at most
+25 chats each) accept them and speak through the HTTP API; a supervisor's console
+listens on the live socket, which carries every conversation's messages.
 """
 
 from __future__ import annotations
@@ -18,11 +18,15 @@ import aiohttp
 from tests.e2e.desk_client import DeskClient, LiveSocket, create_agent
 from tests.e2e.widget_client import WidgetClient
 
+CHATS_PER_AGENT = 25
+
 
 @dataclass
 class Conversation:
     customer: WidgetClient
     conversation_id: str
+    # The HTTP session of the agent who took it.
+    agent_http: aiohttp.ClientSession | None = None
     # (text, monotonic time sent) per side, in sending order
     customer_sent: List[Tuple[str, float]] = field(default_factory=list)
     agent_sent: List[Tuple[str, float]] = field(default_factory=list)
@@ -36,29 +40,27 @@ class Floor:
     """The load's participants: conversations, the agent's desk and its live socket."""
 
     server: Any
-    desk: DeskClient
     live: LiveSocket
-    http: aiohttp.ClientSession
+    agent_sessions: List[aiohttp.ClientSession]
     conversations: Dict[str, Conversation]
     handoff_seconds: List[float]
 
     async def close(self) -> None:
-        await self.http.close()
+        for http in self.agent_sessions:
+            await http.close()
         await self.live.__aexit__()
         await asyncio.gather(*(c.customer.__aexit__() for c in self.conversations.values()))
 
 
 async def open_floor(server: Any, count: int, concurrency: int = 10) -> Floor:
-    """`count` customers who asked for a person, all accepted by one supervisor.
+    """`count` customers who asked for a person, accepted by agents of 25 chats each.
 
     `handoff_seconds` holds, per customer, the time from sending "I want to talk
     to a human" to the console's `queue_changed` for it.
     """
-    agent = create_agent(server.database_url, name="Load Supervisor", role="supervisor", capacity=count + 10)
-    desk = DeskClient(server.url)
-    answer = desk.login(agent.email)
-    assert answer.status_code == 200, answer.text
-    live = LiveSocket(server.url, desk.cookie_header())
+    # Capacity 0: the supervisor watches; the router never offers them a chat.
+    watcher_desk = _signed_in(server, "Load Supervisor", role="supervisor", capacity=0)
+    live = LiveSocket(server.url, watcher_desk.cookie_header())
     await live.__aenter__()
     conversations: Dict[str, Conversation] = {}
     handoff_seconds: List[float] = []
@@ -92,13 +94,30 @@ async def open_floor(server: Any, count: int, concurrency: int = 10) -> Floor:
         await asyncio.gather(*(hand_off() for _ in range(count)))
     finally:
         watcher.cancel()
-    http = aiohttp.ClientSession(
-        headers={"Cookie": desk.cookie_header(), "X-CSRF-Token": desk.csrf_token or ""}
-    )
-    for conversation_id in conversations:
-        async with http.post(f"{server.url}/desk/api/conversations/{conversation_id}/accept") as accepted:
+    agent_sessions: List[aiohttp.ClientSession] = []
+    for index, conversation in enumerate(conversations.values()):
+        if index % CHATS_PER_AGENT == 0:
+            desk = _signed_in(
+                server, f"Load Agent {len(agent_sessions) + 1}", role="supervisor", capacity=CHATS_PER_AGENT
+            )
+            agent_sessions.append(
+                aiohttp.ClientSession(
+                    headers={"Cookie": desk.cookie_header(), "X-CSRF-Token": desk.csrf_token or ""}
+                )
+            )
+        conversation.agent_http = agent_sessions[-1]
+        url = f"{server.url}/desk/api/conversations/{conversation.conversation_id}/accept"
+        async with conversation.agent_http.post(url) as accepted:
             assert accepted.status == 200, await accepted.text()
-    return Floor(server, desk, live, http, conversations, handoff_seconds)
+    return Floor(server, live, agent_sessions, conversations, handoff_seconds)
+
+
+def _signed_in(server: Any, name: str, **agent: Any) -> DeskClient:
+    record = create_agent(server.database_url, name=name, **agent)
+    desk = DeskClient(server.url)
+    answer = desk.login(record.email)
+    assert answer.status_code == 200, answer.text
+    return desk
 
 
 async def exchange(floor: Floor, per_side: int, interval: float) -> None:
@@ -143,7 +162,8 @@ async def exchange(floor: Floor, per_side: int, interval: float) -> None:
         for index in range(per_side):
             text = f"agent {conversation.conversation_id[:8]} #{index}"
             conversation.agent_sent.append((text, time.monotonic()))
-            async with floor.http.post(url, json={"text": text}) as answer:
+            assert conversation.agent_http is not None
+            async with conversation.agent_http.post(url, json={"text": text}) as answer:
                 assert answer.status == 201, await answer.text()
             await asyncio.sleep(interval)
 
