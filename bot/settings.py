@@ -24,6 +24,8 @@ MAX_DESK_SESSION_HOURS = 24
 DEFAULT_OFFER_SECONDS = 30
 MIN_OFFER_SECONDS = 5
 MAX_OFFER_SECONDS = 3600
+DEFAULT_DISCONNECT_GRACE_SECONDS = 30
+MAX_DISCONNECT_GRACE_SECONDS = 600
 
 
 class SettingsError(ValueError):
@@ -49,6 +51,9 @@ class Settings:
     admin_password: str | None = field(default=None, repr=False)
     desk_session_hours: int = DEFAULT_DESK_SESSION_HOURS
     offer_seconds: int = DEFAULT_OFFER_SECONDS
+    # How long an agent whose last console closed has to come back before their
+    # conversations go back to the queue.
+    disconnect_grace_seconds: int = DEFAULT_DISCONNECT_GRACE_SECONDS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -111,6 +116,14 @@ class Settings:
             MAX_OFFER_SECONDS,
             "how long an agent has to accept an offered conversation",
         )
+        disconnect_grace_seconds = _whole_number(
+            env,
+            "BATON_DISCONNECT_GRACE_SECONDS",
+            DEFAULT_DISCONNECT_GRACE_SECONDS,
+            0,
+            MAX_DISCONNECT_GRACE_SECONDS,
+            "how long a disconnected agent keeps their conversations",
+        )
         origins = tuple(
             origin.strip()
             for origin in env.get("BATON_ALLOWED_ORIGINS", "").split(",")
@@ -131,6 +144,7 @@ class Settings:
             admin_password=admin_password,
             desk_session_hours=session_hours,
             offer_seconds=offer_seconds,
+            disconnect_grace_seconds=disconnect_grace_seconds,
         )
 
 

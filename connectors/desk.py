@@ -67,7 +67,6 @@ CONSOLE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
-DEFAULT_DISCONNECT_GRACE_SECONDS = 30.0
 DEFAULT_MONITOR_SECONDS = 1.0
 MAX_AGENT_MESSAGE_LENGTH = 4000
 # Failed sign-ins per e-mail address before it is refused for a while.
@@ -102,21 +101,17 @@ class DeskInput(InputChannel):
         credentials = credentials or {}
         return cls(
             settings=Settings.from_env(),
-            disconnect_grace_seconds=float(
-                credentials.get("disconnect_grace_seconds", DEFAULT_DISCONNECT_GRACE_SECONDS)
-            ),
             monitor_seconds=float(credentials.get("monitor_seconds", DEFAULT_MONITOR_SECONDS)),
         )
 
     def __init__(
         self,
         settings: Settings,
-        disconnect_grace_seconds: float = DEFAULT_DISCONNECT_GRACE_SECONDS,
         monitor_seconds: float = DEFAULT_MONITOR_SECONDS,
         bus: EventBus | None = None,
     ) -> None:
         self.settings = settings
-        self.disconnect_grace_seconds = disconnect_grace_seconds
+        self.disconnect_grace_seconds = settings.disconnect_grace_seconds
         self.monitor_seconds = monitor_seconds
         self.bus: EventBus = bus or InProcessBus()
         self.connections = AgentConnections()

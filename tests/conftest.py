@@ -95,7 +95,12 @@ def baton_server(tmp_path_factory: pytest.TempPathFactory):
     server = start_baton_server(
         tmp_path_factory.mktemp("baton"),
         # A page of another origin embeds the widget in the browser tests.
-        extra_env={"BATON_ALLOWED_ORIGINS": f"http://127.0.0.1:{CROSS_ORIGIN_PORT}"},
+        extra_env={
+            "BATON_ALLOWED_ORIGINS": f"http://127.0.0.1:{CROSS_ORIGIN_PORT}",
+            # A closed console's conversations go back to the queue after 1 s, not 30:
+            # the disconnect test waits for that event.
+            "BATON_DISCONNECT_GRACE_SECONDS": "1",
+        },
     )
     yield server
     server.stop()

@@ -12,10 +12,10 @@ from typing import Any, Dict, Tuple
 
 import pytest
 import requests
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, select, update
 
 from bot.desk.views import transcript
-from bot.store.models import Team
+from bot.store.models import Agent, Team
 from tests.e2e.desk_client import DeskClient, LiveSocket, create_agent
 from tests.e2e.widget_client import WidgetClient
 
@@ -133,13 +133,22 @@ async def test_an_agent_accepts_chats_both_ways_and_resolves(baton_server):
             # The relayed message and the transcript's copy share an id: shown once.
             assert detail["transcript"][-1]["id"] == relayed["id"]
 
-        resolved = desk.call("POST", f"/conversations/{conversation_id}/resolve", {"reason": "explained the bill"})
-        assert resolved.status_code == 200
-        assert resolved.json()["ticket"]["status"] == "resolved"
-        assert (await next_status(customer, "resolved"))["agent_name"] == "Riley Agent"
-        # The bot is back and asks for a rating.
-        rating_question = await customer.next_message()
-        assert rating_question.get("quick_replies") or rating_question.get("buttons"), rating_question
+            # A reloaded widget replays the conversation, the agent's words labelled.
+            reloaded = WidgetClient(baton_server.url, session_id=conversation_id)
+            await reloaded.__aenter__()
+            await reloaded.__aexit__()
+            assert reloaded.session_id == conversation_id
+            assert {"sender": "bot", "text": "Hi, I'm Riley. <b>How</b> can I help?", "agent": {"name": "Riley Agent"}}.items() <= next(
+                message for message in reloaded.replayed if message.get("agent")
+            ).items()
+
+            resolved = desk.call("POST", f"/conversations/{conversation_id}/resolve", {"reason": "explained the bill"})
+            assert resolved.status_code == 200
+            assert resolved.json()["ticket"]["status"] == "resolved"
+            assert (await next_status(customer, "resolved"))["agent_name"] == "Riley Agent"
+            # The bot is back and asks for a rating.
+            rating_question = await customer.next_message()
+            assert rating_question.get("quick_replies") or rating_question.get("buttons"), rating_question
 
         again = desk.call("POST", f"/conversations/{conversation_id}/resolve")
         assert again.status_code == 409
@@ -230,6 +239,55 @@ async def test_transfer_escalate_note_and_return_to_bot(baton_server):
         # And the bot answers again.
         answer = await customer.say("How do I return an item?")
         assert "return" in answer["text"].lower()
+    finally:
+        await customer.__aexit__()
+
+
+def everyone_offline(server: Any) -> None:
+    """Agents of earlier tests stay `online`; the routing tests want a known room."""
+    engine = create_engine(server.database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(update(Agent.__table__).values(status="offline"))
+    finally:
+        engine.dispose()
+
+
+async def test_a_new_handoff_is_offered_to_an_online_agent_of_the_team(baton_server):
+    everyone_offline(baton_server)
+    desk, agent = signed_in(baton_server, name="Olive Online", teams=ALL_TEAMS)
+    assert desk.call("PUT", "/me/status", {"status": "online"}).status_code == 200
+    async with LiveSocket(baton_server.url, desk.cookie_header()) as live:
+        customer, conversation_id = await hand_off(baton_server)
+        try:
+            offer = await live.next_of("offer", conversation_id=conversation_id)
+            assert offer["expires_at"]
+            queue = desk.call("GET", "/queue").json()["conversations"]
+            mine = next(item for item in queue if item["conversation_id"] == conversation_id)
+            assert mine["offered_to_me"] is True
+            assert desk.call("POST", f"/conversations/{conversation_id}/accept").status_code == 200
+        finally:
+            await customer.__aexit__()
+
+
+async def test_an_agent_who_disconnects_gives_their_conversations_back_to_the_queue(baton_server):
+    customer, conversation_id = await hand_off(baton_server)
+    try:
+        desk, agent = signed_in(baton_server, name="Dee Connect", teams=ALL_TEAMS)
+        assert desk.call("PUT", "/me/status", {"status": "online"}).status_code == 200
+        async with LiveSocket(baton_server.url, desk.cookie_header()):
+            assert desk.call("POST", f"/conversations/{conversation_id}/accept").status_code == 200
+            desk.call("POST", f"/conversations/{conversation_id}/messages", {"text": "One moment please"})
+            await next_status(customer, "agent_joined")  # what came before is read
+        # The console closed; after the grace period the customer is queued again.
+        requeued = await next_status(customer, "queued")
+        assert requeued["position"] >= 1
+        detail = desk.call("GET", f"/conversations/{conversation_id}").json()
+        assert detail["state"] == "queued" and detail["ticket"]["assigned_agent"] is None
+        assert ("requeued", "agent disconnected") in [(h["action"], h["reason"]) for h in detail["history"]]
+        # Its history is intact, and the agent is away until they come back.
+        assert "One moment please" in [m["text"] for m in detail["transcript"]]
+        assert desk.call("GET", "/me").json()["agent"]["status"] == "away"
     finally:
         await customer.__aexit__()
 

@@ -38,6 +38,7 @@ def test_values_are_read():
             "BATON_ADMIN_PASSWORD": "a long admin passphrase",
             "BATON_DESK_SESSION_HOURS": "12",
             "BATON_OFFER_SECONDS": "45",
+            "BATON_DISCONNECT_GRACE_SECONDS": "0",
         }
     )
     assert settings.database_url == "postgresql://db/baton"
@@ -48,6 +49,7 @@ def test_values_are_read():
     assert settings.admin_password == "a long admin passphrase"
     assert settings.desk_session_hours == 12
     assert settings.offer_seconds == 45
+    assert settings.disconnect_grace_seconds == 0
 
 
 def test_the_admin_password_is_not_in_the_settings_repr():
@@ -84,6 +86,10 @@ def test_the_admin_password_rule_is_the_desk_password_rule():
         ({"BATON_DESK_SESSION_HOURS": "25"}, "allowed: 1 to 24"),
         ({"BATON_OFFER_SECONDS": "1.5"}, "BATON_OFFER_SECONDS is '1.5'; expected a whole number"),
         ({"BATON_OFFER_SECONDS": "2"}, "BATON_OFFER_SECONDS is 2; allowed: 5 to 3600"),
+        (
+            {"BATON_DISCONNECT_GRACE_SECONDS": "-1"},
+            "BATON_DISCONNECT_GRACE_SECONDS is -1; allowed: 0 to 600",
+        ),
     ],
 )
 def test_bad_values_are_refused_with_the_variable_named(env, names):
