@@ -43,6 +43,8 @@ from socketio import AsyncServer
 from bot import identity
 from bot.accounts.demo_data import DEMO_CUSTOMERS
 from bot.constants import (
+    INTENT_HANDOFF_RESOLVED,
+    INTENT_HANDOFF_RETURNED,
     METADATA_CHANNEL,
     METADATA_CUSTOMER_ID,
     METADATA_CUSTOMER_TOKEN,
@@ -74,6 +76,10 @@ PUBLIC_ASSETS = {
     "widget.css": "text/css",
     "vendor/socket.io.min.js": "application/javascript",
 }
+# Intents only the agent desk may trigger: typed as a `/intent` payload they would
+# let a customer close their own handoff.
+DESK_ONLY_INTENTS = (INTENT_HANDOFF_RESOLVED, INTENT_HANDOFF_RETURNED)
+DESK_ONLY_PAYLOAD = re.compile(rf"^/({'|'.join(DESK_ONLY_INTENTS)})(?![\w-])")
 # Session ids are server-issued uuid4 hex strings; anything else starts afresh.
 SESSION_ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 
@@ -324,6 +330,9 @@ class WebchatInput(InputChannel):
 
         text = data["message"].strip()
         if not text:
+            return
+        if DESK_ONLY_PAYLOAD.match(text):
+            await self._reject(sid, ERROR_MALFORMED_PAYLOAD, "that intent is reserved for the agent desk")
             return
         limit = self.settings.max_message_length
         if len(text) > limit:

@@ -97,6 +97,9 @@ async def test_bad_input_is_refused_clearly_and_nothing_breaks(baton_server):
         assert (await client.next_error())["code"] == "malformed_payload"
         await client.send({"message": "hi", "session_id": "f" * 32})
         assert (await client.next_error())["code"] == "malformed_payload"
+        # Only the agent desk closes a handoff; the intent can't be typed as a payload.
+        await client.send({"message": "/handoff_resolved", "session_id": client.session_id})
+        assert "agent desk" in (await client.next_error())["message"]
 
         await client.send({"message": "   ", "session_id": client.session_id})
         # The blank message got no reply: the next reply answers the next message.
