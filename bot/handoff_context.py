@@ -15,6 +15,7 @@ from bot.constants import (
     SLOT_CASE_URGENCY,
 )
 from bot.escalation.types import CaseSignals
+from bot.transcript import spoken_events
 
 FALLBACK_INTENTS = (INTENT_NLU_FALLBACK, INTENT_OUT_OF_SCOPE)
 
@@ -22,14 +23,15 @@ FALLBACK_INTENTS = (INTENT_NLU_FALLBACK, INTENT_OUT_OF_SCOPE)
 def transcript(events: Iterable[Mapping[str, Any]]) -> List[Dict[str, Any]]:
     """Customer and bot turns with timestamps, intents and confidences."""
     turns: List[Dict[str, Any]] = []
-    for event in events:
+    # Events are Mappings here; spoken_events only reads them.
+    for event, text in spoken_events(events):  # type: ignore[arg-type]
         kind = event.get("event")
         if kind == "user":
             intent = (event.get("parse_data") or {}).get("intent") or {}
             turns.append(
                 {
                     "sender": "customer",
-                    "text": event.get("text"),
+                    "text": text,
                     "timestamp": event.get("timestamp"),
                     "intent": intent.get("name"),
                     "confidence": intent.get("confidence"),
@@ -38,10 +40,8 @@ def transcript(events: Iterable[Mapping[str, Any]]) -> List[Dict[str, Any]]:
                     "sentiment": (event.get("parse_data") or {}).get("sentiment"),
                 }
             )
-        elif kind == "bot" and event.get("text"):
-            turns.append(
-                {"sender": "bot", "text": event.get("text"), "timestamp": event.get("timestamp")}
-            )
+        elif kind == "bot" and text:
+            turns.append({"sender": "bot", "text": text, "timestamp": event.get("timestamp")})
     return turns
 
 

@@ -7,22 +7,44 @@ utterances are shown: slots, actions and NLU details stay server-side.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List
+from typing import Any, Dict, Iterable, Iterator, List, Tuple
 
 from bot.constants import METADATA_AGENT, METADATA_CUSTOMER_ID
+
+# Rasa's marker on a user event nobody typed (`trigger_intent`, the desk's resume).
+METADATA_IS_EXTERNAL = "is_external"
+
+
+def spoken_events(events: Iterable[Dict[str, Any]]) -> Iterator[Tuple[Dict[str, Any], str]]:
+    """The user and bot events a person said or saw, each with the text they saw.
+
+    Skips user events Rasa made up (external triggers), and shows a button click
+    as the button's title ("4"), not its payload (`/rate_support{...}`).
+    """
+    button_titles: Dict[str, str] = {}
+    for event in events:
+        kind = event.get("event")
+        if kind == "user":
+            text = event.get("text")
+            if not text or (event.get("metadata") or {}).get(METADATA_IS_EXTERNAL):
+                continue
+            yield event, button_titles.get(text, text)
+        elif kind == "bot":
+            data = event.get("data") or {}
+            buttons = data.get("buttons") or data.get("quick_replies") or []
+            button_titles = {
+                button.get("payload", ""): button.get("title", "") for button in buttons
+            }
+            yield event, event.get("text") or ""
 
 
 def visible_messages(events: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """User and bot messages, in tracker order, in the widget's history format."""
     messages: List[Dict[str, Any]] = []
-    for event in events:
+    for event, text in spoken_events(events):
         kind = event.get("event")
         if kind == "user":
-            text = event.get("text")
-            if text:
-                messages.append(
-                    {"sender": "user", "text": text, "timestamp": event.get("timestamp")}
-                )
+            messages.append({"sender": "user", "text": text, "timestamp": event.get("timestamp")})
         elif kind == "bot":
             message = _bot_message(event)
             if message is not None:

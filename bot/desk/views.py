@@ -12,6 +12,7 @@ from bot.constants import METADATA_AGENT
 from bot.desk.records import AgentRecord
 from bot.desk.service import Handoff, HistoryItem
 from bot.escalation.engine import YamlEscalationPolicy
+from bot.transcript import spoken_events
 
 # Metadata key of the id the channel gives each message (customer and agent alike),
 # so a console can show a message exactly once whether it came live or in a reload.
@@ -126,23 +127,23 @@ def note_json(item: HistoryItem) -> Dict[str, Any]:
 def transcript(events: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """Customer, bot and agent messages from a tracker's events, in order, for the agent."""
     messages: List[Dict[str, Any]] = []
-    for event in events:
+    for event, text in spoken_events(events):
         kind = event.get("event")
-        if kind == "user" and event.get("text"):
-            messages.append(customer_message_json(event))
-        elif kind == "bot" and (event.get("text") or (event.get("data") or {}).get("buttons")):
+        if kind == "user":
+            messages.append(customer_message_json(event, text))
+        elif kind == "bot" and (text or (event.get("data") or {}).get("buttons")):
             messages.append(bot_message_json(event))
     return messages
 
 
-def customer_message_json(event: Dict[str, Any]) -> Dict[str, Any]:
+def customer_message_json(event: Dict[str, Any], text: str | None = None) -> Dict[str, Any]:
     parse = event.get("parse_data") or {}
     intent = parse.get("intent") or {}
     sentiment = parse.get("sentiment")
     return {
         "id": event.get("message_id") or (event.get("metadata") or {}).get(METADATA_MESSAGE_ID),
         "sender": "customer",
-        "text": event.get("text") or "",
+        "text": text if text is not None else event.get("text") or "",
         "at": from_timestamp(event.get("timestamp")),
         "agent": None,
         "intent": (
