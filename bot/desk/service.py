@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.desk.records import AgentRecord
 from bot.escalation.engine import YamlEscalationPolicy
-from bot.escalation.types import EscalationType
+from bot.escalation.types import EscalationType, NextLevel
 from bot.store.models import Agent, Conversation, Customer, Ticket, TicketHistory
 
 OPEN_STATES = ("queued", "with_agent")
@@ -276,28 +276,16 @@ class DeskService:
             if team == handoff.team:
                 raise InvalidRequest(f"The conversation is already with {team}.")
             target = self._policy.config.team(team)
-            first_response_due, resolution_due = self._policy.deadlines(handoff.priority, team, now)
-            self._move(
+            return self._reroute(
                 session,
+                agent,
                 handoff,
+                NextLevel(team, 0, target.tiers[0]),
                 now,
-                team=team,
-                level=0,
-                tier=target.tiers[0],
-                first_response_due=first_response_due,
+                action="transferred",
+                reason=_reason(reason) or f"transferred to {target.name}",
+                escalation_type=EscalationType.FUNCTIONAL,
             )
-            self._record(
-                session,
-                handoff.ticket_id,
-                now,
-                agent_actor(agent),
-                "transferred",
-                f"{handoff.team}:L{handoff.level}:{handoff.tier}",
-                f"{team}:L0:{target.tiers[0]}",
-                _reason(reason) or f"transferred to {target.name}",
-                EscalationType.FUNCTIONAL.value,
-            )
-            return _load(session, conversation_id)  # type: ignore[return-value]
 
     def escalate(
         self, agent: AgentRecord, conversation_id: str, reason: str | None, now: dt.datetime
@@ -311,28 +299,16 @@ class DeskService:
                     f"{handoff.team} level {handoff.level} ({handoff.tier}) is the top of the "
                     "escalation matrix; there is no one above it."
                 )
-            first_response_due, _ = self._policy.deadlines(handoff.priority, target.team, now)
-            self._move(
+            return self._reroute(
                 session,
+                agent,
                 handoff,
+                target,
                 now,
-                team=target.team,
-                level=target.level,
-                tier=target.tier,
-                first_response_due=first_response_due,
+                action="escalated",
+                reason=_reason(reason) or f"escalated to {target.tier}",
+                escalation_type=EscalationType.HIERARCHICAL,
             )
-            self._record(
-                session,
-                handoff.ticket_id,
-                now,
-                agent_actor(agent),
-                "escalated",
-                f"{handoff.team}:L{handoff.level}:{handoff.tier}",
-                f"{target.team}:L{target.level}:{target.tier}",
-                _reason(reason) or f"escalated to {target.tier}",
-                EscalationType.HIERARCHICAL.value,
-            )
-            return _load(session, conversation_id)  # type: ignore[return-value]
 
     def add_note(
         self, agent: AgentRecord, conversation_id: str, text: str, now: dt.datetime
@@ -472,6 +448,39 @@ class DeskService:
             )
             return _load(session, conversation_id)  # type: ignore[return-value]
 
+    def _reroute(
+        self,
+        session: Session,
+        agent: AgentRecord,
+        handoff: Handoff,
+        target: NextLevel,
+        now: dt.datetime,
+        *,
+        action: str,
+        reason: str,
+        escalation_type: EscalationType,
+    ) -> Handoff:
+        """Back to the queue at `target` (another team, or the next level), with a history row."""
+        # The new team or level owes the customer a first response of its own.
+        first_response_due, _ = self._policy.deadlines(handoff.priority, target.team, now)
+        self._move(
+            session, handoff, now,
+            team=target.team, level=target.level, tier=target.tier,
+            first_response_due=first_response_due,
+        )
+        self._record(
+            session,
+            handoff.ticket_id,
+            now,
+            agent_actor(agent),
+            action,
+            f"{handoff.team}:L{handoff.level}:{handoff.tier}",
+            f"{target.team}:L{target.level}:{target.tier}",
+            reason,
+            escalation_type.value,
+        )
+        return _load(session, handoff.conversation_id)  # type: ignore[return-value]
+
     def _move(
         self,
         session: Session,
@@ -498,7 +507,6 @@ class DeskService:
                 assigned_agent_id=None,
                 offered_agent_id=None,
                 offer_expires_at=None,
-                # A new team owes the customer a first response of its own.
                 first_response_due=first_response_due,
                 first_response_breached_at=None,
                 updated_at=now,

@@ -86,6 +86,13 @@ async def test_signing_in_is_required_and_wrong_passwords_are_refused(baton_serv
     assert desk.call("GET", "/me").status_code == 401
 
 
+async def test_the_teams_of_escalation_yml_are_listed(baton_server):
+    desk, _ = signed_in(baton_server, name="Team Lister", teams=("billing",))
+    teams = desk.call("GET", "/teams").json()["teams"]
+    assert {"key": "billing", "name": "Billing & Payments"} in teams
+    assert [team["key"] for team in teams] == list(ALL_TEAMS)
+
+
 async def test_writes_without_the_csrf_token_are_refused(baton_server):
     desk, _ = signed_in(baton_server, name="Csrf Check", teams=ALL_TEAMS)
     answer = desk.call("PUT", "/me/status", {"status": "online"}, csrf=False)
@@ -111,6 +118,15 @@ async def test_an_agent_accepts_chats_both_ways_and_resolves(baton_server):
             assert accepted.json()["ticket"]["assigned_agent"]["name"] == "Riley Agent"
             joined = await next_status(customer, "agent_joined")
             assert joined["agent_name"] == "Riley Agent"
+
+            # Typing, both ways.
+            typing = desk.call("POST", f"/conversations/{conversation_id}/typing", {"typing": True})
+            assert typing.status_code == 204
+            assert await asyncio.wait_for(customer.typing.get(), 30) == {"typing": True, "agent_name": "Riley Agent"}
+            assert desk.call("POST", f"/conversations/{conversation_id}/typing", {"typing": "yes"}).status_code == 422
+            await customer.sio.emit("baton_typing", {"typing": True})
+            customer_typing = await live.next_of("typing", conversation_id=conversation_id)
+            assert (customer_typing["sender"], customer_typing["typing"]) == ("customer", True)
 
             sent = desk.call(
                 "POST", f"/conversations/{conversation_id}/messages", {"text": "Hi, I'm Riley. <b>How</b> can I help?"}
