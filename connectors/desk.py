@@ -120,6 +120,8 @@ class DeskInput(InputChannel):
         self._tasks: List[asyncio.Task] = []
         self._failed_logins: Dict[str, List[float]] = {}
         self._relayed: Dict[str, Tuple[str, str] | None] = {}
+        # What each waiting customer was last told (position, wait), to tell only changes.
+        self._told: Dict[str, Tuple[Any, Any, str]] = {}
         self.policy: YamlEscalationPolicy | None = None
         self.service: DeskService | None = None
         self.directory: AgentDirectory | None = None
@@ -274,7 +276,7 @@ class DeskInput(InputChannel):
         _, team = live
         logger.info("desk.handoff.queued conversation=%s team=%s", session_id, team)
         await self._to_consoles({"type": "queue_changed", "conversation_id": session_id}, team=team)
-        await self._tell_queue_position(session_id)
+        await self._tell_queue_position(session_id, force=True)
         await self._offer_waiting()
 
     async def customer_typing(self, session_id: str, typing: bool) -> None:
@@ -482,7 +484,7 @@ class DeskInput(InputChannel):
         )
         await self._changed(conversation_id, before.team, handoff.state)
         await self._changed(conversation_id, handoff.team, handoff.state)
-        await self._tell_queue_position(conversation_id)
+        await self._tell_queue_position(conversation_id, force=True)
         await self._offer_waiting()
         return response.json(await self._detail_json(session.agent, conversation_id))
 
@@ -500,7 +502,7 @@ class DeskInput(InputChannel):
         await self._changed(conversation_id, before.team, handoff.state)
         if handoff.team != before.team:
             await self._changed(conversation_id, handoff.team, handoff.state)
-        await self._tell_queue_position(conversation_id)
+        await self._tell_queue_position(conversation_id, force=True)
         await self._offer_waiting()
         return response.json(await self._detail_json(session.agent, conversation_id))
 
@@ -683,11 +685,15 @@ class DeskInput(InputChannel):
         logger.info("desk.requeued agent=%s conversations=%d", agent_id, len(conversations))
         await self._to_consoles({"type": "queue_changed"})
         for conversation_id in conversations:
-            await self._tell_queue_position(conversation_id)
+            await self._tell_queue_position(conversation_id, force=True)
         await self._offer_waiting()
 
-    async def _tell_queue_position(self, conversation_id: str) -> None:
-        """Tell a waiting customer their place in the queue and the expected wait."""
+    async def _tell_queue_position(self, conversation_id: str, force: bool = False) -> None:
+        """Tell a waiting customer their place in the queue and the expected wait.
+
+        Only when it changed since they were last told, unless `force` (a new
+        handoff, a transfer, a requeue: the customer must hear they are queued).
+        """
         assert self.service is not None and self.policy is not None
         handoff = await asyncio.to_thread(self.service.handoff_state, conversation_id)
         if handoff is None or handoff.state != "queued":
@@ -696,16 +702,26 @@ class DeskInput(InputChannel):
             queue_estimate, self._session_factory, handoff.reference, utc_now(), self.policy
         )
         team = self.policy.config.team(handoff.team) if handoff.team in self.policy.config.team_keys else None
-        await self._to_customer(
-            conversation_id,
-            "baton_status",
-            {
-                "state": "queued",
-                "position": estimate.position if estimate else None,
-                "wait_minutes": estimate.wait_minutes if estimate else None,
-                "team_name": team.name if team else handoff.team,
-            },
-        )
+        status = {
+            "state": "queued",
+            "position": estimate.position if estimate else None,
+            "wait_minutes": estimate.wait_minutes if estimate else None,
+            "team_name": team.name if team else handoff.team,
+        }
+        told = (status["position"], status["wait_minutes"], status["team_name"])
+        if self._told.get(conversation_id) == told and not force:
+            return
+        self._told[conversation_id] = told
+        await self._to_customer(conversation_id, "baton_status", status)
+
+    async def _tell_waiting_customers(self) -> None:
+        """The queue moved: every waiting customer whose place or wait changed hears it."""
+        assert self.service is not None
+        waiting = await asyncio.to_thread(self.service.waiting_conversations)
+        for conversation_id in set(self._told) - set(waiting):
+            del self._told[conversation_id]
+        for conversation_id in waiting:
+            await self._tell_queue_position(conversation_id)
 
     async def _offer_waiting(self) -> None:
         assert self.router is not None
@@ -732,6 +748,7 @@ class DeskInput(InputChannel):
                 version = await asyncio.to_thread(self.service.queue_version)
                 if last_version is not None and version != last_version:
                     await self._to_consoles({"type": "queue_changed"})
+                    await self._tell_waiting_customers()
                 last_version = version
             except asyncio.CancelledError:
                 raise

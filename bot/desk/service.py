@@ -197,16 +197,24 @@ class DeskService:
             for row in rows
         ]
 
-    def queue_version(self) -> tuple:
-        """Changes whenever a live ticket is added, closed or updated (for change polling)."""
+    def waiting_conversations(self) -> List[str]:
+        """Ids of every conversation waiting in a queue (state `queued`)."""
         with self._session_factory() as session:
-            return tuple(
+            return list(
                 session.execute(
-                    select(func.count(), func.max(_TICKETS.c.updated_at)).where(
-                        _TICKETS.c.status.in_(LIVE_TICKET_STATUSES)
-                    )
-                ).one()
+                    select(_CONVERSATIONS.c.sender_id).where(_CONVERSATIONS.c.state == "queued")
+                ).scalars()
             )
+
+    def queue_version(self) -> int:
+        """Grows with every change to any ticket (for change polling).
+
+        Every change (created, offered, assigned, moved, breached, closed) writes a
+        history row, and history ids only grow; timestamps could not serve, as
+        two writers' clocks can commit out of order.
+        """
+        with self._session_factory() as session:
+            return session.execute(select(func.max(_HISTORY.c.id))).scalar_one() or 0
 
     def active_chats(self, agent_id: int) -> int:
         with self._session_factory() as session:

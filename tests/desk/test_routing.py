@@ -276,10 +276,13 @@ def test_active_chats_by_agent_counts_assigned_tickets(router, directory, sessio
 # --- two replicas on PostgreSQL -------------------------------------------------------
 
 
+# Row locks between replicas are a PostgreSQL matter (SQLite has one writer): these
+# tests run on PostgreSQL only, selected by parameter rather than skipped on SQLite.
+ON_POSTGRESQL = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+
 @pytest.fixture
 def postgres_only(migrated_url):
-    if not migrated_url.startswith("postgresql"):
-        pytest.skip("row locks between replicas are a PostgreSQL matter (SQLite has one writer)")
     return migrated_url
 
 
@@ -293,6 +296,8 @@ def impatient_router(postgres_only):
     engine.dispose()
 
 
+@pytest.mark.postgres
+@ON_POSTGRESQL
 def test_a_ticket_another_router_holds_is_skipped(impatient_router, directory, session_factory, engine):
     router = impatient_router
     sam = add_agent(directory, "Sam")
@@ -308,6 +313,8 @@ def test_a_ticket_another_router_holds_is_skipped(impatient_router, directory, s
     assert offered(router.offer_waiting(T0 + dt.timedelta(seconds=1))) == {held: sam.id}
 
 
+@pytest.mark.postgres
+@ON_POSTGRESQL
 def test_an_agent_another_router_holds_is_skipped(impatient_router, directory, session_factory, engine):
     router = impatient_router
     sam = add_agent(directory, "Sam")
@@ -320,6 +327,8 @@ def test_an_agent_another_router_holds_is_skipped(impatient_router, directory, s
         other.rollback()
 
 
+@pytest.mark.postgres
+@ON_POSTGRESQL
 def test_routers_racing_on_postgresql_never_offer_a_ticket_twice(postgres_only, directory, session_factory):
     agents = [add_agent(directory, f"Agent{n}", capacity=3) for n in range(4)]
     for n in range(30):
@@ -373,9 +382,8 @@ def test_routers_racing_on_postgresql_never_offer_a_ticket_twice(postgres_only, 
     assert live == Counter({agent.id: 3 for agent in agents})
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_on_sqlite_a_pass_holds_the_write_lock_before_it_reads(migrated_url, router, directory, session_factory, engine):
-    if not migrated_url.startswith("sqlite"):
-        pytest.skip("SQLite's single-writer lock")
     add_agent(directory, "Sam")
     add_ticket(session_factory)
     path = make_url(migrated_url).database

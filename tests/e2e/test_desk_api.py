@@ -282,8 +282,26 @@ async def test_a_new_handoff_is_offered_to_an_online_agent_of_the_team(baton_ser
             mine = next(item for item in queue if item["conversation_id"] == conversation_id)
             assert mine["offered_to_me"] is True
             assert desk.call("POST", f"/conversations/{conversation_id}/accept").status_code == 200
+            # Done before the console closes: a closed console's chats go back to the
+            # queue a second later, which would move the next test's queue.
+            assert desk.call("POST", f"/conversations/{conversation_id}/return-to-bot").status_code == 200
         finally:
             await customer.__aexit__()
+
+
+async def test_a_waiting_customer_hears_their_place_move_up(baton_server):
+    ahead, ahead_id = await hand_off(baton_server)
+    behind, behind_id = await hand_off(baton_server)
+    try:
+        await next_status(ahead, "queued")
+        place = (await next_status(behind, "queued"))["position"]
+        desk, _ = signed_in(baton_server, name="Queue Mover", teams=ALL_TEAMS)
+        assert desk.call("POST", f"/conversations/{ahead_id}/accept").status_code == 200
+        moved = await next_status(behind, "queued", position=place - 1)
+        assert moved["team_name"]
+    finally:
+        await ahead.__aexit__()
+        await behind.__aexit__()
 
 
 async def test_an_agent_who_disconnects_gives_their_conversations_back_to_the_queue(baton_server):
