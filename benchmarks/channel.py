@@ -204,7 +204,7 @@ def run(workdir: Path) -> List[ChannelResult]:
     actions_port, baton_port, baseline_port = free_port(), free_port(), free_port()
     (workdir / "baton-endpoints.yml").write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {workdir / 'tracker.db'}\n"
+        f"tracker_store:\n  type: connectors.tracker_store.TunedSQLTrackerStore\n  dialect: sqlite\n  db: {workdir / 'tracker.db'}\n"
     )
     (workdir / "baseline-endpoints.yml").write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'

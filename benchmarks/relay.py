@@ -42,7 +42,8 @@ def milliseconds(samples: List[float]) -> str:
 
 
 async def measure(server) -> None:
-    floor = await open_floor(server, CONVERSATIONS)
+    # Handoffs one after the other: each is timed alone, as a customer would see it.
+    floor = await open_floor(server, CONVERSATIONS, concurrency=1)
     try:
         await exchange(floor, MESSAGES_PER_SIDE, INTERVAL_SECONDS)
         to_agent, to_customer = latencies(floor)
@@ -52,7 +53,7 @@ async def measure(server) -> None:
     print("| measure | result |")
     print("|---|---|")
     print(
-        f"| new handoff → console (`queue_changed`), {CONVERSATIONS} handoffs, 10 at a time | "
+        f"| new handoff → console (`queue_changed`), {CONVERSATIONS} handoffs, one at a time | "
         f"{milliseconds(floor.handoff_seconds).replace('messages', 'handoffs')} |"
     )
     print(f"| customer → agent, {CONVERSATIONS} conversations, each side every {INTERVAL_SECONDS:.0f} s | {milliseconds(to_agent)} |")

@@ -55,6 +55,7 @@ from bot.desk.service import Conflict, DeskError, DeskService, Forbidden, Invali
 from bot.desk.sessions import DeskSessions
 from bot.escalation.engine import YamlEscalationPolicy, load_default_policy
 from bot.settings import Settings
+from connectors.tracker_store import appendable_store
 
 logger = logging.getLogger(__name__)
 
@@ -430,19 +431,14 @@ class DeskInput(InputChannel):
         return response.json(await self._detail_json(agent, conversation_id))
 
     async def _send_message(self, request: Request, conversation_id: str) -> HTTPResponse:
-        assert self.service is not None
-        session = await self._session(request, write=True)
-        agent = session.agent
         text = _text_field(_body(request), "text")
         if len(text) > MAX_AGENT_MESSAGE_LENGTH:
             raise InvalidRequest(
                 f"A message is at most {MAX_AGENT_MESSAGE_LENGTH} characters (this one: {len(text)})."
             )
-        handoff = await asyncio.to_thread(self.service.check_can_write, agent, conversation_id)
-        message = await self._write_agent_message(agent, conversation_id, text)
+        team, message = await self._write_agent_message(request, conversation_id, text)
         await self._to_consoles(
-            {"type": "message", "conversation_id": conversation_id, "message": message},
-            team=handoff.team,
+            {"type": "message", "conversation_id": conversation_id, "message": message}, team=team
         )
         return response.json({"message": message}, status=201)
 
@@ -587,16 +583,23 @@ class DeskInput(InputChannel):
     # --- helpers ----------------------------------------------------------------------
 
     async def _session(self, request: Request, write: bool = False) -> DeskSession:
+        """The request's desk session (401 without one; 403 without CSRF on a write)."""
         assert self.sessions is not None
+        sessions = self.sessions
         token = request.cookies.get(COOKIE_NAME)
         if not token:
             raise Unauthorized("Sign in first.")
-        session = await asyncio.to_thread(self.sessions.resolve, token, utc_now())
-        if session is None:
-            raise Unauthorized("Your session has expired; sign in again.")
-        if write and not session.csrf_matches(request.headers.get(CSRF_HEADER)):
-            raise Forbidden(f"Missing or wrong {CSRF_HEADER} header; reload the console.")
-        return session
+        presented = request.headers.get(CSRF_HEADER)
+
+        def resolve() -> DeskSession:
+            session = sessions.resolve(token, utc_now())
+            if session is None:
+                raise Unauthorized("Your session has expired; sign in again.")
+            if write and not session.csrf_matches(presented):
+                raise Forbidden(f"Missing or wrong {CSRF_HEADER} header; reload the console.")
+            return session
+
+        return await asyncio.to_thread(resolve)
 
     async def _me_json(self, session: DeskSession) -> Dict[str, Any]:
         assert self.service is not None
@@ -616,42 +619,68 @@ class DeskInput(InputChannel):
         rasa_agent = self._rasa_agent()
         if rasa_agent is None or rasa_agent.tracker_store is None:
             return []
-        tracker = await rasa_agent.tracker_store.retrieve_full_tracker(conversation_id)
+        # Under the lock: not between a turn's replies and its save.
+        async with rasa_agent.lock_store.lock(
+            conversation_id, wait_time_in_seconds=LOCK_POLL_SECONDS
+        ):
+            tracker = await rasa_agent.tracker_store.retrieve_full_tracker(conversation_id)
         if tracker is None:
             return []
         return [event.as_dict() for event in tracker.events]
 
     async def _write_agent_message(
-        self, agent: AgentRecord, conversation_id: str, text: str
-    ) -> Dict[str, Any]:
-        """Into the tracker first, then to the widget: nothing shown is missing from the record."""
+        self, request: Request, conversation_id: str, text: str
+    ) -> Tuple[str, Dict[str, Any]]:
+        """Into the tracker first, then to the widget: nothing shown is missing from the record.
+
+        The hot path of a chat, in two trips to a worker thread: the session (before
+        the conversation's lock, so a stranger never holds it), then, under the
+        lock, the right to write and the message's INSERT into the tracker. Each
+        trip back to the event loop waits behind whatever the loop is doing
+        (parsing other customers' messages), so there are no more than these.
+
+        Returns the conversation's team and the message as the console shows it.
+        """
+        assert self.service is not None and self.sessions is not None
         rasa_agent = self._rasa_agent()
         if rasa_agent is None or rasa_agent.tracker_store is None:
             raise DeskError("The assistant is still starting; try again in a moment.")
+        session = await self._session(request, write=True)
+        service = self.service
+        store = appendable_store(rasa_agent.tracker_store)
         message_id = uuid.uuid4().hex
-        event = BotUttered(
-            text,
-            data={},
-            metadata={
-                METADATA_AGENT: {"id": agent.id, "name": agent.name},
-                views.METADATA_MESSAGE_ID: message_id,
-            },
-        )
+
+        def write() -> Tuple[str, BotUttered]:
+            team = service.check_can_write(session.agent, conversation_id)
+            event = BotUttered(
+                text,
+                data={},
+                metadata={
+                    METADATA_AGENT: {"id": session.agent.id, "name": session.agent.name},
+                    views.METADATA_MESSAGE_ID: message_id,
+                },
+            )
+            if store is not None:
+                store.append_events(conversation_id, [event])
+            return team, event
+
         async with rasa_agent.lock_store.lock(
             conversation_id, wait_time_in_seconds=LOCK_POLL_SECONDS
         ):
-            tracker = await rasa_agent.tracker_store.retrieve(conversation_id)
-            if tracker is None:
-                raise DeskError("This conversation has no transcript to write to.")
-            tracker.update(event)
-            await rasa_agent.tracker_store.save(tracker)
+            team, event = await asyncio.to_thread(write)
+            if store is None:  # another tracker store: read the conversation, add, save
+                tracker = await rasa_agent.tracker_store.retrieve(conversation_id)
+                if tracker is None:
+                    raise DeskError("This conversation has no transcript to write to.")
+                tracker.update(event)
+                await rasa_agent.tracker_store.save(tracker)
             # Inside the lock: the widget gets one conversation's messages in tracker order.
             await self._to_customer(
                 conversation_id,
                 "bot_uttered",
-                {"text": text, "message_id": message_id, "baton": {"agent": {"name": agent.name}}},
+                {"text": text, "message_id": message_id, "baton": {"agent": {"name": session.agent.name}}},
             )
-        return views.bot_message_json(event.as_dict())
+        return team, views.bot_message_json(event.as_dict())
 
     async def _resume_bot(self, conversation_id: str, intent: str) -> None:
         """Unpause the conversation and let the bot speak (CSAT, or "you're back")."""

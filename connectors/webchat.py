@@ -80,6 +80,8 @@ PUBLIC_ASSETS = {
 # let a customer close their own handoff.
 DESK_ONLY_INTENTS = (INTENT_HANDOFF_RESOLVED, INTENT_HANDOFF_RETURNED)
 DESK_ONLY_PAYLOAD = re.compile(rf"^/({'|'.join(DESK_ONLY_INTENTS)})(?![\w-])")
+# How often a read waits for a conversation's lock (Rasa's default, a second, is a chat's eternity).
+LOCK_POLL_SECONDS = 0.01
 # Session ids are server-issued uuid4 hex strings; anything else starts afresh.
 SESSION_ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 
@@ -446,7 +448,10 @@ class WebchatInput(InputChannel):
         agent = getattr(self._app.ctx, "agent", None) if self._app else None
         if agent is None or agent.tracker_store is None:
             return []
-        tracker = await agent.tracker_store.retrieve(session_id)
+        # Under the conversation's lock: a turn's replies go out before the turn
+        # is saved, and a page reloaded in between must not miss that turn.
+        async with agent.lock_store.lock(session_id, wait_time_in_seconds=LOCK_POLL_SECONDS):
+            tracker = await agent.tracker_store.retrieve(session_id)
         if tracker is None:
             return []
         return tracker.current_state(EventVerbosity.ALL).get("events") or []

@@ -59,7 +59,7 @@ def start_baton_server(workdir: Path, extra_env: Dict[str, str] | None = None) -
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tracker_db}\n"
+        f"tracker_store:\n  type: connectors.tracker_store.TunedSQLTrackerStore\n  dialect: sqlite\n  db: {tracker_db}\n"
     )
     database_url = f"sqlite:///{workdir / 'baton.db'}"
     env = {

@@ -346,13 +346,42 @@ class DeskService:
         """Nothing for a person to do: the ticket is closed and the bot carries on."""
         return self._close(agent, conversation_id, now, "closed", "bot", reason)
 
-    def check_can_write(self, agent: AgentRecord, conversation_id: str) -> Handoff:
-        """The handoff, if `agent` is the one talking to the customer; Conflict otherwise."""
+    def check_can_write(self, agent: AgentRecord, conversation_id: str) -> str:
+        """The conversation's team, if `agent` is the one talking to the customer.
+
+        Asked before every agent message, so it reads four short columns, not the
+        handoff with its context.
+
+        Raises:
+            NotFound, Forbidden: as for `handoff`.
+            Conflict: the conversation is not with this agent.
+        """
         with self._session_factory() as session:
-            handoff = self._visible(session, agent, conversation_id)
-        if handoff.state != "with_agent" or handoff.assigned_agent_id != agent.id:
+            row = session.execute(
+                select(
+                    _CONVERSATIONS.c.state,
+                    _TICKETS.c.team,
+                    _TICKETS.c.reference,
+                    _TICKETS.c.assigned_agent_id,
+                )
+                .join(
+                    _TICKETS,
+                    and_(
+                        _TICKETS.c.conversation_id == _CONVERSATIONS.c.id,
+                        _TICKETS.c.id == _latest_ticket_ids(),
+                    ),
+                )
+                .where(_CONVERSATIONS.c.sender_id == conversation_id)
+            ).first()
+        if row is None:
+            raise NotFound(f"No handed-off conversation {conversation_id!r}.")
+        if not agent.can_see_team(row.team):
+            raise Forbidden(
+                f"Ticket {row.reference} belongs to the {row.team} team, which is not yours."
+            )
+        if row.state != "with_agent" or row.assigned_agent_id != agent.id:
             raise Conflict("Accept the conversation before writing to the customer.")
-        return handoff
+        return row.team
 
     def requeue_agent(self, agent_id: int, reason: str, now: dt.datetime) -> List[str]:
         """Everything `agent_id` was handling goes back to the queue (e.g. they disconnected).

@@ -20,7 +20,8 @@ from sqlalchemy import create_engine, text
 from tests.browser.conftest import EXPECT_TIMEOUT_MS
 from tests.browser.pages import ChatWidget, DeskConsole
 from tests.e2e.desk_client import TEST_PASSWORD, create_agent
-from tests.e2e.test_desk_api import ALL_TEAMS, tracker_events
+from tests.e2e.test_desk_api import ALL_TEAMS
+from tests.e2e.tracker_reader import tracker_events_when
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -231,7 +232,13 @@ def test_a_customer_is_handed_to_an_agent_chats_and_rates_the_help(
     )
 
     # 6. The tracker holds every customer and agent message once, in order; the rating is stored.
-    assert spoken_in_tracker(tracker_events(baton_server, conversation_id)) == [
+    # The last turn is saved after the bot's thanks went out: wait for the comment.
+    events = tracker_events_when(
+        baton_server.tracker_db,
+        conversation_id,
+        lambda events: ("customer", CSAT_COMMENT) in spoken_in_tracker(events),
+    )
+    assert spoken_in_tracker(events) == [
         ("customer", CUSTOMER_ASKS),
         ("agent", AGENT_GREETING),
         ("customer", CUSTOMER_REPLY),
@@ -240,7 +247,7 @@ def test_a_customer_is_handed_to_an_agent_chats_and_rates_the_help(
         ("customer", RATING_PAYLOAD),
         ("customer", CSAT_COMMENT),
     ]
-    agent_events = [e for e in tracker_events(baton_server, conversation_id) if agent_of(e)]
+    agent_events = [e for e in events if agent_of(e)]
     assert {(agent_of(e)["id"], agent_of(e)["name"]) for e in agent_events} == {
         (agent.id, AGENT_NAME)
     }

@@ -141,7 +141,7 @@ def test_an_agent_cannot_act_on_a_colleagues_conversation_but_a_supervisor_can(
     ):
         with pytest.raises(Conflict):
             act()
-    service.check_can_write(owner, conversation)
+    assert service.check_can_write(owner, conversation) == "billing"
 
     resolved = service.resolve(supervisor, conversation, "done", LATER)
     assert (resolved.state, resolved.status, resolved.resolved_at) == ("resolved", "resolved", LATER)

@@ -10,6 +10,7 @@ import sqlite3
 import pytest
 
 from bot.identity import mint_token
+from tests.e2e.tracker_reader import tracker_events_when
 from tests.e2e.widget_client import WidgetClient
 
 pytestmark = pytest.mark.e2e
@@ -36,16 +37,19 @@ async def test_a_guest_and_a_verified_customer_talk_to_the_bot(baton_server):
         with pytest.raises(asyncio.TimeoutError):
             await asyncio.wait_for(guest.messages.get(), PAUSED_SILENCE_SECONDS)
 
-    with sqlite3.connect(baton_server.tracker_db) as db:
-        kinds = [
-            (row[0], row[1])
-            for row in db.execute(
-                "SELECT type_name, json_extract(data, '$.text') FROM events "
-                "WHERE sender_id = ? AND type_name IN ('pause', 'user') ORDER BY id",
-                (guest.session_id,),
-            )
-        ]
-    assert kinds[-2:] == [("pause", None), ("user", "what's happening with my ticket?")]
+    def paused_then_kept(events: list) -> list:
+        return [
+            (event["event"], event.get("text"))
+            for event in events
+            if event["event"] in ("pause", "user")
+        ][-2:]
+
+    events = tracker_events_when(
+        baton_server.tracker_db,
+        guest.session_id,
+        lambda events: paused_then_kept(events)[-1:] == [("user", "what's happening with my ticket?")],
+    )
+    assert paused_then_kept(events) == [("pause", None), ("user", "what's happening with my ticket?")]
 
     with sqlite3.connect(baton_server.database_url.removeprefix("sqlite:///")) as db:
         (context,) = db.execute("SELECT context FROM tickets WHERE reference = ?", (reference,)).fetchone()
@@ -107,17 +111,12 @@ async def test_bad_input_is_refused_clearly_and_nothing_breaks(baton_server):
         assert reply["text"]
         assert client.messages.empty()
 
-    # Nothing above reached the tracker but the two real messages.
-    with sqlite3.connect(baton_server.tracker_db) as db:
-        texts = [
-            row[0]
-            for row in db.execute(
-                "SELECT json_extract(data, '$.text') FROM events "
-                "WHERE sender_id = ? AND type_name = 'user' ORDER BY id",
-                (client.session_id,),
-            )
-        ]
-    assert texts == ["<script>alert(1)</script> hello"]
+    # Nothing above reached the tracker but the one real message.
+    def user_texts(events: list) -> list:
+        return [event.get("text") for event in events if event["event"] == "user"]
+
+    events = tracker_events_when(baton_server.tracker_db, client.session_id, user_texts)
+    assert user_texts(events) == ["<script>alert(1)</script> hello"]
 
 
 async def test_the_demo_token_endpoint_only_signs_demo_customers(baton_server):

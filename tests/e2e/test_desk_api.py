@@ -7,7 +7,6 @@ in the store and sign in through the API. Each test hands off its own conversati
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any, Dict, Tuple
 
 import pytest
@@ -17,6 +16,7 @@ from sqlalchemy import create_engine, select, update
 from bot.desk.views import transcript
 from bot.store.models import Agent, Team
 from tests.e2e.desk_client import DeskClient, LiveSocket, create_agent
+from tests.e2e.tracker_reader import tracker_events_when
 from tests.e2e.widget_client import WidgetClient
 
 pytestmark = pytest.mark.e2e
@@ -38,18 +38,6 @@ def signed_in(server: Any, **agent: Any) -> Tuple[DeskClient, Dict[str, Any]]:
     desk = DeskClient(server.url)
     assert desk.login(record.email).status_code == 200
     return desk, desk.agent  # type: ignore[return-value]
-
-
-def tracker_events(server: Any, conversation_id: str) -> list:
-    engine = create_engine(f"sqlite:///{server.tracker_db}")
-    try:
-        with engine.connect() as connection:
-            rows = connection.exec_driver_sql(
-                "SELECT data FROM events WHERE sender_id = ? ORDER BY id", (conversation_id,)
-            ).all()
-    finally:
-        engine.dispose()
-    return [json.loads(row[0]) for row in rows]
 
 
 async def next_status(customer: WidgetClient, state: str, **match: Any) -> Dict[str, Any]:
@@ -169,7 +157,10 @@ async def test_an_agent_accepts_chats_both_ways_and_resolves(baton_server):
         again = desk.call("POST", f"/conversations/{conversation_id}/resolve")
         assert again.status_code == 409
 
-        events = tracker_events(baton_server, conversation_id)
+        # The bot's turn after the resume is saved after its question went out.
+        events = tracker_events_when(
+            baton_server.tracker_db, conversation_id, lambda events: "resume" in [e["event"] for e in events]
+        )
         kinds = [event["event"] for event in events]
         assert "pause" in kinds and "resume" in kinds
         spoken = [(m["sender"], m["text"]) for m in transcript(events)]
