@@ -53,7 +53,7 @@ class TunedSQLTrackerStore(SQLTrackerStore):
     ) -> DialogueStateTracker | None:
         parent = super()._retrieve
         return await asyncio.to_thread(
-            lambda: _finish_without_awaiting(parent(sender_id, fetch_events_from_all_sessions))
+            lambda: finish_without_awaiting(parent(sender_id, fetch_events_from_all_sessions))
         )
 
     async def save(self, tracker: DialogueStateTracker) -> None:
@@ -62,7 +62,7 @@ class TunedSQLTrackerStore(SQLTrackerStore):
             await super().save(tracker)
             return
         parent = super().save
-        await asyncio.to_thread(lambda: _finish_without_awaiting(parent(tracker)))
+        await asyncio.to_thread(lambda: finish_without_awaiting(parent(tracker)))
 
 
     @property
@@ -112,7 +112,7 @@ def _row(sender_id: str, event: Event) -> dict:
 Result = TypeVar("Result")
 
 
-def _finish_without_awaiting(coroutine: Coroutine[Any, Any, Result]) -> Result:
+def finish_without_awaiting(coroutine: Coroutine[Any, Any, Result]) -> Result:
     """Run a coroutine that never awaits to its end, outside any event loop.
 
     Raises:
