@@ -75,6 +75,7 @@ MAX_AGENT_MESSAGE_LENGTH = 4000
 # Failed sign-ins per e-mail address before it is refused for a while.
 MAX_FAILED_LOGINS = 5
 FAILED_LOGIN_WINDOW_SECONDS = 300.0
+MAX_TRACKED_LOGIN_ADDRESSES = 10_000
 # How long an agent's write waits between tries for the conversation's lock (Rasa's
 # default is a second, far too long for a chat; the customer's turn holds it briefly).
 LOCK_POLL_SECONDS = 0.01
@@ -316,7 +317,7 @@ class DeskInput(InputChannel):
         now = utc_now()
         agent = await asyncio.to_thread(self.directory.authenticate, email, password, now)
         if agent is None:
-            self._failed_logins.setdefault(email, []).append(time.monotonic())
+            self._record_failed_login(email)
             raise Unauthorized("Wrong e-mail address or password.")
         self._failed_logins.pop(email, None)
         token, session = await asyncio.to_thread(self.sessions.start, agent.id, now)
@@ -577,9 +578,10 @@ class DeskInput(InputChannel):
             logger.info("desk.live.dropped agent=%s", session.agent.id)
         finally:
             if self.connections.remove(connection):
-                self._tasks.append(
-                    asyncio.get_running_loop().create_task(self._agent_gone(session.agent.id))
-                )
+                task = asyncio.get_running_loop().create_task(self._agent_gone(session.agent.id))
+                # Kept to be cancelled at shutdown; forgotten once done.
+                self._tasks.append(task)
+                task.add_done_callback(self._forget_task)
 
     async def _agent_gone(self, agent_id: int) -> None:
         """The agent's last console closed: after the grace period, away and requeued."""
@@ -817,6 +819,21 @@ class DeskInput(InputChannel):
     def _rasa_agent(self) -> Any:
         return getattr(self._app.ctx, "agent", None) if self._app is not None else None
 
+    def _record_failed_login(self, email: str) -> None:
+        now = time.monotonic()
+        if len(self._failed_logins) >= MAX_TRACKED_LOGIN_ADDRESSES:
+            # Many addresses tried at once (a spray): keep only the recent ones.
+            self._failed_logins = {
+                address: moments
+                for address, moments in self._failed_logins.items()
+                if now - moments[-1] < FAILED_LOGIN_WINDOW_SECONDS
+            }
+        self._failed_logins.setdefault(email, []).append(now)
+
+    def _forget_task(self, task: asyncio.Task) -> None:
+        if task in self._tasks:
+            self._tasks.remove(task)
+
     def _check_login_attempts(self, email: str) -> None:
         now = time.monotonic()
         recent = [
@@ -824,7 +841,12 @@ class DeskInput(InputChannel):
             for moment in self._failed_logins.get(email, [])
             if now - moment < FAILED_LOGIN_WINDOW_SECONDS
         ]
-        self._failed_logins[email] = recent
+        if recent:
+            self._failed_logins[email] = recent
+        else:
+            # No entry for addresses with nothing recent: guesses at many
+            # addresses must not grow this without bound.
+            self._failed_logins.pop(email, None)
         if len(recent) >= MAX_FAILED_LOGINS:
             raise TooManyAttempts("Too many failed sign-ins for this address; wait a few minutes.")
 

@@ -74,6 +74,16 @@ async def test_signing_in_is_required_and_wrong_passwords_are_refused(baton_serv
     assert desk.call("GET", "/me").status_code == 401
 
 
+async def test_repeated_wrong_passwords_lock_the_address_for_a_while(baton_server):
+    record = create_agent(baton_server.database_url, name="Guessed At", teams=("billing",))
+    desk = DeskClient(baton_server.url)
+    for _ in range(5):
+        assert desk.login(record.email, "a wrong guess, again").status_code == 401
+    refused = desk.login(record.email)  # even the right password, for now
+    assert refused.status_code == 429
+    assert "wait" in refused.json()["error"]
+
+
 async def test_the_teams_of_escalation_yml_are_listed(baton_server):
     desk, _ = signed_in(baton_server, name="Team Lister", teams=("billing",))
     teams = desk.call("GET", "/teams").json()["teams"]
