@@ -320,6 +320,10 @@ class DeskInput(InputChannel):
             self._record_failed_login(email)
             raise Unauthorized("Wrong e-mail address or password.")
         self._failed_logins.pop(email, None)
+        if agent.status == "offline":
+            # Signing in is coming to work: the router may offer conversations now.
+            # (Someone who set themselves away stays away.)
+            agent = await asyncio.to_thread(self.directory.set_status, agent.id, "online", now)
         token, session = await asyncio.to_thread(self.sessions.start, agent.id, now)
         answer = response.json(await self._me_json(session))
         cookie_max_age = int((session.expires_at - now).total_seconds())
@@ -331,12 +335,18 @@ class DeskInput(InputChannel):
         if request.scheme == "https":
             answer.cookies[COOKIE_NAME]["secure"] = True
         logger.info("desk.login agent=%s", agent.id)
+        await self._offer_waiting()
         return answer
 
     async def _logout(self, request: Request) -> HTTPResponse:
         assert self.sessions is not None
-        await self._session(request, write=True)
+        session = await self._session(request, write=True)
         await asyncio.to_thread(self.sessions.end, request.cookies.get(COOKIE_NAME))
+        # Signing out is leaving: nothing new is offered, and open chats go back to
+        # the queue rather than wait for someone who is gone.
+        assert self.directory is not None
+        await asyncio.to_thread(self.directory.set_status, session.agent.id, "offline", utc_now())
+        await self._requeue(session.agent.id, "agent signed out")
         answer = response.empty()
         del answer.cookies[COOKIE_NAME]
         return answer

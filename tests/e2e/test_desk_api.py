@@ -48,6 +48,22 @@ async def next_status(customer: WidgetClient, state: str, **match: Any) -> Dict[
             return status
 
 
+async def test_signing_out_gives_open_conversations_back_to_the_queue(baton_server):
+    customer, conversation_id = await hand_off(baton_server)
+    try:
+        desk, _ = signed_in(baton_server, name="Leaving Early", teams=ALL_TEAMS)
+        assert desk.call("POST", f"/conversations/{conversation_id}/accept").status_code == 200
+        await next_status(customer, "agent_joined")
+        assert desk.call("POST", "/logout").status_code == 204
+        assert (await next_status(customer, "queued"))["position"] >= 1
+        supervisor, _ = signed_in(baton_server, name="Sees All", role="supervisor")
+        detail = supervisor.call("GET", f"/conversations/{conversation_id}").json()
+        assert detail["state"] == "queued"
+        assert ("requeued", "agent signed out") in [(h["action"], h["reason"]) for h in detail["history"]]
+    finally:
+        await customer.__aexit__()
+
+
 async def test_signing_in_is_required_and_wrong_passwords_are_refused(baton_server):
     anonymous = requests.get(f"{baton_server.url}/desk/api/queue", timeout=30)
     assert anonymous.status_code == 401
@@ -62,6 +78,8 @@ async def test_signing_in_is_required_and_wrong_passwords_are_refused(baton_serv
     assert desk.login(record.email).status_code == 200
     me = desk.call("GET", "/me").json()
     assert me["agent"]["email"] == record.email and me["csrf_token"] == desk.csrf_token
+    # Created offline; signing in is coming to work.
+    assert me["agent"]["status"] == "online"
     # The session cookie is HttpOnly and SameSite=Strict.
     set_cookie = requests.post(
         f"{baton_server.url}/desk/api/login",
@@ -72,6 +90,7 @@ async def test_signing_in_is_required_and_wrong_passwords_are_refused(baton_serv
 
     assert desk.call("POST", "/logout").status_code == 204
     assert desk.call("GET", "/me").status_code == 401
+    assert desk.login(record.email).json()["agent"]["status"] == "online"
 
 
 async def test_repeated_wrong_passwords_lock_the_address_for_a_while(baton_server):
