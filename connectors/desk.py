@@ -126,6 +126,10 @@ class DeskInput(InputChannel):
         self._relayed: Dict[str, Tuple[str, str] | None] = {}
         # What each waiting customer was last told (position, wait), to tell only changes.
         self._told: Dict[str, Tuple[Any, Any, str]] = {}
+        # Held from reading a conversation's state to telling the customer about it,
+        # and by an accept until "joined" is sent: a place in the queue computed just
+        # before an accept must not reach the widget after "<agent> joined".
+        self._waiting_status = asyncio.Lock()
         self.policy: YamlEscalationPolicy | None = None
         self.service: DeskService | None = None
         self.directory: AgentDirectory | None = None
@@ -447,10 +451,11 @@ class DeskInput(InputChannel):
         assert self.service is not None
         session = await self._session(request, write=True)
         agent = session.agent
-        handoff = await asyncio.to_thread(self.service.accept, agent, conversation_id, utc_now())
-        await self._to_customer(
-            conversation_id, "baton_status", {"state": "agent_joined", "agent_name": agent.name}
-        )
+        async with self._waiting_status:
+            handoff = await asyncio.to_thread(self.service.accept, agent, conversation_id, utc_now())
+            await self._to_customer(
+                conversation_id, "baton_status", {"state": "agent_joined", "agent_name": agent.name}
+            )
         await self._changed(conversation_id, handoff.team, handoff.state)
         return response.json(await self._detail_json(agent, conversation_id))
 
@@ -748,6 +753,11 @@ class DeskInput(InputChannel):
         Only when it changed since they were last told, unless `force` (a new
         handoff, a transfer, a requeue: the customer must hear they are queued).
         """
+        assert self.service is not None and self.policy is not None
+        async with self._waiting_status:
+            await self._tell_queue_position_now(conversation_id, force)
+
+    async def _tell_queue_position_now(self, conversation_id: str, force: bool) -> None:
         assert self.service is not None and self.policy is not None
         handoff = await asyncio.to_thread(self.service.handoff_state, conversation_id)
         if handoff is None or handoff.state != "queued":
