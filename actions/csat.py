@@ -17,7 +17,6 @@ from bot import csat
 from bot.constants import (
     ACTION_RECORD_CSAT,
     ACTION_VALIDATE_CSAT_FORM,
-    CSAT_NO_COMMENT,
     ENTITY_CSAT_RATING,
     INTENT_CHITCHAT,
     INTENT_DENY,
@@ -36,8 +35,6 @@ from bot.store.retry import StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
-# At the comment question, "no" (or the No comment button, which sends /deny) means no comment.
-NO_COMMENT_INTENTS = (INTENT_DENY, INTENT_STOP)
 # At the rating question, a message without a rating and with one of these intents is
 # not an answer: the form lets it go, and the rules of data/rules/csat.yml act on it.
 NOT_A_RATING_INTENTS = (
@@ -103,8 +100,9 @@ class ValidateCsatForm(FormValidationAction):
         if _button_rating(tracker):
             # A rating button clicked again: the rating changes, the comment is still asked.
             return {SLOT_CSAT_COMMENT: None}
-        if _intent(tracker) in NO_COMMENT_INTENTS:
-            return {SLOT_CSAT_COMMENT: CSAT_NO_COMMENT}
+        # Only the words decide (csat.SKIP_ANSWERS, the No comment button's /deny):
+        # a real comment classified as `stop` or `deny` ("Robin sorted it out
+        # quickly" was, by one training) must be kept, not dropped.
         return {SLOT_CSAT_COMMENT: csat.normalize_comment(str(value))}
 
 

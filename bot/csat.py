@@ -26,7 +26,7 @@ SKIP_ANSWERS = frozenset(
     {
         "skip", "no comment", "no comments", "no", "nope", "nah", "nothing", "none",
         "no thanks", "no thank you", "n/a", "na", "-", "/deny", "not really", "all good",
-        "thanks", "thank you", "thx", "ok", "okay", "bye",
+        "thanks", "thank you", "thx", "ok", "okay", "bye", "never mind", "nevermind",
     }
 )
 

@@ -81,6 +81,9 @@ def test_a_bad_rating_is_asked_again_saying_what_fits(value, says):
         ("/deny", "deny", "-"),  # the No comment button
         ("no thanks", "deny", "-"),
         ("never mind", "stop", "-"),
+        # A comment is kept whatever the intent the model guessed for it.
+        ("Robin sorted it out quickly", "stop", "Robin sorted it out quickly"),
+        ("no complaints, great service", "deny", "no complaints, great service"),
         ("skip", "inform", "-"),
         ("No comment.", "inform", "-"),
         ("x" * 1500, "inform", "x" * 1000),
