@@ -151,13 +151,7 @@ class DeskService:
         with self._session_factory() as session:
             row = session.execute(
                 select(_CONVERSATIONS.c.state, _TICKETS.c.team)
-                .join(
-                    _TICKETS,
-                    and_(
-                        _TICKETS.c.conversation_id == _CONVERSATIONS.c.id,
-                        _TICKETS.c.id == _latest_ticket_ids(),
-                    ),
-                )
+                .join(_TICKETS, _current_ticket())
                 .where(
                     _CONVERSATIONS.c.sender_id == conversation_id,
                     _CONVERSATIONS.c.state.in_(OPEN_STATES),
@@ -364,13 +358,7 @@ class DeskService:
                     _TICKETS.c.reference,
                     _TICKETS.c.assigned_agent_id,
                 )
-                .join(
-                    _TICKETS,
-                    and_(
-                        _TICKETS.c.conversation_id == _CONVERSATIONS.c.id,
-                        _TICKETS.c.id == _latest_ticket_ids(),
-                    ),
-                )
+                .join(_TICKETS, _current_ticket())
                 .where(_CONVERSATIONS.c.sender_id == conversation_id)
             ).first()
         if row is None:
@@ -622,6 +610,14 @@ def _is_agent_actor(actor: str) -> bool:
     return prefix == "agent" and rest.isdigit()
 
 
+def _current_ticket() -> Any:
+    """Join condition: a conversation's current ticket, its latest one."""
+    return and_(
+        _TICKETS.c.conversation_id == _CONVERSATIONS.c.id,
+        _TICKETS.c.id == _latest_ticket_ids(),
+    )
+
+
 def _latest_ticket_ids() -> Any:
     return (
         select(func.max(_TICKETS.c.id))
@@ -663,13 +659,7 @@ def _handoff_select() -> Any:
             _TICKETS.c.created_at,
         )
         .select_from(_CONVERSATIONS)
-        .join(
-            _TICKETS,
-            and_(
-                _TICKETS.c.conversation_id == _CONVERSATIONS.c.id,
-                _TICKETS.c.id == _latest_ticket_ids(),
-            ),
-        )
+        .join(_TICKETS, _current_ticket())
         .join(assigned, assigned.c.id == _TICKETS.c.assigned_agent_id, isouter=True)
         .join(customers, customers.c.id == _TICKETS.c.customer_id, isouter=True)
     )
