@@ -17,8 +17,9 @@ from typing import Iterator, List
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import sessionmaker
 
 POSTGRES_URL_VARIABLE = "BATON_TEST_POSTGRES_URL"
 # The port of the "company website" page that embeds the widget from another origin.
@@ -104,3 +105,28 @@ def baton_server(tmp_path_factory: pytest.TempPathFactory):
     )
     yield server
     server.stop()
+
+
+@pytest.fixture
+def migrated_url(database_url: str) -> str:
+    """`database_url`, migrated to the latest schema."""
+    from bot.migrate import upgrade
+
+    upgrade(database_url)
+    return database_url
+
+
+@pytest.fixture
+def engine(migrated_url: str) -> Iterator[Engine]:
+    from bot.db import make_engine
+
+    engine = make_engine(migrated_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session_factory(engine: Engine) -> sessionmaker:
+    from bot.db import make_session_factory
+
+    return make_session_factory(engine)

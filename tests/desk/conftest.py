@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import insert
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
-from bot.db import make_engine, make_session_factory
 from bot.desk.agents import AgentDirectory
 from bot.desk.records import AgentRecord
-from bot.migrate import upgrade
 from bot.store.models import Conversation, Ticket
 
 T0 = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.timezone.utc)
@@ -25,24 +22,6 @@ PASSWORD = "correct horse battery staple"
 CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 _numbers = itertools.count(1)
-
-
-@pytest.fixture
-def migrated_url(database_url: str) -> str:
-    upgrade(database_url)
-    return database_url
-
-
-@pytest.fixture
-def engine(migrated_url: str) -> Iterator[Engine]:
-    engine = make_engine(migrated_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def session_factory(engine: Engine) -> sessionmaker:
-    return make_session_factory(engine)
 
 
 @pytest.fixture

@@ -3,38 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterator
 
 import pytest
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
-from bot.db import make_engine, make_session_factory
 from bot.escalation.types import EscalationReason, EscalationType, RoutingDecision
-from bot.migrate import upgrade
 from bot.store import RetryPolicy, TicketStore
 
 T0 = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.timezone.utc)
 # Tests never wait: retries back off through this.
 NO_WAIT = RetryPolicy(attempts=4, base_delay=0.0, max_delay=0.0, sleep=lambda _seconds: None)
-
-
-@pytest.fixture
-def migrated_url(database_url: str) -> str:
-    upgrade(database_url)
-    return database_url
-
-
-@pytest.fixture
-def engine(migrated_url: str) -> Iterator[Engine]:
-    engine = make_engine(migrated_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def session_factory(engine: Engine) -> sessionmaker:
-    return make_session_factory(engine)
 
 
 @pytest.fixture
