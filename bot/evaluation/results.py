@@ -1,0 +1,153 @@
+"""One evaluation run's results, the target checks, and their JSON form.
+
+`var/eval/results.json` is `dataclasses.asdict` of `EvaluationResults`: the held-out
+split and frustration test set contribute scores and confusion counts only; example
+texts of errors are kept for cross-validation (what the data work looks at) and the
+frustration dev set.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any, List, Tuple, Union
+
+from bot.evaluation.frustration import FrustrationScores
+from bot.evaluation.frustration_set import LabelledMessage
+from bot.evaluation.nlu_metrics import NluScores
+from bot.evaluation.predictions import Prediction
+from bot.evaluation.targets import FRUSTRATION_TARGETS, NLU_TARGETS, Verdict
+
+HELD_OUT = "held-out"
+CROSS_VALIDATION = "cross-validation"
+FRUSTRATION_TEST = "test"
+FRUSTRATION_DEV = "dev"
+
+
+@dataclass(frozen=True)
+class DataSummary:
+    """The NLU data evaluated and how it was divided."""
+
+    path: str
+    examples: int
+    labels: int
+    train_examples: int
+    held_out_examples: int
+    test_fraction: float
+    folds: int | None
+    untested_labels: Tuple[str, ...] = ()
+    untrained_labels: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NluSection:
+    """The NLU scores of one evaluation (held-out split or pooled folds)."""
+
+    name: str
+    train_examples: int
+    test_examples: int
+    scores: NluScores
+
+
+@dataclass(frozen=True)
+class FrustrationSection:
+    """The frustration scores on one labelled set, or why it was not measured."""
+
+    name: str
+    path: str
+    scores: FrustrationScores | None = None
+    not_measured: str | None = None
+    misses: List[LabelledMessage] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TargetCheck:
+    """One target checked against the set it is judged on."""
+
+    label: str
+    metric: str
+    judged_on: str
+    minimum: float
+    value: float | None
+    verdict: Verdict
+
+
+@dataclass(frozen=True)
+class EvaluationResults:
+    """Everything one `python -m bot.evaluation` run measured."""
+
+    date: str
+    command: str
+    duration_seconds: float
+    data: DataSummary
+    held_out: NluSection
+    cross_validation: NluSection | None
+    frustration: List[FrustrationSection]
+    checks: List[TargetCheck]
+    cross_validation_errors: List[Prediction] = field(default_factory=list)
+
+    @property
+    def missed(self) -> List[TargetCheck]:
+        """The checks that did not pass (failed or not measured)."""
+        return [check for check in self.checks if check.verdict is not Verdict.PASS]
+
+
+def check_targets(
+    held_out: NluScores, frustration_test: FrustrationScores | None
+) -> List[TargetCheck]:
+    """Checks every target on the set it is judged on.
+
+    Args:
+        held_out: The NLU scores on the held-out split.
+        frustration_test: The frustration scores on the TEST set, None if not measured.
+
+    Returns:
+        One check per target, NLU targets first.
+    """
+    checks = []
+    for target in NLU_TARGETS:
+        value = getattr(held_out, target.metric)
+        checks.append(
+            TargetCheck(target.label, target.metric, HELD_OUT, target.minimum, value, target.check(value))
+        )
+    for target in FRUSTRATION_TARGETS:
+        value = getattr(frustration_test, target.metric) if frustration_test else None
+        checks.append(
+            TargetCheck(
+                target.label,
+                target.metric,
+                f"frustration {FRUSTRATION_TEST}",
+                target.minimum,
+                value,
+                target.check(value),
+            )
+        )
+    return checks
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+def to_json(results: EvaluationResults) -> str:
+    """The results as indented JSON (floats rounded to 4 places)."""
+    return json.dumps(_plain(dataclasses.asdict(results)), indent=2, ensure_ascii=False) + "\n"
+
+
+def write_results(results: EvaluationResults, path: Union[str, Path]) -> Path:
+    """Writes the results as JSON, creating the directory; returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(to_json(results), encoding="utf-8")
+    return path

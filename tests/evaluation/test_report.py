@@ -1,0 +1,114 @@
+"""Targets, their verdicts, the printed report and the JSON results."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.evaluation.frustration import score_frustration
+from bot.evaluation.frustration_set import LabelledMessage
+from bot.evaluation.nlu_metrics import score_nlu
+from bot.evaluation.predictions import Prediction
+from bot.evaluation.report import render_report
+from bot.evaluation.results import (
+    DataSummary,
+    EvaluationResults,
+    FrustrationSection,
+    NluSection,
+    check_targets,
+    to_json,
+    write_results,
+)
+from bot.evaluation.targets import Target, Verdict
+
+
+@pytest.mark.parametrize(
+    ("value", "verdict"),
+    [(19 / 20, Verdict.PASS), (0.96, Verdict.PASS), (0.9499, Verdict.FAIL), (None, Verdict.NOT_MEASURED)],
+)
+def test_a_target_passes_at_its_minimum(value, verdict):
+    assert Target("m", "m", 0.95).check(value) is verdict
+
+
+def _prediction(true: str, intent: str, retrieval: str | None = None) -> Prediction:
+    return Prediction(f"text {true} {intent}", true, intent, 0.9, retrieval)
+
+
+def _results(frustration_flags: list[bool] | None) -> EvaluationResults:
+    held = score_nlu(
+        [_prediction("request_human", "request_human")] * 19
+        + [_prediction("request_human", "nlu_fallback")]
+        + [_prediction("faq/esim", "faq", "faq/esim")] * 8
+        + [_prediction("faq/esim", "faq", "faq/roaming")] * 2
+    )
+    messages = [LabelledMessage("grr", "angry", True), LabelledMessage("hi", "neutral", False)]
+    sections = [FrustrationSection("dev", "dev.yml", not_measured="dev.yml not found")]
+    test_scores = None
+    if frustration_flags is not None:
+        test_scores = score_frustration(messages, frustration_flags)
+        sections.insert(0, FrustrationSection("test", "test.yml", test_scores))
+    cv = NluSection("cross-validation", 30, 30, held)
+    return EvaluationResults(
+        date="2026-01-01 10:00 UTC",
+        command="python -m bot.evaluation",
+        duration_seconds=75.2,
+        data=DataSummary("data/nlu", 40, 3, 30, 10, 0.2, 5, untested_labels=("faq/late_payment",)),
+        held_out=NluSection("held-out", 30, 30, held),
+        cross_validation=cv,
+        frustration=sections,
+        checks=check_targets(held, test_scores),
+        cross_validation_errors=[_prediction("faq/esim", "faq", "faq/roaming")],
+    )
+
+
+def test_targets_are_judged_on_held_out_and_frustration_test():
+    checks = {c.label: c for c in _results([True, True]).checks}
+    assert checks["request_human precision"].verdict is Verdict.PASS
+    assert checks["request_human recall"].verdict is Verdict.PASS  # 19/20 = 0.95
+    assert checks["FAQ top-1 accuracy"].verdict is Verdict.FAIL  # 0.8
+    assert checks["frustration recall"].verdict is Verdict.PASS
+    assert checks["frustration precision"].verdict is Verdict.FAIL  # 1 of 2 flags right
+    assert checks["frustration recall"].judged_on == "frustration test"
+
+
+def test_frustration_targets_are_not_measured_without_the_test_set():
+    results = _results(None)
+    verdicts = {c.label: c.verdict for c in results.checks}
+    assert verdicts["frustration recall"] is Verdict.NOT_MEASURED
+    assert [c.label for c in results.missed] == [
+        "FAQ top-1 accuracy",
+        "frustration recall",
+        "frustration precision",
+    ]
+
+
+def test_the_report_shows_each_target_with_its_verdict_and_what_was_missed():
+    report = render_report(_results([True, True]))
+    faq_row = next(line for line in report.splitlines() if "FAQ top-1" in line)
+    assert ">= 0.90" in faq_row and "0.800 (n=10)" in faq_row and faq_row.endswith("FAIL")
+    assert "Targets: 3 of 5 met." in report
+    assert "FAIL: FAQ top-1 accuracy on held-out: 0.800 (target >= 0.90)" in report
+    assert "faq/esim -> faq/roaming" in report
+    assert "no held-out example (not measured there): faq/late_payment" in report
+    assert "dev: not measured: dev.yml not found" in report
+    assert "1 min 15 s" in report
+
+
+def test_the_json_results_are_plain_and_complete(tmp_path: Path):
+    results = _results([False, True])
+    path = write_results(results, tmp_path / "eval" / "results.json")
+    loaded = json.loads(path.read_text(encoding="utf-8"))
+    assert loaded == json.loads(to_json(results))
+    assert loaded["held_out"]["scores"]["faq_top1"] == 0.8
+    assert loaded["checks"][0] == {
+        "label": "request_human precision",
+        "metric": "request_human_precision",
+        "judged_on": "held-out",
+        "minimum": 0.95,
+        "value": 1.0,
+        "verdict": "PASS",
+    }
+    assert loaded["frustration"][0]["scores"]["by_category"]["angry"]["false_negative"] == 1
+    assert loaded["cross_validation_errors"][0]["retrieval_intent"] == "faq/roaming"
