@@ -12,7 +12,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: install run train test lint validate unit conversations bench clean
+.PHONY: install run train test lint validate unit conversations bench clean eval
 
 install: $(VENV)/.installed
 
@@ -50,6 +50,11 @@ bench: install $(MODEL)
 	$(BIN)/python -m benchmarks.channel
 	$(BIN)/python -m benchmarks.store
 	$(BIN)/python -m benchmarks.relay
+
+# NLU and frustration-detection quality against the targets (docs/quality.md);
+# `make eval EVAL_ARGS=--skip-cv` for a quick held-out-only run.
+eval: install
+	$(BIN)/python -m bot.evaluation $(EVAL_ARGS)
 
 clean:
 	rm -rf models var/results .pytest_cache
