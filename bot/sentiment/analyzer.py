@@ -156,6 +156,7 @@ class SentimentAnalyzer:
         self._calm_question = re.compile(
             rf"(?:^|(?<=[.!?,;:\n]))\s*{_QUESTION_LEAD_IN}(?:{openers})[^.!?]*\?"
         )
+        self._repeat_words = lexicon.repeat_words_in_capitals
         shouting = lexicon.shouting
         run = shouting.punctuation_run_at_least
         self._exclamations = re.compile(rf"!{{{run},}}")
@@ -176,7 +177,15 @@ class SentimentAnalyzer:
         evidence["negative_tone_phrase"] = evidence.pop(NEGATIVE_TONE)
         evidence[SARCASM] = evidence[SARCASM] or self._sarcastic_praise(plain)
         evidence.update(self._shouting(text))
-        attitude = float(self._attitude.polarity_scores(text)["compound"])
+        evidence[REPEATED_ATTEMPT] = evidence[REPEATED_ATTEMPT] or evidence.pop(
+            "repeat_in_capitals"
+        )
+        # Without a situation word in the message both VADERs read it alike.
+        attitude = (
+            float(self._attitude.polarity_scores(text)["compound"])
+            if not self._lexicon.situation_words.isdisjoint(_WORD.findall(plain))
+            else vader
+        )
         evidence["negative_tone_score"] = attitude <= lexicon.negative_tone_compound_at_most
         evidence["mildly_negative_score"] = (
             not evidence["negative_tone_score"]
@@ -230,6 +239,7 @@ class SentimentAnalyzer:
         """Capitals over most of the message, one word in capitals, heavy punctuation."""
         rule = self._lexicon.shouting
         capitals = letters = capitalised_words = 0
+        repeat_in_capitals = False
         # Words with a digit (BW-100234, 4G) are references, never shouting.
         for word in _LETTER_WORD.findall(_WITH_DIGIT.sub(" ", text)):
             size = len(word) - word.count("-")
@@ -243,6 +253,7 @@ class SentimentAnalyzer:
             letters += size
             if upper == size >= 3:
                 capitalised_words += 1
+                repeat_in_capitals = repeat_in_capitals or word.lower() in self._repeat_words
         shouting_capitals = (
             capitals >= rule.capital_letters_at_least
             and capitals >= rule.capital_share_at_least * letters
@@ -252,4 +263,6 @@ class SentimentAnalyzer:
             "shouting_punctuation": self._exclamations.search(text) is not None,
             "shouting_questions": self._questions.search(text) is not None,
             "capitalised_word": not shouting_capitals and capitalised_words > 0,
+            # Only as emphasis: a message all in capitals says "AGAIN" like every other word.
+            "repeat_in_capitals": not shouting_capitals and repeat_in_capitals,
         }

@@ -69,6 +69,7 @@ _SHOUTING_KEYS = (
 )
 _SARCASM_KEYS = ("phrases", "praise", "problems", "sincere", "not_when")
 _PHRASE_CUE_KEYS = ("phrases", "not_when")
+_REPEATED_ATTEMPT_KEYS = ("phrases", "in_capitals", "not_when")
 _NEGATIVE_TONE_KEYS = ("compound_at_most", "phrases", "not_when")
 _FRUSTRATION_KEYS = (
     "threshold",
@@ -110,6 +111,8 @@ class Lexicon:
     sarcastic_problems: Tuple[str, ...]
     sincere: Tuple[str, ...]
     negative_tone_compound_at_most: float
+    # Words that show a repeated attempt when written in capitals among lower-case ones.
+    repeat_words_in_capitals: FrozenSet[str]
     threshold: float
     weights: Mapping[str, float]
     mildly_negative_compound_at_most: float
@@ -224,6 +227,7 @@ class _Reader:
             allowed = {
                 "sarcasm": _SARCASM_KEYS,
                 "negative_tone": _NEGATIVE_TONE_KEYS,
+                "repeated_attempt": _REPEATED_ATTEMPT_KEYS,
             }.get(cue, _PHRASE_CUE_KEYS)
             self.keys(section, allowed, f"cues: {cue}", required=("phrases",))
             phrases[cue] = self.phrases(section, "phrases", placeholders)
@@ -248,6 +252,10 @@ class _Reader:
             sarcastic_praise=self.phrases(sarcasm, "praise", placeholders),
             sarcastic_problems=self.phrases(sarcasm, "problems", placeholders),
             sincere=self.phrases(sarcasm, "sincere", placeholders),
+            repeat_words_in_capitals=frozenset(
+                word.lower()
+                for word in self.words(self.mapping(cues, "repeated_attempt"), "in_capitals")
+            ),
             negative_tone_compound_at_most=self.number(
                 negative_tone, "compound_at_most", -1.0, 1.0
             ),

@@ -181,6 +181,8 @@ def test_acronyms_and_order_references_are_not_shouting(
         ("this is the third time I've contacted you about the same fault", REPEATED_ATTEMPT),
         ("I've already told you my account number", REPEATED_ATTEMPT),
         ("it's been like this for the last 3 weeks and still not fixed", REPEATED_ATTEMPT),
+        # A word stressed in capitals says it happened again.
+        ("You've sent me the wrong phone AGAIN", REPEATED_ATTEMPT),
         ("I'm going to BT as soon as this contract ends, you've been shocking", THREAT_TO_LEAVE),
         ("if this isn't sorted by Friday I'll take my business elsewhere", THREAT_TO_LEAVE),
         ("I'm taking this to the ombudsman", COMPLAINT),
@@ -226,6 +228,10 @@ def test_polite_exasperation_is_frustrated(analyzer: SentimentAnalyzer, text: st
         "I'm thinking of switching to you from Sky, what deals do you have?",
         "I'm leaving the country in June so I need to end my mobile contract",
         "I'm not frustrated, just confused about the charges",
+        "How many times can I change my payment date?",
+        "Still waiting on the delivery but tracking says tomorrow",
+        "The third engineer appointment slot works for me",
+        "sorry, stupid question, but where's the reset button?",
     ],
 )
 def test_calm_negative_topics_are_not_frustrated(analyzer: SentimentAnalyzer, text: str) -> None:
