@@ -1,4 +1,9 @@
-"""When the bot doesn't understand: ask to rephrase once, then offer a person."""
+"""When the bot doesn't understand: ask to rephrase, or offer a person when a signal says so.
+
+The `repeated_fallback` rule of escalation.yml (by default: the second message
+not understood) makes the offer here, in place of another rephrase prompt, so
+the customer never gets both.
+"""
 
 from __future__ import annotations
 
@@ -10,24 +15,23 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import ActionRequestHandoff
 from actions.services import UsesServices
+from actions.signals import offer_person, signal_decision
 from bot.constants import (
     ACTION_ANSWER_HUMAN_OFFER,
     ACTION_HANDLE_FALLBACK,
-    FALLBACKS_BEFORE_OFFERING_HUMAN,
     INTENT_AFFIRM,
     INTENT_OUT_OF_SCOPE,
     SLOT_HUMAN_OFFERED,
     UTTER_ANYTHING_ELSE,
     UTTER_ASK_REPHRASE,
     UTTER_HUMAN_DECLINED,
-    UTTER_OFFER_HUMAN,
     UTTER_OUT_OF_SCOPE,
 )
-from bot.handoff_context import consecutive_fallbacks
+from bot.escalation.signals import OFFER
 
 
-class ActionHandleFallback(Action):
-    """A rephrase prompt for the first miss in a row, an offer of a person for the second."""
+class ActionHandleFallback(UsesServices, Action):
+    """A rephrase prompt, or an offer of a person when escalation.yml's signals call for one."""
 
     def name(self) -> str:
         return ACTION_HANDLE_FALLBACK
@@ -38,9 +42,9 @@ class ActionHandleFallback(Action):
         tracker: Tracker,
         domain: Dict[str, Any],
     ) -> List[Dict[str, Any]]:
-        if consecutive_fallbacks(tracker.events) >= FALLBACKS_BEFORE_OFFERING_HUMAN:
-            dispatcher.utter_message(response=UTTER_OFFER_HUMAN)
-            return [SlotSet(SLOT_HUMAN_OFFERED, True)]
+        decision = signal_decision(self.services, tracker)
+        if decision.action == OFFER:
+            return offer_person(dispatcher, decision)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         prompt = UTTER_OUT_OF_SCOPE if intent == INTENT_OUT_OF_SCOPE else UTTER_ASK_REPHRASE
         dispatcher.utter_message(response=prompt)

@@ -19,6 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.services import Services, UsesServices, latest_metadata, verified_customer
+from actions.signals import signal_decision
 from bot import handoff_context
 from bot.accounts.interface import AccountServiceError
 from bot.constants import (
@@ -31,6 +32,7 @@ from bot.constants import (
     SLOT_CSAT_COMMENT,
     SLOT_CSAT_RATING,
     SLOT_HANDOFF_REFERENCE,
+    SLOT_HUMAN_OFFER_REASON,
     SLOT_HUMAN_OFFERED,
     SLOT_ORDER_NUMBER,
     UTTER_HANDOFF_AFTER_HOURS,
@@ -40,10 +42,12 @@ from bot.constants import (
     UTTER_HANDOFF_NO_AGENTS_ONLINE,
     UTTER_HANDOFF_NO_AGENTS_ONLINE_EMAIL,
     UTTER_HANDOFF_QUEUED,
+    UTTER_HANDOFF_SIGNAL,
 )
 from bot.desk.availability import QueueEstimate, TicketNotFound, queue_estimate
 from bot.escalation.packet import escalation_packet
 from bot.escalation.policy import Team
+from bot.escalation.signals import HANDOFF, SignalDecision
 from bot.escalation.wording import when
 from bot.store.records import CustomerInfo, TicketRecord
 from bot.store.retry import StoreUnavailable
@@ -65,12 +69,16 @@ CSAT_SLOTS = (SLOT_CSAT_RATING, SLOT_CSAT_COMMENT)
 ACTION_LISTEN = "action_listen"
 
 
-def handoff_reason(tracker: Tracker) -> str:
+def handoff_reason(tracker: Tracker, signals: SignalDecision) -> str:
+    """Why the conversation goes to a person: the customer asked, accepted an offer
+    (named by the signal rule that made it), a signal handed off, or the case form ended."""
     intent = (tracker.latest_message.get("intent") or {}).get("name")
     if intent == INTENT_REQUEST_HUMAN:
         return REASON_CUSTOMER_REQUEST
     if tracker.get_slot(SLOT_HUMAN_OFFERED):
-        return REASON_BOT_FAILED
+        return str(tracker.get_slot(SLOT_HUMAN_OFFER_REASON) or REASON_BOT_FAILED)
+    if signals.action == HANDOFF:
+        return signals.deciding[0].rule.name
     return REASON_CASE_SUBMITTED
 
 
@@ -142,13 +150,15 @@ class ActionRequestHandoff(UsesServices, Action):
         events = tracker.events
         verified = verified_customer(tracker, services.settings)
         customer = _customer_info(services, verified.customer_id if verified else None)
-        reason = handoff_reason(tracker)
+        signals = signal_decision(services, tracker)
+        reason = handoff_reason(tracker, signals)
         decision = services.policy.route(
             handoff_context.case_signals(
                 events,
                 tracker.slots,
                 customer_tier=customer.tier if customer else None,
                 customer_requested=reason == REASON_CUSTOMER_REQUEST,
+                analyze=services.sentiment,
             ),
             now,
         )
@@ -205,10 +215,13 @@ class ActionRequestHandoff(UsesServices, Action):
             logger.exception("handoff.estimate.failed reference=%s", ticket.reference)
             estimate = None
         email_known = bool((customer and customer.email) or tracker.get_slot(SLOT_CONTACT_EMAIL))
+        if signals.action == HANDOFF and reason == signals.deciding[0].rule.name:
+            dispatcher.utter_message(response=UTTER_HANDOFF_SIGNAL)
         dispatcher.utter_message(**queued_message(estimate, ticket, team, now, email_known))
         return [
             SlotSet(SLOT_HANDOFF_REFERENCE, ticket.reference),
             SlotSet(SLOT_HUMAN_OFFERED, False),
+            SlotSet(SLOT_HUMAN_OFFER_REASON, None),
             *[SlotSet(name, None) for name in (*CASE_SLOTS, *CSAT_SLOTS)],
             # The bot now listens, as after any turn: Rasa predicts nothing once the
             # conversation is paused, so without this the intent the desk triggers on

@@ -24,6 +24,8 @@ from bot.desk.availability import (
     average_handling_minutes_from_env,
 )
 from bot.escalation.engine import YamlEscalationPolicy, load_default_policy
+from bot.escalation.signals import SentimentReader
+from bot.sentiment.analyzer import SentimentAnalyzer
 from bot.settings import Settings
 from bot.store.tickets import TicketStore
 
@@ -42,6 +44,8 @@ class Services:
     clock: Callable[[], dt.datetime] = utc_now
     # The queue's wait estimate (bot.desk.availability), from BATON_AVERAGE_HANDLING_MINUTES.
     average_handling_minutes: float = DEFAULT_AVERAGE_HANDLING_MINUTES
+    # Scores a message whose parse data has no sentiment (parsed before the component ran).
+    sentiment: SentimentReader | None = None
 
 
 @lru_cache(maxsize=1)
@@ -54,7 +58,12 @@ def default_services() -> Services:
         tickets=TicketStore(session_factory),
         policy=load_default_policy(),
         average_handling_minutes=average_handling_minutes_from_env(os.environ),
+        sentiment=sentiment_reader(SentimentAnalyzer()),
     )
+
+
+def sentiment_reader(analyzer: SentimentAnalyzer) -> SentimentReader:
+    return lambda text: analyzer.analyze(text).as_dict()
 
 
 class UsesServices:

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, Iterator, List, MutableMapping, Sequence
+from typing import TYPE_CHECKING, Dict, Iterator, List, Mapping, MutableMapping, Sequence
 
 from bot.settings import PROJECT_ROOT, Settings, SettingsError
 
@@ -19,6 +19,8 @@ if TYPE_CHECKING:  # the CLI imports SQLAlchemy only for the commands that need 
 
 DEFAULT_RASA_PORT = 5005
 DEFAULT_ACTIONS_PORT = 5055
+# Set it to switch on Rasa's HTTP API (e.g. /model/parse?token=...), protected by it.
+RASA_API_TOKEN_ENV = "BATON_RASA_API_TOKEN"
 SECRETS_FILE = PROJECT_ROOT / "var" / "secrets.env"
 DEFAULT_MODEL = PROJECT_ROOT / "models" / "baton.tar.gz"
 
@@ -454,8 +456,19 @@ def _server_commands(args: argparse.Namespace) -> Dict[str, List[str]]:
             "--endpoints", str(args.endpoints),
             "--credentials", str(args.credentials),
             "--port", str(args.port),
+            *_rasa_api_arguments(os.environ),
         ],
     }
+
+
+def _rasa_api_arguments(env: Mapping[str, str]) -> List[str]:
+    """Rasa's HTTP API (/model/parse, /conversations/...) only behind a token, and only if asked.
+
+    It can read and change any conversation, so it stays off unless an operator
+    sets BATON_RASA_API_TOKEN (the content team's way to see how a message is parsed).
+    """
+    token = env.get(RASA_API_TOKEN_ENV, "").strip()
+    return ["--enable-api", "--auth-token", token] if token else []
 
 
 def _answers(url: str) -> bool:

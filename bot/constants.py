@@ -73,6 +73,8 @@ SLOT_CONTACT_EMAIL = "contact_email"
 SLOT_CASE_URGENCY = "case_urgency"
 SLOT_HANDOFF_REFERENCE = "handoff_reference"
 SLOT_HUMAN_OFFERED = "human_offered"
+# The signal rule (escalation.yml) that offered the person: the handoff's reason if accepted.
+SLOT_HUMAN_OFFER_REASON = "human_offer_reason"
 REQUESTED_SLOT = "requested_slot"
 # The satisfaction survey after an agent resolved the conversation.
 SLOT_CSAT_RATING = "csat_rating"
@@ -95,6 +97,8 @@ ACTION_REQUEST_HANDOFF = "action_request_handoff"
 ACTION_CANCEL_CASE = "action_cancel_case"
 ACTION_ANSWER_HUMAN_OFFER = "action_answer_human_offer"
 ACTION_HANDLE_FALLBACK = "action_handle_fallback"
+# Offers a person when a signal of escalation.yml fires (bot/escalation/signals.py).
+ACTION_OFFER_HUMAN = "action_offer_human"
 ACTION_TICKET_STATUS = "action_ticket_status"
 FORM_CSAT = "csat_form"
 ACTION_VALIDATE_CSAT_FORM = "validate_csat_form"
@@ -108,6 +112,11 @@ HANDED_OFF_STATES = ("queued", "with_agent")
 # --- Responses the actions send -------------------------------------------------
 UTTER_ASK_REPHRASE = "utter_ask_rephrase"
 UTTER_OFFER_HUMAN = "utter_offer_human"
+# The same offer, worded for an upset customer and for an answer that did not help.
+UTTER_OFFER_HUMAN_UPSET = "utter_offer_human_upset"
+UTTER_OFFER_HUMAN_REPEATED = "utter_offer_human_repeated"
+# Said before the queue message when a signal hands the customer straight to a person.
+UTTER_HANDOFF_SIGNAL = "utter_handoff_signal"
 UTTER_LOGIN_REQUIRED = "utter_login_required"
 UTTER_ACCOUNT_UNAVAILABLE = "utter_account_unavailable"
 UTTER_HANDOFF_QUEUED = "utter_handoff_queued"
@@ -128,5 +137,3 @@ UTTER_OUT_OF_SCOPE = "utter_out_of_scope"
 UTTER_HUMAN_DECLINED = "utter_human_declined"
 UTTER_ANYTHING_ELSE = "utter_anything_else"
 
-# A second fallback in a row offers a person instead of another rephrase prompt.
-FALLBACKS_BEFORE_OFFERING_HUMAN = 2

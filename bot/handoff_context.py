@@ -14,6 +14,7 @@ from bot.constants import (
     SLOT_CASE_CATEGORY,
     SLOT_CASE_URGENCY,
 )
+from bot.escalation.signals import SentimentReader, conversation_turns
 from bot.escalation.types import CaseSignals
 from bot.transcript import spoken_events
 
@@ -35,8 +36,8 @@ def transcript(events: Iterable[Mapping[str, Any]]) -> List[Dict[str, Any]]:
                     "timestamp": event.get("timestamp"),
                     "intent": intent.get("name"),
                     "confidence": intent.get("confidence"),
-                    # Filled by the sentiment component (a later issue); present now
-                    # so the packet's shape does not change under its readers.
+                    # From the sentiment component (bot/rasa_components): the agent
+                    # sees the customer's mood message by message.
                     "sentiment": (event.get("parse_data") or {}).get("sentiment"),
                 }
             )
@@ -53,19 +54,6 @@ def fallback_count(events: Iterable[Mapping[str, Any]]) -> int:
         if event.get("event") == "user"
         and ((event.get("parse_data") or {}).get("intent") or {}).get("name") in FALLBACK_INTENTS
     )
-
-
-def consecutive_fallbacks(events: Iterable[Mapping[str, Any]]) -> int:
-    """Fallback turns in a row, counting back from the latest customer turn."""
-    count = 0
-    for event in reversed(list(events)):
-        if event.get("event") != "user":
-            continue
-        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-        if intent not in FALLBACK_INTENTS:
-            break
-        count += 1
-    return count
 
 
 def collected_details(slots: Mapping[str, Any], names: Iterable[str]) -> Dict[str, Any]:
@@ -93,14 +81,11 @@ def case_signals(
     slots: Mapping[str, Any],
     customer_tier: str | None,
     customer_requested: bool,
+    analyze: SentimentReader | None = None,
 ) -> CaseSignals:
     """What the escalation policy needs to know, read from the conversation."""
+    events = list(events)
     turns = customer_turns(events)
-    sentiments = []
-    for turn in turns:
-        sentiment = (turn.get("parse_data") or {}).get("sentiment") or {}
-        if isinstance(sentiment.get("compound"), (int, float)):
-            sentiments.append(float(sentiment["compound"]))
     return CaseSignals(
         texts=tuple(str(turn.get("text") or "") for turn in turns),
         intents=tuple(
@@ -111,6 +96,5 @@ def case_signals(
         urgency=slots.get(SLOT_CASE_URGENCY),
         customer_tier=customer_tier,
         customer_requested=customer_requested,
-        fallback_count=fallback_count(turns),
-        sentiment_scores=tuple(sentiments),
+        turns=tuple(conversation_turns(events, analyze)),
     )

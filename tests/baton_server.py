@@ -19,6 +19,7 @@ from bot.settings import PROJECT_ROOT
 MODEL = PROJECT_ROOT / "models" / "baton.tar.gz"
 STARTUP_DEADLINE_SECONDS = 240
 TEST_JWT_SECRET = "e2e-secret-" + "z" * 40
+TEST_RASA_API_TOKEN = "e2e-rasa-api-" + "t" * 20
 
 
 def free_port() -> int:
@@ -36,6 +37,7 @@ class BatonServer:
     tracker_db: Path
     jwt_secret: str
     log_path: Path
+    rasa_api_token: str = TEST_RASA_API_TOKEN
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -66,6 +68,7 @@ def start_baton_server(workdir: Path, extra_env: Dict[str, str] | None = None) -
         **os.environ,
         "DATABASE_URL": database_url,
         "BATON_JWT_SECRET": TEST_JWT_SECRET,
+        "BATON_RASA_API_TOKEN": TEST_RASA_API_TOKEN,
         "BATON_DEMO": "1",
         "RASA_TELEMETRY_ENABLED": "false",
         "TF_CPP_MIN_LOG_LEVEL": "2",

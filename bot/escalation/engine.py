@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Mapping, Pattern, Sequence, Tuple
 
@@ -19,11 +18,11 @@ from bot.escalation import business_hours
 from bot.escalation.policy import (
     EscalationConfig,
     PriorityRule,
-    SignalRule,
     SlaTerms,
     Team,
     load_policy,
 )
+from bot.escalation.signals import SignalEvaluator, SignalMatch
 from bot.escalation.types import (
     PRIORITIES,
     BreachAction,
@@ -75,29 +74,12 @@ def raise_priority(priority: str, steps: int) -> str:
     return PRIORITIES[max(0, PRIORITIES.index(priority) - steps)]
 
 
-@dataclass(frozen=True)
-class SignalMatch:
-    """A signal rule that fired for a case, for the bot to offer or hand off."""
-
-    rule: SignalRule
-    detail: str
-
-    @property
-    def reason_type(self) -> EscalationType:
-        # Sentiment is its own type in the vocabulary; repeated fallbacks are a plain
-        # automatic trigger (the article's "predefined criteria").
-        return (
-            EscalationType.SENTIMENT
-            if self.rule.type == "frustration"
-            else EscalationType.AUTOMATIC
-        )
-
-
 class YamlEscalationPolicy:
     """The `EscalationPolicy` an `EscalationConfig` (escalation.yml) describes."""
 
     def __init__(self, config: EscalationConfig) -> None:
         self.config = config
+        self.signal_evaluator = SignalEvaluator(config.signals, config.declined_offer_cooldown_turns)
         # Compiled once per policy, not at import, and reused for every case.
         self._patterns: Dict[str, Pattern[str]] = {}
         for keyword in self._all_keywords():
@@ -147,7 +129,8 @@ class YamlEscalationPolicy:
                 detail = f"{detail}; priority {priority} → {raised}"
                 rule_names.append(match.rule.name)
                 priority = raised
-            reasons.append(EscalationReason(match.reason_type, match.rule.name, detail))
+            kind = EscalationType.SENTIMENT if match.mood else EscalationType.AUTOMATIC
+            reasons.append(EscalationReason(kind, match.rule.name, detail))
 
         level = 0
         if signals.customer_requested:
@@ -259,37 +242,8 @@ class YamlEscalationPolicy:
         return tuple(steps)
 
     def check_signals(self, signals: CaseSignals) -> Tuple[SignalMatch, ...]:
-        """The signal rules (frustration, repeated fallbacks) this case triggers, in file order."""
-        matches: List[SignalMatch] = []
-        for rule in self.config.signals:
-            if rule.type == "frustration" and rule.over_last_turns and rule.below is not None:
-                recent = signals.sentiment_scores[-rule.over_last_turns :]
-                # Too few messages to judge: one grumpy word is not a trend.
-                if len(recent) < rule.over_last_turns:
-                    continue
-                average = sum(recent) / len(recent)
-                if average < rule.below:
-                    matches.append(
-                        SignalMatch(
-                            rule,
-                            (
-                                f"average sentiment {average:.2f} over the last {len(recent)} messages "
-                                f"is below {rule.below:g} → {rule.action}"
-                            ),
-                        )
-                    )
-            elif rule.type == "repeated_fallback" and rule.fallbacks:
-                if signals.fallback_count >= rule.fallbacks:
-                    matches.append(
-                        SignalMatch(
-                            rule,
-                            (
-                                f"{signals.fallback_count} messages not understood "
-                                f"(limit {rule.fallbacks}) → {rule.action}"
-                            ),
-                        )
-                    )
-        return tuple(matches)
+        """The signal rules (frustration, abuse, repeated fallbacks, ...) the case triggers."""
+        return self.signal_evaluator.matching_signals(signals.turns)
 
     def matching_rules(self, signals: CaseSignals) -> Tuple[Tuple[PriorityRule, str], ...]:
         """Each priority rule that matches, with a description of what matched."""

@@ -22,6 +22,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from bot.constants import CASE_CATEGORIES, CASE_URGENCIES
+from bot.escalation import signals
 from bot.escalation.types import PRIORITIES, BreachAction, BreachKind
 
 WEEKDAYS: Tuple[str, ...] = (
@@ -33,8 +34,6 @@ WEEKDAYS: Tuple[str, ...] = (
     "saturday",
     "sunday",
 )
-SIGNAL_TYPES: Tuple[str, ...] = ("frustration", "repeated_fallback")
-SIGNAL_ACTIONS: Tuple[str, ...] = ("offer", "handoff")
 # The word a team's next hop uses to say "nobody above us".
 TOP_OF_MATRIX = "top"
 # Business hours of a team that never closes.
@@ -57,6 +56,7 @@ _TOP_LEVEL_KEYS = (
     "tier_bumps",
     "sla",
     "signals",
+    "declined_offer_cooldown_turns",
     "customer_initiated",
 )
 _REQUIRED_TOP_LEVEL = ("teams", "routing", "default_priority", "sla")
@@ -77,10 +77,21 @@ _RULE_CONDITIONS = ("keywords", "intents", "categories", "urgency")
 _RULE_KEYS = ("name", "description", *_RULE_CONDITIONS, "set")
 _SLA_KEYS = ("first_response", "resolution", "business_hours_only", "on_breach")
 _SIGNAL_COMMON_KEYS = ("name", "type", "description", "action", "raise_priority")
+# Per signal type: the keys it may have, and those it must have.
 _SIGNAL_TYPE_KEYS: Dict[str, Tuple[str, ...]] = {
-    "frustration": ("below", "over_last_turns"),
-    "repeated_fallback": ("fallbacks",),
+    signals.FRUSTRATION: ("below", "frustrated_messages", "over_last_turns"),
+    signals.ABUSIVE: ("messages", "over_last_turns"),
+    signals.SHOUTING: ("messages", "over_last_turns"),
+    signals.LEAVE_OR_COMPLAIN: ("messages", "over_last_turns"),
+    signals.REPEATED_FALLBACK: ("fallbacks",),
+    signals.REPEATED_QUESTION: ("times",),
 }
+_SIGNAL_REQUIRED_KEYS: Dict[str, Tuple[str, ...]] = {
+    signals.FRUSTRATION: ("over_last_turns",),
+    signals.REPEATED_FALLBACK: ("fallbacks",),
+}
+# How many customer messages a declined offer of a person holds back the next offer.
+DEFAULT_DECLINED_OFFER_COOLDOWN_TURNS = 3
 _CUSTOMER_INITIATED_KEYS = ("keywords", "start_level")
 
 _DURATION_ALLOWED = "a whole number of days, hours and/or minutes such as 15m, 4h, 1h30m, 2d"
@@ -184,15 +195,18 @@ class SlaTerms:
 
 @dataclass(frozen=True)
 class SignalRule:
-    """A conversation signal (frustration, repeated fallbacks) that calls for a person."""
+    """A conversation signal (bot/escalation/signals.py) that calls for a person."""
 
     name: str
-    type: str  # one of SIGNAL_TYPES
-    action: str  # one of SIGNAL_ACTIONS: offer a person, or hand off straight away
+    type: str  # one of signals.SIGNAL_TYPES
+    action: str  # one of signals.SIGNAL_ACTIONS: offer a person, or hand off straight away
     raise_priority: int = 0
     below: float | None = None  # frustration: average sentiment below this…
+    frustrated_messages: int | None = None  # …or this many frustrated messages…
     over_last_turns: int | None = None  # …over the customer's last N messages
+    messages: int | None = None  # abusive, shouting, leave_or_complain: this many in the window
     fallbacks: int | None = None  # repeated_fallback: this many fallbacks or more
+    times: int | None = None  # repeated_question: the same question this many times in a row
     description: str = ""
 
 
@@ -215,6 +229,7 @@ class EscalationConfig:
     tier_bumps: Mapping[str, int]
     sla: Mapping[str, SlaTerms]
     signals: Tuple[SignalRule, ...] = ()
+    declined_offer_cooldown_turns: int = DEFAULT_DECLINED_OFFER_COOLDOWN_TURNS
     customer_initiated: CustomerInitiated = field(default_factory=CustomerInitiated)
     source: str = "escalation.yml"
 
@@ -588,7 +603,14 @@ class _Checker:
         rules = self.check_priority_rules(document) if "priority_rules" in document else ()
         bumps = self.check_tier_bumps(document) if "tier_bumps" in document else {}
         sla = self.check_sla(document) if "sla" in document else None
-        signals = self.check_signals(document) if "signals" in document else ()
+        signal_rules = self.check_signals(document) if "signals" in document else ()
+        cooldown = (
+            self.integer(
+                document, "declined_offer_cooldown_turns", "declined_offer_cooldown_turns", 0, None
+            )
+            if "declined_offer_cooldown_turns" in document
+            else DEFAULT_DECLINED_OFFER_COOLDOWN_TURNS
+        )
         initiated = (
             self.check_customer_initiated(document)
             if "customer_initiated" in document
@@ -602,7 +624,8 @@ class _Checker:
             or sla is None
             or rules is None
             or bumps is None
-            or signals is None
+            or signal_rules is None
+            or cooldown is None
             or initiated is None
         ):
             return None
@@ -613,7 +636,8 @@ class _Checker:
             priority_rules=rules,
             tier_bumps=bumps,
             sla=sla,
-            signals=signals,
+            signals=signal_rules,
+            declined_offer_cooldown_turns=cooldown,
             customer_initiated=initiated,
             source=self.source,
         )
@@ -1166,11 +1190,12 @@ class _Checker:
         elif isinstance(name, str):
             first_line[name] = _value_line(entry, "name")
         kind = entry.get("type")
-        if kind not in SIGNAL_TYPES:
+        if kind not in signals.SIGNAL_TYPES:
             self.add(
                 _value_line(entry, "type") if "type" in entry else _line(entry),
-                f"{label}: unknown signal type {kind!r}{_did_you_mean(str(kind), SIGNAL_TYPES)}",
-                _names(SIGNAL_TYPES),
+                f"{label}: unknown signal type {kind!r}"
+                f"{_did_you_mean(str(kind), signals.SIGNAL_TYPES)}",
+                _names(signals.SIGNAL_TYPES),
             )
             self.keys(
                 entry,
@@ -1180,13 +1205,19 @@ class _Checker:
             )
             return None
         own = _SIGNAL_TYPE_KEYS[kind]
-        self.keys(entry, (*_SIGNAL_COMMON_KEYS, *own), ("name", "type", "action", *own), label)
+        self.keys(
+            entry,
+            (*_SIGNAL_COMMON_KEYS, *own),
+            ("name", "type", "action", *_SIGNAL_REQUIRED_KEYS.get(kind, ())),
+            label,
+        )
         name = self.string(entry, "name", f"{label}: name") if "name" in entry else None
         action = entry.get("action")
-        if "action" in entry and action not in SIGNAL_ACTIONS:
+        if "action" in entry and action not in signals.SIGNAL_ACTIONS:
             self.add(
                 _value_line(entry, "action"),
-                f"{label}: unknown action {action!r}{_did_you_mean(str(action), SIGNAL_ACTIONS)}",
+                f"{label}: unknown action {action!r}"
+                f"{_did_you_mean(str(action), signals.SIGNAL_ACTIONS)}",
                 "offer (ask if they want a person) or handoff (pass them on straight away)",
             )
         raise_priority = (
@@ -1206,11 +1237,29 @@ class _Checker:
             if "over_last_turns" in entry
             else None
         )
-        fallbacks = (
-            self.integer(entry, "fallbacks", f"{label}: fallbacks", 1, None)
-            if "fallbacks" in entry
-            else None
-        )
+        counts = {
+            key: self.integer(entry, key, f"{label}: {key}", 1, None) if key in entry else None
+            for key in ("fallbacks", "frustrated_messages", "messages", "times")
+        }
+        if (
+            kind == signals.FRUSTRATION
+            and "below" not in entry
+            and "frustrated_messages" not in entry
+        ):
+            self.add(
+                _line(entry),
+                f"{label} says neither when the mood is too low (below) "
+                "nor how many messages must be frustrated (frustrated_messages)",
+                "below: -0.5 and/or frustrated_messages: 2",
+            )
+        for key in ("frustrated_messages", "messages"):
+            if over is not None and counts[key] is not None and counts[key] > over:
+                self.add(
+                    _value_line(entry, key),
+                    f"{label}: {key} is {counts[key]} but only the last {over} messages "
+                    "are read (over_last_turns), so it can never fire",
+                    f"a number from 1 to {over}",
+                )
         if len(self.problems) > before:
             return None
         assert name and isinstance(action, str)
@@ -1220,8 +1269,11 @@ class _Checker:
             action=action,
             raise_priority=raise_priority or 0,
             below=float(below) if below is not None else None,
+            frustrated_messages=counts["frustrated_messages"],
             over_last_turns=over,
-            fallbacks=fallbacks,
+            messages=counts["messages"],
+            fallbacks=counts["fallbacks"],
+            times=counts["times"],
             description=str(entry.get("description", "")),
         )
 

@@ -12,6 +12,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Protocol, Tuple
 
+from bot.escalation.signals import CustomerTurn
+
 
 class EscalationType(str, enum.Enum):
     FUNCTIONAL = "functional"
@@ -54,8 +56,9 @@ class CaseSignals:
     urgency: str | None = None  # from the case form: low, normal, high, critical
     customer_tier: str | None = None  # "standard", "business"; None when not verified
     customer_requested: bool = False  # the customer asked for a person
-    fallback_count: int = 0
-    sentiment_scores: Tuple[float, ...] = ()  # per customer message, [-1, 1] (signals issue)
+    # The customer's turns since the bot last took the conversation, with their
+    # sentiment: what the `signals:` rules read.
+    turns: Tuple[CustomerTurn, ...] = ()
     language: str = "en"
 
 

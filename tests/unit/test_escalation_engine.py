@@ -16,6 +16,7 @@ from bot.escalation.engine import (
     load_default_policy,
 )
 from bot.escalation.policy import EscalationConfigError, parse_policy
+from bot.escalation.signals import CustomerTurn
 from bot.escalation.types import (
     BreachAction,
     BreachKind,
@@ -232,14 +233,19 @@ def test_manager_words_alone_do_not_lift_a_case_the_customer_did_not_ask_for(shi
 # --- sentiment and automatic signals --------------------------------------------------
 
 
+def turn(compound: float = 0.0, intent: str = "inform", frustrated: bool = False, cues=()) -> CustomerTurn:
+    return CustomerTurn(
+        text="...", intent=intent, compound=compound, frustrated=frustrated,
+        cues=frozenset(cues), answered=True,
+    )
+
+
 def test_falling_sentiment_raises_priority(shipped):
+    scores = (0.3, -0.4, -0.6, -0.8)
     signals = case(
-        "hmm",
-        "this is bad",
-        "useless",
-        "awful",
+        "hmm", "this is bad", "useless", "awful",
         category="billing",
-        sentiment_scores=(0.3, -0.4, -0.6, -0.8),
+        turns=tuple(turn(score) for score in scores),
     )
     decision = shipped.route(signals, TUESDAY_NOON)
     (reason,) = reasons_of(decision, EscalationType.SENTIMENT)
@@ -248,19 +254,34 @@ def test_falling_sentiment_raises_priority(shipped):
     assert decision.priority == "P2"
     assert "frustration" in decision.priority_rules
     (match,) = shipped.check_signals(signals)
-    assert match.rule.action == "handoff"
+    assert match.rule.action == "offer"
+
+
+def test_frustrated_messages_raise_priority_before_the_average_would(shipped):
+    turns = (turn(0.2), turn(-0.1, frustrated=True), turn(0.3, frustrated=True))
+    decision = shipped.route(case("a", "b", "c", turns=turns), TUESDAY_NOON)
+    (reason,) = reasons_of(decision, EscalationType.SENTIMENT)
+    assert "2 of the last 3 messages frustrated" in reason.detail
+    assert decision.priority == "P2"
+
+
+def test_abuse_is_a_sentiment_escalation(shipped):
+    turns = (turn(-0.8, frustrated=True, cues=("abusive",)),)
+    decision = shipped.route(case("you useless idiots", turns=turns), TUESDAY_NOON)
+    assert [r.rule for r in reasons_of(decision, EscalationType.SENTIMENT)] == ["abusive"]
 
 
 @pytest.mark.parametrize("scores", [(), (-0.9, -0.9), (0.5, -0.6, -0.6, -0.2)])
 def test_too_few_or_mild_scores_do_not_trigger(shipped, scores):
-    decision = shipped.route(case("hm", sentiment_scores=scores), TUESDAY_NOON)
+    decision = shipped.route(case("hm", turns=tuple(turn(s) for s in scores)), TUESDAY_NOON)
     assert not reasons_of(decision, EscalationType.SENTIMENT)
     assert decision.priority == "P3"
 
 
 @pytest.mark.parametrize("fallbacks, triggered", [(0, False), (1, False), (2, True), (3, True)])
 def test_repeated_fallbacks_are_an_automatic_escalation(shipped, fallbacks, triggered):
-    decision = shipped.route(case("asdf", fallback_count=fallbacks), TUESDAY_NOON)
+    turns = (turn(intent="greet"),) + tuple(turn(intent="nlu_fallback") for _ in range(fallbacks))
+    decision = shipped.route(case("asdf", turns=turns), TUESDAY_NOON)
     automatic = reasons_of(decision, EscalationType.AUTOMATIC)
     assert [r.rule for r in automatic] == (["repeated_fallback"] if triggered else [])
     assert decision.priority == "P3"  # the shipped rule offers a person but does not raise

@@ -1,4 +1,4 @@
-"""Fallbacks: a rephrase prompt first, a person offered on the second miss in a row."""
+"""Fallbacks: a rephrase prompt first, a person offered on the second miss (escalation.yml)."""
 
 from __future__ import annotations
 
@@ -21,17 +21,40 @@ from tests.trackers import bot_event, tracker, user_event
         (["greet", "nlu_fallback"], "utter_ask_rephrase", False),
         (["nlu_fallback", "nlu_fallback"], "utter_offer_human", True),
         (["out_of_scope", "nlu_fallback"], "utter_offer_human", True),
-        (["nlu_fallback", "faq", "nlu_fallback"], "utter_ask_rephrase", False),
+        # Not in a row: the bot has still failed this customer twice.
+        (["nlu_fallback", "faq", "nlu_fallback"], "utter_offer_human", True),
+        # A new session starts the count again.
+        (["nlu_fallback", "session_started", "nlu_fallback"], "utter_ask_rephrase", False),
     ],
 )
-async def test_fallback_escalates_on_the_second_miss_in_a_row(intents, expected_response, offered):
+async def test_fallback_offers_a_person_on_the_second_miss(intents, expected_response, offered):
     events = []
     for intent in intents:
+        if intent == "session_started":
+            events.append({"event": "session_started", "timestamp": 1.0})
+            continue
         events += [user_event("...", intent, confidence=0.3), bot_event("...")]
     dispatcher = CollectingDispatcher()
     result = await ActionHandleFallback().run(dispatcher, tracker(events), {})
     assert [message["response"] for message in dispatcher.messages] == [expected_response]
-    assert result == [SlotSet("human_offered", offered)]
+    expected = [SlotSet("human_offered", offered)]
+    if offered:
+        expected.append(SlotSet("human_offer_reason", "repeated_fallback"))
+    assert result == expected
+
+
+async def test_a_second_miss_right_after_declining_asks_to_rephrase():
+    events = [
+        user_event("asdf", "nlu_fallback", confidence=0.3),
+        user_event("qwerty", "nlu_fallback", confidence=0.3),
+        {"event": "slot", "name": "human_offered", "value": True, "timestamp": 2.0},
+        user_event("no", "deny"),
+        user_event("zxcv", "nlu_fallback", confidence=0.3),
+    ]
+    dispatcher = CollectingDispatcher()
+    result = await ActionHandleFallback().run(dispatcher, tracker(events), {})
+    assert [message["response"] for message in dispatcher.messages] == ["utter_ask_rephrase"]
+    assert result == [SlotSet("human_offered", False)]
 
 
 async def test_declining_the_offer_carries_on_with_the_bot():

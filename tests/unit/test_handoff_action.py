@@ -36,6 +36,7 @@ def handed_off(reference: str):
     return [
         SlotSet("handoff_reference", reference),
         SlotSet("human_offered", False),
+        SlotSet("human_offer_reason", None),
         *[SlotSet(name, None) for name in CASE_SLOTS],
         SlotSet("csat_rating", None),
         SlotSet("csat_comment", None),
@@ -136,7 +137,7 @@ async def test_a_replayed_action_opens_no_second_ticket(services):
 async def test_the_case_details_are_cleared_for_the_next_case(services):
     _, events = await run(services, conversation(), case_category="billing")
     cleared = {event["name"] for event in events if event["event"] == "slot" and event["value"] is None}
-    assert cleared == {*CASE_SLOTS, "csat_rating", "csat_comment"}
+    assert cleared == {*CASE_SLOTS, "csat_rating", "csat_comment", "human_offer_reason"}
 
 
 async def test_with_agents_online_the_customer_hears_their_place_and_wait(services):
@@ -274,3 +275,56 @@ async def test_a_database_outage_gets_an_honest_message(services):
     # No ticket, so no pause: the bot stays with the customer.
     assert events == []
     assert [message["response"] for message in messages] == ["utter_handoff_failed"]
+
+
+# --- signals: mood and repeated failure (escalation.yml `signals:`) -------------------
+
+
+def frustrated(text: str, cues=("negative_tone",), compound: float = -0.7):
+    event = user_event(text, "ask_invoice")
+    event["parse_data"]["sentiment"] = {
+        "compound": compound, "label": "negative", "frustrated": True, "cues": list(cues),
+    }
+    return event
+
+
+async def test_an_abusive_customer_is_handed_over_with_the_reason(services):
+    events = [
+        user_event("how much is my bill", "ask_invoice"),
+        bot_event("Your latest bill is £42."),
+        frustrated("you useless idiots, that is wrong", cues=("abusive",), compound=-0.9),
+    ]
+    messages, result = await run(services, events)
+    assert [m["response"] for m in messages][:1] == ["utter_handoff_signal"]
+    ticket = services.tickets.ticket_by_reference(result[0]["value"])
+    assert ticket.context["reason"] == "abusive"
+    sentiment = [r for r in ticket.context["escalation_reasons"] if r["type"] == "sentiment"]
+    assert [r["rule"] for r in sentiment] == ["abusive"]
+    assert ticket.priority == "P2"  # P3 raised one step by the abusive rule
+
+
+async def test_an_accepted_offer_names_the_signal_and_raises_priority(services):
+    events = [
+        frustrated("this is ridiculous, still no refund"),
+        bot_event("Refunds take 5 working days."),
+        frustrated("five days?? it has been three weeks, honestly"),
+        bot_event("I'm sorry this has been frustrating. Would you like me to connect you?"),
+        user_event("yes please", "affirm"),
+    ]
+    messages, result = await run(services, events, human_offered=True, human_offer_reason="frustration")
+    assert "utter_handoff_signal" not in [m["response"] for m in messages]
+    ticket = services.tickets.ticket_by_reference(result[0]["value"])
+    assert ticket.context["reason"] == "frustration"
+    (reason,) = [r for r in ticket.context["escalation_reasons"] if r["type"] == "sentiment"]
+    assert "2 of the last 2 messages frustrated" in reason["detail"]
+    assert ticket.priority == "P2"
+    # The agent sees the trend the component recorded on each message.
+    trend = [t["sentiment"] for t in ticket.context["transcript"] if t["sender"] == "customer"]
+    assert [s and s["compound"] for s in trend] == [-0.7, -0.7, None]
+
+
+async def test_a_calm_request_for_a_person_keeps_its_priority(services):
+    messages, result = await run(services, conversation())
+    ticket = services.tickets.ticket_by_reference(result[0]["value"])
+    assert not [r for r in ticket.context["escalation_reasons"] if r["type"] == "sentiment"]
+    assert ticket.priority == "P3"

@@ -1,0 +1,138 @@
+"""What the sentiment component and the signal policy cost per customer message.
+
+The trained model (models/baton.tar.gz) is loaded as `rasa run` loads it, and
+its two graph nodes (the SentimentAnnotator and the SignalEscalationPolicy) are
+timed where they run: each node's function is wrapped with a clock. Each
+customer message goes through what a real turn does in the graph: the NLU
+parse (with sentiment), the prediction after the message, and the prediction
+after the bot's answer. The actions themselves are not run (they live in the
+action server); the predicted action is written to the tracker instead.
+
+Per message it reports the two components' own time (their cost: the same
+pipeline without them does everything else) and the whole graph's time, p50 and
+p95, over conversations of 20 messages written by hand for the frustration
+detector (evaluation/frustration/dev.yml, so moods vary as in real chats).
+Run: `python -m benchmarks.signals`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, List
+
+from ruamel.yaml import YAML
+
+from bot.rasa_components.sentiment_annotator import SentimentAnnotator
+from bot.rasa_components.signal_policy import SignalEscalationPolicy
+
+PROJECT = Path(__file__).resolve().parents[1]
+MODEL = PROJECT / "models" / "baton.tar.gz"
+MESSAGES_FILE = PROJECT / "evaluation" / "frustration" / "dev.yml"
+CONVERSATIONS = 15
+MESSAGES_PER_CONVERSATION = 20
+TIMED_COMPONENTS = (SentimentAnnotator, SignalEscalationPolicy)
+
+
+class ComponentClock:
+    """Adds up the time the timed graph nodes spend, until `take()` reads and resets it."""
+
+    def __init__(self) -> None:
+        self._spent = 0.0
+
+    def wrap(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self._spent += time.perf_counter() - start
+
+        return timed
+
+    def take(self) -> float:
+        spent, self._spent = self._spent, 0.0
+        return spent
+
+
+def percentile(samples: List[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def instrument(agent: Any, clock: ComponentClock) -> List[str]:
+    """Wraps the timed nodes' functions; returns their node names."""
+    wrapped = []
+    for name, node in agent.processor.graph_runner._instantiated_nodes.items():
+        if issubclass(node._component_class, TIMED_COMPONENTS):
+            node._fn = clock.wrap(node._fn)
+            wrapped.append(name)
+    return wrapped
+
+
+async def measure(agent: Any, texts: List[str], clock: ComponentClock) -> Dict[str, List[float]]:
+    from rasa.core.channels.channel import UserMessage
+    from rasa.shared.core.events import ActionExecuted
+
+    processor = agent.processor
+    components: List[float] = []
+    whole: List[float] = []
+    for conversation in range(CONVERSATIONS):
+        sender = f"bench-{conversation}"
+        for index in range(MESSAGES_PER_CONVERSATION):
+            text = texts[(conversation * MESSAGES_PER_CONVERSATION + index) % len(texts)]
+            clock.take()
+            start = time.perf_counter()
+            tracker = await processor.log_message(
+                UserMessage(text, sender_id=sender), should_save_tracker=False
+            )
+            answer = processor.predict_next_with_tracker(tracker)
+            tracker.update(ActionExecuted(answer.action_name if answer else "action_listen"))
+            processor.predict_next_with_tracker(tracker)
+            whole.append(time.perf_counter() - start)
+            components.append(clock.take())
+            tracker.update(ActionExecuted("action_listen"))
+            await processor.save_tracker(tracker)
+    return {"components": components, "whole": whole}
+
+
+def main() -> None:
+    logging.disable(logging.WARNING)
+    os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    from rasa.core.agent import Agent
+
+    texts = [m["text"] for m in YAML(typ="safe").load(MESSAGES_FILE.read_text())["messages"]]
+    agent = Agent.load(str(MODEL))
+    clock = ComponentClock()
+    nodes = instrument(agent, clock)
+    if len(nodes) != 2:
+        raise SystemExit(f"expected the sentiment and signal nodes in the model, found {nodes}")
+    # One conversation first, untimed: the first parse builds TensorFlow's graphs.
+    asyncio.run(measure_warm(agent, texts, clock))
+    samples = asyncio.run(measure(agent, texts, clock))
+    count = len(samples["whole"])
+    print(f"signals: {count} messages in {CONVERSATIONS} conversations (parse + 2 predictions each)")
+    for label, key in (("sentiment + signal policy", "components"), ("whole graph", "whole")):
+        values = samples[key]
+        print(
+            f"  {label}: p50 {percentile(values, 0.5) * 1000:.2f} ms, "
+            f"p95 {percentile(values, 0.95) * 1000:.2f} ms, max {max(values) * 1000:.2f} ms"
+        )
+    share = sum(samples["components"]) / sum(samples["whole"])
+    print(f"  share of the graph's time: {share:.1%}")
+
+
+async def measure_warm(agent: Any, texts: List[str], clock: ComponentClock) -> None:
+    from rasa.core.channels.channel import UserMessage
+
+    for text in texts[:5]:
+        tracker = await agent.processor.log_message(UserMessage(text, sender_id="warm-up"))
+        agent.processor.predict_next_with_tracker(tracker)
+    clock.take()
+
+
+if __name__ == "__main__":
+    main()
