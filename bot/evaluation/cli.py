@@ -64,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--folds", type=int, default=DEFAULT_FOLDS, help="cross-validation folds (default %(default)s)")
     parser.add_argument("--skip-cv", action="store_true", help="skip cross-validation (a quick run: held-out split only)")
     parser.add_argument(
+        "--cv-only",
+        action="store_true",
+        help="cross-validation only, no held-out run: for working on the training data "
+        "without seeing the held-out results",
+    )
+    parser.add_argument(
         "--test-fraction",
         type=float,
         default=DEFAULT_TEST_FRACTION,
@@ -167,11 +173,13 @@ def run(args: argparse.Namespace, command: str) -> EvaluationResults:
         cross_validation = NluSection(CROSS_VALIDATION, len(split.train), len(pooled), score_nlu(pooled))
         cv_errors = [p for p in pooled if is_error(p)]
 
-    _progress(f"held-out split: training on {len(split.train)}, testing {len(split.test)}")
-    held_predictions = train_and_predict(
-        training_data, examples, split.train, split.test, args.config, args.domain
-    )
-    held_out = NluSection(HELD_OUT, len(split.train), len(split.test), score_nlu(held_predictions))
+    held_out = None
+    if not args.cv_only:
+        _progress(f"held-out split: training on {len(split.train)}, testing {len(split.test)}")
+        held_predictions = train_and_predict(
+            training_data, examples, split.train, split.test, args.config, args.domain
+        )
+        held_out = NluSection(HELD_OUT, len(split.train), len(split.test), score_nlu(held_predictions))
 
     test_scores = next((s.scores for s in frustration if s.name == FRUSTRATION_TEST), None)
     return EvaluationResults(
@@ -192,7 +200,7 @@ def run(args: argparse.Namespace, command: str) -> EvaluationResults:
         held_out=held_out,
         cross_validation=cross_validation,
         frustration=frustration,
-        checks=check_targets(held_out.scores, test_scores),
+        checks=check_targets(held_out.scores if held_out else None, test_scores),
         cross_validation_errors=cv_errors,
     )
 
@@ -203,6 +211,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.folds < 2:
         parser.error(f"--folds must be at least 2, got {args.folds}")
+    if args.cv_only and args.skip_cv:
+        parser.error("--cv-only and --skip-cv leave nothing to run")
     if not 0 < args.test_fraction < 1:
         parser.error(f"--test-fraction must be between 0 and 1, got {args.test_fraction}")
     command = " ".join(["python -m bot.evaluation", *(sys.argv[1:] if argv is None else argv)])

@@ -9,6 +9,8 @@ package, when a function is called.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, List, Sequence
 
@@ -46,12 +48,14 @@ def train_nlu_model(
 
     data_file = workdir / DATA_FILE_NAME
     data_file.write_text(training_data.nlu_as_yaml(), encoding="utf-8")
-    model = train_nlu(
-        config=str(config),
-        nlu_data=str(data_file),
-        output=str(workdir / MODELS_DIR_NAME),
-        domain=str(domain),
-    )
+    # Rasa prints "Your Rasa model is trained and saved at ..." for every model.
+    with contextlib.redirect_stdout(io.StringIO()):
+        model = train_nlu(
+            config=str(config),
+            nlu_data=str(data_file),
+            output=str(workdir / MODELS_DIR_NAME),
+            domain=str(domain),
+        )
     if not model:
         raise TrainingFailed(f"Rasa trained no NLU model from {data_file}")
     return Path(model)

@@ -23,7 +23,7 @@ from bot.evaluation.targets import FRUSTRATION_TARGETS, NLU_TARGETS, Target, Ver
 
 NOT_MEASURED = "n/a"
 _LABEL_WIDTH = 30
-_COLUMN_WIDTH = 18
+_COLUMN_WIDTH = 22
 
 
 def score(value: float | None) -> str:
@@ -54,8 +54,9 @@ def _nlu_table(results: EvaluationResults, checks: Dict[str, TargetCheck]) -> Li
     if results.cross_validation:
         sets.append(results.cross_validation.scores)
         headers.append(f"cross-val ({results.data.folds} folds)")
-    sets.append(results.held_out.scores)
-    headers.append("held-out")
+    if results.held_out:
+        sets.append(results.held_out.scores)
+        headers.append("held-out")
 
     def metric_row(label: str, metric: str, support: str | None = None) -> str:
         target = _find(NLU_TARGETS, metric)
@@ -167,9 +168,10 @@ def render_report(results: EvaluationResults, confusion_limit: int = 8, error_li
         cv = results.cross_validation.scores
         lines += _confusions("cross-validation intent confusions (true -> predicted)", cv.intent_confusions, confusion_limit)
         lines += _confusions("cross-validation FAQ misses (true -> answered)", cv.faq_confusions, confusion_limit)
-    held = results.held_out.scores
-    lines += _confusions("held-out intent confusions (true -> predicted)", held.intent_confusions, confusion_limit)
-    lines += _confusions("held-out FAQ misses (true -> answered)", held.faq_confusions, confusion_limit)
+    if results.held_out:
+        held = results.held_out.scores
+        lines += _confusions("held-out intent confusions (true -> predicted)", held.intent_confusions, confusion_limit)
+        lines += _confusions("held-out FAQ misses (true -> answered)", held.faq_confusions, confusion_limit)
     if results.cross_validation_errors:
         lines += ["", f"  cross-validation errors (first {min(error_limit, len(results.cross_validation_errors))} "
                   f"of {len(results.cross_validation_errors)}; all in the JSON):"]

@@ -83,7 +83,7 @@ class EvaluationResults:
     command: str
     duration_seconds: float
     data: DataSummary
-    held_out: NluSection
+    held_out: NluSection | None
     cross_validation: NluSection | None
     frustration: List[FrustrationSection]
     checks: List[TargetCheck]
@@ -96,12 +96,12 @@ class EvaluationResults:
 
 
 def check_targets(
-    held_out: NluScores, frustration_test: FrustrationScores | None
+    held_out: NluScores | None, frustration_test: FrustrationScores | None
 ) -> List[TargetCheck]:
     """Checks every target on the set it is judged on.
 
     Args:
-        held_out: The NLU scores on the held-out split.
+        held_out: The NLU scores on the held-out split, None if not run.
         frustration_test: The frustration scores on the TEST set, None if not measured.
 
     Returns:
@@ -109,7 +109,7 @@ def check_targets(
     """
     checks = []
     for target in NLU_TARGETS:
-        value = getattr(held_out, target.metric)
+        value = getattr(held_out, target.metric) if held_out else None
         checks.append(
             TargetCheck(target.label, target.metric, HELD_OUT, target.minimum, value, target.check(value))
         )

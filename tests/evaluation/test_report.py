@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -112,3 +113,15 @@ def test_the_json_results_are_plain_and_complete(tmp_path: Path):
     }
     assert loaded["frustration"][0]["scores"]["by_category"]["angry"]["false_negative"] == 1
     assert loaded["cross_validation_errors"][0]["retrieval_intent"] == "faq/roaming"
+
+
+def test_a_cross_validation_only_run_leaves_the_nlu_targets_unmeasured():
+    full = _results([True, False])
+    cv_only = dataclasses.replace(full, held_out=None, checks=check_targets(None, None))
+    assert {c.verdict for c in cv_only.checks} == {Verdict.NOT_MEASURED}
+    report = render_report(cv_only)
+    nlu_header = next(line for line in report.splitlines() if line.startswith("  NLU"))
+    assert "cross-val (5 folds)" in nlu_header and "held-out" not in nlu_header
+    assert "held-out intent confusions" not in report
+    assert "cross-validation intent confusions" in report
+    assert "Targets: 0 of 5 met." in report
