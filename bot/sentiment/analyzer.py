@@ -177,9 +177,9 @@ class SentimentAnalyzer:
         evidence["negative_tone_phrase"] = evidence.pop(NEGATIVE_TONE)
         evidence[SARCASM] = evidence[SARCASM] or self._sarcastic_praise(plain)
         evidence.update(self._shouting(text))
-        evidence[REPEATED_ATTEMPT] = evidence[REPEATED_ATTEMPT] or evidence.pop(
-            "repeat_in_capitals"
-        )
+        # Popped first: `or` would skip the pop when a phrase already matched.
+        repeat_in_capitals = evidence.pop("repeat_in_capitals")
+        evidence[REPEATED_ATTEMPT] = evidence[REPEATED_ATTEMPT] or repeat_in_capitals
         # Without a situation word in the message both VADERs read it alike.
         attitude = (
             float(self._attitude.polarity_scores(text)["compound"])

@@ -183,6 +183,8 @@ def test_acronyms_and_order_references_are_not_shouting(
         ("it's been like this for the last 3 weeks and still not fixed", REPEATED_ATTEMPT),
         # A word stressed in capitals says it happened again.
         ("You've sent me the wrong phone AGAIN", REPEATED_ATTEMPT),
+        # Both kinds of repeat in one message (this crashed the analyzer once).
+        ("third time I've asked and you've got it wrong AGAIN", REPEATED_ATTEMPT),
         ("I'm going to BT as soon as this contract ends, you've been shocking", THREAT_TO_LEAVE),
         ("if this isn't sorted by Friday I'll take my business elsewhere", THREAT_TO_LEAVE),
         ("I'm taking this to the ombudsman", COMPLAINT),
