@@ -3,9 +3,9 @@
 The held-out split is decided by a stable hash of each example's own text, never by
 its position or by the other examples: adding, removing or reordering examples never
 moves an old example from one side to the other, so the held-out set stays held out
-as the training data grows. Texts are normalised before hashing (case, spacing), so
-"Hi there" and "hi  there" land on the same side and a near-duplicate cannot sit in
-the training data while its twin is tested.
+as the training data grows. Texts are normalised before hashing (case, punctuation,
+spacing), so "What's the returns policy?" and "whats the returns policy" land on the
+same side: a near-duplicate cannot sit in the training data while its twin is tested.
 
 Hashing spreads every intent over both sides in proportion (about `test_fraction` of
 each intent is held out) without any bookkeeping; an intent can still, by chance, end
@@ -20,6 +20,7 @@ repeatable.
 from __future__ import annotations
 
 import hashlib
+import re
 import warnings
 from collections import Counter
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ DEFAULT_FOLDS = 5
 # Any fixed number: the folds must be the same on every run.
 FOLD_SEED = 20240601
 _HASH_HEX_DIGITS = 15
+_PUNCTUATION = re.compile(r"[^\w\s]")
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,8 @@ class CoverageGaps:
 
 
 def normalise_text(text: str) -> str:
-    """The form of a text that is hashed: case-folded, spacing collapsed."""
-    return " ".join(text.casefold().split())
+    """The form of a text that is hashed: case-folded, punctuation dropped, spacing collapsed."""
+    return " ".join(_PUNCTUATION.sub("", text.casefold()).split())
 
 
 def text_position(text: str) -> float:

@@ -35,9 +35,13 @@ def test_a_text_has_the_same_position_on_every_run_and_machine():
 
 @pytest.mark.parametrize(
     ("text", "same_as"),
-    [("Where is my ORDER", "where is my order"), ("  where  is\tmy order ", "where is my order")],
+    [
+        ("Where is my ORDER", "where is my order"),
+        ("  where  is\tmy order ", "where is my order"),
+        ("Where's my order?!", "wheres my order"),
+    ],
 )
-def test_case_and_spacing_do_not_change_the_side(text, same_as):
+def test_case_punctuation_and_spacing_do_not_change_the_side(text, same_as):
     assert normalise_text(text) == normalise_text(same_as)
     assert text_position(text) == text_position(same_as)
 
