@@ -11,7 +11,7 @@ action server); the predicted action is written to the tracker instead.
 Per message it reports the two components' own time (their cost: the same
 pipeline without them does everything else) and the whole graph's time, p50 and
 p95, over conversations of 20 messages written by hand for the frustration
-detector (evaluation/frustration/dev.yml, so moods vary as in real chats).
+detector (bot/sentiment/labelled/, so moods vary as in real chats).
 Run: `python -m benchmarks.signals`.
 """
 
@@ -31,7 +31,7 @@ from bot.rasa_components.signal_policy import SignalEscalationPolicy
 
 PROJECT = Path(__file__).resolve().parents[1]
 MODEL = PROJECT / "models" / "baton.tar.gz"
-MESSAGES_FILE = PROJECT / "evaluation" / "frustration" / "dev.yml"
+LABELLED_MESSAGES = PROJECT / "bot" / "sentiment" / "labelled"
 CONVERSATIONS = 15
 MESSAGES_PER_CONVERSATION = 20
 TIMED_COMPONENTS = (SentimentAnnotator, SignalEscalationPolicy)
@@ -73,15 +73,26 @@ def instrument(agent: Any, clock: ComponentClock) -> List[str]:
     return wrapped
 
 
-async def measure(agent: Any, texts: List[str], clock: ComponentClock) -> Dict[str, List[float]]:
+async def measure(
+    agent: Any, texts: List[str], clock: ComponentClock, conversations: int = CONVERSATIONS
+) -> Dict[str, List[float]]:
     from rasa.core.channels.channel import UserMessage
-    from rasa.shared.core.events import ActionExecuted
+    from rasa.shared.core.events import ActionExecuted, SessionStarted
 
     processor = agent.processor
+    actions = processor.domain.action_names_or_texts
     components: List[float] = []
     whole: List[float] = []
-    for conversation in range(CONVERSATIONS):
-        sender = f"bench-{conversation}"
+    for conversation in range(conversations):
+        sender = f"bench-{conversation}-of-{conversations}"
+        # The session is started here: action_session_start is a custom action, and
+        # the action server is not part of what is measured.
+        tracker = await processor.get_tracker(sender)
+        tracker.update_with_events(
+            [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")],
+            processor.domain,
+        )
+        await processor.save_tracker(tracker)
         for index in range(MESSAGES_PER_CONVERSATION):
             text = texts[(conversation * MESSAGES_PER_CONVERSATION + index) % len(texts)]
             clock.take()
@@ -89,9 +100,9 @@ async def measure(agent: Any, texts: List[str], clock: ComponentClock) -> Dict[s
             tracker = await processor.log_message(
                 UserMessage(text, sender_id=sender), should_save_tracker=False
             )
-            answer = processor.predict_next_with_tracker(tracker)
-            tracker.update(ActionExecuted(answer.action_name if answer else "action_listen"))
-            processor.predict_next_with_tracker(tracker)
+            answer = processor._predict_next_with_tracker(tracker)
+            tracker.update(ActionExecuted(actions[answer.max_confidence_index]))
+            processor._predict_next_with_tracker(tracker)
             whole.append(time.perf_counter() - start)
             components.append(clock.take())
             tracker.update(ActionExecuted("action_listen"))
@@ -100,18 +111,27 @@ async def measure(agent: Any, texts: List[str], clock: ComponentClock) -> Dict[s
 
 
 def main() -> None:
-    logging.disable(logging.WARNING)
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     from rasa.core.agent import Agent
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
 
-    texts = [m["text"] for m in YAML(typ="safe").load(MESSAGES_FILE.read_text())["messages"]]
+    # Rasa's per-message debug lines would cost more than what is measured.
+    configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)
+
+    texts = [
+        message["text"]
+        for path in sorted(LABELLED_MESSAGES.glob("*.yml"))
+        for message in YAML(typ="safe").load(path.read_text())["messages"]
+    ]
     agent = Agent.load(str(MODEL))
     clock = ComponentClock()
     nodes = instrument(agent, clock)
     if len(nodes) != 2:
         raise SystemExit(f"expected the sentiment and signal nodes in the model, found {nodes}")
     # One conversation first, untimed: the first parse builds TensorFlow's graphs.
-    asyncio.run(measure_warm(agent, texts, clock))
+    asyncio.run(measure(agent, texts[:5], clock, conversations=1))
     samples = asyncio.run(measure(agent, texts, clock))
     count = len(samples["whole"])
     print(f"signals: {count} messages in {CONVERSATIONS} conversations (parse + 2 predictions each)")
@@ -123,15 +143,6 @@ def main() -> None:
         )
     share = sum(samples["components"]) / sum(samples["whole"])
     print(f"  share of the graph's time: {share:.1%}")
-
-
-async def measure_warm(agent: Any, texts: List[str], clock: ComponentClock) -> None:
-    from rasa.core.channels.channel import UserMessage
-
-    for text in texts[:5]:
-        tracker = await agent.processor.log_message(UserMessage(text, sender_id="warm-up"))
-        agent.processor.predict_next_with_tracker(tracker)
-    clock.take()
 
 
 if __name__ == "__main__":
