@@ -493,15 +493,24 @@
       box.append(h('span', { class: 'muted', text: 'no sentiment data' }));
       return;
     }
-    const labels = labelled.map((m) => String(m.sentiment.label));
+    // The component's verdict and its reasons (cues) say why a message reads as frustrated.
+    const describe = (s) => {
+      const label = String(s.label);
+      const score = typeof s.compound === 'number' ? ` (${s.compound.toFixed(2)})` : '';
+      if (s.frustrated !== true) return `${label}${score}`;
+      const cues = Array.isArray(s.cues) ? s.cues.map((c) => String(c).replaceAll('_', ' ')) : [];
+      return `${label}${score}, frustrated${cues.length ? `: ${cues.join(', ')}` : ''}`;
+    };
     box.setAttribute('role', 'img');
-    box.setAttribute('aria-label', `Customer sentiment, oldest first: ${labels.join(', ')}`);
+    box.setAttribute('aria-label', `Customer sentiment, oldest first: ${labelled.map((m) => describe(m.sentiment)).join('; ')}`);
     labelled.forEach((m, i) => {
       const label = String(m.sentiment.label);
       const known = ['negative', 'neutral', 'positive'].includes(label) ? label : 'other';
+      const frustrated = m.sentiment.frustrated === true;
       box.append(h('span', {
-        class: `mark ${known}`, 'data-testid': 'desk-sentiment-mark', 'data-label': label,
-        title: `Message ${i + 1}: ${label}`,
+        class: `mark ${known}${frustrated ? ' frustrated' : ''}`, 'data-testid': 'desk-sentiment-mark',
+        'data-label': label, 'data-frustrated': String(frustrated),
+        title: `Message ${i + 1}: ${describe(m.sentiment)}`,
       }));
     });
   };

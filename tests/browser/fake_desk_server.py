@@ -20,7 +20,7 @@ import json
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, TypeVar
+from typing import Any, Callable, Dict, List, Sequence, TypeVar
 
 from aiohttp import WSMsgType, web
 
@@ -64,8 +64,9 @@ def message(
     at: dt.datetime | None = None,
     agent: Dict[str, Any] | None = None,
     sentiment: str | None = None,
+    cues: Sequence[str] = (),
 ) -> Dict[str, Any]:
-    """A Message of docs/desk.md."""
+    """A Message of docs/desk.md; `cues` make the message frustrated."""
     scores = {"negative": -0.6, "neutral": 0.0, "positive": 0.6}
     return {
         "sender": sender,
@@ -74,7 +75,14 @@ def message(
         "agent": agent,
         "intent": None,
         "sentiment": (
-            {"compound": scores.get(sentiment, 0.0), "label": sentiment} if sentiment else None
+            {
+                "compound": scores.get(sentiment, 0.0),
+                "label": sentiment,
+                "frustrated": bool(cues),
+                "cues": list(cues),
+            }
+            if sentiment
+            else None
         ),
     }
 

@@ -40,7 +40,10 @@ def desk(context: BrowserContext, password: str) -> Iterator[FakeDesk]:
             priority="P2",
             waiting_minutes=12,
             transcript=[
-                message("customer", "I was charged twice", at=started, sentiment="negative"),
+                message(
+                    "customer", "I was charged twice", at=started, sentiment="negative",
+                    cues=["repeated_attempt"],
+                ),
                 message("bot", "Sorry to hear that. What is your order number?", at=started),
                 message("customer", MARKUP, at=started, sentiment="neutral"),
             ],
@@ -258,7 +261,12 @@ def test_selecting_a_conversation_shows_its_context(console: DeskConsole) -> Non
     )
     expect(console.sentiment_marks).to_have_count(2)
     expect(console.sentiment_marks.first).to_have_attribute("data-label", "negative")
+    expect(console.sentiment_marks.first).to_have_attribute("data-frustrated", "true")
+    expect(console.sentiment_marks.first).to_have_attribute(
+        "title", "Message 1: negative (-0.60), frustrated: repeated attempt"
+    )
     expect(console.sentiment_marks.last).to_have_attribute("data-label", "neutral")
+    expect(console.sentiment_marks.last).to_have_attribute("data-frustrated", "false")
     expect(console.notes).to_have_count(0)
 
     expect(console.messages).to_have_count(3)
