@@ -107,11 +107,12 @@ def _frustration_table(
 
 
 def _category_table(name: str, scores: FrustrationScores) -> List[str]:
-    lines = [f"  by category ({name}){'':<14}messages  flagged  TP   FN   FP   TN"]
+    title = f"by category ({name})"
+    lines = [f"  {title:<34}{'messages':>8}{'flagged':>9}{'TP':>5}{'FN':>5}{'FP':>5}{'TN':>5}"]
     for category, counts in scores.by_category.items():
         flagged = counts.true_positive + counts.false_positive
         lines.append(
-            f"    {category:<32}{counts.messages:>6}{flagged:>9}{counts.true_positive:>5}"
+            f"    {category:<32}{counts.messages:>8}{flagged:>9}{counts.true_positive:>5}"
             f"{counts.false_negative:>5}{counts.false_positive:>5}{counts.true_negative:>5}"
         )
     return lines
