@@ -13,6 +13,8 @@ from typing import Iterable, List, Mapping, Pattern, Sequence, Tuple
 
 # A * on its own stands for any one word ("sort your * out").
 ANY_WORD = "*"
+# The asterisks of a masked swear word, written \* in a phrase ("f\*ing", "sh\*t").
+MASKED = "\\*"
 # The end of a sentence: punctuation that closes a clause, or the end of the message.
 END = "<end>"
 _END_PATTERN = r"(?=\s*(?:[.!?,;:)]|$))"
@@ -157,8 +159,12 @@ def _alternation(alternatives: Sequence[str], group: bool = False) -> str:
 
 def _word_pattern(word: str) -> str:
     pieces: List[str] = []
-    for character in word:
-        if character == "*":
+    # \* stands for the asterisks people type to mask a swear word ("f***ing", "sh*t"):
+    # one or more of them, however many letters they hide.
+    for character in word.replace(MASKED, "\0"):
+        if character == "\0":
+            pieces.append(r"\*+")
+        elif character == "*":
             pieces.append(r"\w*")
         elif character == "#":
             pieces.append(r"\d+")

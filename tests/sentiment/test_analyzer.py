@@ -200,6 +200,74 @@ def test_frustration_and_its_cue(analyzer: SentimentAnalyzer, text: str, cue: st
     assert cue in sentiment.cues
 
 
+# --- abuse: what hands a chat to a person at once ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "you useless idiots",
+        "you lot are clowns",
+        "this router is a piece of crap",
+        "f***ing useless, the lot of you",
+        "stupid bot",
+        "you are incompetent",
+        "what the fuck is going on with my bill",
+        "sort it out you muppets",
+    ],
+)
+def test_insults_and_swearing_are_abusive(analyzer: SentimentAnalyzer, text: str) -> None:
+    sentiment = analyzer.analyze(text)
+    assert ABUSIVE in sentiment.cues
+    assert sentiment.frustrated
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "this is useless",
+        "rubbish service",
+        "what a joke",
+        "your customer service is a joke",
+        "total rip-off",
+        "worst provider I've ever had",
+        "this is pathetic, a 5 hour outage and not even a text",
+    ],
+)
+def test_a_harsh_judgement_of_the_service_is_frustration_not_abuse(
+    analyzer: SentimentAnalyzer, text: str
+) -> None:
+    sentiment = analyzer.analyze(text)
+    assert ABUSIVE not in sentiment.cues
+    assert NEGATIVE_TONE in sentiment.cues
+    assert sentiment.frustrated
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tell me a joke",
+        "you're funny",
+        "that's a joke right?",
+        "I'm useless with technology, how do I reset the router?",
+    ],
+)
+def test_small_talk_with_the_bot_is_not_abusive_nor_frustrated(
+    analyzer: SentimentAnalyzer, text: str
+) -> None:
+    sentiment = analyzer.analyze(text)
+    assert ABUSIVE not in sentiment.cues
+    assert not sentiment.frustrated
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["sorry, I'm an idiot, found the button", "I feel like an idiot, where is the reset button?"],
+)
+def test_calling_oneself_names_is_not_abuse(analyzer: SentimentAnalyzer, text: str) -> None:
+    assert ABUSIVE not in analyzer.analyze(text).cues
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -389,6 +457,11 @@ def test_the_lexicon_ships_in_the_package_and_vaders_in_its_own() -> None:
         ("oh great", "oh, great", True),
         ("oh great", "oh. great", False),
         ("🙄", "as always🙄", True),
+        # \* stands for the asterisks of a masked swear word, however many.
+        ("f\\**", "F***ING useless", True),
+        ("f\\**", "f*ck this", True),
+        ("f\\**", "fine", False),
+        ("sh\\**", "sh*t", True),
     ],
 )
 def test_phrase_syntax(phrase: str, text: str, found: bool) -> None:
