@@ -25,6 +25,7 @@ from bot.evaluation.frustration import (
     misclassified,
     score_frustration,
     sentiment_detector,
+    writer_cross_validation,
 )
 from bot.evaluation.frustration_set import (
     FrustrationSetError,
@@ -37,8 +38,8 @@ from bot.evaluation.nlu_runs import cross_validate, train_and_predict
 from bot.evaluation.report import render_report
 from bot.evaluation.results import (
     CROSS_VALIDATION,
-    FRUSTRATION_DEV,
     FRUSTRATION_TEST,
+    FRUSTRATION_WRITER_CV,
     HELD_OUT,
     DataSummary,
     EvaluationResults,
@@ -82,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--frustration-dir",
         type=Path,
         default=DEFAULT_FRUSTRATION_DIR,
-        help="directory of the labelled test.yml and dev.yml (default %(default)s)",
+        help="directory of the labelled test.yml (default %(default)s)",
     )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results (default %(default)s)")
     return parser
@@ -115,20 +116,22 @@ def _progress(message: str) -> None:
 
 
 def evaluate_frustration(
-    directory: Path, detector_factory=sentiment_detector
+    directory: Path,
+    detector_factory=sentiment_detector,
+    writer_cross_validation=writer_cross_validation,
 ) -> List[FrustrationSection]:
-    """Scores the frustration detector on the TEST and dev sets in `directory`.
+    """Scores the frustration detector on the TEST set in `directory`, and reports its
+    leave-one-writer-out cross-validation over its own training data beside it.
 
-    A set whose file is missing, or a detector that cannot be imported yet, is
+    A test set file that is missing, or a detector that cannot be imported yet, is
     "not measured" with the reason; a malformed file is an error.
 
     Raises:
-        FrustrationSetError: If a set file is malformed.
+        FrustrationSetError: If the test set file is malformed.
     """
     loaded: List[Tuple[str, Path, List[LabelledMessage] | None]] = []
-    for name in (FRUSTRATION_TEST, FRUSTRATION_DEV):
-        path = directory / f"{name}.yml"
-        loaded.append((name, path, load_frustration_set(path) if path.is_file() else None))
+    path = directory / f"{FRUSTRATION_TEST}.yml"
+    loaded.append((FRUSTRATION_TEST, path, load_frustration_set(path) if path.is_file() else None))
     detector: Detector | None = None
     reason = ""
     try:
@@ -142,11 +145,23 @@ def evaluate_frustration(
         elif detector is None:
             sections.append(FrustrationSection(name, str(path), not_measured=reason))
         else:
+            # No miss texts for the test set: it is not for tuning.
             flags = detect(messages, detector)
-            # Miss texts are kept for the dev set only: the test set is not for tuning.
-            misses = misclassified(messages, flags) if name == FRUSTRATION_DEV else []
-            sections.append(FrustrationSection(name, str(path), score_frustration(messages, flags), misses=misses))
+            sections.append(FrustrationSection(name, str(path), score_frustration(messages, flags)))
+    sections.append(_writer_cv_section(writer_cross_validation))
     return sections
+
+
+def _writer_cv_section(writer_cross_validation) -> FrustrationSection:
+    """Each training writer judged by a model trained on the others (miss texts kept)."""
+    where = "bot/sentiment/labelled (leave one writer out)"
+    try:
+        messages, flags = writer_cross_validation()
+    except ImportError as error:
+        return FrustrationSection(FRUSTRATION_WRITER_CV, where, not_measured=f"the detector is not available ({error})")
+    return FrustrationSection(
+        FRUSTRATION_WRITER_CV, where, score_frustration(messages, flags), misses=misclassified(messages, flags)
+    )
 
 
 def run(args: argparse.Namespace, command: str) -> EvaluationResults:

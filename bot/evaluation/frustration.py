@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Sequence
+from typing import Callable, Dict, List, Sequence, Tuple
 
 from bot.evaluation.frustration_set import LabelledMessage
 
@@ -111,6 +111,25 @@ def sentiment_detector() -> Detector:
 
     analyzer = SentimentAnalyzer()
     return lambda text: bool(analyzer.analyze(text).frustrated)
+
+
+def writer_cross_validation() -> Tuple[List[LabelledMessage], List[bool]]:
+    """The detector's leave-one-writer-out cross-validation over its training data.
+
+    Each writer's messages (bot/sentiment/labelled/) judged by a model trained on the
+    other writers', pooled.
+
+    Raises:
+        ImportError: If `bot.sentiment.classifier` is not available.
+    """
+    from bot.sentiment.classifier import cross_validate
+
+    predictions = cross_validate().predictions
+    messages = [
+        LabelledMessage(p.message.text, p.message.category, p.message.frustrated)
+        for p in predictions
+    ]
+    return messages, [p.frustrated for p in predictions]
 
 
 def detect(messages: Sequence[LabelledMessage], detector: Detector) -> List[bool]:

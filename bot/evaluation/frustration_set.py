@@ -1,4 +1,5 @@
-"""The hand-labelled frustration sets (`evaluation/frustration/{dev,test}.yml`).
+"""The hand-labelled frustration sets (`evaluation/frustration/test.yml`; the detector's
+training files in bot/sentiment/labelled/ have the same format).
 
 Format::
 

@@ -2,8 +2,8 @@
 verdict, then the most frequent confusions.
 
 The verdict column judges the held-out split (NLU) and the frustration TEST set;
-the cross-validation and dev columns are for reference. Error texts are shown for
-cross-validation and the dev set only.
+the cross-validation and writer-cv (the frustration detector tested on each writer of
+its training data) columns are for reference. Error texts are shown for those only.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Dict, List, Sequence
 from bot.evaluation.frustration import FrustrationScores
 from bot.evaluation.nlu_metrics import Confusion, NluScores, predicted_label
 from bot.evaluation.results import (
-    FRUSTRATION_DEV,
     FRUSTRATION_TEST,
+    FRUSTRATION_WRITER_CV,
     EvaluationResults,
     FrustrationSection,
     TargetCheck,
@@ -179,8 +179,8 @@ def render_report(results: EvaluationResults, confusion_limit: int = 8, error_li
         for p in results.cross_validation_errors[:error_limit]:
             lines.append(f"    {p.true_intent} -> {predicted_label(p)} ({p.confidence:.2f}): {p.text}")
     for section in results.frustration:
-        if section.name == FRUSTRATION_DEV and section.misses:
-            lines += ["", f"  frustration dev misses ({len(section.misses)}):"]
+        if section.name == FRUSTRATION_WRITER_CV and section.misses:
+            lines += ["", f"  frustration writer-cv misses ({len(section.misses)}; all in the JSON):"]
             lines += [
                 f"    {'missed' if m.frustrated else 'false alarm'} [{m.category}]: {m.text}"
                 for m in section.misses[:error_limit]

@@ -3,7 +3,7 @@
 `var/eval/results.json` is `dataclasses.asdict` of `EvaluationResults`: the held-out
 split and frustration test set contribute scores and confusion counts only; example
 texts of errors are kept for cross-validation (what the data work looks at) and the
-frustration dev set.
+frustration detector's leave-one-writer-out cross-validation over its training data.
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ from bot.evaluation.targets import FRUSTRATION_TARGETS, NLU_TARGETS, Verdict
 HELD_OUT = "held-out"
 CROSS_VALIDATION = "cross-validation"
 FRUSTRATION_TEST = "test"
-FRUSTRATION_DEV = "dev"
+# The frustration detector tested on each writer of its training data by a model trained
+# on the other writers (bot.sentiment.classifier.cross_validate).
+FRUSTRATION_WRITER_CV = "writer-cv"
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
 """The quality targets and whether a run meets them.
 
 Targets are judged on the held-out data (the NLU held-out split, the frustration
-TEST set); cross-validation and the frustration dev set are shown beside them for
-reference. Intent macro-F1 and out-of-scope handling are reported without a target.
-A metric that could not be measured neither passes nor fails: it is "not measured".
+TEST set); cross-validation and the frustration detector's leave-one-writer-out
+cross-validation are shown beside them for reference. Intent macro-F1 and out-of-scope
+handling are reported without a target. A metric that could not be measured neither
+passes nor fails: it is "not measured".
 """
 
 from __future__ import annotations

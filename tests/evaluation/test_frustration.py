@@ -108,30 +108,36 @@ def _write_sets(directory: Path, names: tuple[str, ...]) -> None:
         (directory / f"{name}.yml").write_text(VALID, encoding="utf-8")
 
 
-def test_both_sets_are_scored_and_misses_kept_for_dev_only(tmp_path: Path):
-    _write_sets(tmp_path, ("test", "dev"))
-    sections = evaluate_frustration(tmp_path, lambda: (lambda text: "useless" in text))
+def _writer_cv():
+    messages = parse_frustration_set(VALID)
+    return messages, [True, False, False]
+
+
+def test_the_test_set_is_scored_and_the_writer_cv_kept_with_its_misses(tmp_path: Path):
+    _write_sets(tmp_path, ("test",))
+    sections = evaluate_frustration(tmp_path, lambda: (lambda text: "useless" in text), _writer_cv)
     by_name = {s.name: s for s in sections}
     assert by_name["test"].scores.recall == pytest.approx(1 / 2)
     assert by_name["test"].misses == []
-    assert [m.text for m in by_name["dev"].misses] == ["oh great, down AGAIN"]
+    assert by_name["writer-cv"].scores.recall == pytest.approx(1 / 2)
+    assert [m.text for m in by_name["writer-cv"].misses] == ["oh great, down AGAIN"]
 
 
 def test_a_missing_set_or_detector_is_reported_as_not_measured(tmp_path: Path):
-    _write_sets(tmp_path, ("dev",))
-    sections = evaluate_frustration(tmp_path, lambda: (lambda text: True))
+    sections = evaluate_frustration(tmp_path, lambda: (lambda text: True), _writer_cv)
     assert sections[0].name == "test" and "not found" in sections[0].not_measured
     assert sections[1].scores is not None
 
     def unavailable():
         raise ImportError("No module named 'bot.sentiment'")
 
-    sections = evaluate_frustration(tmp_path, unavailable)
+    _write_sets(tmp_path, ("test",))
+    sections = evaluate_frustration(tmp_path, unavailable, unavailable)
     assert all(s.scores is None for s in sections)
-    assert "detector is not available" in sections[1].not_measured
+    assert all("detector is not available" in s.not_measured for s in sections)
 
 
 def test_a_malformed_set_stops_the_evaluation(tmp_path: Path):
     (tmp_path / "test.yml").write_text("messages: []\n", encoding="utf-8")
     with pytest.raises(FrustrationSetError):
-        evaluate_frustration(tmp_path, lambda: (lambda text: True))
+        evaluate_frustration(tmp_path, lambda: (lambda text: True), _writer_cv)
