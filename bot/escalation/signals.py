@@ -162,12 +162,16 @@ def _intent_of(parse_data: Mapping[str, Any]) -> str:
     """The intent, with its retrieval part (faq/returns) when there is one."""
     intent_data = parse_data.get("intent") or {}
     intent = str(intent_data.get("name") or "")
-    # Rasa names it on the intent (stories, processor) or in the response selector's output.
+    # Stories name it on the intent; the response selector's output names it in a live
+    # parse, under the intent or, for a selector trained on all retrieval intents, "default".
     if intent_data.get("full_retrieval_intent_name"):
         return str(intent_data["full_retrieval_intent_name"])
     selector = parse_data.get("response_selector") or {}
-    retrieval = ((selector.get(intent) or {}).get("response") or {}).get("intent_response_key")
-    return str(retrieval) if retrieval else intent
+    for key in (intent, "default"):
+        retrieval = ((selector.get(key) or {}).get("response") or {}).get("intent_response_key")
+        if isinstance(retrieval, str) and retrieval.startswith(f"{intent}/"):
+            return retrieval
+    return intent
 
 
 def _sentiment_of(

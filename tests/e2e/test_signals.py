@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from typing import Any, Dict, List
@@ -70,15 +71,19 @@ async def test_a_frustrated_customer_is_offered_a_person_and_the_ticket_says_why
         await customer.send({"message": "hello?? is anyone even there", "session_id": customer.session_id})
         conversation_id = customer.session_id
 
-    def customer_turns(events: list) -> list:
-        return [event for event in events if event["event"] == "user"]
+        def customer_turns(events: list) -> list:
+            return [event for event in events if event["event"] == "user"]
 
-    events = tracker_events_when(
-        baton_server.tracker_db,
-        conversation_id,
-        lambda events: any(e.get("text") == "hello?? is anyone even there" for e in customer_turns(events)),
-    )
+        # Read before the widget disconnects, so the message is surely in; in a
+        # thread, so this loop keeps running the socket that sends it.
+        events = await asyncio.to_thread(
+            tracker_events_when,
+            baton_server.tracker_db,
+            conversation_id,
+            lambda events: any(e.get("text") == "hello?? is anyone even there" for e in customer_turns(events)),
+        )
     turns = customer_turns(events)
+    assert turns[-1]["text"] == "hello?? is anyone even there"
     assert all("sentiment" in turn["parse_data"] for turn in turns), turns
     moods = [turn["parse_data"]["sentiment"]["frustrated"] for turn in turns]
     assert moods[:3] == [False, True, True]

@@ -55,7 +55,8 @@ def said(intent: str, mood: str = "calm", text: str = "...") -> List[Event]:
     name = intent
     if "/" in intent:
         name = intent.split("/")[0]
-        parse_data["response_selector"] = {name: {"response": {"intent_response_key": intent}}}
+        # As a live parse has it: the selector of all retrieval intents answers as "default".
+        parse_data["response_selector"] = {"default": {"response": {"intent_response_key": intent}}}
     return [
         ActionExecuted("action_listen"),
         UserUttered(text, {"name": name, "confidence": 0.9}, parse_data=parse_data),

@@ -24,10 +24,13 @@ def test_retrieval_intents_are_read_from_the_intent_or_the_response_selector():
         [
             user("how do I return it", "faq", response_selector={"faq": {"response": {"intent_response_key": "faq/returns"}}}),
             {"event": "user", "text": "refund?", "parse_data": {"intent": {"name": "faq", "full_retrieval_intent_name": "faq/refund_time"}}},
-            user("hi", "greet"),
+            # A selector trained on every retrieval intent answers under "default"…
+            user("roaming?", "faq", response_selector={"default": {"response": {"intent_response_key": "faq/roaming"}}}),
+            # …for every message, even one that is not a retrieval intent.
+            user("hi", "greet", response_selector={"default": {"response": {"intent_response_key": "chitchat/joke"}}}),
         ]
     )
-    assert [turn.intent for turn in turns] == ["faq/returns", "faq/refund_time", "greet"]
+    assert [turn.intent for turn in turns] == ["faq/returns", "faq/refund_time", "faq/roaming", "greet"]
 
 
 def test_an_answer_and_an_offer_are_noted_on_the_turn_they_follow():
