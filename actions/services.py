@@ -25,7 +25,7 @@ from bot.desk.availability import (
 )
 from bot.escalation.engine import YamlEscalationPolicy, load_default_policy
 from bot.escalation.signals import SentimentReader
-from bot.sentiment.analyzer import SentimentAnalyzer
+from bot.sentiment.analyzer import SentimentAnalyzer, shared_analyzer
 from bot.settings import Settings
 from bot.store.tickets import TicketStore
 
@@ -58,7 +58,7 @@ def default_services() -> Services:
         tickets=TicketStore(session_factory),
         policy=load_default_policy(),
         average_handling_minutes=average_handling_minutes_from_env(os.environ),
-        sentiment=sentiment_reader(SentimentAnalyzer()),
+        sentiment=sentiment_reader(shared_analyzer()),
     )
 
 

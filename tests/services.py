@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Callable
 
-from actions.services import Services, utc_now
+from actions.services import Services, sentiment_reader, utc_now
 from bot.accounts.sql import SqlAccountService, create_demo_schema, seed_demo_customers
 from bot.db import make_engine, make_session_factory
 from bot.escalation.engine import load_default_policy
 from bot.migrate import upgrade
+from bot.sentiment.analyzer import shared_analyzer
 from bot.settings import Settings
 from bot.store.tickets import TicketStore
 
@@ -30,4 +31,5 @@ def build_services(
         tickets=TicketStore(session_factory),
         policy=load_default_policy({}),
         clock=clock,
+        sentiment=sentiment_reader(shared_analyzer()),
     )

@@ -18,7 +18,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.sentiment.analyzer import SentimentAnalyzer
+from bot.sentiment.analyzer import SentimentAnalyzer, shared_analyzer
 
 SENTIMENT = "sentiment"
 
@@ -37,7 +37,7 @@ class SentimentAnnotator(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> SentimentAnnotator:
-        return cls(SentimentAnalyzer())
+        return cls(shared_analyzer())
 
     def __init__(self, analyzer: SentimentAnalyzer) -> None:
         self._analyzer = analyzer

@@ -60,7 +60,7 @@ from bot.escalation.signals import (
     SignalEvaluator,
     conversation_turns,
 )
-from bot.sentiment.analyzer import SentimentAnalyzer
+from bot.sentiment.analyzer import shared_analyzer
 
 ACTION_LISTEN = "action_listen"
 # Above RulePolicy (4), MemoizationPolicy (3) and TEDPolicy (1): a signal that
@@ -141,7 +141,7 @@ class SignalEscalationPolicy(Policy):
         Raises:
             EscalationConfigError: escalation.yml has mistakes (all of them are listed).
         """
-        analyzer = SentimentAnalyzer()
+        analyzer = shared_analyzer()
         return cls(
             config,
             model_storage,

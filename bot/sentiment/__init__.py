@@ -18,6 +18,7 @@ from bot.sentiment.analyzer import (
     THREAT_TO_LEAVE,
     Sentiment,
     SentimentAnalyzer,
+    shared_analyzer,
 )
 
 __all__ = [
@@ -31,4 +32,5 @@ __all__ = [
     "THREAT_TO_LEAVE",
     "Sentiment",
     "SentimentAnalyzer",
+    "shared_analyzer",
 ]

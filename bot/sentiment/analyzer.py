@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, Dict, Tuple
 
@@ -126,3 +127,11 @@ class SentimentAnalyzer:
             frustrated=frustrated,
             cues=reading.cues,
         )
+
+
+@functools.lru_cache(maxsize=1)
+def shared_analyzer() -> SentimentAnalyzer:
+    """The process's one analyzer, built on first use: building one trains the classifier
+    (about a second), and the NLU component, the signal policy and the actions all read
+    messages. `analyze` keeps no state between calls, so threads may share it."""
+    return SentimentAnalyzer()
