@@ -46,6 +46,18 @@ def transcript(events: Iterable[Mapping[str, Any]]) -> List[Dict[str, Any]]:
     return turns
 
 
+def sentiment_summary(turns: Iterable[Mapping[str, Any]]) -> Dict[str, Any]:
+    """The customer's mood over a `transcript()`: each message's score, oldest first
+    (None where a message was not scored), how many were frustrated, and the latest label."""
+    scored = [turn.get("sentiment") for turn in turns if turn.get("sender") == "customer"]
+    known = [s for s in scored if isinstance(s, Mapping)]
+    return {
+        "trajectory": [s.get("compound") if isinstance(s, Mapping) else None for s in scored],
+        "frustrated_messages": sum(1 for s in known if s.get("frustrated") is True),
+        "latest": known[-1].get("label") if known else None,
+    }
+
+
 def fallback_count(events: Iterable[Mapping[str, Any]]) -> int:
     """How many customer turns in the conversation the bot did not understand."""
     return sum(

@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any, Dict, Iterable, Mapping
 
 from bot.escalation.types import RoutingDecision
-from bot.handoff_context import collected_details, fallback_count, transcript
+from bot.handoff_context import collected_details, fallback_count, sentiment_summary, transcript
 
-PACKET_VERSION = 1
+# 2: adds "sentiment", the customer's mood over the conversation.
+PACKET_VERSION = 2
 
 
 def escalation_packet(
@@ -28,6 +29,7 @@ def escalation_packet(
     team_name: str | None,
 ) -> Dict[str, Any]:
     events = list(events)
+    turns = transcript(events)
     return {
         "version": PACKET_VERSION,
         "conversation_id": conversation_id,
@@ -35,7 +37,8 @@ def escalation_packet(
         "customer": dict(customer),
         "reason": reason,
         "details": collected_details(slots, detail_slots),
-        "transcript": transcript(events),
+        "transcript": turns,
+        "sentiment": sentiment_summary(turns),
         "fallback_count": fallback_count(events),
         "escalation_reasons": [
             {"type": item.type.value, "rule": item.rule, "detail": item.detail}

@@ -91,7 +91,7 @@ async def test_a_ticket_holds_the_context_a_person_needs(services):
     ticket = services.tickets.ticket_by_reference(reference)
     assert (ticket.team, ticket.category, ticket.status) == ("billing", "billing", "open")
     packet = ticket.context
-    assert packet["version"] == 1
+    assert packet["version"] == 2
     assert packet["customer"] == {"verified": False, "customer_id": None, "name": None, "tier": None}
     assert packet["details"] == {"case_category": "billing", "case_description": "Charged twice"}
     assert packet["fallback_count"] == 1
@@ -321,6 +321,9 @@ async def test_an_accepted_offer_names_the_signal_and_raises_priority(services):
     # The agent sees the trend the component recorded on each message.
     trend = [t["sentiment"] for t in ticket.context["transcript"] if t["sender"] == "customer"]
     assert [s and s["compound"] for s in trend] == [-0.7, -0.7, None]
+    assert ticket.context["sentiment"] == {
+        "trajectory": [-0.7, -0.7, None], "frustrated_messages": 2, "latest": "negative",
+    }
 
 
 async def test_a_calm_request_for_a_person_keeps_its_priority(services):
