@@ -11,6 +11,8 @@ DESK_CHANNEL = "desk"
 # --- Metadata on bot utterances an agent wrote (the tracker's one transcript) ---
 # {"agent": {"id": 3, "name": "Sam"}} on a BotUttered event's metadata.
 METADATA_AGENT = "agent"
+# {"call": CallNotice} on a BotUttered a call wrote (docs/calls.md 1.3.3); never with "agent".
+METADATA_CALL = "call"
 
 # --- Metadata keys the webchat channel attaches to every user message ----------
 # The raw, signed customer token: the action server verifies it again itself.

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import relationship
@@ -36,6 +37,9 @@ AGENT_ROLES = ("agent", "supervisor", "admin")
 AGENT_STATUSES = ("online", "away", "offline")
 TICKET_STATUSES = ("open", "assigned", "resolved", "closed")
 TICKET_PRIORITIES = ("P1", "P2", "P3", "P4")
+CALL_MEDIA = ("video", "screen")
+CALL_PROVIDERS = ("webrtc", "jitsi")
+CALL_STATES = ("requested", "inviting", "connecting", "active", "ended")
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
@@ -281,7 +285,8 @@ class TicketHistory(Base):
     # "bot", "clock", "agent:<id>", "customer"
     actor = Column(String(64), nullable=False)
     # created, escalated, priority_raised, assigned, sla_breached, resolved, ... (the clock
-    # records a notification in its sla_breached row; older databases may hold "notified" rows)
+    # records a notification in its sla_breached row; older databases may hold "notified" rows);
+    # calls write call_offered, call_started and call_ended (docs/calls.md 1.3.2)
     action = Column(String(32), nullable=False)
     from_value = Column(String(255), nullable=True)
     to_value = Column(String(255), nullable=True)
@@ -306,3 +311,55 @@ class CsatAnswer(Base):
     rating = Column(Integer, nullable=False)
     comment = Column(Text, nullable=True)
     at = Column(UTCDateTime, nullable=False)
+
+
+class Call(Base):
+    """One video call or screen share in a conversation, from the offer to its end (docs/calls.md)."""
+
+    __tablename__ = "calls"
+    __table_args__ = (
+        CheckConstraint(_one_of("media", CALL_MEDIA), name="ck_calls_media"),
+        CheckConstraint(_one_of("provider", CALL_PROVIDERS), name="ck_calls_provider"),
+        CheckConstraint(_one_of("state", CALL_STATES), name="ck_calls_state"),
+        # One live call per conversation, also when an agent's offer crosses a customer's request.
+        Index(
+            "uq_calls_live_conversation",
+            "conversation_id",
+            unique=True,
+            sqlite_where=text("state <> 'ended'"),
+            postgresql_where=text("state <> 'ended'"),
+        ),
+        # The deadline sweep: live calls whose expires_at has passed.
+        Index("ix_calls_state_expires_at", "state", "expires_at"),
+        Index("ix_calls_agent_id", "agent_id"),
+    )
+
+    # secrets.token_hex(16): unguessable, so a probe learns nothing.
+    id = Column(String(32), primary_key=True)
+    conversation_id = Column(
+        Integer, ForeignKey("conversations.id", name="fk_calls_conversation_id"), nullable=False
+    )
+    # The conversation's current ticket when the call was offered (its history gets the rows).
+    ticket_id = Column(
+        Integer, ForeignKey("tickets.id", name="fk_calls_ticket_id", ondelete="CASCADE"), nullable=False
+    )
+    agent_id = Column(
+        Integer, ForeignKey("agents.id", name="fk_calls_agent_id", ondelete="SET NULL"), nullable=True
+    )
+    media = Column(String(8), nullable=False)
+    provider = Column(String(8), nullable=False)
+    state = Column(String(12), nullable=False)
+    # History actors: "agent:<id>" or "customer" (and "desk" for ended_by).
+    started_by = Column(String(64), nullable=False)
+    # The customer's socket and the agent's console bound to the call (webrtc).
+    customer_sid = Column(String(64), nullable=True)
+    agent_connection = Column(String(32), nullable=True)
+    room = Column(String(128), nullable=True)
+    created_at = Column(UTCDateTime, nullable=False)
+    # The deadline of the current state; null once ended.
+    expires_at = Column(UTCDateTime, nullable=True)
+    answered_at = Column(UTCDateTime, nullable=True)
+    connected_at = Column(UTCDateTime, nullable=True)
+    ended_at = Column(UTCDateTime, nullable=True)
+    end_reason = Column(String(32), nullable=True)
+    ended_by = Column(String(64), nullable=True)
