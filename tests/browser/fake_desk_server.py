@@ -20,11 +20,14 @@ import json
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Sequence, TypeVar
 
 from aiohttp import WSMsgType, web
 
 from tests.browser.fake_webchat_server import _Runner
+
+if TYPE_CHECKING:
+    from tests.browser.fake_calls import FakeCalls
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "bot" / "web"
 API = "/desk/api"
@@ -202,6 +205,8 @@ class FakeDeskState:
     requests: List[Request] = field(default_factory=list)
     sockets: List[web.WebSocketResponse] = field(default_factory=list)
     socket_opens: int = 0
+    connection_ids: Dict[int, str] = field(default_factory=dict)  # id(ws) -> its `hello` id
+    calls: FakeCalls | None = None  # set by tests.browser.fake_calls.CallFakes
 
     def summary(self, conv: Dict[str, Any]) -> Dict[str, Any]:
         keys = ("conversation_id", "state", "customer", "ticket", "last_message")
@@ -229,8 +234,9 @@ class FakeDeskState:
                 await ws.send_str(json.dumps(event))
 
 
-def _error(status: int, text: str) -> web.Response:
-    return web.json_response({"error": text}, status=status)
+def _error(status: int, text: str, code: str | None = None) -> web.Response:
+    body = {"error": text, **({"code": code} if code else {})}
+    return web.json_response(body, status=status)
 
 
 def create_app(state: FakeDeskState) -> web.Application:
@@ -271,7 +277,12 @@ def create_app(state: FakeDeskState) -> web.Application:
     app = web.Application(middlewares=[desk_rules])
 
     def me(request: web.Request) -> Dict[str, Any]:
-        return {"agent": state.agent, "csrf_token": state.sessions[request["cookie"]]}
+        provider = state.calls.provider if state.calls is not None else None
+        return {
+            "agent": state.agent,
+            "csrf_token": state.sessions[request["cookie"]],
+            "calls": {"provider": provider},
+        }
 
     async def console(request: web.Request) -> web.StreamResponse:
         return web.FileResponse(
@@ -290,7 +301,10 @@ def create_app(state: FakeDeskState) -> web.Application:
             return _error(401, "wrong email or password")
         cookie, csrf = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
         state.sessions[cookie] = csrf
-        response = web.json_response({"agent": state.agent, "csrf_token": csrf})
+        provider = state.calls.provider if state.calls is not None else None
+        response = web.json_response(
+            {"agent": state.agent, "csrf_token": csrf, "calls": {"provider": provider}}
+        )
         response.set_cookie(COOKIE, cookie, path="/desk", httponly=True, samesite="Strict")
         return response
 
@@ -354,7 +368,9 @@ def create_app(state: FakeDeskState) -> web.Application:
         )
 
     async def detail(request: web.Request) -> web.Response:
-        return web.json_response(find(request))
+        conv = find(request)
+        call = state.calls.detail_call(conv["conversation_id"]) if state.calls else None
+        return web.json_response({**conv, "call": call})
 
     async def accept(request: web.Request) -> web.Response:
         conv = find(request)
@@ -458,6 +474,9 @@ def create_app(state: FakeDeskState) -> web.Application:
     async def live(request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
+        connection_id = secrets.token_hex(16)
+        state.connection_ids[id(ws)] = connection_id
+        await ws.send_str(json.dumps({"type": "hello", "connection_id": connection_id}))
         state.sockets.append(ws)
         state.socket_opens += 1
         try:
@@ -467,7 +486,49 @@ def create_app(state: FakeDeskState) -> web.Application:
         finally:
             if ws in state.sockets:
                 state.sockets.remove(ws)
+            state.connection_ids.pop(id(ws), None)
+            if state.calls is not None:
+                await state.calls.console_closed(connection_id)
         return ws
+
+    def call_route(use: Callable) -> Callable:
+        """A call endpoint of docs/calls.md 3.3.2: refusals become `{"error", "code"}`."""
+
+        async def handler(request: web.Request) -> web.Response:
+            from tests.browser.fake_calls import Refused
+
+            if state.calls is None:
+                raise web.HTTPNotFound()
+            try:
+                return await use(request, state.calls)
+            except Refused as refused:
+                return _error(refused.status, refused.message, refused.code)
+
+        return handler
+
+    async def call_invite(request: web.Request, calls: FakeCalls) -> web.Response:
+        call = await calls.agent_invite(request.match_info["id"], request["body"])
+        return web.json_response({"call": calls.call_json(call)}, status=201)
+
+    async def call_accept(request: web.Request, calls: FakeCalls) -> web.Response:
+        info = request.match_info
+        call = await calls.agent_accept(info["id"], info["call_id"], request["body"])
+        return web.json_response({"call": calls.call_json(call)})
+
+    async def call_decline(request: web.Request, calls: FakeCalls) -> web.Response:
+        info = request.match_info
+        call = await calls.agent_decline(info["id"], info["call_id"], request["body"])
+        return web.json_response({"call": calls.call_json(call)})
+
+    async def call_signal(request: web.Request, calls: FakeCalls) -> web.Response:
+        info = request.match_info
+        await calls.agent_signal(info["id"], info["call_id"], request["body"])
+        return web.Response(status=204)
+
+    async def call_hangup(request: web.Request, calls: FakeCalls) -> web.Response:
+        info = request.match_info
+        call = await calls.agent_hangup(info["id"], info["call_id"], request["body"])
+        return web.json_response({"call": calls.call_json(call)})
 
     async def test_push(request: web.Request) -> web.Response:
         await state.push(await request.json())
@@ -492,6 +553,12 @@ def create_app(state: FakeDeskState) -> web.Application:
     app.router.add_post(f"{conv_path}/escalate", escalate)
     app.router.add_post(f"{conv_path}/resolve", closing("resolved", "resolved", "resolved"))
     app.router.add_post(f"{conv_path}/return-to-bot", closing("returned", "bot", "closed"))
+    app.router.add_post(f"{conv_path}/calls", call_route(call_invite))
+    call_path = conv_path + "/calls/{call_id}"
+    app.router.add_post(f"{call_path}/accept", call_route(call_accept))
+    app.router.add_post(f"{call_path}/decline", call_route(call_decline))
+    app.router.add_post(f"{call_path}/signal", call_route(call_signal))
+    app.router.add_post(f"{call_path}/hangup", call_route(call_hangup))
     app.router.add_post("/test/push", test_push)
     return app
 
@@ -499,8 +566,10 @@ def create_app(state: FakeDeskState) -> web.Application:
 class FakeDesk:
     """A running fake desk and the test's handle on it."""
 
-    def __init__(self, password: str) -> None:
-        self._runner = _Runner()
+    def __init__(self, password: str, runner: _Runner | None = None) -> None:
+        # A shared runner (tests.browser.fake_calls) belongs to its owner, who closes it.
+        self._owns_runner = runner is None
+        self._runner = runner or _Runner()
         self.state = FakeDeskState(password=password)
         self.url = self._runner.serve(create_app(self.state))
 
@@ -587,4 +656,5 @@ class FakeDesk:
         return self._on_loop(lambda: len(self.state.sockets))
 
     def close(self) -> None:
-        self._runner.close()
+        if self._owns_runner:
+            self._runner.close()

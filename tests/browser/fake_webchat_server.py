@@ -15,10 +15,13 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List
+from typing import TYPE_CHECKING, Any, Callable, Dict, List
 
 import socketio
 from aiohttp import web
+
+if TYPE_CHECKING:
+    from tests.browser.fake_calls import FakeCalls
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "bot" / "web"
 PREFIX = "/webhooks/webchat"
@@ -57,6 +60,7 @@ class FakeWebchatServer:
     sio: socketio.AsyncServer | None = None
     loop: asyncio.AbstractEventLoop | None = None
     arrived: threading.Condition = field(default_factory=threading.Condition)
+    calls: "FakeCalls | None" = None  # set by tests.browser.fake_calls.CallFakes
 
     def record(self, event: str, data: Dict[str, Any]) -> None:
         """Keep one event a widget sent, and wake the tests waiting for it."""
@@ -148,6 +152,8 @@ def create_app(state: FakeWebchatServer) -> web.Application:
     async def disconnect(sid: str) -> None:
         if sid in state.connected:
             state.connected.remove(sid)
+        if state.calls is not None:
+            await state.calls.customer_disconnected(sid)
 
     @sio.on("session_request")
     async def session_request(sid: str, data: Dict[str, Any]) -> None:
@@ -184,6 +190,12 @@ def create_app(state: FakeWebchatServer) -> web.Application:
     @sio.on("baton_typing")
     async def baton_typing(sid: str, data: Dict[str, Any]) -> None:
         state.record("baton_typing", data or {})
+
+    @sio.on("baton_call")
+    async def baton_call(sid: str, data: Any) -> None:
+        state.record("baton_call", data if isinstance(data, dict) else {"raw": data})
+        if state.calls is not None:
+            await state.calls.customer_signal(sid, data)
 
     async def file(request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
@@ -271,6 +283,7 @@ class FakeServers:
 
     def __init__(self) -> None:
         self._runner = _Runner()
+        self.runner = self._runner  # shared with a FakeDesk by tests.browser.fake_calls
         self.state = FakeWebchatServer(loop=self._runner.loop)
         self.state.url = self._runner.serve(create_app(self.state))
         self.state.allowed_origins.append(self.state.url)
