@@ -50,6 +50,10 @@
     ticker: null,
     customerTypingTimer: null,
     typing: { on: false, for: null, sentAt: 0, idle: null },
+    callsProvider: null, // GET /me's calls.provider: "webrtc" | "jitsi" | null (calls off)
+    connectionId: null,  // from this socket's `hello`
+    call: null,          // the call on screen (it follows the call, not the selection)
+    lostCall: null,      // {id, conversation_id} of a call our dropped socket ended here
   };
 
   // --- Formatting ------------------------------------------------------------------------
@@ -114,6 +118,7 @@
     }
     if (!res.ok) {
       const error = new ApiError(res.status, (data && data.error) || `${res.status} ${res.statusText}`);
+      error.code = (data && data.code) || null;
       // Signed in a moment ago, and now not: the session expired or was ended elsewhere.
       if (res.status === 401 && state.agent) signedOut('Your session has ended. Please sign in again.');
       throw error;
@@ -156,6 +161,7 @@
   const enter = (me) => {
     state.agent = me.agent;
     state.csrf = me.csrf_token;
+    state.callsProvider = (me.calls && ['webrtc', 'jitsi'].includes(me.calls.provider)) ? me.calls.provider : null;
     $('signin').hidden = true;
     $('signin-error').hidden = true;
     $('app').hidden = false;
@@ -171,6 +177,12 @@
   /** Back to the sign-in form, forgetting everything of the session. */
   const signedOut = (message) => {
     stopOurTyping();
+    if (state.call) { hangUpCall('hung_up'); teardownCall(state.call); }
+    state.call = null;
+    state.callsProvider = null;
+    state.connectionId = null;
+    state.lostCall = null;
+    renderCall();
     state.agent = null;
     state.csrf = null;
     state.queue = [];
@@ -416,6 +428,10 @@
   const scrollDown = () => { const t = transcriptEl(); t.scrollTop = t.scrollHeight; };
 
   const messageItem = (m) => {
+    if (m.sender === 'system') {
+      return h('li', { class: 'msg system', 'data-testid': 'desk-message', 'data-sender': 'system', title: m.at || null },
+        h('p', { class: 'text', 'data-testid': 'desk-message-text', text: m.text || '' }));
+    }
     const sender = ['customer', 'bot', 'agent'].includes(m.sender) ? m.sender : 'bot';
     let who = 'Bot';
     if (sender === 'customer') who = customerName(state.detail && state.detail.customer);
@@ -563,7 +579,12 @@
 
     const history = $('ctx-history');
     history.textContent = '';
-    (d.history || []).forEach((row) => {
+    (d.history || []).forEach((row, i, rows) => {
+      if (/^call_(offered|started|ended)$/.test(row.action || '')) {
+        history.append(h('li', { 'data-testid': 'desk-history-call', 'data-action': row.action },
+          h('time', { datetime: row.at || null, text: fmtDateTime(row.at) }), ' ', callHistoryText(row, rows)));
+        return;
+      }
       let text = `${row.action || 'changed'}`;
       if (row.actor) text += ` by ${row.actor}`;
       if (row.from || row.to) text += ` (${row.from || '–'} → ${row.to || '–'})`;
@@ -622,6 +643,7 @@
     input.placeholder = can.chat ? 'Write to the customer…'
       : (d && d.state === 'queued' ? 'Accept the conversation to reply' : 'You cannot reply in this conversation');
     $('composer-send').disabled = !can.chat;
+    renderCallButtons();
     $('note-input').disabled = !can.note;
     $('note-add').disabled = !can.note;
     if (!d) {
@@ -837,6 +859,511 @@
       ? '' : `Accept within ${fmtDuration(offer.expires - Date.now())}`;
   };
 
+  // --- Calls (docs/calls.md): this console offers, the customer answers ---------------------
+  const CALL_LIVE = ['requested', 'inviting', 'connecting', 'active'];
+  const DROP_GRACE_MS = 10000; // a connection `disconnected` this long is given up (2.3)
+  const callLabel = (media) => (media === 'screen' ? 'Screen share' : 'Video call');
+
+  const callDuration = (seconds) => {
+    const s = Math.max(0, Math.round(Number(seconds) || 0));
+    if (s < 60) return `${s} s`;
+    const m = Math.floor(s / 60);
+    if (m < 60) return `${m} min ${s % 60} s`;
+    return `${Math.floor(m / 60)} h ${m % 60} min`;
+  };
+
+  const agentMediaText = (e) => {
+    const name = (e && e.name) || '';
+    if (name === 'unsupported') return 'This browser cannot make video calls.';
+    if (name === 'NotAllowedError' || name === 'SecurityError') {
+      return 'Your browser blocked the camera or microphone, so the call did not start. Allow them in the site settings and try again.';
+    }
+    if (name === 'NotReadableError' || name === 'AbortError') return 'Your camera or microphone is in use by another application.';
+    return 'No camera or microphone was found.';
+  };
+  const agentMediaReason = (e) => {
+    const name = (e && e.name) || '';
+    if (name === 'unsupported') return 'unsupported';
+    if (name === 'NotAllowedError' || name === 'SecurityError') return 'permission_denied';
+    return 'no_device';
+  };
+
+  const acquireAgentMedia = async () => {
+    if (!window.isSecureContext || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || !window.RTCPeerConnection) {
+      throw Object.assign(new Error('unsupported'), { name: 'unsupported' });
+    }
+    try {
+      return await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+    } catch (e) {
+      if (e.name !== 'NotFoundError' && e.name !== 'OverconstrainedError') throw e;
+      return navigator.mediaDevices.getUserMedia({ audio: true }); // no camera: talk and watch
+    }
+  };
+
+  const endedText = (c, reason, by) => {
+    const screen = c.media === 'screen';
+    switch (reason) {
+      case 'hung_up':
+        if (by === 'agent') return 'You ended the call.';
+        return screen ? 'The customer stopped sharing their screen.' : 'The customer ended the call.';
+      case 'declined':
+        if (by === 'agent') return 'You declined the call.';
+        return screen ? 'The customer declined to share their screen.' : 'The customer declined the video call.';
+      case 'permission_denied':
+        return screen ? "The customer's browser blocked the screen sharing, or they cancelled it."
+          : "The customer's browser blocked the camera or microphone.";
+      case 'no_device': return "The customer's camera or microphone is missing or in use.";
+      case 'unsupported': return "The customer's browser cannot do this.";
+      case 'cancelled': return by === 'customer' ? 'The customer cancelled the request.' : 'You cancelled the call.';
+      case 'unanswered': return 'Not answered.';
+      case 'connect_timeout':
+      case 'media_failed': return 'The call could not connect.';
+      case 'customer_disconnected': return "The customer's connection was lost.";
+      case 'agent_disconnected': return 'Call ended: connection lost.';
+      case 'conversation_closed': return 'The call ended with the conversation.';
+      case 'agent_changed': return 'The call ended: a supervisor took over.';
+      case 'max_duration': return 'The call reached its time limit.';
+      default: return 'The call ended.';
+    }
+  };
+
+  const callLive = () => Boolean(state.call && state.call.state !== 'ended');
+
+  const renderCall = () => {
+    const c = state.call;
+    const box = $('call');
+    if (!c) {
+      box.hidden = true;
+      box.dataset.state = 'idle';
+      ['media', 'provider', 'callId', 'conversationId', 'endReason'].forEach((k) => delete box.dataset[k]);
+      renderCallButtons();
+      return;
+    }
+    box.hidden = false;
+    box.dataset.state = c.state === 'starting' ? 'idle' : c.state;
+    box.dataset.media = c.media;
+    box.dataset.provider = c.provider;
+    box.dataset.conversationId = c.conversation_id;
+    if (c.id) box.dataset.callId = c.id; else delete box.dataset.callId;
+    if (c.state === 'ended' && c.endReason) box.dataset.endReason = c.endReason; else delete box.dataset.endReason;
+    $('call-title').textContent = `${callLabel(c.media)} · ${c.customerName || 'Guest'}`;
+    const ended = c.state === 'ended';
+    let text = '';
+    if (c.mirror && !ended) text = 'In a call in another window.';
+    else if (c.state === 'starting') text = 'Starting…';
+    else if (c.state === 'requested') text = `${c.customerName || 'The customer'} asks for a video call.`;
+    else if (c.state === 'inviting') text = 'Waiting for the customer…';
+    else if (c.state === 'connecting') text = 'Connecting…';
+    else if (c.state === 'active') {
+      if (c.provider === 'jitsi') text = 'The call is open in Jitsi: join it with the link.';
+      else text = c.media === 'screen' ? "You are watching the customer's screen." : 'In a video call.';
+    }
+    $('call-status').textContent = text;
+    $('call-status').hidden = !text;
+    $('call-accept').hidden = c.state !== 'requested' || Boolean(c.answering);
+    $('call-decline').hidden = c.state !== 'requested' || Boolean(c.answering);
+    const hangup = $('call-hangup');
+    hangup.hidden = ended || (c.state === 'requested' && !c.answering);
+    hangup.textContent = ['starting', 'inviting'].includes(c.state) ? 'Cancel' : 'Hang up';
+    $('call-close').hidden = !ended;
+    $('call-timer').hidden = c.state !== 'active' || !c.connectedAt;
+    $('call-local').hidden = ended || !(c.local && c.local.getVideoTracks().length);
+    $('call-remote').hidden = ended || !c.remote;
+    const join = $('call-join');
+    join.hidden = ended || !c.joinUrl;
+    if (c.joinUrl) join.href = c.joinUrl;
+    if (ended) $('call-unmute').hidden = true;
+    tickCall();
+    renderCallButtons();
+  };
+
+  const renderCallButtons = () => {
+    const on = Boolean(state.callsProvider);
+    const d = state.detail;
+    const serverLive = Boolean(d && d.call && CALL_LIVE.includes(d.call.state)
+      && !(state.call && state.call.id === d.call.id && state.call.state === 'ended'));
+    const can = on && allowed().chat && !callLive() && !serverLive && Boolean(state.connectionId);
+    ['call-video', 'call-screen'].forEach((id) => {
+      $(id).hidden = !on;
+      $(id).disabled = !can;
+    });
+  };
+
+  const tickCall = () => {
+    const c = state.call;
+    if (!c) return;
+    if (c.state === 'active' && c.connectedAt) $('call-timer').textContent = callDuration((Date.now() - c.connectedAt) / 1000);
+    if (['inviting', 'requested'].includes(c.state) && c.expiresAt && !c.mirror) {
+      const left = c.expiresAt - Date.now();
+      const base = c.state === 'inviting' ? 'Waiting for the customer…' : `${c.customerName || 'The customer'} asks for a video call.`;
+      $('call-status').textContent = left > 0 ? `${base} (${callDuration(left / 1000)} left)` : base;
+    }
+  };
+
+  const showCallNotice = (reason, text) => {
+    const el = $('call-notice');
+    el.dataset.reason = reason;
+    el.textContent = text;
+    el.hidden = !text;
+  };
+  const clearCallNotice = () => {
+    const el = $('call-notice');
+    delete el.dataset.reason;
+    el.textContent = '';
+    el.hidden = true;
+  };
+
+  const teardownCall = (c) => {
+    clearTimeout(c.dropTimer);
+    if (c.pc) {
+      const pc = c.pc;
+      c.pc = null;
+      pc.onicecandidate = null;
+      pc.ontrack = null;
+      pc.onconnectionstatechange = null;
+      pc.close();
+    }
+    if (c.local) { c.local.getTracks().forEach((t) => t.stop()); c.local = null; }
+    if (c === state.call) {
+      $('call-remote').srcObject = null;
+      $('call-local').srcObject = null;
+      delete $('call-remote').dataset.firstFrameAt;
+    }
+  };
+
+  const newCall = (fields) => {
+    if (state.call) teardownCall(state.call);
+    clearCallNotice();
+    state.call = { ice: [], remoteSet: false, chain: Promise.resolve(), ...fields };
+    return state.call;
+  };
+
+  const endCallHere = (c, reason, text, noticeReason) => {
+    const hadFocus = $('call').contains(document.activeElement);
+    teardownCall(c);
+    c.state = 'ended';
+    c.endReason = reason;
+    c.localNotice = Boolean(noticeReason);
+    if (c !== state.call) return;
+    showCallNotice(noticeReason || reason, text);
+    renderCall();
+    if (hadFocus) $('call-close').focus();
+  };
+
+  const callPath = (c, action) => `/conversations/${enc(c.conversation_id)}/calls/${enc(c.id)}/${action}`;
+
+  /** Signals go out one after another, each awaited (3.3.2). */
+  const postSignal = (c, body) => {
+    c.chain = c.chain.then(() => api('POST', callPath(c, 'signal'), { connection_id: state.connectionId, ...body }))
+      .catch((e) => {
+        if (body.type === 'sdp' && c === state.call && c.state !== 'ended') {
+          endCallHere(c, 'error', `The call could not start: ${e.message}`, 'error');
+        }
+      });
+    return c.chain;
+  };
+
+  const attachRemote = (c, stream) => {
+    if (c !== state.call) return;
+    const video = $('call-remote');
+    c.remote = true;
+    if (video.srcObject !== stream) video.srcObject = stream;
+    video.hidden = false; // a hidden video presents no frames
+    if (!c.frameWatch) {
+      c.frameWatch = true;
+      const mark = (t) => { if (c === state.call && c.pc) video.dataset.firstFrameAt = String(t); };
+      if (video.requestVideoFrameCallback) video.requestVideoFrameCallback((now) => mark(performance.timeOrigin + now));
+      else video.addEventListener('loadeddata', () => mark(performance.timeOrigin + performance.now()), { once: true });
+    }
+    video.play().catch(() => {
+      video.muted = true;
+      video.play().catch(() => {});
+      $('call-unmute').hidden = false;
+    });
+    renderCall();
+  };
+
+  const watchConnection = (c) => {
+    if (!c.pc) return;
+    const st = c.pc.connectionState;
+    if (st === 'connected') {
+      clearTimeout(c.dropTimer);
+      c.dropTimer = null;
+      if (!c.connectedSent) { c.connectedSent = true; postSignal(c, { type: 'connected' }); }
+    } else if (st === 'failed') {
+      hangUpCall('media_failed', c);
+    } else if (st === 'disconnected' && !c.dropTimer) {
+      c.dropTimer = setTimeout(() => hangUpCall('media_failed', c), DROP_GRACE_MS);
+    }
+  };
+
+  /** `connecting` on the bound console: create the offer (never on a REST answer). */
+  const makeOffer = async (c, s) => {
+    if (c.pc || c.state === 'ended') return;
+    c.state = 'connecting';
+    renderCall();
+    let pc;
+    try {
+      pc = new window.RTCPeerConnection(s.rtc || {}); // through the global, named at call time
+      c.pc = pc;
+      pc.onicecandidate = (e) => {
+        if (e.candidate && c.pc === pc) postSignal(c, { type: 'ice', candidate: e.candidate.toJSON() });
+      };
+      pc.ontrack = (e) => attachRemote(c, e.streams[0] || new MediaStream([e.track]));
+      pc.onconnectionstatechange = () => watchConnection(c);
+      if (c.media === 'screen') {
+        pc.addTransceiver('video', { direction: 'recvonly' });
+      } else if (c.local) {
+        [...c.local.getAudioTracks(), ...c.local.getVideoTracks()].forEach((t) => pc.addTrack(t, c.local));
+      }
+      await pc.setLocalDescription(await pc.createOffer());
+      if (c.pc !== pc) return;
+      const d = pc.localDescription;
+      postSignal(c, { type: 'sdp', description: { type: d.type, sdp: d.sdp } });
+    } catch (e) {
+      if (c.pc === pc || !pc) hangUpCall('media_failed', c);
+    }
+  };
+
+  const takeAnswer = async (c, s) => {
+    const d = s.description;
+    if (!c.pc || !d || d.type !== 'answer' || c.remoteSet) return;
+    const pc = c.pc;
+    try {
+      await pc.setRemoteDescription({ type: 'answer', sdp: String(d.sdp) });
+      c.remoteSet = true;
+      c.ice.splice(0).forEach((cand) => pc.addIceCandidate(cand).catch(() => {}));
+    } catch (e) {
+      if (c.pc === pc) hangUpCall('media_failed', c);
+    }
+  };
+
+  const onCallSignal = (event) => {
+    const s = event.signal;
+    if (!s || typeof s !== 'object') return;
+    const bound = !event.connection_id || event.connection_id === state.connectionId;
+    let c = state.call;
+    // Our own invite's signals may overtake its REST answer: adopt the call id.
+    if (c && !c.id && c.state === 'starting' && c.conversation_id === event.conversation_id && s.type !== 'requested') {
+      c.id = s.call_id;
+      if (c.cancelled) { hangUpCall('hung_up', c); return; }
+    }
+    const ours = Boolean(c && c.id === s.call_id);
+    const conv = state.queue.find((q) => q.conversation_id === event.conversation_id)
+      || (state.detail && state.detail.conversation_id === event.conversation_id ? state.detail : null);
+    const customer = customerName(conv && conv.customer);
+    switch (s.type) {
+      case 'requested':
+        if (ours || callLive()) return;
+        newCall({
+          id: s.call_id, conversation_id: event.conversation_id, media: 'video', provider: state.callsProvider || 'webrtc',
+          state: 'requested', customerName: s.customer_name || customer, expiresAt: parseTime(s.expires_at),
+        });
+        renderCall();
+        notify(`${s.customer_name || customer} asks for a video call.`);
+        return;
+      case 'inviting':
+        if (!ours) {
+          if (callLive()) return;
+          c = newCall({ id: s.call_id, conversation_id: event.conversation_id, media: s.media, provider: s.provider, customerName: customer, mirror: !bound });
+        }
+        c.state = 'inviting';
+        c.expiresAt = parseTime(s.expires_at);
+        renderCall();
+        return;
+      case 'connecting':
+        if (!ours) {
+          if (callLive()) return;
+          c = newCall({ id: s.call_id, conversation_id: event.conversation_id, media: s.media, provider: s.provider, customerName: customer, mirror: true });
+        }
+        if (!bound) { c.mirror = true; c.state = 'connecting'; renderCall(); return; }
+        c.mirror = false;
+        makeOffer(c, s);
+        return;
+      case 'sdp':
+        if (ours && bound) takeAnswer(c, s);
+        return;
+      case 'ice':
+        if (!ours || !bound || !s.candidate || c.state === 'ended') return;
+        if (c.pc && c.remoteSet) c.pc.addIceCandidate(s.candidate).catch(() => {});
+        else c.ice.push(s.candidate); // before the answer is set: kept, in order
+        return;
+      case 'active': {
+        if (!ours) {
+          if (callLive()) return;
+          c = newCall({ id: s.call_id, conversation_id: event.conversation_id, media: s.media, provider: s.provider, customerName: customer, mirror: s.provider !== 'jitsi' });
+        }
+        if (c.state === 'ended') return;
+        c.state = 'active';
+        c.answering = false;
+        const at = parseTime(s.connected_at);
+        c.connectedAt = at === null ? Date.now() : Math.min(at, Date.now());
+        if (s.join_url && /^https:\/\//.test(s.join_url)) c.joinUrl = s.join_url;
+        renderCall();
+        return;
+      }
+      case 'ended': {
+        if (!ours) return;
+        const keep = c.state === 'ended' && c.localNotice;
+        const hadFocus = $('call').contains(document.activeElement);
+        teardownCall(c);
+        c.state = 'ended';
+        c.endReason = s.reason;
+        if (!keep) showCallNotice(s.reason, endedText(c, s.reason, s.by));
+        renderCall();
+        if (hadFocus) $('call-close').focus();
+        return;
+      }
+      default: // types added later
+    }
+  };
+
+  /** *Video call* / *Ask to share screen*: the camera first (video), then POST /calls. */
+  const startCall = async (media) => {
+    const id = state.selected;
+    const d = state.detail;
+    if (!id || !d || callLive() || !state.callsProvider) return;
+    clearAlert();
+    const provider = state.callsProvider;
+    const c = newCall({ id: null, conversation_id: id, media, provider, state: 'starting', customerName: customerName(d.customer) });
+    renderCall();
+    if (media === 'video' && provider === 'webrtc') {
+      try {
+        c.local = await acquireAgentMedia();
+      } catch (e) {
+        endCallHere(c, agentMediaReason(e), agentMediaText(e), agentMediaReason(e));
+        return;
+      }
+      if (c !== state.call || c.state === 'ended') { teardownCall(c); return; }
+      $('call-local').srcObject = c.local;
+      renderCall();
+    }
+    let result;
+    try {
+      result = await api('POST', `/conversations/${enc(id)}/calls`, { media, connection_id: state.connectionId });
+    } catch (e) {
+      if (e.status === 401) return;
+      endCallHere(c, 'error', `Could not start the call: ${e.message}`, 'error');
+      return;
+    }
+    const call = result && result.call;
+    if (!call || c.state === 'ended') {
+      if (call && c.cancelled && !c.id) { c.id = call.id; api('POST', callPath(c, 'hangup'), { reason: 'hung_up' }).catch(() => {}); }
+      return;
+    }
+    c.id = call.id;
+    if (c.state === 'starting') {
+      c.state = call.state;
+      c.expiresAt = parseTime(call.expires_at);
+    }
+    renderCall();
+    $('call-hangup').focus();
+  };
+
+  /** A customer's request: the camera first, then accept; a failure declines it. */
+  const acceptRequest = async () => {
+    const c = state.call;
+    if (!c || c.state !== 'requested' || c.answering) return;
+    c.answering = true;
+    renderCall();
+    if (c.provider === 'webrtc') {
+      try {
+        c.local = await acquireAgentMedia();
+      } catch (e) {
+        const reason = agentMediaReason(e);
+        endCallHere(c, reason, agentMediaText(e), reason);
+        api('POST', callPath(c, 'decline'), { reason }).catch(() => {});
+        return;
+      }
+      if (c !== state.call || c.state === 'ended') { teardownCall(c); return; }
+      $('call-local').srcObject = c.local;
+    }
+    try {
+      await api('POST', callPath(c, 'accept'), { connection_id: state.connectionId });
+    } catch (e) {
+      if (c === state.call && c.state !== 'ended') endCallHere(c, 'error', `Could not accept the call: ${e.message}`, 'error');
+      return;
+    }
+    renderCall();
+    $('call-hangup').focus();
+  };
+
+  const declineRequest = async () => {
+    const c = state.call;
+    if (!c || c.state !== 'requested') return;
+    endCallHere(c, 'declined', 'You declined the call.');
+    await attempt('Could not decline the call', () => api('POST', callPath(c, 'decline'), { reason: 'declined' }));
+  };
+
+  /** *Hang up* / *Cancel*; also a failed connection (media_failed). */
+  const hangUpCall = async (reason = 'hung_up', which = state.call) => {
+    const c = which;
+    if (!c || c.state === 'ended') return;
+    const before = c.state;
+    let local = reason;
+    let text = reason === 'media_failed' ? 'The call lost its connection.' : 'You ended the call.';
+    if (['starting', 'inviting'].includes(before) && reason === 'hung_up') { local = 'cancelled'; text = 'You cancelled the call.'; }
+    endCallHere(c, local, text);
+    if (!c.id) { c.cancelled = true; return; } // POST /calls still on its way
+    try {
+      await api('POST', callPath(c, 'hangup'), { reason });
+    } catch (e) {
+      if (e.status !== 401 && c === state.call) showAlert(`Could not hang up: ${e.message}`);
+    }
+  };
+
+  const dismissCall = () => {
+    if (state.call) teardownCall(state.call);
+    state.call = null;
+    clearCallNotice();
+    renderCall();
+    const video = $('call-video');
+    if (!video.disabled && !video.hidden) video.focus();
+    else $('composer-input').focus();
+  };
+
+  /** The live socket closed: end a call here at once, hang it up after the next `hello` (2.5). */
+  const callSocketLost = () => {
+    const c = state.call;
+    if (!c || c.state === 'ended' || c.mirror) return;
+    if (c.id) state.lostCall = { id: c.id, conversation_id: c.conversation_id };
+    endCallHere(c, 'agent_disconnected', 'Call ended: connection lost.');
+  };
+
+  const onHello = (event) => {
+    state.connectionId = /^[0-9a-f]{32}$/.test(event.connection_id || '') ? event.connection_id : null;
+    const lost = state.lostCall;
+    state.lostCall = null;
+    if (lost) api('POST', callPath(lost, 'hangup'), { reason: 'agent_disconnected' }).catch(() => {});
+    renderCallButtons();
+  };
+
+  /** A history row of a call (1.3.2), in words. */
+  const callHistoryText = (row, rows) => {
+    const offered = rows.find((r) => r.action === 'call_offered' && r.from === row.from);
+    const media = row.action === 'call_ended' ? (offered && offered.to) : row.to;
+    const label = callLabel(media);
+    const actor = (a) => {
+      if (a === 'customer') return 'the customer';
+      if (a === 'desk') return 'the desk';
+      const m = /^agent:(\d+)$/.exec(a || '');
+      if (m && state.agent && Number(m[1]) === state.agent.id) return state.agent.name || 'you';
+      const assigned = state.detail && state.detail.ticket && state.detail.ticket.assigned_agent;
+      if (m && assigned && Number(m[1]) === assigned.id) return assigned.name || 'an agent';
+      return 'an agent';
+    };
+    if (row.action === 'call_offered') {
+      if (row.actor === 'customer') return `${label} asked for by the customer`;
+      return media === 'screen' ? `Screen share asked by ${actor(row.actor)}` : `${label} offered by ${actor(row.actor)}`;
+    }
+    if (row.action === 'call_started') return `${label} started (started by ${actor(row.actor)})`;
+    const reason = row.reason ? String(row.reason).replace(/_/g, ' ') : '';
+    if (row.to === null || row.to === undefined || row.to === '') {
+      return reason === 'declined' ? `${label} declined by ${actor(row.actor)}` : `${label} ended by ${actor(row.actor)}${reason ? ` (${reason})` : ''}`;
+    }
+    return `${label} ended by ${actor(row.actor)} after ${callDuration(row.to)}${reason ? ` (${reason})` : ''}`;
+  };
+
   // --- Live updates -----------------------------------------------------------------------
   const onEvent = (event) => {
     if (!event || typeof event !== 'object') return;
@@ -872,6 +1399,12 @@
         renderQueue();
         break;
       }
+      case 'hello':
+        onHello(event);
+        break;
+      case 'call_signal':
+        onCallSignal(event);
+        break;
       default: // pong, and types added later
     }
   };
@@ -909,6 +1442,9 @@
     ws.addEventListener('close', () => {
       if (state.ws !== ws) return; // closed by us
       state.ws = null;
+      state.connectionId = null;
+      callSocketLost();
+      renderCallButtons();
       clearInterval(state.pingTimer);
       if (!state.agent) return;
       setLive('reconnecting');
@@ -952,6 +1488,7 @@
       el.textContent = since === null ? '' : `waiting ${fmtDuration(now - since)}`;
     });
     renderOffer();
+    tickCall();
   };
 
   // --- Wiring -----------------------------------------------------------------------------
@@ -984,6 +1521,18 @@
     input.addEventListener('input', noteOurTyping);
     input.addEventListener('blur', stopOurTyping);
     $('note-form').addEventListener('submit', addNote);
+    $('call-video').addEventListener('click', () => startCall('video'));
+    $('call-screen').addEventListener('click', () => startCall('screen'));
+    $('call-accept').addEventListener('click', acceptRequest);
+    $('call-decline').addEventListener('click', declineRequest);
+    $('call-hangup').addEventListener('click', () => hangUpCall('hung_up'));
+    $('call-close').addEventListener('click', dismissCall);
+    $('call-unmute').addEventListener('click', () => {
+      const video = $('call-remote');
+      video.muted = false;
+      video.play().catch(() => {});
+      $('call-unmute').hidden = true;
+    });
   };
 
   const boot = async () => {

@@ -93,12 +93,64 @@
   const send = h('button', { type: 'submit', class: 'send', 'data-testid': 'baton-send', text: 'Send' });
   const form = h('form', { class: 'composer', onsubmit: (e) => { e.preventDefault(); submit(); } },
     h('label', { for: 'baton-input', class: 'sr-only', text: 'Message' }), input, send);
+  // --- Calls: the DOM (docs/calls.md 3.6.1, test ids 5.1) -----------------------------------
+  const callRequest = h('button', {
+    type: 'button', class: 'call-request', 'data-testid': 'baton-call-request', hidden: '',
+    'aria-label': 'Start a video call with the agent', onclick: () => requestCall(),
+  }, h('span', { text: 'Video call' }));
+  const callPromptText = h('p', { id: 'baton-call-prompt-text', class: 'call-text' });
+  const callAccept = h('button', {
+    type: 'button', class: 'call-primary', 'data-testid': 'baton-call-accept', onclick: () => acceptCall(),
+  });
+  const callDecline = h('button', {
+    type: 'button', class: 'call-secondary', 'data-testid': 'baton-call-decline', text: 'Decline',
+    onclick: () => declineCall(),
+  });
+  const callPrompt = h('div', {
+    class: 'call-prompt', role: 'alertdialog', 'aria-labelledby': 'baton-call-prompt-title',
+    'aria-describedby': 'baton-call-prompt-text', 'data-testid': 'baton-call-prompt', hidden: '',
+  }, h('p', { id: 'baton-call-prompt-title', class: 'call-title', text: 'Call request' }), callPromptText,
+  h('div', { class: 'call-buttons' }, callAccept, callDecline));
+  const callStatus = h('p', { class: 'call-status', role: 'status', 'data-testid': 'baton-call-status' });
+  // Not muted: it carries the agent's voice.
+  const callRemote = h('video', {
+    class: 'call-remote', autoplay: '', playsinline: '', 'data-testid': 'baton-call-remote',
+    'aria-label': 'The agent', hidden: '',
+  });
+  const callLocal = h('video', {
+    class: 'call-local', autoplay: '', playsinline: '', muted: '', 'data-testid': 'baton-call-local',
+    'aria-label': 'Your camera', hidden: '',
+  });
+  callLocal.muted = true;
+  const callTimer = h('span', { class: 'call-timer', role: 'timer', 'data-testid': 'baton-call-timer', hidden: '' });
+  const callJoin = h('a', {
+    class: 'call-join', target: '_blank', rel: 'noopener noreferrer', 'data-testid': 'baton-call-join',
+    text: 'Join the video call', hidden: '',
+  });
+  const callUnmute = h('button', {
+    type: 'button', class: 'call-secondary', text: 'Turn the sound on', hidden: '',
+    onclick: () => { callRemote.muted = false; callRemote.play().catch(() => {}); callUnmute.hidden = true; },
+  });
+  const callHangup = h('button', {
+    type: 'button', class: 'call-hangup', 'data-testid': 'baton-call-hangup', hidden: '',
+    onclick: () => hangUp(),
+  });
+  const callClose = h('button', {
+    type: 'button', class: 'call-secondary', 'data-testid': 'baton-call-close', text: 'Close', hidden: '',
+    onclick: () => dismissCall(),
+  });
+  const callNotice = h('p', { class: 'call-notice', role: 'alert', 'data-testid': 'baton-call-notice', hidden: '' });
+  const callArea = h('section', {
+    class: 'call', 'aria-label': 'Call', 'data-testid': 'baton-call', 'data-state': 'idle', hidden: '',
+  }, callPrompt, callStatus, h('div', { class: 'call-videos' }, callRemote, callLocal), callNotice,
+  h('div', { class: 'call-bar' }, callTimer, callJoin, callUnmute, callHangup, callClose));
+
   const panel = h('section', {
     id: 'baton-panel', class: 'panel', role: 'dialog', 'aria-labelledby': 'baton-title',
     'data-testid': 'baton-panel', hidden: '',
   },
-  h('header', {}, h('div', {}, h('h2', { id: 'baton-title', text: title }), status), closeBtn),
-  handoff, log, typing, form, counter);
+  h('header', {}, h('div', {}, h('h2', { id: 'baton-title', text: title }), status), callRequest, closeBtn),
+  handoff, callArea, log, typing, form, counter);
   root.append(css, panel, launcher);
 
   panel.addEventListener('keydown', (e) => {
@@ -352,7 +404,9 @@
       if (t.agent_name) agentName = t.agent_name;
       setTyping(Boolean(t.typing), t.agent_name || agentName || 'An agent');
     });
+    socket.on('baton_call', onCallSignal);
     socket.on('disconnect', (reason) => {
+      callLost();
       confirmed = false;
       typingOut.on = false;
       clearTimeout(typingOut.idle);
@@ -366,6 +420,464 @@
       socket.active ? 'Reconnecting…' : 'Cannot reach the chat service.',
       socket.active ? 'reconnecting' : 'offline',
     ));
+  };
+
+  // --- Calls (docs/calls.md): the customer answers, the agent's console offers --------------
+  const CALL_LIVE = ['requested', 'inviting', 'connecting', 'active'];
+  const DROP_GRACE_MS = 10000; // a connection `disconnected` this long is given up (2.3)
+  const epochNow = () => performance.timeOrigin + performance.now();
+  let callsProvider = null;  // "webrtc" | "jitsi" while the server says calls are available
+  /* The call on screen: {id, media, provider, state, agentName, pc, local, ice, remoteSet,
+   * answering, acceptedAt, connectedAt, endReason, ...}; state "requesting" = before `requested`. */
+  let call = null;
+  let callClock = null;
+
+  const who = () => agentName || 'The agent';
+  const callLabel = (media) => (media === 'screen' ? 'screen sharing' : 'video call');
+
+  const mediaFailure = (err, media) => {
+    const name = (err && err.name) || '';
+    if (name === 'NotAllowedError' || name === 'SecurityError') {
+      return {
+        reason: 'permission_denied',
+        text: media === 'screen'
+          ? 'Screen sharing was blocked or cancelled. The chat continues here.'
+          : "Your browser blocked the camera or microphone, so the call did not start. You can allow them in your browser's site settings and try again. The chat continues here.",
+      };
+    }
+    if (name === 'unsupported') {
+      return {
+        reason: 'unsupported',
+        text: `This browser cannot ${media === 'screen' ? 'share the screen' : 'make video calls'}. The chat continues here.`,
+      };
+    }
+    if (name === 'NotReadableError' || name === 'AbortError') {
+      return { reason: 'no_device', text: 'Your camera or microphone is in use by another application. The chat continues here.' };
+    }
+    return { reason: 'no_device', text: 'No camera or microphone was found. The chat continues here.' };
+  };
+
+  const endedText = (c, reason, by) => {
+    const screen = c.media === 'screen';
+    switch (reason) {
+      case 'hung_up':
+        if (by === 'customer') return screen ? 'You stopped sharing your screen.' : 'You ended the call.';
+        return screen ? `${who()} stopped the screen sharing.` : `${who()} ended the call.`;
+      case 'declined':
+        return by === 'customer' ? `You declined the ${callLabel(c.media)}.` : `${who()} could not take the call now.`;
+      case 'cancelled':
+        return by === 'customer' ? 'You cancelled the call.' : `${who()} cancelled the ${callLabel(c.media)}.`;
+      case 'unanswered': return 'The call was not answered.';
+      case 'customer_disconnected':
+      case 'agent_disconnected': return 'Call ended: connection lost.';
+      case 'conversation_closed': return 'The call ended: the conversation was closed.';
+      case 'agent_changed': return 'The call ended: another agent took over the conversation.';
+      case 'max_duration': return 'The call reached its time limit.';
+      default: return 'The call could not start. The chat continues here.';
+    }
+  };
+
+  const supported = (media) => Boolean(window.isSecureContext && navigator.mediaDevices
+    && window.RTCPeerConnection
+    && (media === 'screen' ? navigator.mediaDevices.getDisplayMedia : navigator.mediaDevices.getUserMedia));
+
+  /** Camera and microphone, or the screen. Called in the click handler: no await before it. */
+  const acquire = async (media) => {
+    if (!supported(media)) throw Object.assign(new Error('unsupported'), { name: 'unsupported' });
+    const devices = navigator.mediaDevices;
+    if (media === 'screen') return devices.getDisplayMedia({ video: true, audio: false });
+    try {
+      return await devices.getUserMedia({ audio: true, video: true });
+    } catch (e) {
+      if (e.name !== 'NotFoundError' && e.name !== 'OverconstrainedError') throw e;
+      return devices.getUserMedia({ audio: true }); // no camera: the agent still hears the customer
+    }
+  };
+
+  const emitCall = (signal) => {
+    if (socket && socket.connected) socket.emit('baton_call', signal);
+  };
+
+  const fmtCallTime = (ms) => {
+    const s = Math.max(0, Math.floor(ms / 1000));
+    const m = Math.floor(s / 60);
+    return `${m}:${String(s % 60).padStart(2, '0')}`;
+  };
+
+  const renderCall = () => {
+    const c = call;
+    callRequest.hidden = !(callsProvider && (!c || c.state === 'ended'));
+    if (!c) {
+      callArea.hidden = true;
+      callArea.dataset.state = 'idle';
+      ['media', 'provider', 'callId', 'endReason'].forEach((k) => delete callArea.dataset[k]);
+      return;
+    }
+    callArea.hidden = false;
+    callArea.dataset.state = c.state === 'requesting' ? 'idle' : c.state;
+    callArea.dataset.media = c.media;
+    callArea.dataset.provider = c.provider;
+    if (c.id) callArea.dataset.callId = c.id; else delete callArea.dataset.callId;
+    if (c.state === 'ended' && c.endReason) callArea.dataset.endReason = c.endReason;
+    else delete callArea.dataset.endReason;
+    if (c.acceptedAt) callArea.dataset.acceptedAt = String(c.acceptedAt);
+    const prompting = c.state === 'inviting' && !c.answering;
+    callPrompt.hidden = !prompting;
+    callPrompt.dataset.media = c.media;
+    const ended = c.state === 'ended';
+    callHangup.hidden = ended || prompting;
+    callHangup.textContent = ['requesting', 'requested'].includes(c.state) ? 'Cancel'
+      : (c.media === 'screen' ? 'Stop sharing' : 'End call');
+    callClose.hidden = !ended;
+    callTimer.hidden = c.state !== 'active';
+    callLocal.hidden = ended || !(c.local && c.media === 'video' && c.local.getVideoTracks().length);
+    callRemote.hidden = ended || !c.remote || c.provider !== 'webrtc';
+    callJoin.hidden = ended || !c.joinUrl;
+    if (c.joinUrl) callJoin.href = c.joinUrl;
+    if (ended) callUnmute.hidden = true;
+    let text = '';
+    if (c.state === 'requesting') text = 'Starting your camera…';
+    else if (c.state === 'requested') text = `Waiting for ${who()} to answer…`;
+    else if (c.state === 'inviting') text = c.answering ? 'Connecting…' : '';
+    else if (c.state === 'connecting') text = 'Connecting…';
+    else if (c.state === 'active') {
+      if (c.provider === 'jitsi') text = `Your ${callLabel(c.media)} with ${who()} is ready: join it with the link.`;
+      else text = c.media === 'screen' ? `You are sharing your screen with ${who()}` : `In a video call with ${who()}`;
+    }
+    callStatus.textContent = text;
+    callStatus.hidden = !text;
+  };
+
+  const showCallNotice = (reason, text) => {
+    callNotice.dataset.reason = reason;
+    callNotice.textContent = text;
+    callNotice.hidden = !text;
+  };
+
+  const clearCallNotice = () => {
+    delete callNotice.dataset.reason;
+    callNotice.textContent = '';
+    callNotice.hidden = true;
+  };
+
+  const tickCall = () => {
+    if (call && call.state === 'active') callTimer.textContent = fmtCallTime(Date.now() - call.connectedAt);
+  };
+
+  /** Stop the media and the peer connection of a call; idempotent. */
+  const teardown = (c) => {
+    clearTimeout(c.dropTimer);
+    if (c === call) { clearInterval(callClock); callClock = null; }
+    if (c.pc) {
+      const pc = c.pc;
+      c.pc = null;
+      pc.onicecandidate = null;
+      pc.ontrack = null;
+      pc.onconnectionstatechange = null;
+      pc.close();
+    }
+    if (c.local) { c.local.getTracks().forEach((t) => t.stop()); c.local = null; }
+    if (c === call) {
+      callRemote.srcObject = null;
+      callLocal.srcObject = null;
+      delete callRemote.dataset.firstFrameAt;
+    }
+  };
+
+  /** End the call on this side at once (the server is told separately, or already knows). */
+  const endLocally = (c, reason, text, noticeReason) => {
+    const hadFocus = callArea.contains(root.activeElement);
+    teardown(c);
+    c.state = 'ended';
+    c.endReason = reason;
+    c.localNotice = Boolean(noticeReason);
+    if (c !== call) return;
+    showCallNotice(noticeReason || reason, text);
+    renderCall();
+    if (hadFocus) callClose.focus();
+  };
+
+  const dismissCall = (focus = true) => {
+    if (call) teardown(call);
+    call = null;
+    clearCallNotice();
+    renderCall();
+    if (focus) input.focus();
+  };
+
+  const newCall = (fields) => {
+    if (call) teardown(call);
+    clearCallNotice();
+    call = { ice: [], remoteSet: false, answering: false, ...fields };
+    return call;
+  };
+
+  const attachRemote = (c, stream) => {
+    if (c !== call) return;
+    c.remote = true;
+    if (callRemote.srcObject !== stream) callRemote.srcObject = stream;
+    callRemote.hidden = false; // a hidden video presents no frames
+    if (!c.frameWatch) {
+      c.frameWatch = true;
+      const mark = (t) => { if (c === call && c.pc) callRemote.dataset.firstFrameAt = String(t); };
+      if (callRemote.requestVideoFrameCallback) {
+        callRemote.requestVideoFrameCallback((now) => mark(performance.timeOrigin + now));
+      } else {
+        callRemote.addEventListener('loadeddata', () => mark(epochNow()), { once: true });
+      }
+    }
+    callRemote.play().catch(() => {
+      // Autoplay with sound refused: play muted and offer the sound on a click.
+      callRemote.muted = true;
+      callRemote.play().catch(() => {});
+      callUnmute.hidden = false;
+    });
+    renderCall();
+  };
+
+  const watchConnection = (c) => {
+    if (!c.pc) return;
+    const st = c.pc.connectionState;
+    if (st === 'connected') {
+      clearTimeout(c.dropTimer);
+      c.dropTimer = null;
+      if (!c.connectedSent) {
+        c.connectedSent = true;
+        emitCall({ type: 'connected', call_id: c.id });
+      }
+    } else if (st === 'failed') {
+      hangUp('media_failed', c);
+    } else if (st === 'disconnected' && !c.dropTimer) {
+      c.dropTimer = setTimeout(() => hangUp('media_failed', c), DROP_GRACE_MS);
+    }
+  };
+
+  const onConnecting = (s) => {
+    const c = call;
+    if (!c || c.id !== s.call_id || c.state === 'ended' || c.pc) return;
+    c.state = 'connecting';
+    let pc;
+    try {
+      pc = new window.RTCPeerConnection(s.rtc || {}); // through the global, named at call time
+    } catch (e) {
+      hangUp('media_failed', c);
+      return;
+    }
+    c.pc = pc;
+    pc.onicecandidate = (e) => {
+      if (e.candidate && c.pc === pc) emitCall({ type: 'ice', call_id: c.id, candidate: e.candidate.toJSON() });
+    };
+    pc.ontrack = (e) => attachRemote(c, e.streams[0] || new MediaStream([e.track]));
+    pc.onconnectionstatechange = () => watchConnection(c);
+    renderCall();
+  };
+
+  const onOffer = async (s) => {
+    const c = call;
+    const d = s.description;
+    if (!c || c.id !== s.call_id || !c.pc || !d || d.type !== 'offer') return;
+    const pc = c.pc;
+    try {
+      await pc.setRemoteDescription({ type: 'offer', sdp: String(d.sdp) });
+      c.remoteSet = true;
+      c.ice.splice(0).forEach((cand) => pc.addIceCandidate(cand).catch(() => {}));
+      if (c.local) {
+        // Microphone then camera: the offer's transceivers are reused in that order.
+        const tracks = [...c.local.getAudioTracks(), ...c.local.getVideoTracks()];
+        tracks.forEach((t) => pc.addTrack(t, c.local));
+      }
+      await pc.setLocalDescription(await pc.createAnswer());
+      if (c.pc !== pc) return;
+      const local = pc.localDescription;
+      emitCall({ type: 'sdp', call_id: c.id, description: { type: local.type, sdp: local.sdp } });
+    } catch (e) {
+      if (c.pc === pc) hangUp('media_failed', c);
+    }
+  };
+
+  const onIce = (s) => {
+    const c = call;
+    if (!c || c.id !== s.call_id || !s.candidate || c.state === 'ended') return;
+    if (c.pc && c.remoteSet) c.pc.addIceCandidate(s.candidate).catch(() => {});
+    else c.ice.push(s.candidate); // before the offer is set: kept, in order
+  };
+
+  const onActive = (s) => {
+    let c = call;
+    if (!c || c.id !== s.call_id) {
+      if (s.provider !== 'jitsi') return; // webrtc: only the bound tab hears of it
+      c = newCall({ id: s.call_id, media: s.media, provider: 'jitsi', state: 'active' });
+    }
+    if (c.state === 'ended') return;
+    c.state = 'active';
+    c.answering = false;
+    const at = Date.parse(s.connected_at);
+    c.connectedAt = Number.isNaN(at) ? Date.now() : Math.min(at, Date.now());
+    const url = s.join_url && safeUrl(s.join_url);
+    if (url) c.joinUrl = url;
+    clearInterval(callClock);
+    callClock = setInterval(tickCall, 1000);
+    tickCall();
+    renderCall();
+  };
+
+  const onEnded = (s) => {
+    const c = call;
+    if (!c || c.id !== s.call_id) return;
+    const keep = c.state === 'ended' && c.localNotice; // a media error said it better already
+    const hadFocus = callArea.contains(root.activeElement);
+    teardown(c);
+    c.state = 'ended';
+    c.endReason = s.reason;
+    if (!keep) showCallNotice(s.reason, endedText(c, s.reason, s.by));
+    renderCall();
+    if (hadFocus) callClose.focus();
+  };
+
+  const onInvite = (s) => {
+    if (call && call.id !== s.call_id && CALL_LIVE.includes(call.state)) return;
+    if (call && call.id === s.call_id && call.state !== 'ended') return; // sent again on reconnect
+    if (s.agent_name) agentName = s.agent_name;
+    const c = newCall({ id: s.call_id, media: s.media === 'screen' ? 'screen' : 'video', provider: s.provider, state: 'inviting' });
+    callPromptText.textContent = c.media === 'screen'
+      ? `${who()} asks to see your screen. You choose what to share and can stop at any time.`
+      : `${who()} would like to start a video call. Your camera and microphone will be used.`;
+    callAccept.textContent = c.media === 'screen' ? 'Share my screen' : 'Accept video call';
+    renderCall();
+    if (panel.hidden) open(false);
+    callAccept.focus();
+  };
+
+  const onRequested = (s) => {
+    const c = call;
+    if (c && c.state === 'requesting' && !c.id) {
+      c.id = s.call_id;
+      c.state = 'requested';
+    } else if (c && c.id === s.call_id) {
+      return;
+    } else if (c && c.state === 'ended' && c.cancelled && !c.id) {
+      emitCall({ type: 'hangup', call_id: s.call_id, reason: 'hung_up' }); // cancelled while in flight
+      return;
+    } else {
+      newCall({ id: s.call_id, media: 'video', provider: callsProvider || 'webrtc', state: 'requested' }); // another tab asked
+    }
+    renderCall();
+  };
+
+  const onCallError = (s) => {
+    const c = call;
+    if (!c || c.state === 'ended') return;
+    if (s.call_id ? s.call_id !== c.id : c.id) return;
+    if (c.id && c.pc) emitCall({ type: 'hangup', call_id: c.id, reason: 'media_failed' });
+    endLocally(c, 'error', 'The call could not start. The chat continues here.', 'error');
+  };
+
+  const onCallSignal = (s) => {
+    if (!s || typeof s !== 'object') return;
+    switch (s.type) {
+      case 'available':
+        callsProvider = ['webrtc', 'jitsi'].includes(s.provider) ? s.provider : null;
+        renderCall();
+        break;
+      case 'unavailable':
+        callsProvider = null;
+        renderCall();
+        break;
+      case 'invite': onInvite(s); break;
+      case 'requested': onRequested(s); break;
+      case 'connecting': onConnecting(s); break;
+      case 'sdp': onOffer(s); break;
+      case 'ice': onIce(s); break;
+      case 'active': onActive(s); break;
+      case 'ended': onEnded(s); break;
+      case 'elsewhere':
+        if (call && call.id === s.call_id) { teardown(call); call = null; clearCallNotice(); renderCall(); }
+        break;
+      case 'error': onCallError(s); break;
+      default: // types added later
+    }
+  };
+
+  /** The consent click: media first (the permission prompt), then `accept`; a failure declines. */
+  const acceptCall = async () => {
+    const c = call;
+    if (!c || c.state !== 'inviting' || c.answering) return;
+    c.answering = true;
+    c.acceptedAt = epochNow();
+    renderCall();
+    callHangup.focus();
+    if (c.provider === 'webrtc') {
+      try {
+        c.local = await acquire(c.media);
+      } catch (e) {
+        const failure = mediaFailure(e, c.media);
+        emitCall({ type: 'decline', call_id: c.id, reason: failure.reason });
+        endLocally(c, failure.reason, failure.text, failure.reason);
+        return;
+      }
+      if (c !== call || c.state === 'ended') { c.local.getTracks().forEach((t) => t.stop()); c.local = null; return; }
+      if (c.media === 'screen') {
+        // The browser's own "Stop sharing" ends the call.
+        c.local.getVideoTracks().forEach((t) => t.addEventListener('ended', () => hangUp('hung_up', c)));
+      } else {
+        callLocal.srcObject = c.local;
+        callLocal.play().catch(() => {});
+      }
+    }
+    emitCall({ type: 'accept', call_id: c.id });
+    renderCall();
+  };
+
+  const declineCall = () => {
+    const c = call;
+    if (!c || c.state !== 'inviting') return;
+    emitCall({ type: 'decline', call_id: c.id, reason: 'declined' });
+    endLocally(c, 'declined', `You declined the ${callLabel(c.media)}.`);
+  };
+
+  /** The customer's *Video call*: camera first, then `request`. */
+  const requestCall = async () => {
+    if (!callsProvider || (call && call.state !== 'ended')) return;
+    if (!socket || !socket.connected || !confirmed) return;
+    const c = newCall({ id: null, media: 'video', provider: callsProvider, state: 'requesting', acceptedAt: epochNow() });
+    renderCall();
+    callHangup.focus();
+    if (c.provider === 'webrtc') {
+      try {
+        c.local = await acquire('video');
+      } catch (e) {
+        const failure = mediaFailure(e, 'video');
+        endLocally(c, failure.reason, failure.text, failure.reason);
+        return;
+      }
+      if (c !== call || c.state === 'ended') { c.local.getTracks().forEach((t) => t.stop()); c.local = null; return; }
+      callLocal.srcObject = c.local;
+      callLocal.play().catch(() => {});
+    }
+    emitCall({ type: 'request', media: 'video' });
+    renderCall();
+  };
+
+  /** *End call*, *Stop sharing*, *Cancel*, or a failed connection (`reason` media_failed). */
+  const hangUp = (reason = 'hung_up', which = call) => {
+    const c = which;
+    if (!c || c.state === 'ended') return;
+    if (c.id) emitCall({ type: 'hangup', call_id: c.id, reason });
+    else c.cancelled = true; // the request is still on its way: its `requested` gets a hangup
+    const before = c.state;
+    let text = endedText(c, 'hung_up', 'customer');
+    let ended = reason;
+    if (reason === 'media_failed') text = 'The call lost its connection. The chat continues here.';
+    else if (['requesting', 'requested'].includes(before)) { ended = 'cancelled'; text = 'You cancelled the call.'; }
+    else if (before === 'inviting') { ended = 'declined'; text = `You declined the ${callLabel(c.media)}.`; }
+    endLocally(c, ended, text);
+  };
+
+  /** The socket dropped: end the call here at once (2.5). */
+  const callLost = () => {
+    if (call && CALL_LIVE.concat('requesting').includes(call.state)) {
+      endLocally(call, 'customer_disconnected', 'Call ended: connection lost.');
+    }
   };
 
   const submit = () => {
@@ -444,6 +956,10 @@
       setHandoff('');
       agentName = null;
       withPerson = false;
+      if (call) hangUp();
+      dismissCall(false);
+      callsProvider = null;
+      renderCall();
       if (socket && socket.connected) requestSession();
     },
   };

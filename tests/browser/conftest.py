@@ -24,6 +24,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# docs/calls.md 5.2: a test pattern and a tone for camera and microphone, a fake screen for
+# getDisplayMedia, and no permission prompts.
+MEDIA_ARGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
 # Auto-waiting assertions give up after this; generous for a 2-core CI machine.
 EXPECT_TIMEOUT_MS = 10_000
 
@@ -45,6 +48,24 @@ def browser() -> Iterator["Browser"]:
     sync_api.expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def media_browser() -> Iterator["Browser"]:
+    """Chromium with fake camera, microphone and screen, for the call tests."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not shutil.which(CHROMIUM):
+        reason = f"no Chromium at {CHROMIUM}: apt-get install chromium"
+        if os.environ.get("BATON_REQUIRE_BROWSER"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    sync_api.expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS + MEDIA_ARGS
+        )
         yield browser
         browser.close()
 

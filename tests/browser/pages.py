@@ -6,7 +6,56 @@ Playwright's CSS locators pierce the widget's open shadow root, so the stable
 (bot/web/console.*) is found by its labels and roles where it has them.
 """
 
-from playwright.sync_api import Locator, Page, expect
+from typing import Any, Dict
+
+from playwright.sync_api import BrowserContext, Locator, Page, expect
+
+# docs/calls.md 5.2: every RTCPeerConnection a page makes, reachable without a product hook.
+# Added per context (`add_init_script`): it runs before the page's scripts, also under a CSP.
+CAPTURE_PEER_CONNECTIONS = """(() => {
+  const Native = window.RTCPeerConnection;
+  window.__batonTestPCs = [];
+  window.RTCPeerConnection = class extends Native {
+    constructor(...args) { super(...args); window.__batonTestPCs.push(this); }
+  };
+})();"""
+
+# A camera and microphone the browser blocks (the fake-UI flag would grant everything).
+BLOCK_CAMERA = """(() => {
+  navigator.mediaDevices.getUserMedia = () =>
+    Promise.reject(new DOMException('blocked', 'NotAllowedError'));
+})();"""
+
+# The inbound video of a page's live peer connections (docs/calls.md 5.2).
+INBOUND_VIDEO = """async () => {
+  let bytes = 0, frames = 0;
+  for (const pc of window.__batonTestPCs || []) {
+    if (pc.connectionState === 'closed') continue;
+    (await pc.getStats()).forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'video') {
+        bytes += s.bytesReceived || 0; frames += s.framesDecoded || 0;
+      }
+    });
+  }
+  return { bytes, frames };
+}"""
+
+
+def prepare_call_context(context: BrowserContext, block_camera: bool = False) -> None:
+    """Give a context the peer-connection capture, and optionally a blocked camera."""
+    context.add_init_script(CAPTURE_PEER_CONNECTIONS)
+    if block_camera:
+        context.add_init_script(BLOCK_CAMERA)
+
+
+def wait_for_inbound_video(page: Page, timeout_ms: float = 15_000) -> Dict[str, Any]:
+    """Poll getStats until video bytes and decoded frames arrive; return the last reading."""
+    handle = page.wait_for_function(
+        f"async () => {{ const r = await ({INBOUND_VIDEO})(); "
+        "return r.bytes > 0 && r.frames > 0 ? r : null; }",
+        timeout=timeout_ms,
+    )
+    return handle.json_value()
 
 
 class ChatWidget:
@@ -27,6 +76,19 @@ class ChatWidget:
         self.log = page.get_by_test_id("baton-messages")
         self.messages = page.get_by_test_id("baton-message")
         self.quick_replies = page.get_by_test_id("baton-quick-reply")
+        # Calls (docs/calls.md 5.1)
+        self.call_request = page.get_by_test_id("baton-call-request")
+        self.call = page.get_by_test_id("baton-call")
+        self.call_prompt = page.get_by_test_id("baton-call-prompt")
+        self.call_accept = page.get_by_test_id("baton-call-accept")
+        self.call_decline = page.get_by_test_id("baton-call-decline")
+        self.call_hangup = page.get_by_test_id("baton-call-hangup")
+        self.call_remote = page.get_by_test_id("baton-call-remote")
+        self.call_local = page.get_by_test_id("baton-call-local")
+        self.call_notice = page.get_by_test_id("baton-call-notice")
+        self.call_join = page.get_by_test_id("baton-call-join")
+        self.call_timer = page.get_by_test_id("baton-call-timer")
+        self.call_close = page.get_by_test_id("baton-call-close")
 
     def from_sender(self, sender: str) -> Locator:
         """Message items of one sender: "user", "bot", "agent" or "system"."""
@@ -112,6 +174,20 @@ class DeskConsole:
         self.note_input = page.get_by_label("Add an internal note (not sent to the customer)")
         self.add_note_button = page.get_by_role("button", name="Add note")
         self.notes = page.get_by_test_id("desk-note")
+        # Calls (docs/calls.md 5.1)
+        self.call_video_button = page.get_by_test_id("desk-call-video")
+        self.call_screen_button = page.get_by_test_id("desk-call-screen")
+        self.call = page.get_by_test_id("desk-call")
+        self.call_accept = page.get_by_test_id("desk-call-accept")
+        self.call_decline = page.get_by_test_id("desk-call-decline")
+        self.call_hangup = page.get_by_test_id("desk-call-hangup")
+        self.call_remote = page.get_by_test_id("desk-call-remote")
+        self.call_local = page.get_by_test_id("desk-call-local")
+        self.call_notice = page.get_by_test_id("desk-call-notice")
+        self.call_join = page.get_by_test_id("desk-call-join")
+        self.call_timer = page.get_by_test_id("desk-call-timer")
+        self.call_close = page.get_by_test_id("desk-call-close")
+        self.call_history = page.get_by_test_id("desk-history-call")
 
     def row(self, conversation_id: str) -> Locator:
         return self.page.locator(
@@ -124,7 +200,7 @@ class DeskConsole:
         return self.page.get_by_test_id(f"desk-ctx-{name}")
 
     def from_sender(self, sender: str) -> Locator:
-        """Transcript messages of one sender: "customer", "bot" or "agent"."""
+        """Transcript messages of one sender: "customer", "bot", "agent" or "system"."""
         return self.page.locator(f'[data-testid="desk-message"][data-sender="{sender}"]')
 
     def sign_in(self, email: str, password: str) -> None:
