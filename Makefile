@@ -51,6 +51,7 @@ bench: install $(MODEL)
 	$(BIN)/python -m benchmarks.store
 	$(BIN)/python -m benchmarks.relay
 	$(BIN)/python -m benchmarks.signals
+	$(BIN)/python -m benchmarks.calls
 
 # NLU and frustration-detection quality against the targets (docs/quality.md);
 # `make eval EVAL_ARGS=--skip-cv` for a quick held-out-only run.
