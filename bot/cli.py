@@ -1,4 +1,4 @@
-"""`bot`: Baton's command line (run the product, migrate, run the clock, check the policy, mint a token, add desk agents)."""
+"""`bot`: Baton's command line (run the product, migrate, run the clock, check the policy, mint a token, add desk agents, show the ICE servers of a call)."""
 
 from __future__ import annotations
 
@@ -73,6 +73,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     agent_commands.add_parser("list", help="list the desk's people")
 
+    ice = commands.add_parser(
+        "ice-servers",
+        help="print the RTCConfiguration a call participant gets now (freshly minted TURN credentials)",
+    )
+    ice.add_argument("--role", choices=("customer", "agent"), default="customer")
+
     args = parser.parse_args(argv)
     try:
         if args.command == "run":
@@ -87,6 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return mint(args.customer_id, args.name)
         if args.command == "agent":
             return add_agent(args) if args.agent_command == "add" else list_agents()
+        if args.command == "ice-servers":
+            return print_ice_servers(args.role)
     except SettingsError as problem:
         print(f"bot: {problem}", file=sys.stderr)
         return 2
@@ -142,6 +150,34 @@ def mint(customer_id: str, name: str | None) -> int:
         print("bot: BATON_JWT_SECRET is not set", file=sys.stderr)
         return 2
     print(mint_token(customer_id, settings.jwt_secret, name=name))
+    return 0
+
+
+def print_ice_servers(role: str) -> int:
+    """The RTCConfiguration of a webrtc call participant, as JSON, to test a TURN server (docs/calls.md 6.4).
+
+    The credentials are real and valid for BATON_TURN_TTL_SECONDS: paste them into
+    the Trickle ICE sample page, not into a ticket or a chat.
+    """
+    import datetime as dt
+    import json
+    import secrets
+
+    from bot.calls.config import CallSettings
+    from bot.calls.webrtc import WebRtcProvider
+
+    _load_local_secrets()
+    settings = CallSettings.from_env()
+    if settings.provider != "webrtc":
+        print(
+            f"bot: BATON_CALL_PROVIDER is {settings.provider or 'off'}; ICE servers are used only with 'webrtc'",
+            file=sys.stderr,
+        )
+        return 2
+    # A made-up call id, as a real call's would be: coturn scopes credentials by name.
+    name = f"{secrets.token_hex(16)}-{role}"
+    rtc = WebRtcProvider(settings).rtc_configuration(name, dt.datetime.now(dt.timezone.utc))
+    print(json.dumps(rtc, indent=2))
     return 0
 
 

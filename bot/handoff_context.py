@@ -11,6 +11,7 @@ from typing import Any, Dict, Iterable, List, Mapping
 from bot.constants import (
     INTENT_NLU_FALLBACK,
     INTENT_OUT_OF_SCOPE,
+    METADATA_CALL,
     SLOT_CASE_CATEGORY,
     SLOT_CASE_URGENCY,
 )
@@ -42,7 +43,9 @@ def transcript(events: Iterable[Mapping[str, Any]]) -> List[Dict[str, Any]]:
                 }
             )
         elif kind == "bot" and text:
-            turns.append({"sender": "bot", "text": text, "timestamp": event.get("timestamp")})
+            # A call's line is the system's, not something the bot said.
+            sender = "system" if isinstance((event.get("metadata") or {}).get(METADATA_CALL), dict) else "bot"
+            turns.append({"sender": sender, "text": text, "timestamp": event.get("timestamp")})
     return turns
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable, Iterator, List, Tuple
 
-from bot.constants import METADATA_AGENT, METADATA_CUSTOMER_ID
+from bot.constants import METADATA_AGENT, METADATA_CALL, METADATA_CUSTOMER_ID
 
 # Rasa's marker on a user event nobody typed (`trigger_intent`, the desk's resume).
 METADATA_IS_EXTERNAL = "is_external"
@@ -55,6 +55,10 @@ def visible_messages(events: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
 def _bot_message(event: Dict[str, Any]) -> Dict[str, Any] | None:
     data = event.get("data") or {}
     text = event.get("text")
+    call = (event.get("metadata") or {}).get(METADATA_CALL)
+    if isinstance(call, dict):
+        # A call's line (docs/calls.md 1.3.3): the widget shows it as a system line.
+        return {"sender": "system", "text": text or "", "timestamp": event.get("timestamp"), "call": call}
     buttons = data.get("buttons") or data.get("quick_replies") or []
     image = data.get("image")
     if not text and not buttons and not image:

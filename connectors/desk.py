@@ -12,7 +12,11 @@ customer's socket (through the `webchat` channel, which it observes).
 - a background loop that offers waiting conversations to agents (the router) and
   notices queue changes made elsewhere (the clock, another replica);
 - an agent whose last console closes is set away after a grace period, and their
-  conversations go back to the queue with their history.
+  conversations go back to the queue with their history;
+- video calls and screen shares (docs/calls.md): REST under
+  /desk/api/conversations/{id}/calls, signals to consoles as `call_signal`, to
+  widgets as `baton_call`; the use cases are `bot.calls.service.CallService`,
+  this channel only carries out the deliveries it returns.
 
 The state (who has which conversation) is in the database; this process keeps
 only connections, so a restart loses nothing but the open sockets.
@@ -37,11 +41,18 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.calls import protocol as calls_protocol
+from bot.calls.config import CallSettings
+from bot.calls.errors import CallRefused
+from bot.calls.providers import make_provider
+from bot.calls.records import call_json, shown_in_detail
+from bot.calls.service import CallService, Changed, Notice, Outcome, ToAgent, ToCustomer
 from bot.constants import (
     DESK_CHANNEL,
     INTENT_HANDOFF_RESOLVED,
     INTENT_HANDOFF_RETURNED,
     METADATA_AGENT,
+    METADATA_CALL,
     WEBCHAT_CHANNEL,
 )
 from bot.db import make_engine, make_session_factory
@@ -93,6 +104,15 @@ class TooManyAttempts(DeskError):
     status = 429
 
 
+class CallError(DeskError):
+    """A refused call request: its status and `code` come from `CallRefused` (docs/calls.md 3.5)."""
+
+    def __init__(self, refused: CallRefused) -> None:
+        super().__init__(refused.message)
+        self.status = refused.status
+        self.code = refused.code
+
+
 class DeskInput(InputChannel):
     """The agent desk: API, live socket and console page, inside the Rasa server."""
 
@@ -106,6 +126,7 @@ class DeskInput(InputChannel):
         return cls(
             settings=Settings.from_env(),
             monitor_seconds=float(credentials.get("monitor_seconds", DEFAULT_MONITOR_SECONDS)),
+            call_settings=CallSettings.from_env(),
         )
 
     def __init__(
@@ -113,8 +134,11 @@ class DeskInput(InputChannel):
         settings: Settings,
         monitor_seconds: float = DEFAULT_MONITOR_SECONDS,
         bus: EventBus | None = None,
+        call_settings: CallSettings | None = None,
     ) -> None:
         self.settings = settings
+        self.call_settings = call_settings or CallSettings()
+        self.calls: CallService | None = None
         self.disconnect_grace_seconds = settings.disconnect_grace_seconds
         self.monitor_seconds = monitor_seconds
         self.bus: EventBus = bus or InProcessBus()
@@ -211,6 +235,11 @@ class DeskInput(InputChannel):
             ("/api/conversations/<conversation_id:str>/escalate", "POST", self._escalate),
             ("/api/conversations/<conversation_id:str>/resolve", "POST", self._resolve),
             ("/api/conversations/<conversation_id:str>/return-to-bot", "POST", self._return_to_bot),
+            ("/api/conversations/<conversation_id:str>/calls", "POST", self._call_invite),
+            ("/api/conversations/<conversation_id:str>/calls/<call_id:str>/accept", "POST", self._call_accept),
+            ("/api/conversations/<conversation_id:str>/calls/<call_id:str>/decline", "POST", self._call_decline),
+            ("/api/conversations/<conversation_id:str>/calls/<call_id:str>/signal", "POST", self._call_signal),
+            ("/api/conversations/<conversation_id:str>/calls/<call_id:str>/hangup", "POST", self._call_hangup),
         ]
         for path, method, handler in routes:
             desk.add_route(
@@ -239,15 +268,17 @@ class DeskInput(InputChannel):
         )
         self.router = Router(session_factory, offer_seconds=self.settings.offer_seconds)
         self._session_factory = session_factory
+        self.calls = CallService(session_factory, self.call_settings, make_provider(self.call_settings))
         self.bus.subscribe(TOPIC_CONSOLES, self.connections.deliver)
         for channel in getattr(app.ctx, "input_channels", None) or []:
             if channel.name() == WEBCHAT_CHANNEL:
                 self.webchat = channel
                 channel.observer = self
+                channel.call_observer = self
         if self.webchat is None:
             logger.warning("desk.no_webchat: agents can't reach customers without the webchat channel")
         self._tasks.append(asyncio.get_running_loop().create_task(self._monitor()))
-        logger.info("desk.started")
+        logger.info("desk.started calls=%s", self.call_settings.provider or "off")
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -453,9 +484,11 @@ class DeskInput(InputChannel):
         agent = session.agent
         async with self._waiting_status:
             handoff = await asyncio.to_thread(self.service.accept, agent, conversation_id, utc_now())
+            await self._end_call_of_other_agent(conversation_id, agent)
             await self._to_customer(
                 conversation_id, "baton_status", {"state": "agent_joined", "agent_name": agent.name}
             )
+            await self._tell_calls_available(conversation_id)
         await self._changed(conversation_id, handoff.team, handoff.state)
         return response.json(await self._detail_json(agent, conversation_id))
 
@@ -507,6 +540,7 @@ class DeskInput(InputChannel):
             _optional_text(body, "reason"),
             utc_now(),
         )
+        await self._close_calls(conversation_id, f"agent:{session.agent.id}")
         await self._changed(conversation_id, before.team, handoff.state)
         await self._changed(conversation_id, handoff.team, handoff.state)
         await self._tell_queue_position(conversation_id, force=True)
@@ -524,6 +558,7 @@ class DeskInput(InputChannel):
             _optional_text(_body(request), "reason"),
             utc_now(),
         )
+        await self._close_calls(conversation_id, f"agent:{session.agent.id}")
         await self._changed(conversation_id, before.team, handoff.state)
         if handoff.team != before.team:
             await self._changed(conversation_id, handoff.team, handoff.state)
@@ -541,6 +576,7 @@ class DeskInput(InputChannel):
             _optional_text(_body(request), "reason"),
             utc_now(),
         )
+        await self._close_calls(conversation_id, f"agent:{session.agent.id}")
         await self._to_customer(
             conversation_id, "baton_status", {"state": "resolved", "agent_name": session.agent.name}
         )
@@ -559,11 +595,213 @@ class DeskInput(InputChannel):
             _optional_text(_body(request), "reason"),
             utc_now(),
         )
+        await self._close_calls(conversation_id, f"agent:{session.agent.id}")
         await self._to_customer(conversation_id, "baton_status", {"state": "back_to_bot"})
         await self._resume_bot(conversation_id, INTENT_HANDOFF_RETURNED)
         await self._changed(conversation_id, handoff.team, handoff.state)
         await self._offer_waiting()
         return response.json(await self._detail_json(session.agent, conversation_id))
+
+    # --- calls (docs/calls.md) -----------------------------------------------------------
+
+    async def _call_session(self, request: Request, conversation_id: str, signal_type: str) -> DeskSession:
+        """The session of a call request; 401/403 as everywhere, and a `calls.rejected` line."""
+        try:
+            return await self._session(request, write=True)
+        except DeskError as error:
+            reason = "csrf" if error.status == 403 else "no_session"
+            logger.warning(
+                "calls.rejected side=agent code=%s reason=%s type=%s call=- conversation=%s agent=-",
+                "no_session" if reason == "no_session" else "not_allowed", reason, signal_type,
+                f"{conversation_id[:8]}…",
+            )
+            raise
+
+    async def _call_work(self, work: Callable[[dt.datetime], Any]) -> Any:
+        """One trip to a worker thread for a call use case; CallRefused becomes an API error."""
+        try:
+            return await asyncio.to_thread(work, utc_now())
+        except CallRefused as refused:
+            raise CallError(refused) from None
+
+    async def _call_invite(self, request: Request, conversation_id: str) -> HTTPResponse:
+        assert self.calls is not None
+        session = await self._call_session(request, conversation_id, "invite")
+        calls, agent = self.calls, session.agent
+        body = _call_body(request)
+
+        def invite(now: dt.datetime) -> Any:
+            media = calls_protocol.parse_media(body)
+            connection_id = calls_protocol.parse_connection_id(body)
+            return calls.invite(agent, conversation_id, media, connection_id, now)
+
+        record, outcome = await self._call_work(invite)
+        await self._carry_out(outcome)
+        return response.json({"call": call_json(record, agent.id, utc_now())}, status=201)
+
+    async def _call_accept(self, request: Request, conversation_id: str, call_id: str) -> HTTPResponse:
+        assert self.calls is not None
+        session = await self._call_session(request, conversation_id, "accept")
+        calls, agent = self.calls, session.agent
+        body = _call_body(request)
+
+        def accept(now: dt.datetime) -> Any:
+            connection_id = calls_protocol.parse_connection_id(body)
+            return calls.agent_accept(agent, conversation_id, call_id, connection_id, now)
+
+        record, outcome = await self._call_work(accept)
+        await self._carry_out(outcome)
+        return await self._call_answer(record, agent)
+
+    async def _call_decline(self, request: Request, conversation_id: str, call_id: str) -> HTTPResponse:
+        assert self.calls is not None
+        session = await self._call_session(request, conversation_id, "decline")
+        calls, agent = self.calls, session.agent
+        body = _call_body(request)
+
+        def decline(now: dt.datetime) -> Any:
+            reason = calls_protocol.parse_reason(body, calls_protocol.DECLINE_REASONS, calls_protocol.DECLINED)
+            return calls.agent_decline(agent, conversation_id, call_id, reason, now)
+
+        record, outcome = await self._call_work(decline)
+        await self._carry_out(outcome)
+        return await self._call_answer(record, agent)
+
+    async def _call_signal(self, request: Request, conversation_id: str, call_id: str) -> HTTPResponse:
+        assert self.calls is not None
+        session = await self._call_session(request, conversation_id, "signal")
+        calls, agent = self.calls, session.agent
+        body = _call_body(request)
+        outcome = await self._call_work(
+            lambda now: calls.agent_signal(agent, conversation_id, call_id, body, now)
+        )
+        await self._carry_out(outcome)
+        return response.empty()
+
+    async def _call_hangup(self, request: Request, conversation_id: str, call_id: str) -> HTTPResponse:
+        assert self.calls is not None
+        session = await self._call_session(request, conversation_id, "hangup")
+        calls, agent = self.calls, session.agent
+        body = _call_body(request)
+
+        def hangup(now: dt.datetime) -> Any:
+            reason = calls_protocol.parse_reason(body, calls_protocol.AGENT_HANGUP_REASONS, calls_protocol.HUNG_UP)
+            return calls.agent_hangup(agent, conversation_id, call_id, reason, now)
+
+        record, outcome = await self._call_work(hangup)
+        await self._carry_out(outcome)
+        return await self._call_answer(record, agent)
+
+    async def _call_answer(self, record: Any, agent: AgentRecord) -> HTTPResponse:
+        assert self.calls is not None
+        now = utc_now()
+        join_url = await asyncio.to_thread(self.calls.join_url_for_agent, record, now)
+        return response.json({"call": call_json(record, agent.id, now, join_url)})
+
+    # The webchat channel's CallObserver.
+
+    async def customer_call_signal(self, session_id: str, sid: str, data: Dict[str, Any]) -> None:
+        assert self.calls is not None
+        calls = self.calls
+        try:
+            outcome = await asyncio.to_thread(calls.customer_signal, session_id, sid, data, utc_now())
+        except CallRefused as refused:  # logged by the service; the sender hears the code
+            if self.webchat is not None:
+                await self.webchat.emit_to_socket(
+                    sid,
+                    calls_protocol.CALL_EVENT,
+                    calls_protocol.error(
+                        refused.code, refused.message, refused.call_id, calls_protocol.signal_type_of(data)
+                    ),
+                )
+            return
+        await self._carry_out(outcome)
+
+    async def customer_socket_closed(self, session_id: str, sid: str) -> None:
+        if self.calls is not None:
+            calls = self.calls
+            await self._run_calls(lambda now: calls.customer_socket_closed(session_id, sid, now))
+
+    async def customer_session_started(self, session_id: str, sid: str) -> None:
+        if self.calls is not None:
+            calls = self.calls
+            await self._run_calls(lambda now: calls.customer_session_started(session_id, sid, now))
+
+    async def _run_calls(self, work: Callable[[dt.datetime], Outcome]) -> None:
+        """A call use case that nobody asked for (drops, timers): failures are only logged."""
+        try:
+            outcome = await asyncio.to_thread(work, utc_now())
+        except CallRefused:
+            return
+        except Exception:
+            logger.exception("calls.failed")
+            return
+        await self._carry_out(outcome)
+
+    async def _close_calls(self, conversation_id: str, actor: str) -> None:
+        """The conversation left its agent: its live call ends and the widget hides the button."""
+        if self.calls is None:
+            return
+        calls = self.calls
+        await self._run_calls(
+            lambda now: calls.conversation_closed(
+                conversation_id, calls_protocol.CONVERSATION_CLOSED, actor, now
+            )
+        )
+        if calls.enabled:
+            await self._to_customer(conversation_id, calls_protocol.CALL_EVENT, calls_protocol.unavailable())
+
+    async def _end_call_of_other_agent(self, conversation_id: str, agent: AgentRecord) -> None:
+        """A supervisor took the conversation over: the previous agent's call ends."""
+        if self.calls is None:
+            return
+        calls = self.calls
+
+        def end(now: dt.datetime) -> Outcome:
+            live = calls.live_call(conversation_id)
+            if live is None or live.agent_id == agent.id:
+                return Outcome()
+            return calls.conversation_closed(
+                conversation_id, calls_protocol.AGENT_CHANGED, f"agent:{agent.id}", now
+            )
+
+        await self._run_calls(end)
+
+    async def _tell_calls_available(self, conversation_id: str) -> None:
+        provider = self.call_settings.provider
+        if provider is not None and self.calls is not None and self.calls.enabled:
+            await self._to_customer(conversation_id, calls_protocol.CALL_EVENT, calls_protocol.available(provider))
+
+    async def _carry_out(self, outcome: Outcome) -> None:
+        """Deliver a call use case's outcome, in order (docs/calls.md 1.1)."""
+        for delivery in outcome:
+            try:
+                if isinstance(delivery, ToCustomer):
+                    if self.webchat is None:
+                        continue
+                    if delivery.sid is not None:
+                        await self.webchat.emit_to_socket(delivery.sid, calls_protocol.CALL_EVENT, delivery.signal)
+                    else:
+                        await self.webchat.emit_to_conversation(
+                            delivery.conversation_id, calls_protocol.CALL_EVENT, delivery.signal,
+                            skip_sid=delivery.skip_sid,
+                        )
+                elif isinstance(delivery, ToAgent):
+                    await self._to_consoles(
+                        calls_protocol.console_event(
+                            delivery.conversation_id, delivery.connection_id, delivery.signal
+                        ),
+                        agent_id=delivery.agent_id,
+                    )
+                elif isinstance(delivery, Notice):
+                    await self._append_call_notice(delivery)
+                elif isinstance(delivery, Changed):
+                    assert self.service is not None
+                    handoff = await asyncio.to_thread(self.service.handoff_state, delivery.conversation_id)
+                    state = handoff.state if handoff is not None else "bot"
+                    await self._changed(delivery.conversation_id, delivery.team, state, queue=False)
+            except Exception:  # one failed delivery (a closed socket) must not stop the others
+                logger.exception("calls.delivery.failed kind=%s", type(delivery).__name__)
 
     # --- live socket -------------------------------------------------------------------
 
@@ -575,6 +813,8 @@ class DeskInput(InputChannel):
             await ws.close()
             return
         connection = self.connections.add(session.agent, ws.send)
+        # First message: the connection id this console names in call requests.
+        connection.offer(json.dumps(calls_protocol.hello(connection.id)))
         logger.info("desk.live.connected agent=%s", session.agent.id)
         try:
             while True:
@@ -592,6 +832,10 @@ class DeskInput(InputChannel):
         except Exception:  # the socket closed: the same as a clean close
             logger.info("desk.live.dropped agent=%s", session.agent.id)
         finally:
+            if self.calls is not None:
+                calls = self.calls
+                agent_id = session.agent.id
+                await self._run_calls(lambda now: calls.console_closed(agent_id, connection.id, now))
             if self.connections.remove(connection):
                 task = asyncio.get_running_loop().create_task(self._agent_gone(session.agent.id))
                 # Kept to be cancelled at shutdown; forgotten once done.
@@ -634,16 +878,35 @@ class DeskInput(InputChannel):
     async def _me_json(self, session: DeskSession) -> Dict[str, Any]:
         assert self.service is not None
         active = await asyncio.to_thread(self.service.active_chats, session.agent.id)
-        return {"agent": session.agent.as_json(active), "csrf_token": session.csrf_token}
+        return {
+            "agent": session.agent.as_json(active),
+            "csrf_token": session.csrf_token,
+            "calls": {"provider": self.call_settings.provider},
+        }
 
     async def _detail_json(self, agent: AgentRecord, conversation_id: str) -> Dict[str, Any]:
         assert self.service is not None and self.policy is not None
         handoff = await asyncio.to_thread(self.service.handoff, agent, conversation_id)
         history = await asyncio.to_thread(self.service.history, agent, conversation_id)
         events = await self._tracker_events(conversation_id)
-        return views.detail_json(
-            handoff, self.policy, agent, views.transcript(events), history, utc_now()
-        )
+        now = utc_now()
+        detail = views.detail_json(handoff, self.policy, agent, views.transcript(events), history, now)
+        detail["call"] = await self._call_of(agent, conversation_id, now)
+        return detail
+
+    async def _call_of(self, agent: AgentRecord, conversation_id: str, now: dt.datetime) -> Dict[str, Any] | None:
+        """The Detail's `call`: the live call, or the latest if it ended under a minute ago."""
+        if self.calls is None:
+            return None
+        calls = self.calls
+
+        def read() -> Dict[str, Any] | None:
+            record = calls.store.latest_call(conversation_id)
+            if record is None or not shown_in_detail(record, now):
+                return None
+            return call_json(record, agent.id, now, calls.join_url_for_agent(record, now))
+
+        return await asyncio.to_thread(read)
 
     async def _tracker_events(self, conversation_id: str) -> List[Dict[str, Any]]:
         rasa_agent = self._rasa_agent()
@@ -677,40 +940,81 @@ class DeskInput(InputChannel):
             raise DeskError("The assistant is still starting; try again in a moment.")
         session = await self._session(request, write=True)
         service = self.service
-        store = appendable_store(rasa_agent.tracker_store)
         message_id = uuid.uuid4().hex
 
-        def write() -> Tuple[str, BotUttered]:
-            team = service.check_can_write(session.agent, conversation_id)
-            event = BotUttered(
-                text,
-                data={},
-                metadata={
-                    METADATA_AGENT: {"id": session.agent.id, "name": session.agent.name},
-                    views.METADATA_MESSAGE_ID: message_id,
-                },
-            )
+        def check() -> str:
+            return service.check_can_write(session.agent, conversation_id)
+
+        event = BotUttered(
+            text,
+            data={},
+            metadata={
+                METADATA_AGENT: {"id": session.agent.id, "name": session.agent.name},
+                views.METADATA_MESSAGE_ID: message_id,
+            },
+        )
+        team = await self._append_bot_event(
+            conversation_id,
+            event,
+            {"text": text, "message_id": message_id, "baton": {"agent": {"name": session.agent.name}}},
+            check,
+        )
+        return team, views.bot_message_json(event.as_dict())
+
+    async def _append_bot_event(
+        self,
+        conversation_id: str,
+        event: BotUttered,
+        widget_message: Dict[str, Any],
+        check: Callable[[], Any] | None = None,
+    ) -> Any:
+        """Append a bot utterance to the tracker under the conversation's lock, then show it.
+
+        `check` runs in the same worker-thread trip, before the write (the right to
+        write); its answer is returned. The widget gets the message inside the lock,
+        so one conversation's messages reach it in tracker order.
+        """
+        rasa_agent = self._rasa_agent()
+        if rasa_agent is None or rasa_agent.tracker_store is None:
+            raise DeskError("The assistant is still starting; try again in a moment.")
+        store = appendable_store(rasa_agent.tracker_store)
+
+        def write() -> Any:
+            answer = check() if check is not None else None
             if store is not None:
                 store.append_events(conversation_id, [event])
-            return team, event
+            return answer
 
         async with rasa_agent.lock_store.lock(
             conversation_id, wait_time_in_seconds=LOCK_POLL_SECONDS
         ):
-            team, event = await asyncio.to_thread(write)
+            answer = await asyncio.to_thread(write)
             if store is None:  # another tracker store: read the conversation, add, save
                 tracker = await rasa_agent.tracker_store.retrieve(conversation_id)
                 if tracker is None:
                     raise DeskError("This conversation has no transcript to write to.")
                 tracker.update(event)
                 await rasa_agent.tracker_store.save(tracker)
-            # Inside the lock: the widget gets one conversation's messages in tracker order.
-            await self._to_customer(
-                conversation_id,
-                "bot_uttered",
-                {"text": text, "message_id": message_id, "baton": {"agent": {"name": session.agent.name}}},
-            )
-        return team, views.bot_message_json(event.as_dict())
+            await self._to_customer(conversation_id, "bot_uttered", widget_message)
+        return answer
+
+    async def _append_call_notice(self, notice: Notice) -> None:
+        """A call's transcript line (docs/calls.md 1.3.3): tracker, widget, then the team's consoles."""
+        event = BotUttered(notice.text, data={}, metadata=notice.metadata)
+        widget_message = {
+            "text": notice.text,
+            "message_id": notice.metadata.get(views.METADATA_MESSAGE_ID),
+            "baton": {"notice": "call", "call": notice.metadata.get(METADATA_CALL)},
+        }
+        await self._append_bot_event(notice.conversation_id, event, widget_message)
+        await self._to_consoles(
+            {
+                "type": "message",
+                "conversation_id": notice.conversation_id,
+                "message": views.bot_message_json(event.as_dict()),
+            },
+            team=notice.team,
+        )
 
     async def _resume_bot(self, conversation_id: str, intent: str) -> None:
         """Unpause the conversation and let the bot speak (CSAT, or "you're back")."""
@@ -742,6 +1046,8 @@ class DeskInput(InputChannel):
         if not conversations:
             return
         logger.info("desk.requeued agent=%s conversations=%d", agent_id, len(conversations))
+        for conversation_id in conversations:
+            await self._close_calls(conversation_id, "desk")
         await self._to_consoles({"type": "queue_changed"})
         for conversation_id in conversations:
             await self._tell_queue_position(conversation_id, force=True)
@@ -808,6 +1114,8 @@ class DeskInput(InputChannel):
         last_version: Any = None
         while True:
             try:
+                if self.calls is not None:
+                    await self._run_calls(self.calls.expire)
                 await self._offer_waiting()
                 version = await asyncio.to_thread(self.service.queue_version)
                 if last_version is not None and version != last_version:
@@ -878,7 +1186,7 @@ def _json_errors(
         try:
             return await handler(request, **kwargs)
         except DeskError as error:
-            return _error(error.status, error.message)
+            return _error(error.status, error.message, getattr(error, "code", None))
         except Exception:
             logger.exception("desk.api.failed path=%s", request.path)
             return _error(500, "Something went wrong on our side; the error is in the server log.")
@@ -897,6 +1205,14 @@ def _body(request: Request) -> Dict[str, Any]:
     if not isinstance(body, dict):
         raise DeskError("The body must be a JSON object.")
     return body
+
+
+def _call_body(request: Request) -> Dict[str, Any]:
+    """A call request's JSON object; anything else is `malformed_payload` (422)."""
+    try:
+        return _body(request)
+    except DeskError as error:
+        raise CallError(CallRefused(calls_protocol.MALFORMED_PAYLOAD, "malformed", error.message)) from None
 
 
 def _text_field(body: Dict[str, Any], name: str) -> str:
@@ -921,5 +1237,8 @@ def _directory_error(error: ValueError) -> DeskError:
     return InvalidRequest(str(error))
 
 
-def _error(status: int, message: str) -> HTTPResponse:
-    return response.json({"error": message}, status=status)
+def _error(status: int, message: str, code: str | None = None) -> HTTPResponse:
+    body = {"error": message}
+    if code is not None:  # the call endpoints' machine-readable code (docs/calls.md 3.5)
+        body["code"] = code
+    return response.json(body, status=status)

@@ -16,6 +16,9 @@ Existing Rasa web widgets work against it unchanged (`session_request` /
   conversation's messages are handled one after the other, in arrival order;
 - an observer (the agent desk) hears about every customer message and typing
   signal, so a conversation handed to a person reaches that person;
+- `baton_call` signals (video calls, docs/calls.md) go, in arrival order per
+  session, to a second observer (the desk's `CallObserver`); the channel never
+  reads a call signal itself, it only checks that the socket has a session;
 - it serves the widget script and, in demo mode, the demo page.
 """
 
@@ -42,6 +45,8 @@ from socketio import AsyncServer
 
 from bot import identity
 from bot.accounts.demo_data import DEMO_CUSTOMERS
+from bot.calls.protocol import CALL_EVENT
+from bot.calls.protocol import error as call_error
 from bot.constants import (
     INTENT_HANDOFF_RESOLVED,
     INTENT_HANDOFF_RETURNED,
@@ -99,6 +104,19 @@ class ConversationObserver(Protocol):
 
     async def customer_typing(self, session_id: str, typing: bool) -> None:
         """The customer started or stopped typing."""
+
+
+class CallObserver(Protocol):
+    """Told about call signals and the sockets calls are bound to (docs/calls.md 1.2)."""
+
+    async def customer_call_signal(self, session_id: str, sid: str, data: Dict[str, Any]) -> None:
+        """A `baton_call` payload from a socket with a confirmed session."""
+
+    async def customer_socket_closed(self, session_id: str, sid: str) -> None:
+        """A socket that had a session disconnected."""
+
+    async def customer_session_started(self, session_id: str, sid: str) -> None:
+        """A socket's session was confirmed and its history sent."""
 
 
 class _SessionOrder:
@@ -196,7 +214,12 @@ class WebchatInput(InputChannel):
         self.sio: AsyncServer | None = None
         self._app: Sanic | None = None
         self.observer: ConversationObserver | None = None
+        self.call_observer: CallObserver | None = None
         self._order = _SessionOrder()
+        # Call signals queue apart from messages: a parse in progress never delays a candidate.
+        self._call_order = _SessionOrder()
+        # sid -> session id of every socket with a confirmed session (for `disconnect`).
+        self._session_of_sid: Dict[str, str] = {}
 
     def get_output_channel(self) -> OutputChannel | None:
         """Where messages are pushed outside a request (e.g. agent replies later)."""
@@ -263,6 +286,14 @@ class WebchatInput(InputChannel):
         async def typing(sid: str, data: Any = None) -> None:
             await self._handle_typing(sid, data)
 
+        @sio.on(CALL_EVENT)
+        async def call_signal(sid: str, data: Any = None) -> None:
+            await self._handle_call_signal(sid, data)
+
+        @sio.on("disconnect")
+        async def disconnect(sid: str, *_: Any) -> None:
+            await self._socket_closed(sid)
+
         return webchat
 
     # --- socket.io handlers ------------------------------------------------------
@@ -309,6 +340,12 @@ class WebchatInput(InputChannel):
         await self.sio.emit(
             HISTORY_EVENT, {"messages": visible_messages(events)}, room=sid
         )
+        self._session_of_sid[sid] = session_id
+        if self.call_observer is not None:
+            try:
+                await self.call_observer.customer_session_started(session_id, sid)
+            except Exception:  # calls failing must not break the chat
+                logger.exception("webchat.call_observer.failed session=%s", session_id[:8])
 
     async def _handle_user_message(
         self,
@@ -412,10 +449,62 @@ class WebchatInput(InputChannel):
         except Exception:
             logger.exception("webchat.observer.failed session=%s", session_id)
 
-    async def emit_to_conversation(self, session_id: str, event: str, data: Dict[str, Any]) -> None:
-        """Send a socket.io event to every widget showing this conversation."""
+    async def _handle_call_signal(self, sid: str, data: Any) -> None:
         assert self.sio is not None
-        await self.sio.emit(event, data, room=session_id)
+        if not isinstance(data, dict):
+            await self._reject_call(sid, None, "malformed_payload", "baton_call needs an object with a 'type'")
+            return
+        session_id = (await self.sio.get_session(sid)).get("session_id")
+        if not session_id:
+            kind = data.get("type") if isinstance(data.get("type"), str) else None
+            logger.warning(
+                "calls.rejected side=customer code=no_session reason=no_session type=%s call=- "
+                "conversation=- sid=%s…", (kind or "-")[:16], sid[:8],
+            )
+            await self._reject_call(sid, kind, "no_session", "send session_request first")
+            return
+        observer = self.call_observer
+        if observer is None:
+            await self._reject_call(sid, None, "calls_disabled", "calls are not available here")
+            return
+
+        async def deliver() -> None:
+            try:
+                await observer.customer_call_signal(session_id, sid, data)
+            except Exception:  # a failing call must not take the socket down
+                logger.exception("webchat.call_observer.failed session=%s", session_id[:8])
+
+        await self._call_order.run(session_id, deliver)
+
+    async def _reject_call(self, sid: str, kind: str | None, code: str, message: str) -> None:
+        assert self.sio is not None
+        await self.sio.emit(CALL_EVENT, call_error(code, message, None, kind), room=sid)
+
+    async def _socket_closed(self, sid: str) -> None:
+        session_id = self._session_of_sid.pop(sid, None)
+        if session_id is None or self.call_observer is None:
+            return
+        observer = self.call_observer
+
+        async def closed() -> None:
+            try:
+                await observer.customer_socket_closed(session_id, sid)
+            except Exception:
+                logger.exception("webchat.call_observer.failed session=%s", session_id[:8])
+
+        await self._call_order.run(session_id, closed)
+
+    async def emit_to_conversation(
+        self, session_id: str, event: str, data: Dict[str, Any], skip_sid: str | None = None
+    ) -> None:
+        """Send a socket.io event to every widget showing this conversation (but `skip_sid`)."""
+        assert self.sio is not None
+        await self.sio.emit(event, data, room=session_id, skip_sid=skip_sid)
+
+    async def emit_to_socket(self, sid: str, event: str, data: Dict[str, Any]) -> None:
+        """Send a socket.io event to one widget's socket."""
+        assert self.sio is not None
+        await self.sio.emit(event, data, to=sid)
 
     async def _adopt_token_from_message(
         self, sid: str, state: Dict[str, Any], data: Dict[str, Any]

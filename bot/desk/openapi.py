@@ -9,8 +9,56 @@ _DETAIL = {"$ref": "#/components/schemas/Detail"}
 _AGENT = {"$ref": "#/components/schemas/Agent"}
 _ME = {
     "type": "object",
-    "properties": {"agent": _AGENT, "csrf_token": {"type": "string"}},
+    "properties": {
+        "agent": _AGENT,
+        "csrf_token": {"type": "string"},
+        "calls": {
+            "type": "object",
+            "description": "provider null: calls are off (hide the call buttons)",
+            "properties": {"provider": {"enum": ["webrtc", "jitsi"], "nullable": True}},
+        },
+    },
 }
+_CALL = {"type": "object", "properties": {"call": {"$ref": "#/components/schemas/Call"}}}
+_CONNECTION_ID = {"type": "string", "pattern": "^[0-9a-f]{32}$", "description": "from this console's latest `hello`"}
+_CANDIDATE = {
+    "type": "object",
+    "properties": {
+        "candidate": {"type": "string", "maxLength": 1024},
+        "sdpMid": {"type": "string", "maxLength": 64, "nullable": True},
+        "sdpMLineIndex": {"type": "integer", "minimum": 0, "maximum": 63, "nullable": True},
+        "usernameFragment": {"type": "string", "maxLength": 256, "nullable": True},
+    },
+    "required": ["candidate"],
+}
+_SIGNAL_BODY = {
+    "oneOf": [
+        {
+            "type": "object",
+            "properties": {
+                "connection_id": _CONNECTION_ID,
+                "type": {"enum": ["sdp"]},
+                "description": {
+                    "type": "object",
+                    "properties": {"type": {"enum": ["offer"]}, "sdp": {"type": "string", "maxLength": 65536}},
+                    "required": ["type", "sdp"],
+                },
+            },
+            "required": ["connection_id", "type", "description"],
+        },
+        {
+            "type": "object",
+            "properties": {"connection_id": _CONNECTION_ID, "type": {"enum": ["ice"]}, "candidate": _CANDIDATE},
+            "required": ["connection_id", "type", "candidate"],
+        },
+        {
+            "type": "object",
+            "properties": {"connection_id": _CONNECTION_ID, "type": {"enum": ["connected"]}},
+            "required": ["connection_id", "type"],
+        },
+    ]
+}
+_CALL_ERRORS = (401, 403, 404, 409, 413, 422, 429)
 
 
 def _string_body(*names: str, required: Tuple[str, ...] = ()) -> Dict[str, Any]:
@@ -40,6 +88,11 @@ _OPERATIONS: List[Tuple[str, str, str, Any, int, Any, Tuple[int, ...]]] = [
     ("post", "/conversations/{conversation_id}/escalate", "Hierarchical escalation to the next level", _string_body("reason"), 200, _DETAIL, (401, 403, 404, 409)),
     ("post", "/conversations/{conversation_id}/resolve", "Resolve; the bot asks the customer for a rating", _string_body("reason"), 200, _DETAIL, (401, 403, 404, 409)),
     ("post", "/conversations/{conversation_id}/return-to-bot", "Give the conversation back to the bot", _string_body("reason"), 200, _DETAIL, (401, 403, 404, 409)),
+    ("post", "/conversations/{conversation_id}/calls", "Offer a video call or ask for the customer's screen (docs/calls.md)", {"type": "object", "properties": {"media": {"enum": ["video", "screen"]}, "connection_id": _CONNECTION_ID}, "required": ["media", "connection_id"]}, 201, _CALL, _CALL_ERRORS),
+    ("post", "/conversations/{conversation_id}/calls/{call_id}/accept", "Accept the customer's request for a call", {"type": "object", "properties": {"connection_id": _CONNECTION_ID}, "required": ["connection_id"]}, 200, _CALL, _CALL_ERRORS),
+    ("post", "/conversations/{conversation_id}/calls/{call_id}/decline", "Decline the customer's request for a call", {"type": "object", "properties": {"reason": {"enum": ["declined", "permission_denied", "no_device", "unsupported"]}}}, 200, _CALL, _CALL_ERRORS),
+    ("post", "/conversations/{conversation_id}/calls/{call_id}/signal", "Relay the offer, an ICE candidate, or 'connected' (bound console only)", _SIGNAL_BODY, 204, None, _CALL_ERRORS),
+    ("post", "/conversations/{conversation_id}/calls/{call_id}/hangup", "End the call (also when it already ended)", {"type": "object", "properties": {"reason": {"enum": ["hung_up", "media_failed", "agent_disconnected"]}}}, 200, _CALL, _CALL_ERRORS),
 ]
 
 _ERROR_TEXT = {
@@ -47,13 +100,56 @@ _ERROR_TEXT = {
     401: "Not signed in, or the session expired",
     403: "Not allowed (another team's conversation, a missing role, or a missing/wrong X-CSRF-Token)",
     404: "No such conversation",
-    409: "Conflict: taken by another agent, already resolved, or not with you",
+    409: "Conflict: taken by another agent, already resolved, or not with you; for calls: busy, invalid_state, call_elsewhere",
+    413: "A call signal over its size limit (too_large)",
     422: "A field is missing or wrong",
-    429: "Too many failed sign-ins",
+    429: "Too many failed sign-ins; for calls: too many ICE candidates or requests (rate_limited)",
 }
 
 _SCHEMAS: Dict[str, Any] = {
-    "Error": {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]},
+    "Error": {
+        "type": "object",
+        "properties": {
+            "error": {"type": "string"},
+            "code": {"type": "string", "description": "call endpoints only: the code of docs/calls.md 3.5"},
+        },
+        "required": ["error"],
+    },
+    "Call": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "conversation_id": {"type": "string"},
+            "media": {"enum": ["video", "screen"]},
+            "provider": {"enum": ["webrtc", "jitsi"]},
+            "state": {"enum": ["requested", "inviting", "connecting", "active", "ended"]},
+            "started_by": {"enum": ["agent", "customer"]},
+            "agent": {"type": "object", "nullable": True},
+            "connection_id": {"type": "string", "nullable": True},
+            "created_at": {"type": "string", "format": "date-time"},
+            "expires_at": {"type": "string", "format": "date-time", "nullable": True},
+            "answered_at": {"type": "string", "format": "date-time", "nullable": True},
+            "connected_at": {"type": "string", "format": "date-time", "nullable": True},
+            "ended_at": {"type": "string", "format": "date-time", "nullable": True},
+            "end_reason": {"type": "string", "nullable": True},
+            "ended_by": {"enum": ["agent", "customer", "system"], "nullable": True},
+            "duration_seconds": {"type": "integer", "nullable": True},
+            "join_url": {"type": "string", "nullable": True},
+        },
+    },
+    "CallNotice": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "event": {"enum": ["started", "ended"]},
+            "media": {"enum": ["video", "screen"]},
+            "provider": {"enum": ["webrtc", "jitsi"]},
+            "started_by": {"enum": ["agent", "customer"]},
+            "agent": {"type": "object", "nullable": True},
+            "duration_seconds": {"type": "integer", "nullable": True},
+            "end_reason": {"type": "string", "nullable": True},
+        },
+    },
     "Agent": {
         "type": "object",
         "properties": {
@@ -108,6 +204,11 @@ _SCHEMAS: Dict[str, Any] = {
                     "transcript": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
                     "history": {"type": "array", "items": {"type": "object"}},
                     "notes": {"type": "array", "items": {"$ref": "#/components/schemas/Note"}},
+                    "call": {
+                        "allOf": [{"$ref": "#/components/schemas/Call"}],
+                        "nullable": True,
+                        "description": "the live call, or the latest if it ended under a minute ago",
+                    },
                 },
             },
         ]
@@ -116,12 +217,13 @@ _SCHEMAS: Dict[str, Any] = {
         "type": "object",
         "properties": {
             "id": {"type": "string", "nullable": True},
-            "sender": {"enum": ["customer", "bot", "agent"]},
+            "sender": {"enum": ["customer", "bot", "agent", "system"]},
             "text": {"type": "string"},
             "at": {"type": "string", "format": "date-time"},
             "agent": {"type": "object", "nullable": True},
             "intent": {"type": "object", "nullable": True},
             "sentiment": {"type": "object", "nullable": True},
+            "call": {"$ref": "#/components/schemas/CallNotice"},
         },
     },
     "Note": {
@@ -144,6 +246,10 @@ def openapi_spec() -> Dict[str, Any]:
             operation["parameters"] = [
                 {"name": "conversation_id", "in": "path", "required": True, "schema": {"type": "string"}}
             ]
+        if "{call_id}" in path:
+            operation["parameters"].append(
+                {"name": "call_id", "in": "path", "required": True, "schema": {"type": "string"}}
+            )
         if method != "get" and path != "/login":
             operation["parameters"] = operation.get("parameters", []) + [
                 {"name": "X-CSRF-Token", "in": "header", "required": True, "schema": {"type": "string"}}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Dict, List, Protocol, Set
@@ -59,6 +60,8 @@ class ConsoleConnection:
 
     agent: AgentRecord
     send: Callable[[str], Awaitable[Any]]
+    # The connection id a console names in call requests (docs/calls.md 3.3.3, `hello`).
+    id: str = field(default_factory=lambda: secrets.token_hex(16))
     queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(MAX_PENDING_EVENTS))
     writer: asyncio.Task | None = None
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Dict, Iterable, List
 
-from bot.constants import METADATA_AGENT
+from bot.constants import METADATA_AGENT, METADATA_CALL
 from bot.desk.records import AgentRecord
 from bot.desk.service import Handoff, HistoryItem
 from bot.escalation.engine import YamlEscalationPolicy
@@ -157,6 +157,19 @@ def customer_message_json(event: Dict[str, Any], text: str | None = None) -> Dic
 
 def bot_message_json(event: Dict[str, Any]) -> Dict[str, Any]:
     metadata = event.get("metadata") or {}
+    call = metadata.get(METADATA_CALL)
+    if isinstance(call, dict):
+        # A call's line (docs/calls.md 1.3.3): a system message, not the bot's nor an agent's.
+        return {
+            "id": metadata.get(METADATA_MESSAGE_ID),
+            "sender": "system",
+            "text": event.get("text") or "",
+            "at": from_timestamp(event.get("timestamp")),
+            "agent": None,
+            "intent": None,
+            "sentiment": None,
+            "call": call,
+        }
     agent = metadata.get(METADATA_AGENT)
     return {
         "id": metadata.get(METADATA_MESSAGE_ID),
