@@ -833,9 +833,11 @@ class DeskInput(InputChannel):
             logger.info("desk.live.dropped agent=%s", session.agent.id)
         finally:
             if self.calls is not None:
+                # A task, not awaited here: this handler may be cancelled while it closes,
+                # and the grace-period logic below must run all the same.
                 calls = self.calls
                 agent_id = session.agent.id
-                await self._run_calls(lambda now: calls.console_closed(agent_id, connection.id, now))
+                self._spawn(self._run_calls(lambda now: calls.console_closed(agent_id, connection.id, now)))
             if self.connections.remove(connection):
                 task = asyncio.get_running_loop().create_task(self._agent_gone(session.agent.id))
                 # Kept to be cancelled at shutdown; forgotten once done.
@@ -1157,6 +1159,12 @@ class DeskInput(InputChannel):
                 if now - moments[-1] < FAILED_LOGIN_WINDOW_SECONDS
             }
         self._failed_logins.setdefault(email, []).append(now)
+
+    def _spawn(self, work: Awaitable[Any]) -> None:
+        """Run `work` in the background: kept to be cancelled at shutdown, forgotten once done."""
+        task = asyncio.get_running_loop().create_task(work)  # type: ignore[arg-type]
+        self._tasks.append(task)
+        task.add_done_callback(self._forget_task)
 
     def _forget_task(self, task: asyncio.Task) -> None:
         if task in self._tasks:
