@@ -354,6 +354,6 @@ def console_event(conversation_id: str, connection_id: str | None, signal: Dict[
 def signal_type_of(data: Any) -> str | None:
     """The `type` of a raw payload, for error replies and logs (never its content)."""
     kind = data.get("type") if isinstance(data, dict) else None
-    return kind if isinstance(kind, str) and kind in CUSTOMER_TYPES + (HANGUP,) else None
+    return kind if isinstance(kind, str) and kind in CUSTOMER_TYPES else None
 
 
