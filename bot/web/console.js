@@ -1350,6 +1350,9 @@
       if (m && state.agent && Number(m[1]) === state.agent.id) return state.agent.name || 'you';
       const assigned = state.detail && state.detail.ticket && state.detail.ticket.assigned_agent;
       if (m && assigned && Number(m[1]) === assigned.id) return assigned.name || 'an agent';
+      // The desk API names an agent who still exists (`actor` is their name); a raw
+      // `agent:<id>` is left only for one it no longer knows.
+      if (a && !m) return a;
       return 'an agent';
     };
     if (row.action === 'call_offered') {

@@ -49,10 +49,26 @@ def prepare_call_context(context: BrowserContext, block_camera: bool = False) ->
 
 
 def wait_for_inbound_video(page: Page, timeout_ms: float = 15_000) -> Dict[str, Any]:
-    """Poll getStats until video bytes and decoded frames arrive; return the last reading."""
+    """Poll getStats until video bytes and decoded frames arrive; return that reading.
+
+    `wait_for_function` does not await a predicate's promise (any promise is truthy, so it
+    would return after one poll), hence a synchronous predicate: each poll starts one
+    getStats reading when none is running and checks the last one that finished.
+    """
+    page.evaluate("() => { window.__batonInbound = null; window.__batonInboundBusy = false; }")
     handle = page.wait_for_function(
-        f"async () => {{ const r = await ({INBOUND_VIDEO})(); "
-        "return r.bytes > 0 && r.frames > 0 ? r : null; }",
+        f"""() => {{
+          if (!window.__batonInboundBusy) {{
+            window.__batonInboundBusy = true;
+            ({INBOUND_VIDEO})().then(
+              (r) => {{ window.__batonInbound = r; }},
+              () => {{}},
+            ).finally(() => {{ window.__batonInboundBusy = false; }});
+          }}
+          const r = window.__batonInbound;
+          return r && r.bytes > 0 && r.frames > 0 ? r : null;
+        }}""",
+        polling=100,
         timeout=timeout_ms,
     )
     return handle.json_value()
