@@ -6,7 +6,8 @@ a priority above RulePolicy's:
 - `action_request_handoff` straight after the message, when a `handoff` rule
   fires (the person answers it, not the bot);
 - `action_offer_human` right after the bot's answer, when an `offer` rule
-  fires (the customer gets their answer, then the offer).
+  fires (the customer gets their answer, then the offer);
+- `action_listen` after either of them.
 Otherwise it abstains (all zeros) and the other policies decide.
 
 It never acts while the conversation is paused (queued or with an agent: Rasa
@@ -66,6 +67,8 @@ ACTION_LISTEN = "action_listen"
 # Above RulePolicy (4), MemoizationPolicy (3) and TEDPolicy (1): a signal that
 # fires outranks the rule that would otherwise answer or listen.
 SIGNAL_POLICY_PRIORITY = 5
+# What this policy predicts; the bot listens after either.
+LISTEN_AFTER = frozenset({ACTION_REQUEST_HANDOFF, ACTION_OFFER_HUMAN})
 # After these the bot is not answering a question, so an offer would not follow an answer.
 NOT_AN_ANSWER = frozenset(
     {
@@ -180,6 +183,11 @@ class SignalEscalationPolicy(Policy):
         actions_since_message = _actions_since_latest_message(tracker.events)
         if actions_since_message is None:
             return None
+        if actions_since_message and actions_since_message[-1] in LISTEN_AFTER:
+            # The bot has said its piece. Without this, a handoff this policy chose (no
+            # rule leads to it) would be followed by a low-confidence guess, i.e. the
+            # core fallback, whenever the handoff could not pause the conversation.
+            return ACTION_LISTEN
         if actions_since_message:
             # Only straight after the bot's one answer to the message.
             if len(actions_since_message) > 1 or actions_since_message[0] in NOT_AN_ANSWER:

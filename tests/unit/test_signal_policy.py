@@ -279,6 +279,16 @@ CASES: List[Tuple[str, List[Event], str | None]] = [
         None,
     ),
     (
+        "the bot listens after a handoff the policy chose",
+        conversation(said("ask_invoice", "abusive"), did(HANDOFF)),
+        "action_listen",
+    ),
+    (
+        "the bot listens after its offer",
+        conversation(answered("faq/cancel_contract", "leaving"), offered()),
+        "action_listen",
+    ),
+    (
         "after the answer and a second action, not in between",
         conversation(
             answered("faq/returns", "fed_up"),
