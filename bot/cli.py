@@ -1,4 +1,4 @@
-"""`bot`: Baton's command line (run the product, migrate, run the clock, check the policy, mint a token, add desk agents, show the ICE servers of a call)."""
+"""`bot`: Baton's command line (run the product, migrate, run the clock, check the content and the policy, report the escalation KPIs, export failed conversations for review, mint a token, add desk agents, show the ICE servers of a call)."""
 
 from __future__ import annotations
 
@@ -79,6 +79,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ice.add_argument("--role", choices=("customer", "agent"), default="customer")
 
+    report = commands.add_parser(
+        "report", help="print the escalation KPIs and the top root causes of a period"
+    )
+    report.add_argument("--since", default="7d", help="a duration back from now (7d, 12h, 30m) or a date (2026-11-01)")
+    report.add_argument("--until", help="the end of the period: a date or a duration back from now (default now)")
+    report.add_argument("--team", help="only the escalations to this team key of escalation.yml")
+    report.add_argument("--format", choices=("table", "json", "csv"), default="table")
+
+    check = commands.add_parser(
+        "check",
+        help="validate the training data, escalation.yml and the content (each finding as file:line: message)",
+    )
+    check.add_argument("--project", type=Path, default=PROJECT_ROOT, help="the Rasa project folder to check")
+
+    export = commands.add_parser(
+        "export-review",
+        help="write escalated and failed conversations as draft test stories and candidate NLU examples",
+    )
+    export.add_argument("--since", default="7d", help="a duration back from now (7d, 12h) or a date")
+    export.add_argument("--out", type=Path, default=PROJECT_ROOT / "review", help="the review folder")
+    export.add_argument("--limit", type=int, default=200, help="at most this many conversations")
+
     args = parser.parse_args(argv)
     try:
         if args.command == "run":
@@ -95,6 +117,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return add_agent(args) if args.agent_command == "add" else list_agents()
         if args.command == "ice-servers":
             return print_ice_servers(args.role)
+        if args.command == "report":
+            from bot.metrics.report_cli import run_report
+
+            return run_report(args)
+        if args.command == "check":
+            from bot.content.check import run_check
+
+            return run_check(args.project)
+        if args.command == "export-review":
+            from bot.content.export import run_export
+
+            return run_export(args)
     except SettingsError as problem:
         print(f"bot: {problem}", file=sys.stderr)
         return 2
