@@ -6,6 +6,9 @@ customer who waits for a person longer than that would then be answered by the
 bot again while the conversation is still queued or with an agent. This action
 replaces Rasa's default `action_session_start` (the same events) and pauses the
 new session again while the desk has the conversation.
+
+The first session of a conversation also records it in the store (with its
+channel): the escalation metrics count every conversation, escalated or not.
 """
 
 from __future__ import annotations
@@ -19,12 +22,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.services import UsesServices
-from bot.constants import ACTION_SESSION_START, HANDED_OFF_STATES
+from bot.constants import ACTION_SESSION_START, HANDED_OFF_STATES, METADATA_CHANNEL
 from bot.store.retry import StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
 ACTION_LISTEN = "action_listen"
+# Rasa's slot with the metadata of the message that started the session.
+SESSION_STARTED_METADATA = "session_started_metadata"
 
 
 class ActionSessionStart(UsesServices, Action):
@@ -44,8 +49,12 @@ class ActionSessionStart(UsesServices, Action):
             # As Rasa's default does: the new session starts with the old one's slots.
             events += [SlotSet(name, value) for name, value in tracker.slots.items() if value is not None]
         events.append(ActionExecuted(ACTION_LISTEN))
+        metadata = tracker.get_slot(SESSION_STARTED_METADATA) or {}
+        channel = metadata.get(METADATA_CHANNEL) or tracker.get_latest_input_channel()
         try:
-            state = self.services.tickets.conversation_state(tracker.sender_id)
+            state = self.services.tickets.record_conversation_start(
+                tracker.sender_id, channel, self.services.clock()
+            )
         except (StoreUnavailable, SQLAlchemyError):
             # Unknown: a bot that answers is better than a session that never starts.
             logger.exception("session.start.state_unknown")

@@ -9,17 +9,40 @@ from __future__ import annotations
 from typing import Any, Dict, Iterable, List, Mapping
 
 from bot.constants import (
+    INTENT_AFFIRM,
+    INTENT_BOT_CHALLENGE,
+    INTENT_DENY,
+    INTENT_GOODBYE,
+    INTENT_GREET,
+    INTENT_HANDOFF_RESOLVED,
+    INTENT_HANDOFF_RETURNED,
+    INTENT_INFORM,
     INTENT_NLU_FALLBACK,
     INTENT_OUT_OF_SCOPE,
+    INTENT_RATE_SUPPORT,
+    INTENT_REQUEST_HUMAN,
+    INTENT_STOP,
+    INTENT_THANK,
     METADATA_CALL,
     SLOT_CASE_CATEGORY,
     SLOT_CASE_URGENCY,
 )
-from bot.escalation.signals import SentimentReader, conversation_turns
+from bot.escalation.signals import SentimentReader, conversation_turns, full_intent_name
 from bot.escalation.types import CaseSignals
 from bot.transcript import spoken_events
 
 FALLBACK_INTENTS = (INTENT_NLU_FALLBACK, INTENT_OUT_OF_SCOPE)
+# Messages that steer the conversation rather than say what it is about: the
+# trigger of an escalation is the customer's last message on a topic before them.
+_STEERING_INTENTS = frozenset(
+    {
+        INTENT_REQUEST_HUMAN, INTENT_AFFIRM, INTENT_DENY, INTENT_GREET, INTENT_GOODBYE,
+        INTENT_THANK, INTENT_INFORM, INTENT_STOP, INTENT_BOT_CHALLENGE, INTENT_RATE_SUPPORT,
+        INTENT_HANDOFF_RESOLVED, INTENT_HANDOFF_RETURNED,
+    }
+)
+# A trigger's text is a sample for the root-cause report, not the transcript.
+MAX_TRIGGER_TEXT = 500
 
 
 def transcript(events: Iterable[Mapping[str, Any]]) -> List[Dict[str, Any]]:
@@ -47,6 +70,30 @@ def transcript(events: Iterable[Mapping[str, Any]]) -> List[Dict[str, Any]]:
             sender = "system" if isinstance((event.get("metadata") or {}).get(METADATA_CALL), dict) else "bot"
             turns.append({"sender": sender, "text": text, "timestamp": event.get("timestamp")})
     return turns
+
+
+def escalation_trigger(events: Iterable[Mapping[str, Any]]) -> Dict[str, Any]:
+    """What the conversation was about when it escalated: the customer's last message
+    on a topic (not "yes", "a person please" or a form answer), with its intent
+    (`faq/returns` for an FAQ question); the last message of all when every one steers.
+
+    The metrics group escalations by it (root causes: which intents, FAQ answers and
+    misunderstood messages most often come right before a person is needed).
+    """
+    last: Dict[str, Any] | None = None
+    for event in reversed(list(events)):
+        if event.get("event") != "user":
+            continue
+        parse_data = event.get("parse_data") or {}
+        text = str(event.get("text") or "")
+        intent = full_intent_name(parse_data) or None
+        if text.startswith("/"):
+            continue  # a button's payload, not the customer's words
+        found = {"intent": intent, "text": text[:MAX_TRIGGER_TEXT]}
+        last = last or found
+        if intent not in _STEERING_INTENTS:
+            return found
+    return last or {"intent": None, "text": None}
 
 
 def sentiment_summary(turns: Iterable[Mapping[str, Any]]) -> Dict[str, Any]:

@@ -10,10 +10,17 @@ from __future__ import annotations
 from typing import Any, Dict, Iterable, Mapping
 
 from bot.escalation.types import RoutingDecision
-from bot.handoff_context import collected_details, fallback_count, sentiment_summary, transcript
+from bot.handoff_context import (
+    collected_details,
+    escalation_trigger,
+    fallback_count,
+    sentiment_summary,
+    transcript,
+)
 
 # 2: adds "sentiment", the customer's mood over the conversation.
-PACKET_VERSION = 2
+# 3: adds "trigger", the customer's last message on a topic before the handoff.
+PACKET_VERSION = 3
 
 
 def escalation_packet(
@@ -40,6 +47,7 @@ def escalation_packet(
         "transcript": turns,
         "sentiment": sentiment_summary(turns),
         "fallback_count": fallback_count(events),
+        "trigger": escalation_trigger(events),
         "escalation_reasons": [
             {"type": item.type.value, "rule": item.rule, "detail": item.detail}
             for item in decision.reasons

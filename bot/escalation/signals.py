@@ -158,7 +158,7 @@ class SignalDecision:
         return tuple(m for m in self.matches if m.rule.action == self.action)
 
 
-def _intent_of(parse_data: Mapping[str, Any]) -> str:
+def full_intent_name(parse_data: Mapping[str, Any]) -> str:
     """The intent, with its retrieval part (faq/returns) when there is one."""
     intent_data = parse_data.get("intent") or {}
     intent = str(intent_data.get("name") or "")
@@ -226,7 +226,7 @@ def conversation_turns(
             compound = sentiment.get("compound")
             current = {
                 "text": text,
-                "intent": _intent_of(parse_data),
+                "intent": full_intent_name(parse_data),
                 "compound": float(compound) if isinstance(compound, (int, float)) else 0.0,
                 "frustrated": bool(sentiment.get("frustrated")),
                 "cues": frozenset(str(c) for c in sentiment.get("cues") or ()),

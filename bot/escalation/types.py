@@ -46,6 +46,28 @@ class EscalationReason:
     detail: str  # human-readable: what matched
 
 
+# Which of an escalation's reasons says why it happened, most telling first: every
+# decision starts with the functional one (category → team), so the cause is the
+# signal, the customer's request or the severity rule that came with it, if any.
+CAUSE_PRECEDENCE: Tuple[EscalationType, ...] = (
+    EscalationType.SENTIMENT,
+    EscalationType.AUTOMATIC,
+    EscalationType.CUSTOMER_INITIATED,
+    EscalationType.PRIORITY,
+    EscalationType.HIERARCHICAL,
+    EscalationType.FUNCTIONAL,
+)
+
+
+def primary_reason(reasons: Tuple[EscalationReason, ...]) -> EscalationReason | None:
+    """The reason the metrics file an escalation under (see `CAUSE_PRECEDENCE`)."""
+    for kind in CAUSE_PRECEDENCE:
+        for reason in reasons:
+            if reason.type == kind:
+                return reason
+    return reasons[0] if reasons else None
+
+
 @dataclass(frozen=True)
 class CaseSignals:
     """What the bot knows about a case when it escalates."""

@@ -101,12 +101,16 @@ class Conversation(Base):
         UniqueConstraint("sender_id", name="uq_conversations_sender_id"),
         CheckConstraint(_one_of("state", CONVERSATION_STATES), name="ck_conversations_state"),
         Index("ix_conversations_customer_id", "customer_id"),
+        # The metrics count conversations by the period they started in.
+        Index("ix_conversations_created_at", "created_at"),
     )
 
     id = Column(Integer, primary_key=True)
     # Rasa's sender_id: the key of the tracker that holds the transcript.
     sender_id = Column(String(255), nullable=False)
     channel = Column(String(64), nullable=True)
+    # created_at is when the conversation's first session started (action_session_start);
+    # rows from before migration 0006 were created at their first escalation instead.
     customer_id = Column(
         Integer,
         ForeignKey("customers.id", name="fk_conversations_customer_id", ondelete="SET NULL"),
@@ -210,6 +214,8 @@ class Ticket(Base):
         # The clock's two questions: open and past first response; unresolved and past resolution.
         Index("ix_tickets_status_first_response_due", "status", "first_response_due"),
         Index("ix_tickets_status_resolution_due", "status", "resolution_due"),
+        # The metrics read tickets by the period they were created in.
+        Index("ix_tickets_created_at", "created_at"),
     )
 
     id = Column(Integer, primary_key=True)
@@ -250,6 +256,13 @@ class Ticket(Base):
     language = Column(String(8), nullable=False, default="en", server_default="en")
     # The escalation packet: a versioned dict (transcript, details, signals, ...).
     context = Column(JSON, nullable=False)
+    # What the metrics group by, copied out of the packet so a report over many
+    # tickets never parses their JSON: the first reason's type and rule, and the
+    # customer's last message on a topic before the handoff, with its intent.
+    escalation_type = Column(String(32), nullable=True)
+    escalation_reason = Column(String(64), nullable=True)
+    trigger_intent = Column(String(128), nullable=True)
+    trigger_text = Column(Text, nullable=True)
     first_response_due = Column(UTCDateTime, nullable=False)
     resolution_due = Column(UTCDateTime, nullable=False)
     first_response_at = Column(UTCDateTime, nullable=True)

@@ -15,7 +15,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.escalation.types import RoutingDecision
+from bot.escalation.types import RoutingDecision, primary_reason
+from bot.handoff_context import MAX_TRIGGER_TEXT
 from bot.store.models import Conversation, CsatAnswer, Customer, Ticket, TicketHistory
 from bot.store.records import CustomerInfo, HistoryEntry, TicketRecord
 from bot.store.retry import RetryPolicy, with_retries
@@ -194,6 +195,51 @@ class TicketStore:
             return ticket
         return None
 
+    def record_conversation_start(self, sender_id: str, channel: str | None, now: dt.datetime) -> str:
+        """Note that a conversation session started, and return the conversation's state.
+
+        The first session inserts the conversation (state `bot`, started `now`): the
+        metrics count every conversation, not only the escalated ones. Later sessions
+        change nothing but an unknown channel. Two racing first sessions both succeed
+        (the unique sender id decides, the loser reads the winner's row).
+
+        Raises:
+            StoreUnavailable: the database stayed unreachable through every retry.
+        """
+
+        def attempt() -> str:
+            for _ in range(MAX_CONFLICT_RETRIES):
+                with self._session_factory.begin() as session:
+                    row = session.execute(
+                        select(_CONVERSATIONS.c.id, _CONVERSATIONS.c.state, _CONVERSATIONS.c.channel)
+                        .where(_CONVERSATIONS.c.sender_id == sender_id)
+                    ).first()
+                    if row is not None:
+                        if channel and not row.channel:
+                            session.execute(
+                                update(_CONVERSATIONS).where(_CONVERSATIONS.c.id == row.id).values(channel=channel)
+                            )
+                        return str(row.state)
+                try:
+                    with self._session_factory.begin() as session:
+                        session.execute(
+                            insert(_CONVERSATIONS),
+                            {
+                                "sender_id": sender_id,
+                                "channel": channel or None,
+                                "customer_id": None,
+                                "state": "bot",
+                                "created_at": now,
+                                "updated_at": now,
+                            },
+                        )
+                    return "bot"
+                except IntegrityError:
+                    logger.info("conversation.start.conflict")
+            raise RuntimeError(f"conversation {sender_id!r} still conflicts after {MAX_CONFLICT_RETRIES} tries")
+
+        return with_retries(attempt, self._retry, what="record_conversation_start")
+
     def conversation_state(self, sender_id: str) -> str | None:
         """The desk's state of a conversation (`bot`, `queued`, `with_agent`, `resolved`), or None.
 
@@ -329,6 +375,8 @@ class TicketStore:
         with self._session_factory.begin() as session:
             customer_id = _upsert_customer(session, customer, now) if customer else None
             conversation_id = _upsert_conversation(session, sender_id, channel, customer_id, now)
+            cause = primary_reason(decision.reasons)
+            trigger = context.get("trigger") or {}
             values: Dict[str, Any] = {
                 "reference": new_reference(),
                 "conversation_id": conversation_id,
@@ -342,6 +390,10 @@ class TicketStore:
                 "tier": decision.tier,
                 "assigned_agent_id": None,
                 "context": context,
+                "escalation_type": cause.type.value if cause else None,
+                "escalation_reason": cause.rule[:64] if cause else None,
+                "trigger_intent": _text_or_none(trigger.get("intent"), 128),
+                "trigger_text": _text_or_none(trigger.get("text"), MAX_TRIGGER_TEXT),
                 "first_response_due": decision.first_response_due,
                 "resolution_due": decision.resolution_due,
                 "first_response_at": None,
@@ -453,6 +505,10 @@ def _upsert_conversation(
     }
     _update_changed(session, _CONVERSATIONS, row, wanted)
     return int(row.id)
+
+
+def _text_or_none(value: Any, limit: int) -> str | None:
+    return str(value)[:limit] if value else None
 
 
 def _update_changed(session: Session, table: Any, row: Any, wanted: Dict[str, Any]) -> None:

@@ -211,3 +211,23 @@ def test_two_racing_calls_with_one_key_make_one_ticket(store, engine, session_fa
     assert sorted(created for _, created in results) == [False, True]
     assert count(session_factory, Ticket) == 2  # the earlier one and the raced one
     assert count(session_factory, TicketHistory) == 4
+
+
+def test_a_ticket_is_filed_under_its_cause_and_trigger_for_the_metrics(store, session_factory):
+    store.open_ticket(
+        idempotency_key="metrics:1",
+        conversation_sender_id="metrics-conversation",
+        channel="webchat",
+        customer=None,
+        # The functional reason comes first in every decision; the cause is the request.
+        decision=decision(T0),
+        context={"transcript": [], "trigger": {"intent": "faq/returns", "text": "how do returns work"}},
+        category="billing",
+        now=T0,
+    )
+
+    with session_factory() as session:
+        row = session.execute(
+            select(Ticket.escalation_type, Ticket.escalation_reason, Ticket.trigger_intent, Ticket.trigger_text)
+        ).one()
+    assert tuple(row) == ("customer_initiated", "asked_for_human", "faq/returns", "how do returns work")

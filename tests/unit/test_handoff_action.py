@@ -91,7 +91,7 @@ async def test_a_ticket_holds_the_context_a_person_needs(services):
     ticket = services.tickets.ticket_by_reference(reference)
     assert (ticket.team, ticket.category, ticket.status) == ("billing", "billing", "open")
     packet = ticket.context
-    assert packet["version"] == 2
+    assert packet["version"] == 3
     assert packet["customer"] == {"verified": False, "customer_id": None, "name": None, "tier": None}
     assert packet["details"] == {"case_category": "billing", "case_description": "Charged twice"}
     assert packet["fallback_count"] == 1

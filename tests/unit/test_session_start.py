@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import pytest
 from rasa_sdk.events import ActionExecuted, ConversationPaused, SessionStarted, SlotSet
@@ -85,3 +86,41 @@ async def test_without_the_database_the_session_starts_unpaused(services):
         tickets=TicketStore(make_session_factory(unreachable), retry=RetryPolicy(attempts=2, base_delay=0.0)),
     )
     assert await start(broken) == STARTED
+
+
+def conversation_rows(services: Services):
+    from sqlalchemy import select
+
+    from bot.store.models import Conversation
+
+    with services.tickets.session_factory() as session:
+        return session.execute(
+            select(Conversation.sender_id, Conversation.channel, Conversation.state, Conversation.created_at)
+        ).all()
+
+
+async def test_the_first_session_records_the_conversation_with_its_channel(services):
+    at_t0 = dataclasses.replace(services, clock=lambda: T0)
+    await start(at_t0, session_started_metadata={"channel": "webchat"})
+
+    ((sender, channel, state, started),) = conversation_rows(services)
+    assert (sender, channel, state) == (SENDER, "webchat", "bot")
+    assert started == T0
+
+
+async def test_later_sessions_keep_the_first_start_and_fill_an_unknown_channel(services):
+    await start(dataclasses.replace(services, clock=lambda: T0))
+    later = dataclasses.replace(services, clock=lambda: T0 + dt.timedelta(days=2))
+    await start(later, session_started_metadata={"channel": "webchat"})
+
+    ((_, channel, state, started),) = conversation_rows(services)
+    assert (channel, state) == ("webchat", "bot")
+    assert started == T0
+
+
+async def test_an_escalation_keeps_the_start_of_the_conversation(services):
+    await start(dataclasses.replace(services, clock=lambda: T0 - dt.timedelta(minutes=3)))
+    handed_off(services)
+
+    ((_, _, state, started),) = conversation_rows(services)
+    assert (state, started) == ("queued", T0 - dt.timedelta(minutes=3))

@@ -1,0 +1,1 @@
+"""Escalation metrics: the KPIs of a period, their breakdowns and root causes (docs/metrics.md)."""
