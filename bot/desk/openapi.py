@@ -59,6 +59,45 @@ _SIGNAL_BODY = {
     ]
 }
 _CALL_ERRORS = (401, 403, 404, 409, 413, 422, 429)
+_METRICS_ERRORS = (400, 401, 403)
+# The metrics' period and team (docs/metrics.md), as query parameters.
+_METRICS_PARAMETERS = [
+    {
+        "name": "since",
+        "in": "query",
+        "required": False,
+        "description": "start of the period (included): 7d, 12h, 30m, 2w back from now, or an ISO date "
+        "(that day 00:00 UTC) or date-time; default 7d",
+        "schema": {"type": "string", "example": "2026-11-20"},
+    },
+    {
+        "name": "until",
+        "in": "query",
+        "required": False,
+        "description": "end of the period (excluded), in the same forms; default now. At most 366 days after since",
+        "schema": {"type": "string", "example": "2026-11-27"},
+    },
+    {
+        "name": "team",
+        "in": "query",
+        "required": False,
+        "description": "a team key of escalation.yml: that team's escalations only",
+        "schema": {"type": "string"},
+    },
+]
+_METRICS_REPORT = {
+    "type": "object",
+    "description": "The report of docs/metrics.md (MetricsReport.as_dict())",
+    "properties": {
+        "period": {"type": "object"},
+        "totals": {"type": "object"},
+        "breakdowns": {"type": "object"},
+        "references": {"type": "object"},
+        "root_causes": {"type": "object"},
+    },
+}
+# Operations that answer something other than JSON: (method, path) -> media type.
+_MEDIA_TYPES = {("get", "/metrics.csv"): "text/csv"}
 
 
 def _string_body(*names: str, required: Tuple[str, ...] = ()) -> Dict[str, Any]:
@@ -79,6 +118,8 @@ _OPERATIONS: List[Tuple[str, str, str, Any, int, Any, Tuple[int, ...]]] = [
     ("get", "/queue", "Queued and live conversations you may see, by priority, SLA deadline, age", None, 200, {"type": "object", "properties": {"conversations": {"type": "array", "items": {"$ref": "#/components/schemas/Summary"}}}}, (401,)),
     ("get", "/agents", "Every agent (supervisors and admins)", None, 200, {"type": "object", "properties": {"agents": {"type": "array", "items": _AGENT}}}, (401, 403)),
     ("post", "/agents", "Add an agent (admins)", {"type": "object", "properties": {"email": {"type": "string"}, "name": {"type": "string"}, "password": {"type": "string", "minLength": 12}, "role": {"enum": ["agent", "supervisor", "admin"]}, "teams": {"type": "array", "items": {"type": "string"}}, "capacity": {"type": "integer", "minimum": 0}, "languages": {"type": "array", "items": {"type": "string"}}}, "required": ["email", "name", "password"]}, 201, {"type": "object", "properties": {"agent": _AGENT}}, (401, 403, 409, 422)),
+    ("get", "/metrics", "The escalation metrics of a period (supervisors and admins; docs/metrics.md)", None, 200, _METRICS_REPORT, _METRICS_ERRORS),
+    ("get", "/metrics.csv", "The same report as a CSV download: a row per breakdown row, the totals first", None, 200, {"type": "string"}, _METRICS_ERRORS),
     ("get", "/conversations/{conversation_id}", "One conversation: ticket, context, transcript, history, notes", None, 200, _DETAIL, (401, 403, 404)),
     ("post", "/conversations/{conversation_id}/accept", "Take the conversation (supervisors may take one over)", None, 200, _DETAIL, (401, 403, 404, 409)),
     ("post", "/conversations/{conversation_id}/messages", "Write to the customer", _string_body("text", required=("text",)), 201, {"type": "object", "properties": {"message": {"$ref": "#/components/schemas/Message"}}}, (401, 403, 404, 409, 422)),
@@ -96,7 +137,7 @@ _OPERATIONS: List[Tuple[str, str, str, Any, int, Any, Tuple[int, ...]]] = [
 ]
 
 _ERROR_TEXT = {
-    400: "Malformed request body",
+    400: "Malformed request body; for the metrics: a bad period or an unknown team",
     401: "Not signed in, or the session expired",
     403: "Not allowed (another team's conversation, a missing role, or a missing/wrong X-CSRF-Token)",
     404: "No such conversation",
@@ -250,6 +291,8 @@ def openapi_spec() -> Dict[str, Any]:
             operation["parameters"].append(
                 {"name": "call_id", "in": "path", "required": True, "schema": {"type": "string"}}
             )
+        if path.startswith("/metrics"):
+            operation["parameters"] = list(_METRICS_PARAMETERS)
         if method != "get" and path != "/login":
             operation["parameters"] = operation.get("parameters", []) + [
                 {"name": "X-CSRF-Token", "in": "header", "required": True, "schema": {"type": "string"}}
@@ -261,7 +304,7 @@ def openapi_spec() -> Dict[str, Any]:
             }
         success: Dict[str, Any] = {"description": "OK"}
         if schema is not None:
-            success["content"] = {"application/json": {"schema": schema}}
+            success["content"] = {_MEDIA_TYPES.get((method, path), "application/json"): {"schema": schema}}
         operation["responses"][str(status)] = success
         for error in errors:
             operation["responses"][str(error)] = {
