@@ -353,6 +353,7 @@ class WebchatInput(InputChannel):
         data: Any,
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
     ) -> None:
+        received = time.time()  # the relay's latency (bot.metrics.prometheus) counts from here
         assert self.sio is not None
         if not isinstance(data, dict) or not isinstance(data.get("message"), str):
             await self._reject(sid, ERROR_MALFORMED_PAYLOAD, "user_uttered needs a text 'message'")
@@ -399,13 +400,14 @@ class WebchatInput(InputChannel):
             message_id=uuid.uuid4().hex,
             metadata=metadata,
         )
-        await self._order.run(session_id, lambda: self._process(sid, message, on_new_message))
+        await self._order.run(session_id, lambda: self._process(sid, message, on_new_message, received))
 
     async def _process(
         self,
         sid: str,
         message: UserMessage,
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        received: float,
     ) -> None:
         assert self.sio is not None
         session_id = message.sender_id
@@ -413,7 +415,7 @@ class WebchatInput(InputChannel):
         if observer is not None:
             try:
                 await observer.before_customer_message(
-                    session_id, message.message_id, message.text, time.time()
+                    session_id, message.message_id, message.text, received
                 )
             except Exception:  # the desk being down must not silence the bot
                 logger.exception("webchat.observer.failed session=%s", session_id)

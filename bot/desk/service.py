@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.desk.records import AgentRecord
 from bot.escalation.engine import YamlEscalationPolicy
 from bot.escalation.types import EscalationType, NextLevel
+from bot.metrics import prometheus
 from bot.store.models import Agent, Conversation, Customer, Ticket, TicketHistory
 
 OPEN_STATES = ("queued", "with_agent")
@@ -251,6 +252,8 @@ class DeskService:
             ).rowcount
             if changed != 1:
                 raise Conflict("Another agent took this conversation a moment ago.")
+            if handoff.first_response_at is None:  # its first pickup: the ticket's wait ends
+                prometheus.observe_queue_wait(now - handoff.created_at)
             self._set_state(session, conversation_id, "with_agent", now)
             self._record(
                 session,
