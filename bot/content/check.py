@@ -59,10 +59,10 @@ def run_check(project: Path) -> int:
     return check_and_print(project, sys.stdout, sys.stderr)
 
 
-def check_and_print(project: Path, out: TextIO, err: TextIO) -> int:
-    """`run_check` with its streams given (the tests read them)."""
+def check_and_print(project: Path, out: TextIO, err: TextIO, rasa: RasaRun | None = None) -> int:
+    """`run_check` with its streams (and, in tests, an earlier Rasa run) given."""
     try:
-        result = check_project(project)
+        result = check_project(project, rasa)
     except (ProjectUnreadable, RasaUnavailable) as problem:
         print(f"bot check: {problem}", file=err)
         return EXIT_UNREADABLE
