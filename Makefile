@@ -12,7 +12,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: install run train test lint validate unit conversations bench clean eval
+.PHONY: install run train test lint validate check unit conversations bench clean eval report
 
 install: $(VENV)/.installed
 
@@ -38,6 +38,15 @@ lint: install
 validate: install
 	$(BIN)/rasa data validate --fail-on-warnings
 
+# The content team's check: training data, escalation.yml and content lint, as file:line.
+check: install
+	$(BIN)/bot check
+
+# The escalation KPIs of the last week (`make report SINCE=30d` for another period).
+SINCE ?= 7d
+report: install
+	$(BIN)/bot report --since $(SINCE)
+
 unit: install $(MODEL)
 	$(BIN)/pytest
 
@@ -52,6 +61,7 @@ bench: install $(MODEL)
 	$(BIN)/python -m benchmarks.relay
 	$(BIN)/python -m benchmarks.signals
 	$(BIN)/python -m benchmarks.calls
+	$(BIN)/python -m benchmarks.report
 
 # NLU and frustration-detection quality against the targets (docs/quality.md);
 # `make eval EVAL_ARGS=--skip-cv` for a quick held-out-only run.
