@@ -114,7 +114,7 @@ def steps_of(events: Iterable[Mapping[str, Any]]) -> List[Step]:
             continue
         if kind == "resume":
             if paused:
-                steps.append(Step(note=f"a person had the conversation here ({with_person} customer messages)"))
+                steps.append(Step(note=f"a person had the conversation here ({with_person} customer message(s))"))
             paused = False
             continue
         if paused:
@@ -127,7 +127,7 @@ def steps_of(events: Iterable[Mapping[str, Any]]) -> List[Step]:
             if name and name not in SILENT_ACTIONS:
                 steps.append(Step(action=name))
     if paused:
-        steps.append(Step(note=f"handed to a person from here ({with_person} customer messages)"))
+        steps.append(Step(note=f"handed to a person from here ({with_person} customer message(s))"))
     return steps
 
 

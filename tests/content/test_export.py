@@ -13,7 +13,6 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
     ConversationPaused,
-    ConversationResumed,
     Event,
     SessionStarted,
     UserUttered,
@@ -202,7 +201,7 @@ async def test_exports_the_escalated_and_the_failed_conversation_as_rasa_test_st
     assert f"# Escalated: ticket {reference}, priority P3, team billing, open;" in text
     assert "# Why: asked for a person - action: x" in text
     assert "# a person had the conversation here" not in text  # never resumed
-    assert "# handed to a person from here (1 customer messages)" in text
+    assert "# handed to a person from here (1 customer message(s))" in text
     assert "date of birth" not in text
 
 
