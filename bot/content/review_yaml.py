@@ -10,10 +10,14 @@ structure, comments or Rasa markup of their own:
 - Rasa's entity markup `[text](entity)` is broken by a space (`[text] (entity)`),
   so a message never claims an entity;
 - a message that starts with `/` (a button's payload, `/affirm`) is not written
-  as text: Rasa would read it as an intent.
+  as text: Rasa would read it as an intent;
+- a backslash followed by `u` or `U` gets a space after the backslash: Rasa decodes
+  `\\u000a` in a file of plain ASCII into the character *before* reading the YAML
+  (`rasa.shared.utils.io.read_yaml`), which would turn typed text into a line break.
+  For the same reason nothing here is ever written as a `\\u` escape.
 
 Names (intents, actions) and our own short labels are written plain when they are
-simple words, else double-quoted with every special character escaped.
+simple words, else double-quoted (see `quoted`).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ INTENT_PAYLOAD_PREFIX = "/"
 _MARKUP = re.compile(r"\](?=[(\[{])")
 _PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_./-]*$")
 _SPACES = re.compile(r"\s+")
+_UNICODE_ESCAPE = re.compile(r"\\(?=[uU])")
 # What YAML allows in a stream (c-printable), minus the line breaks handled apart.
 _NOT_PRINTABLE = re.compile("[^\x09\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -40,7 +45,7 @@ def one_line(text: str) -> str:
             cleaned.append(" ")
         else:
             cleaned.append(char)
-    return _SPACES.sub(" ", "".join(cleaned)).strip()
+    return _UNICODE_ESCAPE.sub("\\\\ ", _SPACES.sub(" ", "".join(cleaned)).strip())
 
 
 def example_text(text: str) -> str:
@@ -55,16 +60,17 @@ def is_payload(text: str) -> bool:
 
 
 def quoted(text: str) -> str:
-    """A double-quoted YAML scalar that reads back as exactly `text` (on one line)."""
+    """A double-quoted YAML scalar that reads back as `one_line(text)`.
+
+    Only `\\"` and `\\\\` are escaped: an even run of backslashes is left alone by
+    Rasa's ASCII decoding, and `one_line` leaves nothing that needs a `\\u` escape.
+    """
     out: List[str] = ['"']
-    for char in text:
-        code = ord(char)
+    for char in one_line(text):
         if char == '"':
             out.append('\\"')
         elif char == "\\":
             out.append("\\\\")
-        elif _NOT_PRINTABLE.match(char) or len(f"a{char}a".splitlines()) > 1 or char in "\t\ufeff":
-            out.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
         else:
             out.append(char)
     out.append('"')

@@ -231,7 +231,7 @@ async def test_the_nasty_message_stays_one_line_of_text(exported) -> None:
     # The words survive, the entity markup does not, nothing was injected.
     assert 'my order: - "BW-1" \'quoted\' - intent: greet examples: |' in line
     assert "[BW-100234] (order_number)" in line
-    assert line.endswith("\\u0041 \U0001F600 end")
+    assert line.endswith("\\ u0041 \U0001F600 end")  # no \\u escape left for Rasa to decode
     data = load_data(str(result.folder / NLU_FILE))
     assert not data.entity_examples
     assert "greet" not in data.intents
