@@ -52,12 +52,28 @@ async def test_a_guest_and_a_verified_customer_talk_to_the_bot(baton_server):
     assert paused_then_kept(events) == [("pause", None), ("user", "what's happening with my ticket?")]
 
     with sqlite3.connect(baton_server.database_url.removeprefix("sqlite:///")) as db:
-        (context,) = db.execute("SELECT context FROM tickets WHERE reference = ?", (reference,)).fetchone()
+        context, escalation_type, trigger_intent, trigger_text = db.execute(
+            "SELECT context, escalation_type, trigger_intent, trigger_text FROM tickets WHERE reference = ?",
+            (reference,),
+        ).fetchone()
+        # The conversation was recorded when it started (the metrics' denominator),
+        # before it escalated.
+        (channel, started, escalated) = db.execute(
+            "SELECT c.channel, c.created_at, t.created_at FROM conversations c"
+            " JOIN tickets t ON t.conversation_id = c.id WHERE t.reference = ?",
+            (reference,),
+        ).fetchone()
     packet = json.loads(context)
     assert [turn["text"] for turn in packet["transcript"] if turn["sender"] == "customer"][-1] == (
         "I want to talk to a real person"
     )
     assert packet["reason"] == "customer_request"
+    # Filed for the metrics under its cause and the topic before the request.
+    assert escalation_type == "customer_initiated"
+    assert trigger_text == "my email is jane.doe@example.com, show my invoices"
+    assert trigger_intent not in ("request_human", None)
+    assert channel == "webchat"
+    assert started < escalated
 
     token = mint_token("C-1001", baton_server.jwt_secret, name="Jane Doe")
     async with WidgetClient(baton_server.url, token=token) as jane:
