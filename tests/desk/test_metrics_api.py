@@ -106,13 +106,13 @@ class SeededDesk:
         return desk
 
 
-@pytest.fixture(scope="module")
-def seeded_desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeededDesk]:
-    """1,000 conversations over the two days that start three days ago (UTC), 150 escalated
-    (billing and technical alternately), and one formula-like trigger ten days ago."""
+@contextmanager
+def seeded_desk_server(workdir: Path) -> Iterator[SeededDesk]:
+    """A desk server on a new database in `workdir`: 1,000 conversations over the two days
+    that start three days ago (UTC), 150 escalated (billing and technical alternately),
+    and one formula-like trigger ten days ago."""
     from bot.migrate import upgrade
 
-    workdir = tmp_path_factory.mktemp("metrics-desk")
     database_url = f"sqlite:///{workdir / 'baton.db'}"
     upgrade(database_url)
     engine = make_engine(database_url)
@@ -151,6 +151,12 @@ def seeded_desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeededDesk
             injection_day=injection_day,
             **people,
         )
+
+
+@pytest.fixture(scope="module")
+def seeded_desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeededDesk]:
+    with seeded_desk_server(tmp_path_factory.mktemp("metrics-desk")) as desk:
+        yield desk
 
 
 def _day(moment: dt.datetime) -> str:
