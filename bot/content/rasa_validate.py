@@ -207,8 +207,11 @@ def findings_from_output(
 
 
 def _one_line(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return "; ".join(lines)
+    joined = ""
+    for line in (line.strip() for line in text.splitlines()):
+        if line:
+            joined += (" " if not joined or joined.endswith(":") else "; ") + line
+    return joined.strip()
 
 
 def _validation_errors(text: str, project: Project) -> List[Finding]:

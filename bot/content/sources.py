@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Sequence
+from urllib.parse import urlsplit
 
 from sqlalchemy import column, create_engine, func, or_, select, table
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.constants import INTENT_NLU_FALLBACK, INTENT_OUT_OF_SCOPE
@@ -139,8 +141,10 @@ def tracker_url_from_endpoints(project_root: Path) -> str:
     Raises:
         SourceUnavailable: no endpoints.yml, no tracker store, or not an SQL one.
     """
-    from rasa.core.tracker_store import SQLTrackerStore
-    from rasa.utils.endpoints import read_endpoint_config
+    with warnings.catch_warnings():
+        # Importing Rasa warns about its own dependencies: nothing a reader can act on.
+        warnings.simplefilter("ignore")
+        from rasa.utils.endpoints import read_endpoint_config
 
     path = project_root / ENDPOINTS_FILE
     if not path.exists():
@@ -165,17 +169,23 @@ def tracker_url_from_endpoints(project_root: Path) -> str:
     db = str(options.get("db", "rasa.db"))
     if dialect == "sqlite" and db not in ("", ":memory:") and not Path(db).is_absolute():
         db = str(project_root / db)
-    url = SQLTrackerStore.get_db_url(
+    host = endpoint.url
+    if host and "://" in str(host):
+        return str(host)  # a whole URL in `url:`, as Rasa's SQLTrackerStore.get_db_url allows
+    port = options.get("port")
+    if host:
+        # "db.example:5432" is allowed too.
+        parsed = urlsplit(f"scheme://{host}")
+        host, port = parsed.hostname or host, parsed.port or port
+    return URL.create(
         dialect,
-        endpoint.url,
-        options.get("port"),
-        db,
-        options.get("username"),
-        options.get("password"),
-        None,
-        options.get("query"),
-    )
-    return url if isinstance(url, str) else url.render_as_string(hide_password=False)
+        username=options.get("username"),
+        password=options.get("password"),
+        host=host,
+        port=int(port) if port else None,
+        database=db,
+        query=options.get("query") or {},
+    ).render_as_string(hide_password=False)
 
 
 def failed_conversations(

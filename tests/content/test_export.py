@@ -353,3 +353,31 @@ def test_an_in_memory_tracker_store_has_nothing_to_export(tmp_path, capsys) -> N
     (project / "endpoints.yml").write_text("action_endpoint:\n  url: http://localhost:5055/webhook\n", encoding="utf-8")
     assert run_export(args(tmp_path / "review", project)) == 2
     assert "has no tracker_store" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("tracker_store", "url"),
+    [
+        (
+            "  type: SQL\n  dialect: postgresql\n  url: db.example\n  port: 5433\n  db: rasa\n"
+            "  username: rasa\n  password: ${TRACKER_TEST_PASSWORD}\n",
+            "postgresql://rasa:s3cret@db.example:5433/rasa",
+        ),
+        ("  type: sql\n  dialect: postgresql\n  url: db.example:6543\n  db: rasa\n", "postgresql://db.example:6543/rasa"),
+        ("  type: connectors.tracker_store.TunedSQLTrackerStore\n  dialect: sqlite\n  db: var/tracker.db\n", "sqlite:///{project}/var/tracker.db"),
+    ],
+)
+def test_the_tracker_store_url_comes_from_endpoints_yml(tmp_path, monkeypatch, tracker_store, url) -> None:
+    from bot.content.sources import tracker_url_from_endpoints
+
+    monkeypatch.setenv("TRACKER_TEST_PASSWORD", "s3cret")
+    (tmp_path / "endpoints.yml").write_text("tracker_store:\n" + tracker_store, encoding="utf-8")
+    assert tracker_url_from_endpoints(tmp_path) == url.format(project=tmp_path)
+
+
+def test_a_tracker_store_that_is_not_sql_is_refused(tmp_path) -> None:
+    from bot.content.sources import tracker_url_from_endpoints
+
+    (tmp_path / "endpoints.yml").write_text("tracker_store:\n  type: redis\n  url: localhost\n", encoding="utf-8")
+    with pytest.raises(SourceUnavailable, match="the tracker store is 'redis'; export-review reads SQL tracker stores only"):
+        tracker_url_from_endpoints(tmp_path)
