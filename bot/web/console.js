@@ -1892,7 +1892,9 @@
     $('queue-list').addEventListener('keydown', moveInQueue);
     $('offer-accept').addEventListener('click', () => {
       const id = $('offer').dataset.conversationId;
-      if (id) accept(id);
+      if (!id) return;
+      showView('desk'); // the offer shows over the dashboard too: the conversation opens where it can be read
+      accept(id);
     });
     $('act-accept').addEventListener('click', () => { if (state.selected) accept(state.selected); });
     Object.entries(ACTION_BUTTONS).forEach(([kind, id]) => {

@@ -301,6 +301,14 @@ def test_the_csv_download_holds_the_totals_and_every_breakdown_row(seeded_desk: 
     ]
 
 
+def test_a_period_that_does_not_start_at_midnight_names_its_time_in_the_file_name(seeded_desk: SeededDesk) -> None:
+    desk = seeded_desk.client(seeded_desk.supervisor)
+    answer = desk.http.get(
+        f"{seeded_desk.url}/desk/api/metrics.csv", params={"since": "2026-11-01T09:30", "until": "2026-11-02"}, timeout=60
+    )
+    assert answer.headers["Content-Disposition"] == 'attachment; filename="baton-metrics-2026-11-01T0930-2026-11-02.csv"'
+
+
 def test_a_customers_formula_reaches_the_csv_as_text(seeded_desk: SeededDesk) -> None:
     day = seeded_desk.injection_day
     desk = seeded_desk.client(seeded_desk.supervisor)
