@@ -198,24 +198,33 @@ def _transcript_steps(transcript: Sequence[Mapping[str, Any]]) -> List[Step]:
     return steps
 
 
-def failure_story(
+def failure_stories(
     failed: FailedConversation, events: Sequence[Mapping[str, Any]], since: float, until: float
-) -> ReviewStory | None:
-    """The story of a failed conversation: its sessions with a failed turn in the period."""
-    chosen: List[Step] = []
-    for session in sessions(events):
-        in_period = [e for e in session if since <= float(e.get("timestamp") or 0) < until]
-        if any(_is_failure(event) for event in in_period):
-            chosen += steps_of(session)
-    if not chosen:
-        return None
-    misunderstood = sum(1 for step in chosen if step.intent in FAILURE_INTENTS)
-    fallbacks = sum(1 for step in chosen if step.action in FAILURE_ACTIONS)
-    why = [
-        f"Failed: {misunderstood} customer message(s) not understood or out of scope, "
-        f"{fallbacks} default fallback(s)."
+) -> List[ReviewStory]:
+    """The stories of a failed conversation: one per session with a failed turn in the period."""
+    chosen = [
+        session
+        for session in sessions(events)
+        if any(
+            _is_failure(event) and since <= float(event.get("timestamp") or 0) < until
+            for event in session
+        )
     ]
-    return ReviewStory(f"failed ({conversation_label(failed.sender_id)})", why, chosen)
+    stories = []
+    label = conversation_label(failed.sender_id)
+    for number, session in enumerate(chosen, start=1):
+        steps = steps_of(session)
+        if not steps:
+            continue
+        misunderstood = sum(1 for step in steps if step.intent in FAILURE_INTENTS)
+        fallbacks = sum(1 for step in steps if step.action in FAILURE_ACTIONS)
+        why = [
+            f"Failed: {misunderstood} customer message(s) not understood or out of scope, "
+            f"{fallbacks} default fallback(s)."
+        ]
+        title = f"failed ({label})" if len(chosen) == 1 else f"failed ({label}), session {number} of {len(chosen)}"
+        stories.append(ReviewStory(title, why, steps))
+    return stories
 
 
 def _is_failure(event: Mapping[str, Any]) -> bool:
@@ -398,34 +407,32 @@ def export_review(
         SourceUnavailable: a database cannot be read.
     """
     tickets = escalated_tickets(database_url, since, until, limit)
-    failed = failed_conversations(tracker_url, since, until, limit)
+    # Asked for more: the conversations escalated too are left out below.
+    failed = failed_conversations(tracker_url, since, until, limit + len(tickets))
     escalated_ids = {ticket.sender_id for ticket in tickets}
     failed = [item for item in failed if item.sender_id not in escalated_ids]
     failed = failed[: max(0, limit - len(tickets))]
     ids = list(dict.fromkeys([t.sender_id for t in tickets] + [f.sender_id for f in failed]))
     events = conversation_events(tracker_url, ids)
     stories = [ticket_story(ticket, events.get(ticket.sender_id, [])) for ticket in tickets]
-    failure_stories = [
-        story
-        for story in (
-            failure_story(item, events.get(item.sender_id, []), since.timestamp(), until.timestamp())
-            for item in failed
-        )
-        if story is not None
-    ]
-    stories = [story for story in stories if story.steps] + failure_stories
+    stories = [story for story in stories if story.steps]
+    escalated_count = len(stories)
+    failed_count = 0
+    for item in failed:
+        found = failure_stories(item, events.get(item.sender_id, []), since.timestamp(), until.timestamp())
+        failed_count += bool(found)
+        stories += found
     if not stories:
         return ExportResult(None, 0, 0, 0)
     candidates = candidates_of(stories, _known_examples(project))
     period = f"{since.strftime('%Y-%m-%d %H:%M')} to {until.strftime('%Y-%m-%d %H:%M')} UTC"
     folder = _new_folder(out, until)
-    escalated_count = len(stories) - len(failure_stories)
     (folder / STORIES_FILE).write_text(stories_yaml(stories, period), encoding="utf-8")
     (folder / NLU_FILE).write_text(nlu_yaml(candidates, period), encoding="utf-8")
     (folder / README_FILE).write_text(
-        readme(period, escalated_count, len(failure_stories), len(candidates)), encoding="utf-8"
+        readme(period, escalated_count, failed_count, len(candidates)), encoding="utf-8"
     )
-    return ExportResult(folder, escalated_count, len(failure_stories), len(candidates))
+    return ExportResult(folder, escalated_count, failed_count, len(candidates))
 
 
 def _known_examples(project: Path | None) -> List[str]:

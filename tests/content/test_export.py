@@ -13,6 +13,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
     ConversationPaused,
+    ConversationResumed,
     Event,
     SessionStarted,
     UserUttered,
@@ -381,3 +382,42 @@ def test_a_tracker_store_that_is_not_sql_is_refused(tmp_path) -> None:
     (tmp_path / "endpoints.yml").write_text("tracker_store:\n  type: redis\n  url: localhost\n", encoding="utf-8")
     with pytest.raises(SourceUnavailable, match="the tracker store is 'redis'; export-review reads SQL tracker stores only"):
         tracker_url_from_endpoints(tmp_path)
+
+
+def test_each_failed_session_is_its_own_story_and_a_handback_is_a_note() -> None:
+    from bot.content.export import failure_stories
+    from bot.content.sources import FailedConversation
+
+    first, second = NOW - dt.timedelta(days=2), NOW - dt.timedelta(days=1)
+    events = [
+        event.as_dict()
+        for event in session(SINCE - dt.timedelta(days=1))
+        + [user("zzz", "nlu_fallback", SINCE - dt.timedelta(days=1))]  # before the period
+        + session(first)
+        + [
+            user("qqq", "nlu_fallback", first),
+            action("action_handle_fallback", first),
+            user("a person please", "request_human", first),
+            action("action_request_handoff", first),
+            ConversationPaused(timestamp=first.timestamp()),
+            user("hello?", "greet", first),
+            user("thanks", "thank", first),
+            ConversationResumed(timestamp=first.timestamp()),
+            action("utter_back_with_assistant", first),
+        ]
+        + session(second)
+        + [user("hi", "greet", second), action("utter_greet", second), user("wxyz", "out_of_scope", second)]
+    ]
+    stories = failure_stories(FailedConversation("c-9", first.timestamp(), 2), events, SINCE.timestamp(), NOW.timestamp())
+    assert [story.title for story in stories] == ["failed (c-9), session 1 of 2", "failed (c-9), session 2 of 2"]
+    one, two = stories
+    assert [(s.intent, s.text, s.action, s.note) for s in one.steps] == [
+        ("nlu_fallback", "qqq", None, None),
+        (None, "", "action_handle_fallback", None),
+        ("request_human", "a person please", None, None),
+        (None, "", "action_request_handoff", None),
+        (None, "", None, "a person had the conversation here (2 customer message(s))"),
+        (None, "", "utter_back_with_assistant", None),
+    ]
+    assert [(s.intent, s.text) for s in two.steps if s.intent] == [("greet", "hi"), ("out_of_scope", "wxyz")]
+    assert one.why == ["Failed: 1 customer message(s) not understood or out of scope, 0 default fallback(s)."]
