@@ -30,6 +30,7 @@ from bot.content.rasa_validate import (
     RasaRun,
     RasaUnavailable,
     findings_from_output,
+    parse_output,
     run_rasa_validate,
 )
 from bot.escalation.policy import EscalationConfigError, load_policy
@@ -91,7 +92,7 @@ def check_project(root: Path, rasa: RasaRun | None = None) -> CheckResult:
     code = code_references(root)
     findings: List[Finding] = list(project.problems)
     from_rasa = findings_from_output(rasa.output, project, code.mentions)
-    if rasa.returncode != 0 and not from_rasa and not project.problems:
+    if rasa.returncode != 0 and not parse_output(rasa.output) and not project.problems:
         # Rasa failed and said nothing we could read: show its last words.
         tail = [line for line in rasa.output.strip().splitlines() if line.strip()]
         said = " / ".join(tail[-RASA_TAIL_LINES:]) or "no output"

@@ -50,6 +50,7 @@ _VALIDATION_WHERE = re.compile(r"^\s*in (?P<path>.+?):(?P<line>\d+):\s*$")
 _LINE_MENTION = re.compile(r"line:? (\d+)")
 _QUOTED = re.compile(r"'([^']+)'")
 _DOCS_LINE = re.compile(r"^\s*More info at ")
+_CONTENT_LOGGERS = ("rasa.validator", "rasa.core.training", "rasa.shared.core", "rasa.shared.nlu")
 
 _UNUSED_UTTERANCE = "is not used in any story or rule."
 _MULTIPLE_INTENTS = "was found labeled with multiple different intents"
@@ -150,10 +151,13 @@ def parse_output(output: str) -> List[RasaMessage]:
             kind, current = "warning", [warning.group("message")]
         elif log:
             close()
-            if log.group("level") in ("WARNING", "ERROR", "CRITICAL"):
-                kind = "conflict" if "story_conflict" in raw or "Story structure" in raw else (
-                    "error" if log.group("level") != "WARNING" else "warning"
-                )
+            level, source = log.group("level"), log.group("logger")
+            if level in ("ERROR", "CRITICAL") and source.startswith("rasa"):
+                kind, current = "error", [log.group("message")]
+            elif level == "WARNING" and source.startswith(_CONTENT_LOGGERS):
+                # Story conflicts, and the warnings of Rasa's data readers. Other loggers
+                # warn about the machine (threads, GPUs), not about the content.
+                kind = "conflict" if "Story structure" in raw else "warning"
                 current = [log.group("message")]
         elif error:
             close()

@@ -285,3 +285,33 @@ def test_a_folder_that_is_no_project_exits_2(tmp_path: Path, missing: str, capsy
             target.unlink()
     assert main(["check", "--project", str(root)]) == EXIT_UNREADABLE
     assert "bot check:" in capsys.readouterr().err
+
+
+def test_a_rasa_failure_the_lint_explains_adds_no_vague_finding(tmp_path: Path) -> None:
+    # Rasa fails on an exact duplicate; `bot check` leaves its warning out and reports the lint's.
+    root = copy_project(tmp_path / "project")
+    basics = root / "data" / "nlu" / "basics.yml"
+    replace_once(basics, "    - hiya\n", "    - hiya\n    - when will my order arrive\n")
+    rasa_said = (
+        "\x1b[93m/x/rasa/shared/utils/io.py:100: UserWarning: The example 'when will my order arrive' was found "
+        "labeled with multiple different intents in the training data. Each annotated message should "
+        "only appear with one intent. You should fix that conflict The example is labeled with: "
+        "ask_order_status, greet.\n\x1b[0m\x1b[91mProject validation completed with errors.\x1b[0m\n"
+    )
+    findings = check_project(root, rasa=RasaRun(1, rasa_said, 1.0)).findings
+    # account.yml is read before basics.yml: the copy under greet is the later one.
+    assert [str(f) for f in findings] == [
+        f"data/nlu/basics.yml:{line_of(basics, '- when will my order arrive')}: example 'when will my "
+        "order arrive' of intent 'greet' is also an example of 'ask_order_status' (data/nlu/account.yml:"
+        f"{line_of(root / 'data' / 'nlu' / 'account.yml', '- when will my order arrive')}); keep it under one intent"
+    ]
+
+
+def test_warnings_about_the_machine_are_not_findings(tmp_path: Path) -> None:
+    root = copy_project(tmp_path / "project")
+    rasa_said = (
+        "2026-11-27 23:44:47 WARNING  rasa.utils.common  - Limiting the number of threads to 2\n"
+        "2026-11-27 23:44:47 WARNING  tensorflow  - No GPU found\n"
+        "2026-11-27 23:44:47 INFO     rasa.validator  - Validating intents...\n"
+    )
+    assert check_project(root, rasa=RasaRun(0, rasa_said, 1.0)).findings == []
