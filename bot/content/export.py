@@ -57,7 +57,8 @@ REVIEW_NOT_UNDERSTOOD = "REVIEW_NOT_UNDERSTOOD"
 REVIEW_OUT_OF_SCOPE = "REVIEW_OUT_OF_SCOPE"
 PLACEHOLDERS = {INTENT_NLU_FALLBACK: REVIEW_NOT_UNDERSTOOD, INTENT_OUT_OF_SCOPE: REVIEW_OUT_OF_SCOPE}
 # Actions a test story does not list.
-SILENT_ACTIONS = frozenset({"action_listen", "action_session_start", "action_unlikely_intent"})
+ACTION_SESSION_START = "action_session_start"
+SILENT_ACTIONS = frozenset({"action_listen", ACTION_SESSION_START, "action_unlikely_intent"})
 # Rasa's marker on a user event nobody typed (the desk's resume, external triggers).
 METADATA_IS_EXTERNAL = "is_external"
 FOLDER_FORMAT = "%Y%m%d-%H%M%S"
@@ -96,10 +97,19 @@ def sessions(events: Sequence[Mapping[str, Any]]) -> List[List[Mapping[str, Any]
     """The events split at each `session_started`, as Rasa splits a conversation."""
     parts: List[List[Mapping[str, Any]]] = [[]]
     for event in events:
-        if event.get("event") == "session_started" and parts[-1]:
+        # Rasa writes `action_session_start`, then `session_started`: both open the session.
+        starts = _is_action(event, ACTION_SESSION_START) or (
+            event.get("event") == "session_started"
+            and not (parts[-1] and _is_action(parts[-1][-1], ACTION_SESSION_START))
+        )
+        if starts and parts[-1]:
             parts.append([])
         parts[-1].append(event)
     return [part for part in parts if part]
+
+
+def _is_action(event: Mapping[str, Any], name: str) -> bool:
+    return event.get("event") == "action" and event.get("name") == name
 
 
 def steps_of(events: Iterable[Mapping[str, Any]]) -> List[Step]:

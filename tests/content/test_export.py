@@ -421,3 +421,15 @@ def test_each_failed_session_is_its_own_story_and_a_handback_is_a_note() -> None
     ]
     assert [(s.intent, s.text) for s in two.steps if s.intent] == [("greet", "hi"), ("out_of_scope", "wxyz")]
     assert one.why == ["Failed: 1 customer message(s) not understood or out of scope, 0 default fallback(s)."]
+
+
+def test_a_session_starts_with_rasas_session_start_action() -> None:
+    from bot.content.export import sessions
+
+    first, second = NOW - dt.timedelta(days=2), NOW - dt.timedelta(days=1)
+    events = [e.as_dict() for e in session(first) + [user("hi", "greet", first)] + session(second) + [user("yo", "greet", second)]]
+    parts = sessions(events)
+    assert [[e["event"] for e in part] for part in parts] == [
+        ["action", "session_started", "action", "user"],
+        ["action", "session_started", "action", "user"],
+    ]
