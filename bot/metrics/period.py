@@ -23,11 +23,14 @@ def parse_moment(text: str, now: dt.datetime) -> dt.datetime:
     duration = _DURATION.match(text or "")
     if duration:
         amount, unit = int(duration.group(1)), duration.group(2).lower()
+        if amount == 0:
+            raise ValueError(f"{text!r}: a duration back from now must be more than zero")
         back = dt.timedelta(**{_UNITS[unit]: amount})
         if back > MAX_LOOKBACK:
             raise ValueError(f"{text!r} reaches back more than {MAX_LOOKBACK.days} days")
         return now - back
     try:
+        # A bare date is that day's midnight UTC (fromisoformat reads it so too).
         moment = dt.datetime.fromisoformat((text or "").strip())
     except ValueError:
         raise ValueError(

@@ -100,3 +100,26 @@ def test_the_installed_command_prints_the_report(seeded_url):
 
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["totals"]["escalation_rate"] == 15.0
+
+
+@pytest.mark.parametrize(
+    ("text", "moment"),
+    [
+        ("7d", NOW - dt.timedelta(days=7)),
+        ("12h", NOW - dt.timedelta(hours=12)),
+        ("2026-11-01", dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)),
+        ("2026-11-01T09:30+01:00", dt.datetime(2026, 11, 1, 8, 30, tzinfo=dt.timezone.utc)),
+    ],
+)
+def test_moments_are_durations_back_from_now_or_dates(text, moment):
+    from bot.metrics.period import parse_moment
+
+    assert parse_moment(text, NOW) == moment
+
+
+@pytest.mark.parametrize("text", ["yesterday", "0d", "99999d", "2026-13-01", ""])
+def test_a_moment_that_cannot_be_read_says_what_would_be(text):
+    from bot.metrics.period import parse_moment
+
+    with pytest.raises(ValueError, match=repr(text)):
+        parse_moment(text, NOW)
