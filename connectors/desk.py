@@ -33,7 +33,7 @@ import time
 import uuid
 from functools import partial
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Sequence, Tuple
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.shared.core.events import BotUttered, ConversationResumed
@@ -66,6 +66,9 @@ from bot.desk.routing import Router
 from bot.desk.service import Conflict, DeskError, DeskService, Forbidden, InvalidRequest
 from bot.desk.sessions import DeskSessions
 from bot.escalation.engine import YamlEscalationPolicy, load_default_policy
+from bot.metrics.csv_export import report_csv
+from bot.metrics.kpis import MetricsQuery, compute_metrics
+from bot.metrics.period import parse_moment
 from bot.settings import Settings
 from connectors.nlu_offload import offload_parsing
 from connectors.tracker_store import appendable_store
@@ -76,6 +79,8 @@ COOKIE_NAME = "baton_desk"
 CSRF_HEADER = "X-CSRF-Token"
 WEB_ASSETS = Path(__file__).resolve().parent.parent / "bot" / "web"
 CONSOLE_ASSETS = {"console.js": "application/javascript", "console.css": "text/css"}
+# Browser libraries of bot/web/vendor the console loads (the Dashboard's charts).
+CONSOLE_VENDOR_ASSETS = {"chart.umd.min.js": "application/javascript"}
 # The console's page may load only its own scripts and talk only to its own origin.
 CONSOLE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -90,6 +95,10 @@ MAX_TRACKED_LOGIN_ADDRESSES = 10_000
 # How long an agent's write waits between tries for the conversation's lock (Rasa's
 # default is a second, far too long for a chat; the customer's turn holds it briefly).
 LOCK_POLL_SECONDS = 0.01
+# The metrics endpoints: the period when none is asked for, and the longest one allowed
+# (a year and a day: one report must not scan the whole history).
+DEFAULT_METRICS_SINCE = "7d"
+MAX_METRICS_DAYS = 366
 
 
 def utc_now() -> dt.datetime:
@@ -213,6 +222,15 @@ class DeskInput(InputChannel):
                 WEB_ASSETS / asset, mime_type=mime_type, headers={"Cache-Control": "no-cache"}
             )
 
+        @desk.route("/assets/vendor/<asset:str>", methods=["GET"])
+        async def vendor_asset(_: Request, asset: str) -> HTTPResponse:
+            mime_type = CONSOLE_VENDOR_ASSETS.get(asset)
+            if mime_type is None:
+                return _error(404, f"No such file: vendor/{asset}")
+            return await response.file(
+                WEB_ASSETS / "vendor" / asset, mime_type=mime_type, headers={"Cache-Control": "no-cache"}
+            )
+
         @desk.route("/api/openapi.json", methods=["GET"])
         async def openapi(_: Request) -> HTTPResponse:
             return response.json(openapi_spec())
@@ -226,6 +244,8 @@ class DeskInput(InputChannel):
             ("/api/queue", "GET", self._queue),
             ("/api/agents", "GET", self._agents),
             ("/api/agents", "POST", self._add_agent),
+            ("/api/metrics", "GET", self._metrics),
+            ("/api/metrics.csv", "GET", self._metrics_csv),
             ("/api/conversations/<conversation_id:str>", "GET", self._detail),
             ("/api/conversations/<conversation_id:str>/accept", "POST", self._accept),
             ("/api/conversations/<conversation_id:str>/messages", "POST", self._send_message),
@@ -440,6 +460,30 @@ class DeskInput(InputChannel):
             active = await asyncio.to_thread(self.service.active_chats, agent.id)
             listed.append(agent.as_json(active))
         return response.json({"agents": listed})
+
+    async def _metrics(self, request: Request) -> HTTPResponse:
+        report, _ = await self._metrics_report(request)
+        return response.json(report)
+
+    async def _metrics_csv(self, request: Request) -> HTTPResponse:
+        report, query = await self._metrics_report(request)
+        filename = f"baton-metrics-{_file_moment(query.since)}-{_file_moment(query.until)}.csv"
+        return response.text(
+            report_csv(report),
+            content_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+    async def _metrics_report(self, request: Request) -> Tuple[Dict[str, Any], MetricsQuery]:
+        """The report of GET /metrics(.csv) (docs/metrics.md): supervisors and admins only."""
+        assert self.policy is not None
+        session = await self._session(request)
+        if not session.agent.sees_all_teams:
+            raise Forbidden("Only supervisors and admins can see the metrics.")
+        now = utc_now()
+        query = _metrics_query(request, now, self.policy.config.team_keys)
+        report = await asyncio.to_thread(compute_metrics, self._session_factory, query, now)
+        return report.as_dict(), query
 
     async def _add_agent(self, request: Request) -> HTTPResponse:
         assert self.directory is not None
@@ -1237,6 +1281,41 @@ def _optional_text(body: Dict[str, Any], name: str) -> str | None:
     if not isinstance(value, str):
         raise InvalidRequest(f"'{name}' must be a string.")
     return value
+
+
+def _metrics_query(request: Request, now: dt.datetime, team_keys: Sequence[str]) -> MetricsQuery:
+    """`since`, `until` and `team` of a metrics request, checked; a 400 says what is wrong."""
+    moments = {}
+    for name, default in (("since", DEFAULT_METRICS_SINCE), ("until", None)):
+        raw = (request.args.get(name) or "").strip()
+        if not raw and default is None:
+            moments[name] = now
+            continue
+        try:
+            moments[name] = parse_moment(raw or default, now)
+        except ValueError as error:
+            raise DeskError(f"'{name}': {error}") from None
+    since, until = moments["since"], moments["until"]
+    if since >= until:
+        raise DeskError(
+            f"'since' ({since.isoformat()}) must be before 'until' ({until.isoformat()})."
+        )
+    if until - since > dt.timedelta(days=MAX_METRICS_DAYS):
+        raise DeskError(
+            f"The period is {(until - since).days} days; ask for at most {MAX_METRICS_DAYS} days at a time."
+        )
+    team = (request.args.get("team") or "").strip() or None
+    if team is not None and team not in team_keys:
+        raise DeskError(f"Unknown team {team!r}; known teams: {', '.join(team_keys)}.")
+    return MetricsQuery(since=since, until=until, team=team)
+
+
+def _file_moment(moment: dt.datetime) -> str:
+    """A period bound in a file name: the date, and the time (no colons) when not midnight."""
+    moment = moment.astimezone(dt.timezone.utc)
+    if moment.time() == dt.time(0, 0):
+        return moment.strftime("%Y-%m-%d")
+    return moment.strftime("%Y-%m-%dT%H%M")
 
 
 def _directory_error(error: ValueError) -> DeskError:
