@@ -69,6 +69,7 @@ from bot.escalation.engine import YamlEscalationPolicy, load_default_policy
 from bot.metrics.csv_export import report_csv
 from bot.metrics.kpis import MetricsQuery, compute_metrics
 from bot.metrics.period import parse_moment
+from bot.metrics.prometheus import AGENT_TO_CUSTOMER, CUSTOMER_TO_AGENT, observe_relay
 from bot.settings import Settings
 from connectors.nlu_offload import offload_parsing
 from connectors.tracker_store import appendable_store
@@ -333,6 +334,7 @@ class DeskInput(InputChannel):
         await self._to_consoles(
             {"type": "message", "conversation_id": session_id, "message": message}, team=team
         )
+        observe_relay(CUSTOMER_TO_AGENT, time.time() - at)  # `at`: when its socket.io event came in
 
     async def after_customer_message(self, session_id: str, message_id: str) -> None:
         assert self.service is not None
@@ -537,12 +539,14 @@ class DeskInput(InputChannel):
         return response.json(await self._detail_json(agent, conversation_id))
 
     async def _send_message(self, request: Request, conversation_id: str) -> HTTPResponse:
+        received = time.monotonic()
         text = _text_field(_body(request), "text")
         if len(text) > MAX_AGENT_MESSAGE_LENGTH:
             raise InvalidRequest(
                 f"A message is at most {MAX_AGENT_MESSAGE_LENGTH} characters (this one: {len(text)})."
             )
         team, message = await self._write_agent_message(request, conversation_id, text)
+        observe_relay(AGENT_TO_CUSTOMER, time.monotonic() - received)  # on the widget's socket now
         await self._to_consoles(
             {"type": "message", "conversation_id": conversation_id, "message": message}, team=team
         )
