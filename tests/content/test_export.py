@@ -341,7 +341,7 @@ def test_the_command_says_when_the_database_is_unreachable(tmp_path, monkeypatch
 
 @pytest.mark.parametrize(
     ("since", "message"),
-    [("yesterday", "neither a duration nor a date"), ("0d", "more than zero"), ("2999-01-01", "not in the past")],
+    [("yesterday", "is not a moment"), ("0d", "more than zero"), ("2999-01-01", "not in the past")],
 )
 def test_the_command_refuses_a_bad_period(tmp_path, since, message, capsys) -> None:
     assert run_export(args(tmp_path / "review", project_with_tracker(tmp_path), since=since)) == 2
