@@ -27,8 +27,9 @@ from bot.constants import (
     SLOT_CASE_CATEGORY,
     SLOT_CASE_URGENCY,
 )
-from bot.escalation.signals import SentimentReader, conversation_turns, full_intent_name
+from bot.escalation.signals import SentimentReader, conversation_turns
 from bot.escalation.types import CaseSignals
+from bot.parse_data import full_intent_name
 from bot.transcript import spoken_events
 
 FALLBACK_INTENTS = (INTENT_NLU_FALLBACK, INTENT_OUT_OF_SCOPE)

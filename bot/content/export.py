@@ -45,6 +45,7 @@ from bot.content.sources import (
     failed_conversations,
     tracker_url_from_endpoints,
 )
+from bot.parse_data import full_intent_name
 from bot.settings import PROJECT_ROOT, Settings
 
 STORIES_FILE = "test_stories.yml"
@@ -143,12 +144,8 @@ def steps_of(events: Iterable[Mapping[str, Any]]) -> List[Step]:
 
 def _user_step(event: Mapping[str, Any]) -> Step:
     parse = event.get("parse_data") or {}
-    intent = str((parse.get("intent") or {}).get("name") or INTENT_NLU_FALLBACK)
     # faq and chitchat: the ResponseSelector's sub-intent (faq/returns) is what a story names.
-    selected = (parse.get("response_selector") or {}).get(intent) or {}
-    full = (selected.get("response") or {}).get("intent_response_key")
-    if isinstance(full, str) and full.startswith(f"{intent}/"):
-        intent = full
+    intent = full_intent_name(parse) or INTENT_NLU_FALLBACK
     text = str(event.get("text") or "")
     external = bool((event.get("metadata") or {}).get(METADATA_IS_EXTERNAL))
     if external or y.is_payload(text):

@@ -50,6 +50,7 @@ from bot.constants import (
     INTENT_THANK,
     SLOT_HUMAN_OFFERED,
 )
+from bot.parse_data import full_intent_name
 
 if TYPE_CHECKING:
     from bot.escalation.policy import SignalRule
@@ -156,22 +157,6 @@ class SignalDecision:
     def deciding(self) -> Tuple[SignalMatch, ...]:
         """The matches that chose `action` (a handoff beats an offer)."""
         return tuple(m for m in self.matches if m.rule.action == self.action)
-
-
-def full_intent_name(parse_data: Mapping[str, Any]) -> str:
-    """The intent, with its retrieval part (faq/returns) when there is one."""
-    intent_data = parse_data.get("intent") or {}
-    intent = str(intent_data.get("name") or "")
-    # Stories name it on the intent; the response selector's output names it in a live
-    # parse, under the intent or, for a selector trained on all retrieval intents, "default".
-    if intent_data.get("full_retrieval_intent_name"):
-        return str(intent_data["full_retrieval_intent_name"])
-    selector = parse_data.get("response_selector") or {}
-    for key in (intent, "default"):
-        retrieval = ((selector.get(key) or {}).get("response") or {}).get("intent_response_key")
-        if isinstance(retrieval, str) and retrieval.startswith(f"{intent}/"):
-            return retrieval
-    return intent
 
 
 def _sentiment_of(
