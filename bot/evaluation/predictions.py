@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from bot.evaluation.examples import NluExample
-
-DEFAULT_SELECTOR = "default"
+from bot.parse_data import DEFAULT_SELECTOR
 
 
 @dataclass(frozen=True)
