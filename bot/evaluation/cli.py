@@ -34,7 +34,7 @@ from bot.evaluation.frustration_set import (
 )
 from bot.evaluation.nlu_metrics import is_error, score_nlu
 from bot.evaluation.nlu_model import TrainingFailed
-from bot.evaluation.nlu_runs import cross_validate, train_and_predict
+from bot.evaluation.nlu_runs import cross_validate, train_and_predict_with_seeds
 from bot.evaluation.report import render_report
 from bot.evaluation.results import (
     CROSS_VALIDATION,
@@ -45,14 +45,19 @@ from bot.evaluation.results import (
     EvaluationResults,
     FrustrationSection,
     NluSection,
+    TrainingScores,
     check_targets,
     write_results,
 )
+from bot.evaluation.seeded_config import ConfigSeedError
 from bot.evaluation.split import DEFAULT_FOLDS, DEFAULT_TEST_FRACTION, coverage_gaps, holdout_split
 
 EXIT_ERROR = 2
 DEFAULT_OUTPUT = Path("var/eval/results.json")
 DEFAULT_FRUSTRATION_DIR = Path("evaluation/frustration")
+# One held-out training is too noisy to judge a target on (docs/quality.md): three
+# trainings with different seeds show the spread and average most of it out.
+DEFAULT_TRAININGS = 3
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,6 +80,19 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=DEFAULT_TEST_FRACTION,
         help="share of examples held out by hash of their text (default %(default)s)",
+    )
+    parser.add_argument(
+        "--trainings",
+        type=int,
+        default=DEFAULT_TRAININGS,
+        help="held-out trainings, each with the config's random seeds moved on by one; "
+        "targets are judged on their pooled predictions (default %(default)s)",
+    )
+    parser.add_argument(
+        "--show-held-out-confusions",
+        action="store_true",
+        help="also print which labels the held-out split confuses (kept out of sight by "
+        "default: data work looks at cross-validation, never at the test split)",
     )
     parser.add_argument("--data", type=Path, default=Path("data/nlu"), help="NLU data (default %(default)s)")
     parser.add_argument("--config", type=Path, default=Path("config.yml"), help="Rasa config (default %(default)s)")
@@ -190,11 +208,23 @@ def run(args: argparse.Namespace, command: str) -> EvaluationResults:
 
     held_out = None
     if not args.cv_only:
-        _progress(f"held-out split: training on {len(split.train)}, testing {len(split.test)}")
-        held_predictions = train_and_predict(
-            training_data, examples, split.train, split.test, args.config, args.domain
+        _progress(
+            f"held-out split: training on {len(split.train)}, testing {len(split.test)}, "
+            f"{args.trainings} training(s)"
         )
-        held_out = NluSection(HELD_OUT, len(split.train), len(split.test), score_nlu(held_predictions))
+        runs = train_and_predict_with_seeds(
+            training_data, examples, split.train, split.test, args.config, args.domain, args.trainings, _progress
+        )
+        held_out = NluSection(
+            HELD_OUT,
+            len(split.train),
+            len(split.test),
+            score_nlu([prediction for run in runs for prediction in run]),
+            trainings=len(runs),
+            per_training=[TrainingScores.of(offset, score_nlu(run)) for offset, run in enumerate(runs)]
+            if len(runs) > 1
+            else [],
+        )
 
     test_scores = next((s.scores for s in frustration if s.name == FRUSTRATION_TEST), None)
     return EvaluationResults(
@@ -228,16 +258,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--folds must be at least 2, got {args.folds}")
     if args.cv_only and args.skip_cv:
         parser.error("--cv-only and --skip-cv leave nothing to run")
+    if args.trainings < 1:
+        parser.error(f"--trainings must be at least 1, got {args.trainings}")
+    if args.cv_only and args.trainings != DEFAULT_TRAININGS:
+        parser.error("--trainings sets the held-out trainings, which --cv-only skips")
     if not 0 < args.test_fraction < 1:
         parser.error(f"--test-fraction must be between 0 and 1, got {args.test_fraction}")
     command = " ".join(["python -m bot.evaluation", *(sys.argv[1:] if argv is None else argv)])
     _quiet_rasa()
     try:
         results = run(args, command)
-    except (FrustrationSetError, TrainingFailed, FileNotFoundError, ValueError) as error:
+    except (FrustrationSetError, TrainingFailed, ConfigSeedError, FileNotFoundError, ValueError) as error:
         print(f"evaluation failed: {error}", file=sys.stderr)
         return EXIT_ERROR
-    print(render_report(results))
+    print(render_report(results, show_held_out_confusions=args.show_held_out_confusions))
     path = write_results(results, args.output)
     print(f"Results written to {path}")
     if results.missed:

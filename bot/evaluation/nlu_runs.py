@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Callable, List, Sequence
 from bot.evaluation.examples import NluExample, subset
 from bot.evaluation.nlu_model import NluParser, train_nlu_model
 from bot.evaluation.predictions import Prediction, prediction_from_parse
+from bot.evaluation.seeded_config import write_seeded_config
 from bot.evaluation.split import stratified_folds
 
 if TYPE_CHECKING:
@@ -55,6 +56,33 @@ def train_and_predict(
         test_examples = [examples[i] for i in test]
         parsed = parser.parse_all([example.text for example in test_examples])
     return [prediction_from_parse(e, p) for e, p in zip(test_examples, parsed, strict=True)]
+
+
+def train_and_predict_with_seeds(
+    training_data: TrainingData,
+    examples: Sequence[NluExample],
+    train: Sequence[int],
+    test: Sequence[int],
+    config: Path,
+    domain: Path,
+    trainings: int,
+    progress: Progress = _quiet,
+) -> List[List[Prediction]]:
+    """`train_and_predict` `trainings` times, the config's random seeds moved on by
+    0, 1, … each time (the first training is the config exactly as written).
+
+    Returns:
+        Each training's predictions, in order of seed offset.
+    """
+    runs: List[List[Prediction]] = []
+    with tempfile.TemporaryDirectory(prefix="baton-eval-configs-") as workdir:
+        for offset in range(trainings):
+            started = time.monotonic()
+            progress(f"held-out training {offset + 1}/{trainings} (seeds + {offset})")
+            seeded = write_seeded_config(config, offset, Path(workdir))
+            runs.append(train_and_predict(training_data, examples, train, test, seeded, domain))
+            progress(f"held-out training {offset + 1}/{trainings}: done in {time.monotonic() - started:.0f} s")
+    return runs
 
 
 def cross_validate(

@@ -3,7 +3,9 @@ verdict, then the most frequent confusions.
 
 The verdict column judges the held-out split (NLU) and the frustration TEST set;
 the cross-validation and writer-cv (the frustration detector tested on each writer of
-its training data) columns are for reference. Error texts are shown for those only.
+its training data) columns are for reference. Error texts are shown for those only,
+and the held-out confusion pairs only when asked for. With several held-out trainings
+the table shows their pooled scores, and a second table each training's.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from bot.evaluation.results import (
     FRUSTRATION_WRITER_CV,
     EvaluationResults,
     FrustrationSection,
+    NluSection,
     TargetCheck,
 )
 from bot.evaluation.targets import FRUSTRATION_TARGETS, NLU_TARGETS, Target, Verdict
@@ -49,14 +52,16 @@ def _with_support(value: float | None, support: int) -> str:
 
 
 def _nlu_table(results: EvaluationResults, checks: Dict[str, TargetCheck]) -> List[str]:
-    sets: List[NluScores] = []
+    sections: List[NluSection] = []
     headers: List[str] = []
     if results.cross_validation:
-        sets.append(results.cross_validation.scores)
+        sections.append(results.cross_validation)
         headers.append(f"cross-val ({results.data.folds} folds)")
     if results.held_out:
-        sets.append(results.held_out.scores)
-        headers.append("held-out")
+        sections.append(results.held_out)
+        trainings = results.held_out.trainings
+        headers.append(f"held-out ({trainings} trainings)" if trainings > 1 else "held-out")
+    sets: List[NluScores] = [section.scores for section in sections]
 
     def metric_row(label: str, metric: str, support: str | None = None) -> str:
         target = _find(NLU_TARGETS, metric)
@@ -67,7 +72,10 @@ def _nlu_table(results: EvaluationResults, checks: Dict[str, TargetCheck]) -> Li
         check = checks.get(metric)
         return _row(label, _target_text(target), cells, check.verdict.value if check else "")
 
-    lines = [_row("NLU", "target", headers, "verdict"), _row("examples tested", "", [str(s.examples) for s in sets])]
+    lines = [
+        _row("NLU", "target", headers, "verdict"),
+        _row("examples tested", "", [str(section.test_examples) for section in sections]),
+    ]
     lines += [
         metric_row("intent macro-F1", "intent_macro_f1"),
         metric_row("intent accuracy", "intent_accuracy"),
@@ -77,6 +85,28 @@ def _nlu_table(results: EvaluationResults, checks: Dict[str, TargetCheck]) -> Li
         metric_row("out_of_scope declined", "out_of_scope_declined", "out_of_scope_support"),
         metric_row("in-scope wrongly declined", "in_scope_declined", "in_scope_support"),
     ]
+    return lines
+
+
+def _per_training_table(section: NluSection) -> List[str]:
+    """Each held-out training's headline scores: the spread the pooled figures hide."""
+    columns = (
+        ("macro-F1", "intent_macro_f1"),
+        ("rh precision", "request_human_precision"),
+        ("rh recall", "request_human_recall"),
+        ("FAQ top-1", "faq_top1"),
+        ("declined", "in_scope_declined"),
+    )
+    lines = [
+        f"  {section.name}, each training (seeds moved on by the offset):",
+        "    " + f"{'seed offset':<13}" + "".join(f"{label:>14}" for label, _ in columns),
+    ]
+    for training in section.per_training:
+        lines.append(
+            "    "
+            + f"{'+' + str(training.seed_offset):<13}"
+            + "".join(f"{score(getattr(training, metric)):>14}" for _, metric in columns)
+        )
     return lines
 
 
@@ -139,13 +169,21 @@ def _verdict_lines(results: EvaluationResults) -> List[str]:
     return lines
 
 
-def render_report(results: EvaluationResults, confusion_limit: int = 8, error_limit: int = 15) -> str:
+def render_report(
+    results: EvaluationResults,
+    confusion_limit: int = 8,
+    error_limit: int = 15,
+    show_held_out_confusions: bool = False,
+) -> str:
     """The whole report as text.
 
     Args:
         results: One run's results.
         confusion_limit: How many confusion pairs to list per set.
         error_limit: How many cross-validation error texts to show.
+        show_held_out_confusions: Whether to list the held-out confusion pairs too
+            (summed over its trainings). Off by default, so that data work is
+            steered by cross-validation, not by the split that judges it.
     """
     data = results.data
     checks = {c.metric: c for c in results.checks if not c.judged_on.startswith("frustration")}
@@ -164,15 +202,18 @@ def render_report(results: EvaluationResults, confusion_limit: int = 8, error_li
     if data.untrained_labels:
         lines.append(f"  no training example (cannot be predicted): {', '.join(data.untrained_labels)}")
     lines += [""] + _nlu_table(results, checks) + [""]
+    if results.held_out and results.held_out.per_training:
+        lines += _per_training_table(results.held_out) + [""]
     lines += _frustration_table(results.frustration, checks) + [""]
     if results.cross_validation:
         cv = results.cross_validation.scores
         lines += _confusions("cross-validation intent confusions (true -> predicted)", cv.intent_confusions, confusion_limit)
         lines += _confusions("cross-validation FAQ misses (true -> answered)", cv.faq_confusions, confusion_limit)
-    if results.held_out:
+    if results.held_out and show_held_out_confusions:
         held = results.held_out.scores
-        lines += _confusions("held-out intent confusions (true -> predicted)", held.intent_confusions, confusion_limit)
-        lines += _confusions("held-out FAQ misses (true -> answered)", held.faq_confusions, confusion_limit)
+        summed = f", summed over {results.held_out.trainings} trainings" if results.held_out.trainings > 1 else ""
+        lines += _confusions(f"held-out intent confusions (true -> predicted{summed})", held.intent_confusions, confusion_limit)
+        lines += _confusions(f"held-out FAQ misses (true -> answered{summed})", held.faq_confusions, confusion_limit)
     if results.cross_validation_errors:
         lines += ["", f"  cross-validation errors (first {min(error_limit, len(results.cross_validation_errors))} "
                   f"of {len(results.cross_validation_errors)}; all in the JSON):"]

@@ -45,13 +45,47 @@ class DataSummary:
 
 
 @dataclass(frozen=True)
+class TrainingScores:
+    """The headline scores of one of several trainings on the same split."""
+
+    seed_offset: int
+    intent_macro_f1: float | None
+    request_human_precision: float | None
+    request_human_recall: float | None
+    faq_top1: float | None
+    in_scope_declined: float | None
+
+    @classmethod
+    def of(cls, seed_offset: int, scores: NluScores) -> TrainingScores:
+        """The headline scores picked out of one training's full scores."""
+        return cls(
+            seed_offset,
+            scores.intent_macro_f1,
+            scores.request_human_precision,
+            scores.request_human_recall,
+            scores.faq_top1,
+            scores.in_scope_declined,
+        )
+
+
+@dataclass(frozen=True)
 class NluSection:
-    """The NLU scores of one evaluation (held-out split or pooled folds)."""
+    """The NLU scores of one evaluation (held-out split or pooled folds).
+
+    Attributes:
+        test_examples: Distinct examples tested (each once per training).
+        scores: Scored over the predictions of every training pooled: with the same
+            test examples in each, a ratio pooled this way is the trainings' mean
+            weighted by its denominator.
+        per_training: Each training's headline scores, when there were several.
+    """
 
     name: str
     train_examples: int
     test_examples: int
     scores: NluScores
+    trainings: int = 1
+    per_training: List[TrainingScores] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -27,3 +27,22 @@ def test_the_defaults_are_five_folds_a_fifth_held_out_and_the_shared_results_fil
     assert (args.folds, args.test_fraction, args.skip_cv, args.cv_only) == (5, 0.2, False, False)
     assert str(args.output) == "var/eval/results.json"
     assert str(args.frustration_dir) == "evaluation/frustration"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--trainings", "0"], "--trainings must be at least 1"),
+        (["--cv-only", "--trainings", "2"], "which --cv-only skips"),
+    ],
+)
+def test_impossible_training_counts_are_refused(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_the_held_out_split_is_trained_three_times_and_its_confusions_stay_hidden_by_default():
+    args = build_parser().parse_args([])
+    assert (args.trainings, args.show_held_out_confusions) == (3, False)

@@ -18,6 +18,7 @@ from bot.evaluation.results import (
     EvaluationResults,
     FrustrationSection,
     NluSection,
+    TrainingScores,
     check_targets,
     to_json,
     write_results,
@@ -125,3 +126,34 @@ def test_a_cross_validation_only_run_leaves_the_nlu_targets_unmeasured():
     assert "held-out intent confusions" not in report
     assert "cross-validation intent confusions" in report
     assert "Targets: 0 of 5 met." in report
+
+
+def test_held_out_confusions_are_printed_only_when_asked_for():
+    results = _results([True, True])
+    assert "held-out intent confusions" not in render_report(results)
+    shown = render_report(results, show_held_out_confusions=True)
+    assert "held-out intent confusions (true -> predicted):" in shown
+    assert "1 x  request_human -> nlu_fallback" in shown.split("held-out intent confusions")[1]
+
+
+def test_several_trainings_show_their_pooled_scores_and_each_trainings_spread():
+    first = score_nlu([_prediction("faq/esim", "faq", "faq/esim")] * 9 + [_prediction("faq/esim", "faq", "faq/roaming")])
+    second = score_nlu([_prediction("faq/esim", "faq", "faq/esim")] * 7 + [_prediction("faq/esim", "faq", "faq/roaming")] * 3)
+    pooled = score_nlu(
+        [_prediction("faq/esim", "faq", "faq/esim")] * 16 + [_prediction("faq/esim", "faq", "faq/roaming")] * 4
+    )
+    held_out = NluSection(
+        "held-out", 30, 10, pooled, trainings=2,
+        per_training=[TrainingScores.of(0, first), TrainingScores.of(1, second)],
+    )
+    results = dataclasses.replace(_results([True, True]), held_out=held_out, checks=check_targets(pooled, None))
+    report = render_report(results, show_held_out_confusions=True)
+    lines = report.splitlines()
+    assert "held-out (2 trainings)" in next(line for line in lines if line.startswith("  NLU"))
+    assert next(line for line in lines if "examples tested" in line).split()[-1] == "10"
+    assert "0.800 (n=20)" in next(line for line in lines if "FAQ top-1" in line)
+    per_training = lines[lines.index("  held-out, each training (seeds moved on by the offset):") + 2:][:2]
+    assert per_training[0].split()[0] == "+0" and "0.900" in per_training[0]
+    assert per_training[1].split()[0] == "+1" and "0.700" in per_training[1]
+    assert "held-out FAQ misses (true -> answered, summed over 2 trainings):" in report
+    assert json.loads(to_json(results))["held_out"]["per_training"][1]["faq_top1"] == 0.7
