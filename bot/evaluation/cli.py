@@ -84,9 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--trainings",
         type=int,
-        default=DEFAULT_TRAININGS,
         help="held-out trainings, each with the config's random seeds moved on by one; "
-        "targets are judged on their pooled predictions (default %(default)s)",
+        f"targets are judged on their pooled predictions (default {DEFAULT_TRAININGS})",
     )
     parser.add_argument(
         "--show-held-out-confusions",
@@ -258,10 +257,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--folds must be at least 2, got {args.folds}")
     if args.cv_only and args.skip_cv:
         parser.error("--cv-only and --skip-cv leave nothing to run")
+    if args.cv_only and args.trainings is not None:
+        parser.error("--trainings sets the held-out trainings, which --cv-only skips")
+    if args.trainings is None:
+        args.trainings = DEFAULT_TRAININGS
     if args.trainings < 1:
         parser.error(f"--trainings must be at least 1, got {args.trainings}")
-    if args.cv_only and args.trainings != DEFAULT_TRAININGS:
-        parser.error("--trainings sets the held-out trainings, which --cv-only skips")
     if not 0 < args.test_fraction < 1:
         parser.error(f"--test-fraction must be between 0 and 1, got {args.test_fraction}")
     command = " ".join(["python -m bot.evaluation", *(sys.argv[1:] if argv is None else argv)])
