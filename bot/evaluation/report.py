@@ -26,7 +26,7 @@ from bot.evaluation.targets import FRUSTRATION_TARGETS, NLU_TARGETS, Target, Ver
 
 NOT_MEASURED = "n/a"
 _LABEL_WIDTH = 30
-_COLUMN_WIDTH = 22
+_COLUMN_WIDTH = 24
 
 
 def score(value: float | None) -> str:

@@ -231,7 +231,9 @@ def test_queue_is_fetched_again_when_the_live_socket_comes_back(
 
     desk.drop_sockets()
 
-    page.wait_for_function("window.__liveStates.includes('reconnecting')")
+    # A function, not an expression: Playwright evals an expression again on every poll,
+    # which the console's CSP (no 'unsafe-eval') refuses once the first check was false.
+    page.wait_for_function("() => window.__liveStates.includes('reconnecting')")
     console.wait_live()
     expect(console.row("c-new")).to_be_visible()
     expect(console.page.get_by_test_id("desk-live")).to_have_text("Live")

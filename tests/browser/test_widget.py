@@ -194,7 +194,9 @@ def test_reconnects_with_the_stored_session(
 
     fake.state.disconnect_all()
 
-    page.wait_for_function("window.__batonStates.includes('reconnecting')")
+    # A function, not an expression: Playwright evals an expression again on every poll,
+    # which the page's CSP (no 'unsafe-eval') refuses once the first check was false.
+    page.wait_for_function("() => window.__batonStates.includes('reconnecting')")
     widget.wait_online()
     expect(widget.messages).to_have_count(2)
     requests = fake.state.events("session_request")
