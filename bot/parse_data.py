@@ -8,18 +8,26 @@ from typing import Any, Mapping
 DEFAULT_SELECTOR = "default"
 
 
+def selected_response(parse_data: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The ResponseSelector's top answer for the parsed intent ({"intent_response_key":
+    "faq/returns", "confidence": ...}), or None when the intent has no selected answer."""
+    intent = str((parse_data.get("intent") or {}).get("name") or "")
+    # Under the intent's own key (config.yml has a selector per retrieval intent) or,
+    # for a selector trained on all retrieval intents, "default".
+    selector = parse_data.get("response_selector") or {}
+    for key in (intent, DEFAULT_SELECTOR):
+        response = (selector.get(key) or {}).get("response") or {}
+        retrieval = response.get("intent_response_key")
+        if isinstance(retrieval, str) and retrieval.startswith(f"{intent}/"):
+            return response
+    return None
+
+
 def full_intent_name(parse_data: Mapping[str, Any]) -> str:
     """The intent, with its retrieval part (faq/returns) when there is one."""
     intent_data = parse_data.get("intent") or {}
-    intent = str(intent_data.get("name") or "")
-    # Stories name it on the intent; the response selector's output names it in a live
-    # parse, under the intent (config.yml has a selector per retrieval intent) or, for a
-    # selector trained on all retrieval intents, "default".
+    # Stories name it on the intent; a live parse names it in the selector's answer.
     if intent_data.get("full_retrieval_intent_name"):
         return str(intent_data["full_retrieval_intent_name"])
-    selector = parse_data.get("response_selector") or {}
-    for key in (intent, DEFAULT_SELECTOR):
-        retrieval = ((selector.get(key) or {}).get("response") or {}).get("intent_response_key")
-        if isinstance(retrieval, str) and retrieval.startswith(f"{intent}/"):
-            return retrieval
-    return intent
+    response = selected_response(parse_data)
+    return str(response["intent_response_key"]) if response else str(intent_data.get("name") or "")

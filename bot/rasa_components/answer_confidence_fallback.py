@@ -23,7 +23,6 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
-from rasa.nlu.constants import RESPONSE_SELECTOR_PREDICTION_KEY, RESPONSE_SELECTOR_PROPERTY_NAME
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import (
     INTENT,
@@ -34,7 +33,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.parse_data import DEFAULT_SELECTOR
+from bot.parse_data import selected_response
 
 THRESHOLD = "threshold"
 # Why the intent was replaced, in the parse data, for debugging and the review export.
@@ -69,7 +68,7 @@ class AnswerConfidenceFallback(GraphComponent, IntentClassifier):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            answer = self._selected_answer(message)
+            answer = selected_response(message.data)
             if answer is None:
                 continue
             confidence = float(answer.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
@@ -89,14 +88,3 @@ class AnswerConfidenceFallback(GraphComponent, IntentClassifier):
                 add_to_output=True,
             )
         return messages
-
-    @staticmethod
-    def _selected_answer(message: Message) -> Dict[str, Any] | None:
-        """The selector's top answer for the message's intent, if it is a retrieval intent."""
-        intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
-        selectors = message.get(RESPONSE_SELECTOR_PROPERTY_NAME) or {}
-        for key in (intent, DEFAULT_SELECTOR):
-            response = (selectors.get(key) or {}).get(RESPONSE_SELECTOR_PREDICTION_KEY) or {}
-            if str(response.get(INTENT_RESPONSE_KEY) or "").startswith(f"{intent}/"):
-                return response
-        return None

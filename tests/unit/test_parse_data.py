@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.parse_data import full_intent_name
+from bot.parse_data import full_intent_name, selected_response
 
 
 def selected(key: str, response_key: str) -> dict:
@@ -28,3 +28,9 @@ def selected(key: str, response_key: str) -> dict:
 )
 def test_full_intent_name(parse_data: dict, expected: str) -> None:
     assert full_intent_name(parse_data) == expected
+
+
+def test_the_selected_response_is_the_answer_the_bot_would_give() -> None:
+    parse = {"intent": {"name": "faq"}, "response_selector": selected("faq", "faq/roaming")}
+    assert selected_response(parse) == {"intent_response_key": "faq/roaming", "confidence": 0.9}
+    assert selected_response({"intent": {"name": "greet"}, "response_selector": selected("faq", "faq/roaming")}) is None
