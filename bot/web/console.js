@@ -822,7 +822,10 @@
     } else if (!input.value) {
       input.value = text; // not sent: give the text back
     }
-    if (!input.disabled) input.focus();
+    // Back to the composer only if the agent has not moved on while the message was in
+    // flight: taking focus from an action form they opened meanwhile would lose their place.
+    const focusStayed = document.activeElement === input || document.activeElement === document.body;
+    if (!input.disabled && focusStayed) input.focus();
   };
 
   const setCustomerTyping = (on) => {

@@ -572,6 +572,29 @@ def test_keyboard_only(page: Page, console: DeskConsole, desk: FakeDesk) -> None
     expect(console.transfer_button).to_be_focused()
 
 
+def test_a_slow_send_does_not_take_focus_from_a_form_opened_meanwhile(
+    page: Page, console: DeskConsole
+) -> None:
+    console.select("c-billing", "BW-1001")
+    console.accept()
+    held: list = []
+    # The answer to the send is held here, and never reaches the fake desk, so the message
+    # shows only when the console reads that answer: no live event can show it earlier.
+    page.route("**/conversations/c-billing/messages", lambda route: held.append(route))
+    console.composer.fill("One moment please")
+    console.composer.press("Enter")
+    page.wait_for_function("() => document.getElementById('composer-input').value === ''")
+    console.transfer_button.click()
+    expect(console.action_team).to_be_focused()
+
+    sent = message("agent", "One moment please", agent={"id": "a-1", "name": "Sam Agent"})
+    assert held, "the send never reached the network"
+    held[0].fulfill(status=201, json={"message": sent})
+
+    expect(console.from_sender("agent")).to_have_count(1)
+    expect(console.action_team).to_be_focused()
+
+
 def test_a_narrow_window_stacks_the_columns(page: Page, console: DeskConsole) -> None:
     page.set_viewport_size({"width": 480, "height": 800})
     console.select("c-billing", "BW-1001")
