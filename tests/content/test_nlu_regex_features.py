@@ -67,12 +67,15 @@ def test_few_messages_of_other_intents_are_marked(what_is_replying, texts_by_int
         ("is a human answering me", True),
         ("am I talking to a human?", True),
         ("Wait, are these replies automated?", True),
+        ("human or bot?", True),
         ("is there a human there?", False),  # whether a person is there: request_human
         ("is anyone real there", False),
         ("is a person available to chat with me", False),
         ("is it possible to talk to a real person", False),
         ("are you able to put me through to a human", False),
         ("is this a bot? I want a person", False),
+        ("you're just a bot, I'd like an agent", False),
+        ("this is pointless, real person please", False),
         ("can I talk to a human", False),
     ],
 )
