@@ -12,6 +12,7 @@ from typing import Dict, List
 
 import pytest
 
+from bot.constants import INTENT_BOT_CHALLENGE, INTENT_REQUEST_HUMAN
 from bot.evaluation.examples import base_intent, examples_of, load_training_data
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "nlu"
@@ -39,12 +40,12 @@ def texts_by_intent(training_data) -> Dict[str, List[str]]:
 
 
 def test_no_request_for_a_person_in_the_data_is_marked(what_is_replying, texts_by_intent) -> None:
-    marked = [t for t in texts_by_intent["request_human"] if what_is_replying.search(t)]
+    marked = [t for t in texts_by_intent[INTENT_REQUEST_HUMAN] if what_is_replying.search(t)]
     assert marked == []
 
 
 def test_nearly_every_question_about_what_is_replying_is_marked(what_is_replying, texts_by_intent) -> None:
-    questions = texts_by_intent["bot_challenge"]
+    questions = texts_by_intent[INTENT_BOT_CHALLENGE]
     unmarked = [t for t in questions if not what_is_replying.search(t)]
     assert len(unmarked) <= len(questions) // 20, unmarked
 
@@ -53,7 +54,7 @@ def test_few_messages_of_other_intents_are_marked(what_is_replying, texts_by_int
     others = [
         text
         for intent, texts in texts_by_intent.items()
-        if intent not in {"bot_challenge", "request_human"}
+        if intent not in {INTENT_BOT_CHALLENGE, INTENT_REQUEST_HUMAN}
         for text in texts
     ]
     marked = [t for t in others if what_is_replying.search(t)]
