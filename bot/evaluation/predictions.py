@@ -4,8 +4,9 @@ The predicted intent is the one the bot acts on: when the FallbackClassifier fin
 the classifier unsure it replaces the intent with `nlu_fallback`, and that is the
 prediction scored. The retrieval intent is the ResponseSelector's top answer key
 (`faq/returns`), read from `parse_data["response_selector"]` under the predicted
-retrieval intent's own selector if there is one, else under the shared `default`
-selector (Baton trains one selector for all retrieval intents).
+retrieval intent's own selector if there is one (Baton trains one per retrieval
+intent), else under a shared `default` selector, as the bot reads it
+(`bot.parse_data`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from bot.evaluation.examples import NluExample
-from bot.parse_data import DEFAULT_SELECTOR
+from bot.parse_data import selected_response_for
 
 
 @dataclass(frozen=True)
@@ -44,14 +45,11 @@ def top_retrieval_intent(parse_data: Mapping[str, Any], intent: str) -> str | No
         intent: The predicted intent, whose own selector is preferred.
 
     Returns:
-        The full retrieval intent (`faq/returns`), or None without a selector.
+        The full retrieval intent (`faq/returns`), or None when no selector gave an
+        answer of `intent` (a shared selector can answer a chitchat key for `faq`).
     """
-    selectors = parse_data.get("response_selector") or {}
-    selector = selectors.get(intent) or selectors.get(DEFAULT_SELECTOR)
-    if not selector:
-        return None
-    response = selector.get("response") or {}
-    return response.get("intent_response_key") or None
+    response = selected_response_for(parse_data, intent)
+    return str(response["intent_response_key"]) if response else None
 
 
 def prediction_from_parse(example: NluExample, parse_data: Mapping[str, Any]) -> Prediction:

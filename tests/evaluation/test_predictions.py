@@ -48,3 +48,9 @@ def test_labels_collapse_to_their_base():
     assert base_intent("greet") == "greet"
     assert is_retrieval_label("chitchat/joke")
     assert not is_retrieval_label("request_human")
+
+
+def test_a_shared_selector_answer_of_another_retrieval_intent_is_no_answer():
+    parse = {"response_selector": {"default": _selector("chitchat/joke")}}
+    assert top_retrieval_intent(parse, "faq") is None
+    assert top_retrieval_intent(parse, "chitchat") == "chitchat/joke"
