@@ -689,31 +689,23 @@ class DeskInput(InputChannel):
 
     async def _call_accept(self, request: Request, conversation_id: str, call_id: str) -> HTTPResponse:
         assert self.calls is not None
-        session = await self._call_session(request, conversation_id, "accept")
-        calls, agent = self.calls, session.agent
-        body = _call_body(request)
+        calls = self.calls
 
-        def accept(now: dt.datetime) -> Any:
+        def accept(agent: AgentRecord, body: Dict[str, Any], now: dt.datetime) -> Any:
             connection_id = calls_protocol.parse_connection_id(body)
             return calls.agent_accept(agent, conversation_id, call_id, connection_id, now)
 
-        record, outcome = await self._call_work(accept)
-        await self._carry_out(outcome)
-        return await self._call_answer(record, agent)
+        return await self._call_step(request, conversation_id, "accept", accept)
 
     async def _call_decline(self, request: Request, conversation_id: str, call_id: str) -> HTTPResponse:
         assert self.calls is not None
-        session = await self._call_session(request, conversation_id, "decline")
-        calls, agent = self.calls, session.agent
-        body = _call_body(request)
+        calls = self.calls
 
-        def decline(now: dt.datetime) -> Any:
+        def decline(agent: AgentRecord, body: Dict[str, Any], now: dt.datetime) -> Any:
             reason = calls_protocol.parse_reason(body, calls_protocol.DECLINE_REASONS, calls_protocol.DECLINED)
             return calls.agent_decline(agent, conversation_id, call_id, reason, now)
 
-        record, outcome = await self._call_work(decline)
-        await self._carry_out(outcome)
-        return await self._call_answer(record, agent)
+        return await self._call_step(request, conversation_id, "decline", decline)
 
     async def _call_signal(self, request: Request, conversation_id: str, call_id: str) -> HTTPResponse:
         assert self.calls is not None
@@ -728,15 +720,26 @@ class DeskInput(InputChannel):
 
     async def _call_hangup(self, request: Request, conversation_id: str, call_id: str) -> HTTPResponse:
         assert self.calls is not None
-        session = await self._call_session(request, conversation_id, "hangup")
-        calls, agent = self.calls, session.agent
-        body = _call_body(request)
+        calls = self.calls
 
-        def hangup(now: dt.datetime) -> Any:
+        def hangup(agent: AgentRecord, body: Dict[str, Any], now: dt.datetime) -> Any:
             reason = calls_protocol.parse_reason(body, calls_protocol.AGENT_HANGUP_REASONS, calls_protocol.HUNG_UP)
             return calls.agent_hangup(agent, conversation_id, call_id, reason, now)
 
-        record, outcome = await self._call_work(hangup)
+        return await self._call_step(request, conversation_id, "hangup", hangup)
+
+    async def _call_step(
+        self,
+        request: Request,
+        conversation_id: str,
+        step: str,
+        work: Callable[[AgentRecord, Dict[str, Any], dt.datetime], Any],
+    ) -> HTTPResponse:
+        """An agent's step in a call (accept, decline, hang up), answered with the call as
+        it now stands: the session is checked before the body is read."""
+        session = await self._call_session(request, conversation_id, step)
+        agent, body = session.agent, _call_body(request)
+        record, outcome = await self._call_work(lambda now: work(agent, body, now))
         await self._carry_out(outcome)
         return await self._call_answer(record, agent)
 
