@@ -2,7 +2,9 @@
 
 The `repeated_fallback` rule of escalation.yml (by default: the second message
 not understood) makes the offer here, in place of another rephrase prompt, so
-the customer never gets both.
+the customer never gets both. A message that looked like an FAQ question, but
+not clearly which one, gets the likeliest questions as buttons ("Did you mean…?",
+`bot.faq_suggestions`) with the rephrase prompt.
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ from bot.constants import (
     SLOT_HUMAN_OFFERED,
     UTTER_ANYTHING_ELSE,
     UTTER_ASK_REPHRASE,
+    UTTER_DID_YOU_MEAN,
     UTTER_HUMAN_DECLINED,
     UTTER_OUT_OF_SCOPE,
 )
 from bot.escalation.signals import OFFER
+from bot.faq_suggestions import faq_questions, suggested_questions
 
 
 class ActionHandleFallback(UsesServices, Action):
@@ -45,6 +49,12 @@ class ActionHandleFallback(UsesServices, Action):
         decision = signal_decision(self.services, tracker)
         if decision.action == OFFER:
             return offer_person(dispatcher, decision)
+        suggestions = suggested_questions(tracker.latest_message, faq_questions(domain.get("responses") or {}))
+        if suggestions:
+            # The button sends the question itself: the bot answers it as if typed.
+            buttons = [{"title": question, "payload": question} for question in suggestions]
+            dispatcher.utter_message(response=UTTER_DID_YOU_MEAN, buttons=buttons)
+            return [SlotSet(SLOT_HUMAN_OFFERED, False)]
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         prompt = UTTER_OUT_OF_SCOPE if intent == INTENT_OUT_OF_SCOPE else UTTER_ASK_REPHRASE
         dispatcher.utter_message(response=prompt)

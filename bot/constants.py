@@ -113,6 +113,8 @@ HANDED_OFF_STATES = ("queued", "with_agent")
 
 # --- Responses the actions send -------------------------------------------------
 UTTER_ASK_REPHRASE = "utter_ask_rephrase"
+# The rephrase prompt with the FAQ questions the bot hesitated between as buttons.
+UTTER_DID_YOU_MEAN = "utter_did_you_mean"
 UTTER_OFFER_HUMAN = "utter_offer_human"
 # The same offer, worded for an upset customer and for an answer that did not help.
 UTTER_OFFER_HUMAN_UPSET = "utter_offer_human_upset"

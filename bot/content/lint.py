@@ -1,6 +1,6 @@
 """Content lint: the mistakes `rasa data validate` lets through.
 
-Four checks on the project `read_project` read:
+Five checks on the project `read_project` read:
 
 - an intent with too few examples to be learnt (`MIN_EXAMPLES`; the sub-intents of a
   retrieval intent such as `faq/returns` are counted one by one, since the
@@ -9,7 +9,10 @@ Four checks on the project `read_project` read:
 - an answer the bot can never give: in no story or rule, not an action of the
   domain, not a form's question, not used by a Rasa default action, never named in
   the project's Python code, and for `utter_faq/x` no examples of `faq/x`;
-- the same example under two intents, compared without case, spacing or punctuation.
+- the same example under two intents, compared without case, spacing or punctuation;
+- an FAQ answer without the question its "Did you mean…?" button sends, or with a
+  question that is not one of its FAQ's examples (the click would not be understood
+  as that question for sure).
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ import ast
 from pathlib import Path
 from typing import Dict, Iterable, List, Set, Tuple
 
+from bot.constants import INTENT_FAQ
 from bot.content.findings import Finding
 from bot.content.project import Example, Project, normalise
+from bot.faq_suggestions import QUESTION_KEY
 
 # Fewer examples than this and the model learns the wording, not the meaning.
 # Rasa's guidance is 10-15 per intent at the least (and more than 2 to train at all).
@@ -42,6 +47,7 @@ def lint(project: Project) -> List[Finding]:
     findings += unanswered_retrieval_intents(project)
     findings += unused_responses(project, code_references(project.root))
     findings += duplicate_examples(project)
+    findings += faq_answer_questions(project)
     return findings
 
 
@@ -212,3 +218,36 @@ def _collect_strings(tree: ast.AST, exact: Set[str], prefixes: Set[str]) -> None
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             # Every string, not only responses: intents the code triggers count too.
             exact.add(node.value)
+
+
+def faq_answer_questions(project: Project) -> List[Finding]:
+    """FAQ answers whose "Did you mean…?" question is missing or not one of their examples."""
+    prefix = f"{RESPONSE_PREFIX}{INTENT_FAQ}{RETRIEVAL_SEPARATOR}"
+    examples: Dict[str, Set[str]] = {}
+    for example in project.examples:
+        examples.setdefault(example.intent, set()).add(normalise(example.plain_text))
+    findings = []
+    for name, where in project.responses.items():
+        if not name.startswith(prefix):
+            continue
+        intent = name[len(RESPONSE_PREFIX) :]
+        question = project.response_questions.get(name)
+        if question is None:
+            findings.append(
+                Finding(
+                    where.path,
+                    where.line,
+                    f"answer '{name}' names no question to suggest when the bot is unsure: "
+                    f"add `metadata: {{{QUESTION_KEY}: \"...\"}}` under its text, worded as a customer asks it",
+                )
+            )
+        elif normalise(question.name) not in examples.get(intent, set()):
+            findings.append(
+                Finding(
+                    question.path,
+                    question.line,
+                    f"the question '{question.name}' of '{name}' is not one of the examples of "
+                    f"'{intent}': add it to them in data/nlu, so that choosing it gets this answer",
+                )
+            )
+    return findings

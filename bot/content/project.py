@@ -3,7 +3,8 @@
 `read_project(root)` reads domain.yml (or a domain/ folder) and every YAML file
 under data/ with ruamel.yaml's round-trip loader, which remembers where each key,
 list item and value was written, and returns a `Project`: the intents, responses,
-actions, forms and slots of the domain, the NLU examples, and the intents and
+actions, forms and slots of the domain, the questions responses name in their
+metadata, the NLU examples, and the intents and
 actions the stories and rules use, each with its file and line. A file that is not
 valid YAML becomes a `Finding`, so one typo does not hide every other problem.
 """
@@ -19,6 +20,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from bot.content.findings import Finding
+from bot.faq_suggestions import QUESTION_KEY
 
 DOMAIN_FILE = "domain.yml"
 DOMAIN_FOLDER = "domain"
@@ -67,6 +69,9 @@ class Project:
     root: Path
     intents: Dict[str, Located] = field(default_factory=dict)
     responses: Dict[str, Located] = field(default_factory=dict)
+    # The question a response names in its metadata, by response name; `name` is
+    # the question ("Did you mean…?" buttons, bot.faq_suggestions).
+    response_questions: Dict[str, Located] = field(default_factory=dict)
     actions: Dict[str, Located] = field(default_factory=dict)
     forms: Dict[str, Located] = field(default_factory=dict)
     slots: Dict[str, Located] = field(default_factory=dict)
@@ -214,10 +219,21 @@ def _read_domain(project: Project, where: str, document: Mapping[str, Any]) -> N
 def _read_responses(project: Project, where: str, document: Mapping[str, Any]) -> None:
     responses = document.get("responses")
     if isinstance(responses, Mapping):
-        for name in responses:
+        for name, variations in responses.items():
             project.responses.setdefault(
                 str(name), Located(str(name), where, _key_line(responses, name))
             )
+            _read_response_question(project, where, str(name), variations)
+
+
+def _read_response_question(project: Project, where: str, name: str, variations: Any) -> None:
+    for _line_number, variation in _items(variations):
+        metadata = variation.get("metadata") if isinstance(variation, Mapping) else None
+        question = metadata.get(QUESTION_KEY) if isinstance(metadata, Mapping) else None
+        if isinstance(question, str) and question.strip():
+            located = Located(question.strip(), where, _key_line(metadata, QUESTION_KEY))
+            project.response_questions.setdefault(name, located)
+            return
 
 
 # --- Training data ----------------------------------------------------------------------

@@ -71,6 +71,8 @@ def _plant(root: Path) -> Dict[str, Tuple[str, int]]:
     where["orphan_intent"] = ("domain.yml", line_of(domain, "  - ask_loyalty_points"))
     where["unused_response"] = ("domain.yml", line_of(domain, "utter_never_said:"))
     where["answer_without_examples"] = ("domain.yml", line_of(domain, "utter_faq/gift_vouchers:"))
+    replace_once(domain, 'question: "How do I return something?"', 'question: "Can I swap it for another colour?"')
+    where["question_not_an_example"] = ("domain.yml", line_of(domain, "Can I swap it for another colour?"))
 
     basics = root / "data" / "nlu" / "basics.yml"
     parking = "".join(f"    - {text}\n" for text in PARKING_EXAMPLES)
@@ -140,6 +142,11 @@ EXPECTED: List[Tuple[str, str]] = [
     ("orphan_intent", "The intent 'ask_loyalty_points' is not used in any story or rule"),
     ("unused_response", "response 'utter_never_said' is never used"),
     ("answer_without_examples", "answer 'utter_faq/gift_vouchers' is never given: no examples of 'faq/gift_vouchers'"),
+    ("answer_without_examples", "answer 'utter_faq/gift_vouchers' names no question to suggest"),
+    (
+        "question_not_an_example",
+        "the question 'Can I swap it for another colour?' of 'utter_faq/returns' is not one of the examples of 'faq/returns'",
+    ),
     ("intent_not_in_domain", "labeled with intent 'ask_store_parking'. This intent is not listed in your domain"),
     ("near_duplicate", "example 'Hello there!!' of intent 'ask_store_parking' is also an example of 'greet'"),
     ("exact_duplicate", "example 'good morning' of intent 'ask_store_parking' is also an example of 'greet'"),

@@ -88,3 +88,35 @@ async def test_yes_or_no_without_an_offer_answers_nothing(intent):
     )
     assert [message["response"] for message in dispatcher.messages] == ["utter_anything_else"]
     assert result == []
+
+
+async def test_a_declined_faq_question_is_offered_the_likeliest_questions():
+    event = user_event("could it get here by the weekend", "nlu_fallback", confidence=0.15)
+    event["parse_data"]["intent_ranking"] = [
+        {"name": "nlu_fallback", "confidence": 0.15},
+        {"name": "faq", "confidence": 0.9},
+    ]
+    event["parse_data"]["response_selector"] = {
+        "faq": {
+            "ranking": [
+                {"intent_response_key": "faq/delivery_time", "confidence": 0.12},
+                {"intent_response_key": "faq/shipping_cost", "confidence": 0.1},
+            ]
+        }
+    }
+    domain = {
+        "responses": {
+            "utter_faq/delivery_time": [{"text": "...", "metadata": {"question": "How long does delivery take?"}}],
+            "utter_faq/shipping_cost": [{"text": "...", "metadata": {"question": "How much does delivery cost?"}}],
+        }
+    }
+    dispatcher = CollectingDispatcher()
+    result = await ActionHandleFallback().run(dispatcher, tracker([event]), domain)
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_did_you_mean"
+    # Each button sends its question as if the customer had typed it.
+    assert message["buttons"] == [
+        {"title": "How long does delivery take?", "payload": "How long does delivery take?"},
+        {"title": "How much does delivery cost?", "payload": "How much does delivery cost?"},
+    ]
+    assert result == [SlotSet("human_offered", False)]

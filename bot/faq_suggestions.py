@@ -1,0 +1,97 @@
+""""Did you mean…?": the FAQ questions to offer when the bot is unsure which one was asked.
+
+When the intent classifier's best guess is an FAQ question but the message is
+declined (the FallbackClassifier found the classifier unsure, or the
+AnswerConfidenceFallback found the ResponseSelector unsure of the answer), the
+selector's ranking still names the answers it hesitated between. Offering the top
+ones as buttons lets the customer pick the right answer in one click instead of
+guessing how to rephrase.
+
+Each FAQ answer in domain.yml names the question it answers in its metadata:
+
+    utter_faq/returns:
+      - text: "You can return anything..."
+        metadata:
+          question: "How do I return something?"
+
+The button sends that question as the customer's message, so it must be one of the
+FAQ's own training examples (`bot check` says so when it is not): the bot then
+answers it like any typed question.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Mapping
+
+from bot.constants import INTENT_FAQ, INTENT_NLU_FALLBACK
+
+QUESTION_KEY = "question"
+RESPONSE_PREFIX = "utter_"
+# Two: enough to cover most near misses (in cross-validation the right answer was
+# one of the top two for 10 of 14 declined FAQ questions), few enough to read at a glance.
+MAX_SUGGESTIONS = 2
+
+
+def suggestion_question(variations: Any) -> str | None:
+    """The question a response's variations name in `metadata: {question: ...}`, if any."""
+    if not isinstance(variations, list):
+        return None
+    for variation in variations:
+        metadata = variation.get("metadata") if isinstance(variation, Mapping) else None
+        question = metadata.get(QUESTION_KEY) if isinstance(metadata, Mapping) else None
+        if isinstance(question, str) and question.strip():
+            return question.strip()
+    return None
+
+
+def faq_questions(responses: Mapping[str, Any]) -> Dict[str, str]:
+    """The question of every FAQ answer that names one, by answer key (`faq/returns`).
+
+    Args:
+        responses: The domain's responses (`domain["responses"]`).
+    """
+    prefix = f"{RESPONSE_PREFIX}{INTENT_FAQ}/"
+    questions = {}
+    for name, variations in responses.items():
+        question = suggestion_question(variations)
+        if name.startswith(prefix) and question:
+            questions[name[len(RESPONSE_PREFIX):]] = question
+    return questions
+
+
+def classifier_intent(parse_data: Mapping[str, Any]) -> str | None:
+    """The intent the classifier ranked first, before any fallback replaced it."""
+    for entry in parse_data.get("intent_ranking") or []:
+        name = (entry or {}).get("name")
+        if name and name != INTENT_NLU_FALLBACK:
+            return str(name)
+    return None
+
+
+def suggested_questions(
+    parse_data: Mapping[str, Any], questions: Mapping[str, str], limit: int = MAX_SUGGESTIONS
+) -> List[str]:
+    """The FAQ questions to offer for a declined message, best first.
+
+    Args:
+        parse_data: Rasa's parse of the customer's message.
+        questions: `faq_questions` of the domain.
+        limit: At most this many.
+
+    Returns:
+        The questions of the selector's top answers when the message was declined
+        and the classifier's own guess was an FAQ question; otherwise none.
+    """
+    if (parse_data.get("intent") or {}).get("name") != INTENT_NLU_FALLBACK:
+        return []
+    if classifier_intent(parse_data) != INTENT_FAQ:
+        return []
+    ranking = ((parse_data.get("response_selector") or {}).get(INTENT_FAQ) or {}).get("ranking") or []
+    suggestions: List[str] = []
+    for entry in ranking:
+        question = questions.get(str((entry or {}).get("intent_response_key") or ""))
+        if question and question not in suggestions:
+            suggestions.append(question)
+        if len(suggestions) == limit:
+            break
+    return suggestions
