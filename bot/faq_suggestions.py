@@ -21,14 +21,14 @@ answers it like any typed question.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping
+from typing import Any, Container, Dict, List, Mapping
 
 from bot.constants import INTENT_FAQ, INTENT_NLU_FALLBACK
 
 QUESTION_KEY = "question"
 RESPONSE_PREFIX = "utter_"
 # Two: enough to cover most near misses (in cross-validation the right answer was
-# one of the top two for 10 of 14 declined FAQ questions), few enough to read at a glance.
+# one of the top two for 13 of 19 such declined FAQ questions), few enough to read at a glance.
 MAX_SUGGESTIONS = 2
 
 
@@ -68,30 +68,43 @@ def classifier_intent(parse_data: Mapping[str, Any]) -> str | None:
     return None
 
 
-def suggested_questions(
-    parse_data: Mapping[str, Any], questions: Mapping[str, str], limit: int = MAX_SUGGESTIONS
+def suggested_answers(
+    parse_data: Mapping[str, Any], limit: int = MAX_SUGGESTIONS, offered: Container[str] | None = None
 ) -> List[str]:
-    """The FAQ questions to offer for a declined message, best first.
+    """The FAQ answers (`faq/returns`) to offer for a declined message, best first.
 
     Args:
         parse_data: Rasa's parse of the customer's message.
-        questions: `faq_questions` of the domain.
         limit: At most this many.
+        offered: The answers that can be offered (those with a question); all if None.
 
     Returns:
-        The questions of the selector's top answers when the message was declined
-        and the classifier's own guess was an FAQ question; otherwise none.
+        The selector's top answers when the message was declined and the
+        classifier's own guess was an FAQ question; otherwise none.
     """
     if (parse_data.get("intent") or {}).get("name") != INTENT_NLU_FALLBACK:
         return []
     if classifier_intent(parse_data) != INTENT_FAQ:
         return []
     ranking = ((parse_data.get("response_selector") or {}).get(INTENT_FAQ) or {}).get("ranking") or []
-    suggestions: List[str] = []
+    answers: List[str] = []
     for entry in ranking:
-        question = questions.get(str((entry or {}).get("intent_response_key") or ""))
-        if question and question not in suggestions:
-            suggestions.append(question)
-        if len(suggestions) == limit:
+        key = str((entry or {}).get("intent_response_key") or "")
+        if key and key not in answers and (offered is None or key in offered):
+            answers.append(key)
+        if len(answers) == limit:
             break
-    return suggestions
+    return answers
+
+
+def suggested_questions(
+    parse_data: Mapping[str, Any], questions: Mapping[str, str], limit: int = MAX_SUGGESTIONS
+) -> List[str]:
+    """The questions of `suggested_answers` to put on buttons, best first.
+
+    Args:
+        parse_data: Rasa's parse of the customer's message.
+        questions: `faq_questions` of the domain: only these answers are offered.
+        limit: At most this many.
+    """
+    return [questions[key] for key in suggested_answers(parse_data, limit, questions)]

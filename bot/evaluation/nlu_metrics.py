@@ -6,7 +6,8 @@
 - `request_human` precision and recall: a missed request leaves a customer stuck with
   the bot, a false one hands a conversation to an agent for nothing.
 - FAQ top-1: a `faq/x` message is answered right iff the intent is `faq` and the
-  ResponseSelector's top answer is `faq/x`.
+  ResponseSelector's top answer is `faq/x`. Beside it, the share answered right or
+  declined with `faq/x` among the "Did you mean…?" buttons: one click from the answer.
 - Out of scope: the share of `out_of_scope` messages the bot declines (predicted
   `out_of_scope` or `nlu_fallback`), and the share of in-scope messages it wrongly
   declines the same way.
@@ -64,6 +65,7 @@ class NluScores:
     request_human_support: int
     faq_top1: float | None
     faq_support: int
+    faq_answered_or_suggested: float | None
     out_of_scope_declined: float | None
     out_of_scope_support: int
     in_scope_declined: float | None
@@ -135,6 +137,14 @@ def faq_top1(predictions: Sequence[Prediction]) -> float | None:
     return _ratio(sum(1 for p in faq if is_faq_answered(p)), len(faq))
 
 
+def faq_answered_or_suggested(predictions: Sequence[Prediction]) -> float | None:
+    """The share of true `faq/*` messages answered right, or declined with their own
+    answer among the "Did you mean…?" suggestions."""
+    faq = [p for p in predictions if base_intent(p.true_intent) == INTENT_FAQ]
+    reached = sum(1 for p in faq if is_faq_answered(p) or p.true_intent in p.suggested_answers)
+    return _ratio(reached, len(faq))
+
+
 def out_of_scope_declined(predictions: Sequence[Prediction]) -> float | None:
     """The share of true `out_of_scope` messages the bot declines."""
     oos = [p for p in predictions if p.true_intent == INTENT_OUT_OF_SCOPE]
@@ -201,6 +211,7 @@ def score_nlu(predictions: Sequence[Prediction]) -> NluScores:
         ),
         faq_top1=faq_top1(predictions),
         faq_support=sum(1 for p in predictions if base_intent(p.true_intent) == INTENT_FAQ),
+        faq_answered_or_suggested=faq_answered_or_suggested(predictions),
         out_of_scope_declined=out_of_scope_declined(predictions),
         out_of_scope_support=sum(1 for p in predictions if p.true_intent == INTENT_OUT_OF_SCOPE),
         in_scope_declined=in_scope_declined(predictions),

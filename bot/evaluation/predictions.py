@@ -12,9 +12,10 @@ intent), else under a shared `default` selector, as the bot reads it
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Tuple
 
 from bot.evaluation.examples import NluExample
+from bot.faq_suggestions import suggested_answers
 from bot.parse_data import selected_response_for
 
 
@@ -28,6 +29,8 @@ class Prediction:
         intent: The predicted intent after the fallback threshold (`faq`, `nlu_fallback`).
         confidence: The predicted intent's confidence.
         retrieval_intent: The ResponseSelector's top key (`faq/returns`), if any.
+        suggested_answers: The FAQ answers a declined message is offered as "Did you
+            mean…?" buttons (`bot.faq_suggestions`), best first.
     """
 
     text: str
@@ -35,6 +38,7 @@ class Prediction:
     intent: str
     confidence: float
     retrieval_intent: str | None = None
+    suggested_answers: Tuple[str, ...] = ()
 
 
 def top_retrieval_intent(parse_data: Mapping[str, Any], intent: str) -> str | None:
@@ -62,4 +66,5 @@ def prediction_from_parse(example: NluExample, parse_data: Mapping[str, Any]) ->
         intent=name,
         confidence=float(intent.get("confidence") or 0.0),
         retrieval_intent=top_retrieval_intent(parse_data, name),
+        suggested_answers=tuple(suggested_answers(parse_data)),
     )

@@ -82,6 +82,7 @@ def _nlu_table(results: EvaluationResults, checks: Dict[str, TargetCheck]) -> Li
         metric_row("request_human precision", "request_human_precision"),
         metric_row("request_human recall", "request_human_recall", "request_human_support"),
         metric_row("FAQ top-1 accuracy", "faq_top1", "faq_support"),
+        metric_row("FAQ answered or suggested", "faq_answered_or_suggested", "faq_support"),
         metric_row("out_of_scope declined", "out_of_scope_declined", "out_of_scope_support"),
         metric_row("in-scope wrongly declined", "in_scope_declined", "in_scope_support"),
     ]

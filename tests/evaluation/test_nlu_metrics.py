@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.evaluation.nlu_metrics import (
+    faq_answered_or_suggested,
     faq_confusions,
     faq_top1,
     in_scope_declined,
@@ -18,8 +19,13 @@ from bot.evaluation.nlu_metrics import (
 from bot.evaluation.predictions import Prediction
 
 
-def p(true: str, intent: str, retrieval: str | None = None, text: str = "x") -> Prediction:
-    return Prediction(text=text, true_intent=true, intent=intent, confidence=0.9, retrieval_intent=retrieval)
+def p(
+    true: str, intent: str, retrieval: str | None = None, text: str = "x", suggested: tuple = ()
+) -> Prediction:
+    return Prediction(
+        text=text, true_intent=true, intent=intent, confidence=0.9, retrieval_intent=retrieval,
+        suggested_answers=suggested,
+    )
 
 
 def test_retrieval_intents_collapse_to_their_base_for_the_intent_metric():
@@ -72,6 +78,18 @@ def test_an_faq_counts_only_with_the_faq_intent_and_its_own_answer():
     ]
     assert faq_top1(predictions) == pytest.approx(1 / 4)
     assert [is_error(x) for x in predictions] == [False, True, True, True, True]
+
+
+def test_a_declined_faq_counts_as_suggested_when_its_answer_is_on_a_button():
+    predictions = [
+        p("faq/returns", "faq", "faq/returns"),  # answered
+        p("faq/returns", "nlu_fallback", suggested=("faq/refund_time", "faq/returns")),  # one click away
+        p("faq/returns", "nlu_fallback", suggested=("faq/refund_time", "faq/esim")),  # not offered
+        p("faq/returns", "faq", "faq/refund_time"),  # wrong answer, nothing offered
+        p("greet", "nlu_fallback", suggested=("faq/returns",)),  # not an FAQ: not counted
+    ]
+    assert faq_answered_or_suggested(predictions) == pytest.approx(2 / 4)
+    assert faq_top1(predictions) == pytest.approx(1 / 4)
 
 
 def test_out_of_scope_declined_and_in_scope_wrongly_declined():

@@ -54,3 +54,25 @@ def test_a_shared_selector_answer_of_another_retrieval_intent_is_no_answer():
     parse = {"response_selector": {"default": _selector("chitchat/joke")}}
     assert top_retrieval_intent(parse, "faq") is None
     assert top_retrieval_intent(parse, "chitchat") == "chitchat/joke"
+
+
+def test_a_declined_faq_question_carries_the_answers_it_is_offered():
+    parse = {
+        "intent": {"name": "nlu_fallback", "confidence": 0.15},
+        "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.15}, {"name": "faq", "confidence": 0.9}],
+        "response_selector": {
+            "faq": {
+                "response": {"intent_response_key": "faq/delivery_time", "confidence": 0.12},
+                "ranking": [
+                    {"intent_response_key": "faq/delivery_time", "confidence": 0.12},
+                    {"intent_response_key": "faq/shipping_cost", "confidence": 0.11},
+                    {"intent_response_key": "faq/returns", "confidence": 0.1},
+                ],
+            }
+        },
+    }
+    prediction = prediction_from_parse(NluExample("by saturday?", "faq/shipping_cost"), parse)
+    assert prediction.suggested_answers == ("faq/delivery_time", "faq/shipping_cost")
+    # An answered message is offered nothing.
+    answered = {**parse, "intent": {"name": "faq", "confidence": 0.9}, "intent_ranking": [{"name": "faq"}]}
+    assert prediction_from_parse(NluExample("by saturday?", "faq/shipping_cost"), answered).suggested_answers == ()
