@@ -89,11 +89,11 @@ def suggested_answers(
     ranking = ((parse_data.get("response_selector") or {}).get(INTENT_FAQ) or {}).get("ranking") or []
     answers: List[str] = []
     for entry in ranking:
+        if len(answers) >= limit:
+            break
         key = str((entry or {}).get("intent_response_key") or "")
         if key and key not in answers and (offered is None or key in offered):
             answers.append(key)
-        if len(answers) == limit:
-            break
     return answers
 
 
