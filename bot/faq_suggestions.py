@@ -32,16 +32,18 @@ RESPONSE_PREFIX = "utter_"
 MAX_SUGGESTIONS = 2
 
 
+def variation_question(variation: Any) -> str | None:
+    """The question one response variation names in `metadata: {question: ...}`, if any."""
+    metadata = variation.get("metadata") if isinstance(variation, Mapping) else None
+    question = metadata.get(QUESTION_KEY) if isinstance(metadata, Mapping) else None
+    return question.strip() if isinstance(question, str) and question.strip() else None
+
+
 def suggestion_question(variations: Any) -> str | None:
-    """The question a response's variations name in `metadata: {question: ...}`, if any."""
+    """The question the first of a response's variations to name one names."""
     if not isinstance(variations, list):
         return None
-    for variation in variations:
-        metadata = variation.get("metadata") if isinstance(variation, Mapping) else None
-        question = metadata.get(QUESTION_KEY) if isinstance(metadata, Mapping) else None
-        if isinstance(question, str) and question.strip():
-            return question.strip()
-    return None
+    return next((q for q in map(variation_question, variations) if q), None)
 
 
 def faq_questions(responses: Mapping[str, Any]) -> Dict[str, str]:

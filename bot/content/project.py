@@ -20,7 +20,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from bot.content.findings import Finding
-from bot.faq_suggestions import QUESTION_KEY
+from bot.faq_suggestions import QUESTION_KEY, variation_question
 
 DOMAIN_FILE = "domain.yml"
 DOMAIN_FOLDER = "domain"
@@ -228,11 +228,10 @@ def _read_responses(project: Project, where: str, document: Mapping[str, Any]) -
 
 def _read_response_question(project: Project, where: str, name: str, variations: Any) -> None:
     for _line_number, variation in _items(variations):
-        metadata = variation.get("metadata") if isinstance(variation, Mapping) else None
-        question = metadata.get(QUESTION_KEY) if isinstance(metadata, Mapping) else None
-        if isinstance(question, str) and question.strip():
-            located = Located(question.strip(), where, _key_line(metadata, QUESTION_KEY))
-            project.response_questions.setdefault(name, located)
+        question = variation_question(variation)
+        if question:
+            line = _key_line(variation["metadata"], QUESTION_KEY)
+            project.response_questions.setdefault(name, Located(question, where, line))
             return
 
 
