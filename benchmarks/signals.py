@@ -9,8 +9,9 @@ after the bot's answer. The actions themselves are not run (they live in the
 action server); the predicted action is written to the tracker instead.
 
 Per message it reports the two components' own time (their cost: the same
-pipeline without them does everything else) and the whole graph's time, p50 and
-p95, over conversations of 20 messages written by hand for the frustration
+pipeline without them does everything else), the MiniLM sentence features' own
+time (timed the same way, reported apart: they serve the FAQ answers, not the
+signals) and the whole graph's time, p50 and p95, over conversations of 20 messages written by hand for the frustration
 detector (bot/sentiment/labelled/, so moods vary as in real chats).
 Run: `python -m benchmarks.signals`.
 """
@@ -26,6 +27,7 @@ from typing import Any, Callable, Dict, List
 
 from ruamel.yaml import YAML
 
+from bot.rasa_components.sentence_embeddings import SentenceEmbeddingFeaturizer
 from bot.rasa_components.sentiment_annotator import SentimentAnnotator
 from bot.rasa_components.signal_policy import SignalEscalationPolicy
 
@@ -34,7 +36,14 @@ MODEL = PROJECT / "models" / "baton.tar.gz"
 LABELLED_MESSAGES = PROJECT / "bot" / "sentiment" / "labelled"
 CONVERSATIONS = 15
 MESSAGES_PER_CONVERSATION = 20
-TIMED_COMPONENTS = (SentimentAnnotator, SignalEscalationPolicy)
+SIGNALS = "sentiment + signal policy"
+SENTENCE_FEATURES = "MiniLM sentence features"
+WHOLE = "whole graph"
+TIMED_COMPONENTS = {
+    SentimentAnnotator: SIGNALS,
+    SignalEscalationPolicy: SIGNALS,
+    SentenceEmbeddingFeaturizer: SENTENCE_FEATURES,
+}
 
 
 class ComponentClock:
@@ -63,26 +72,26 @@ def percentile(samples: List[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
-def instrument(agent: Any, clock: ComponentClock) -> List[str]:
-    """Wraps the timed nodes' functions; returns their node names."""
-    wrapped = []
+def instrument(agent: Any, clocks: Dict[str, ComponentClock]) -> Dict[str, List[str]]:
+    """Wraps the timed nodes' functions, each with its group's clock; returns node names by group."""
+    wrapped: Dict[str, List[str]] = {label: [] for label in clocks}
     for name, node in agent.processor.graph_runner._instantiated_nodes.items():
-        if issubclass(node._component_class, TIMED_COMPONENTS):
-            node._fn = clock.wrap(node._fn)
-            wrapped.append(name)
+        label = TIMED_COMPONENTS.get(node._component_class)
+        if label is not None:
+            node._fn = clocks[label].wrap(node._fn)
+            wrapped[label].append(name)
     return wrapped
 
 
 async def measure(
-    agent: Any, texts: List[str], clock: ComponentClock, conversations: int = CONVERSATIONS
+    agent: Any, texts: List[str], clocks: Dict[str, ComponentClock], conversations: int = CONVERSATIONS
 ) -> Dict[str, List[float]]:
     from rasa.core.channels.channel import UserMessage
     from rasa.shared.core.events import ActionExecuted, SessionStarted
 
     processor = agent.processor
     actions = processor.domain.action_names_or_texts
-    components: List[float] = []
-    whole: List[float] = []
+    samples: Dict[str, List[float]] = {label: [] for label in (*clocks, WHOLE)}
     for conversation in range(conversations):
         sender = f"bench-{conversation}-of-{conversations}"
         # The session is started here: action_session_start is a custom action, and
@@ -95,7 +104,8 @@ async def measure(
         await processor.save_tracker(tracker)
         for index in range(MESSAGES_PER_CONVERSATION):
             text = texts[(conversation * MESSAGES_PER_CONVERSATION + index) % len(texts)]
-            clock.take()
+            for clock in clocks.values():
+                clock.take()
             start = time.perf_counter()
             tracker = await processor.log_message(
                 UserMessage(text, sender_id=sender), should_save_tracker=False
@@ -103,11 +113,12 @@ async def measure(
             answer = processor._predict_next_with_tracker(tracker)
             tracker.update(ActionExecuted(actions[answer.max_confidence_index]))
             processor._predict_next_with_tracker(tracker)
-            whole.append(time.perf_counter() - start)
-            components.append(clock.take())
+            samples[WHOLE].append(time.perf_counter() - start)
+            for label, clock in clocks.items():
+                samples[label].append(clock.take())
             tracker.update(ActionExecuted("action_listen"))
             await processor.save_tracker(tracker)
-    return {"components": components, "whole": whole}
+    return samples
 
 
 def main() -> None:
@@ -126,23 +137,23 @@ def main() -> None:
         for message in YAML(typ="safe").load(path.read_text())["messages"]
     ]
     agent = Agent.load(str(MODEL))
-    clock = ComponentClock()
-    nodes = instrument(agent, clock)
-    if len(nodes) != 2:
-        raise SystemExit(f"expected the sentiment and signal nodes in the model, found {nodes}")
+    clocks = {SIGNALS: ComponentClock(), SENTENCE_FEATURES: ComponentClock()}
+    nodes = instrument(agent, clocks)
+    if len(nodes[SIGNALS]) != 2 or len(nodes[SENTENCE_FEATURES]) != 1:
+        raise SystemExit(f"expected the sentiment, signal and sentence-feature nodes in the model, found {nodes}")
     # One conversation first, untimed: the first parse builds TensorFlow's graphs.
-    asyncio.run(measure(agent, texts[:5], clock, conversations=1))
-    samples = asyncio.run(measure(agent, texts, clock))
-    count = len(samples["whole"])
+    asyncio.run(measure(agent, texts[:5], clocks, conversations=1))
+    samples = asyncio.run(measure(agent, texts, clocks))
+    count = len(samples[WHOLE])
     print(f"signals: {count} messages in {CONVERSATIONS} conversations (parse + 2 predictions each)")
-    for label, key in (("sentiment + signal policy", "components"), ("whole graph", "whole")):
-        values = samples[key]
+    for label in (SIGNALS, SENTENCE_FEATURES, WHOLE):
+        values = samples[label]
         print(
             f"  {label}: p50 {percentile(values, 0.5) * 1000:.2f} ms, "
             f"p95 {percentile(values, 0.95) * 1000:.2f} ms, max {max(values) * 1000:.2f} ms"
         )
-    share = sum(samples["components"]) / sum(samples["whole"])
-    print(f"  share of the graph's time: {share:.1%}")
+    for label in (SIGNALS, SENTENCE_FEATURES):
+        print(f"  {label}, share of the graph's time: {sum(samples[label]) / sum(samples[WHOLE]):.1%}")
 
 
 if __name__ == "__main__":
