@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pytest
 from rasa.engine.graph import ExecutionContext
@@ -17,6 +19,9 @@ from bot.rasa_components.sentence_embeddings import (
     bundled_model_path,
     checked_model_folder,
 )
+
+# sentence-transformers/all-MiniLM-L6-v2, revision 1110a243, model.safetensors.
+PUBLISHED_WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
 
 @pytest.fixture(scope="module")
@@ -46,9 +51,14 @@ def sentence_vector(message: Message) -> np.ndarray:
     return sentence.features[0]
 
 
-def test_the_bundled_weights_are_installed_at_their_published_size():
+def test_the_bundled_weights_are_the_published_all_minilm_l6_v2():
     weights = bundled_model_path() / WEIGHTS_FILE
     assert weights.stat().st_size == WEIGHTS_BYTES
+    digest = hashlib.sha256()
+    with weights.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    assert digest.hexdigest() == PUBLISHED_WEIGHTS_SHA256
     assert (bundled_model_path() / "vocab.txt").is_file()
 
 
