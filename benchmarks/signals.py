@@ -11,8 +11,9 @@ action server); the predicted action is written to the tracker instead.
 Per message it reports the two components' own time (their cost: the same
 pipeline without them does everything else), the MiniLM sentence features' own
 time (timed the same way, reported apart: they serve the FAQ answers, not the
-signals) and the whole graph's time, p50 and p95, over conversations of 20 messages written by hand for the frustration
-detector (bot/sentiment/labelled/, so moods vary as in real chats).
+signals) and the whole graph's time, p50 and p95, over conversations of 20
+messages written by hand for the frustration detector (bot/sentiment/labelled/,
+so moods vary as in real chats).
 Run: `python -m benchmarks.signals`.
 """
 
