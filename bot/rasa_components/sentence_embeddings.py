@@ -123,9 +123,9 @@ class SentenceEmbeddingFeaturizer(LanguageModelFeaturizer):
         finally:
             transformers_logging.set_verbosity(verbosity)
         self.pad_token_id = self.tokenizer.unk_token_id
+
         # One traced graph for every batch shape: run eagerly, the model took about
         # five times as long per message (docs/benchmarks.md).
-
         def encode(token_ids: tf.Tensor, attention_mask: tf.Tensor) -> tf.Tensor:
             return self.model(token_ids, attention_mask=attention_mask)[0]
 

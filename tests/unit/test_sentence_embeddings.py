@@ -51,6 +51,10 @@ def sentence_vector(message: Message) -> np.ndarray:
     return sentence.features[0]
 
 
+def cosine(first: np.ndarray, second: np.ndarray) -> float:
+    return float(first @ second / (np.linalg.norm(first) * np.linalg.norm(second)))
+
+
 def test_the_bundled_weights_are_the_published_all_minilm_l6_v2():
     weights = bundled_model_path() / WEIGHTS_FILE
     assert weights.stat().st_size == WEIGHTS_BYTES
@@ -92,7 +96,8 @@ def test_paraphrases_are_closer_than_different_questions(featurizer, tokenizer):
     bill = sentence_vector(featurized("why is my bill higher this month", featurizer, tokenizer))
     paraphrase = sentence_vector(featurized("my invoice went up, how come?", featurizer, tokenizer))
     other = sentence_vector(featurized("how do I change my wifi password", featurizer, tokenizer))
-    assert float(bill @ paraphrase) > float(bill @ other) + 0.3
+    # Cosine, not the dot product: the [CLS] vectors are not of unit length (about 7).
+    assert cosine(bill, paraphrase) > cosine(bill, other) + 0.15
 
 
 def test_training_examples_get_the_features_a_parsed_message_gets(featurizer, tokenizer):
