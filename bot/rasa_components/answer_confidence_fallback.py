@@ -8,6 +8,12 @@ set-up instructions. In cross-validation (docs/quality.md) the selector's confid
 in its top answer told these apart: below 0.15 were 20 of 56 out-of-scope questions
 answered as FAQs and 7 wrong answers, against 6 of 1,279 right answers.
 
+With `min_similarity` set, a message is also declined when the nearest training
+example of its retrieval intent (`parse_data["nearest_example"]`, from
+`NearestExamplesVote`) is less similar than that: once the nearest examples vote on
+the answer, the ranking's confidence is higher for questions that are not ours, and
+the distance to the nearest example tells them apart better (docs/quality.md).
+
 Below `threshold`, the intent becomes `nlu_fallback`, exactly as Rasa's
 FallbackClassifier marks a message it is unsure of, so the bot asks the customer to
 rephrase (and counts a fallback towards escalation) instead of answering the wrong
@@ -34,8 +40,10 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.parse_data import selected_response
+from bot.rasa_components.nearest_examples import NEAREST_EXAMPLE, RETRIEVAL_INTENT, SIMILARITY
 
 THRESHOLD = "threshold"
+MIN_SIMILARITY = "min_similarity"
 # Why the intent was replaced, in the parse data, for debugging and the review export.
 ANSWER_DECLINED = "answer_declined"
 
@@ -46,7 +54,7 @@ class AnswerConfidenceFallback(GraphComponent, IntentClassifier):
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
-        return {THRESHOLD: 0.15}
+        return {THRESHOLD: 0.15, MIN_SIMILARITY: None}
 
     @classmethod
     def create(
@@ -65,6 +73,28 @@ class AnswerConfidenceFallback(GraphComponent, IntentClassifier):
                 f"AnswerConfidenceFallback: '{THRESHOLD}' must be a number from 0 to 1, got {threshold!r}"
             )
         self._threshold = float(threshold)
+        min_similarity = config.get(MIN_SIMILARITY)
+        if min_similarity is not None and (
+            not isinstance(min_similarity, (int, float))
+            or isinstance(min_similarity, bool)
+            or not -1 <= min_similarity <= 1
+        ):
+            raise ValueError(
+                f"AnswerConfidenceFallback: '{MIN_SIMILARITY}' must be a number from -1 to 1 "
+                f"(a cosine similarity) or null, got {min_similarity!r}"
+            )
+        self._min_similarity = None if min_similarity is None else float(min_similarity)
+
+    def _too_far(self, message: Message) -> float | None:
+        """The nearest training example's similarity when it is below `min_similarity`."""
+        if self._min_similarity is None:
+            return None
+        nearest = message.get(NEAREST_EXAMPLE) or {}
+        intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+        if nearest.get(RETRIEVAL_INTENT) != intent or SIMILARITY not in nearest:
+            return None
+        similarity = float(nearest[SIMILARITY])
+        return similarity if similarity < self._min_similarity else None
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -72,19 +102,19 @@ class AnswerConfidenceFallback(GraphComponent, IntentClassifier):
             if answer is None:
                 continue
             confidence = float(answer.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
-            if confidence >= self._threshold:
+            too_far = self._too_far(message)
+            if confidence >= self._threshold and too_far is None:
                 continue
             fallback = {INTENT_NAME_KEY: DEFAULT_NLU_FALLBACK_INTENT_NAME, PREDICTED_CONFIDENCE_KEY: self._threshold}
             message.data[INTENT] = fallback
             message.data.setdefault(INTENT_RANKING_KEY, [])
             message.data[INTENT_RANKING_KEY].insert(0, dict(fallback))
-            message.set(
-                ANSWER_DECLINED,
-                {
-                    INTENT_RESPONSE_KEY: answer.get(INTENT_RESPONSE_KEY),
-                    "confidence": confidence,
-                    "threshold": self._threshold,
-                },
-                add_to_output=True,
-            )
+            declined = {
+                INTENT_RESPONSE_KEY: answer.get(INTENT_RESPONSE_KEY),
+                "confidence": confidence,
+                "threshold": self._threshold,
+            }
+            if too_far is not None:
+                declined.update({SIMILARITY: too_far, MIN_SIMILARITY: self._min_similarity})
+            message.set(ANSWER_DECLINED, declined, add_to_output=True)
         return messages

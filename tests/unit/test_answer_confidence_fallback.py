@@ -55,7 +55,10 @@ def test_an_unsure_answer_is_declined(intent, selectors, declined):
             "threshold": 0.15,
         }
         # The selector's pick stays in the parse data, for the review export.
-        assert message.get("response_selector") == {"all_retrieval_intents": ["faq", "chitchat"], **selectors}
+        assert message.get("response_selector") == {
+            "all_retrieval_intents": ["faq", "chitchat"],
+            **selectors,
+        }
     else:
         assert message.get("intent") == {"name": intent, "confidence": 0.98}
         assert message.get(ANSWER_DECLINED) is None
@@ -78,3 +81,58 @@ def test_the_default_threshold_applies_when_none_is_configured():
 def test_a_threshold_outside_zero_to_one_is_refused(threshold):
     with pytest.raises(ValueError, match="'threshold' must be a number from 0 to 1"):
         AnswerConfidenceFallback({"threshold": threshold})
+
+
+def nearest(intent: str, similarity: float) -> dict:
+    return {
+        "retrieval_intent": intent,
+        "intent_response_key": f"{intent}/x",
+        "similarity": similarity,
+    }
+
+
+@pytest.mark.parametrize(
+    ("intent", "nearest_example", "declined"),
+    [
+        # A sure answer, but the nearest FAQ training question is far away: not ours.
+        ("faq", nearest("faq", 0.31), True),
+        ("faq", nearest("faq", 0.45), False),
+        ("faq", nearest("faq", 0.80), False),
+        # The similarity is about FAQ examples; a chitchat message is not judged by it.
+        ("chitchat", nearest("faq", 0.10), False),
+        # Nothing voted (no features): the selector's confidence alone decides.
+        ("faq", None, False),
+    ],
+)
+def test_a_question_far_from_every_example_is_declined(intent, nearest_example, declined):
+    message = parsed(intent, {intent: answer(f"{intent}/roaming", 0.9)})
+    if nearest_example is not None:
+        message.set("nearest_example", nearest_example)
+
+    AnswerConfidenceFallback({"threshold": 0.15, "min_similarity": 0.45}).process([message])
+
+    if declined:
+        assert message.get("intent")["name"] == "nlu_fallback"
+        assert message.get(ANSWER_DECLINED) == {
+            "intent_response_key": f"{intent}/roaming",
+            "confidence": 0.9,
+            "threshold": 0.15,
+            "similarity": nearest_example["similarity"],
+            "min_similarity": 0.45,
+        }
+    else:
+        assert message.get("intent")["name"] == intent
+        assert message.get(ANSWER_DECLINED) is None
+
+
+def test_without_min_similarity_the_nearest_example_is_not_consulted():
+    message = parsed("faq", {"faq": answer("faq/roaming", 0.9)})
+    message.set("nearest_example", nearest("faq", 0.01))
+    AnswerConfidenceFallback(AnswerConfidenceFallback.get_default_config()).process([message])
+    assert message.get("intent")["name"] == "faq"
+
+
+@pytest.mark.parametrize("min_similarity", [-1.5, 2, "far", True])
+def test_a_min_similarity_that_is_not_a_cosine_is_refused(min_similarity):
+    with pytest.raises(ValueError, match="'min_similarity' must be a number from -1 to 1"):
+        AnswerConfidenceFallback({"threshold": 0.15, "min_similarity": min_similarity})
