@@ -9,9 +9,9 @@ after the bot's answer. The actions themselves are not run (they live in the
 action server); the predicted action is written to the tracker instead.
 
 Per message it reports the two components' own time (their cost: the same
-pipeline without them does everything else), the MiniLM sentence features' own
-time (timed the same way, reported apart: they serve the FAQ answers, not the
-signals) and the whole graph's time, p50 and p95, over conversations of 20
+pipeline without them does everything else), the MiniLM sentence features' and
+the nearest-examples vote's own time (timed the same way, reported apart: they
+serve the FAQ answers, not the signals) and the whole graph's time, p50 and p95, over conversations of 20
 messages written by hand for the frustration detector (bot/sentiment/labelled/,
 so moods vary as in real chats).
 Run: `python -m benchmarks.signals`.
@@ -28,6 +28,7 @@ from typing import Any, Callable, Dict, List
 
 from ruamel.yaml import YAML
 
+from bot.rasa_components.nearest_examples import NearestExamplesVote
 from bot.rasa_components.sentence_embeddings import SentenceEmbeddingFeaturizer
 from bot.rasa_components.sentiment_annotator import SentimentAnnotator
 from bot.rasa_components.signal_policy import SignalEscalationPolicy
@@ -39,11 +40,13 @@ CONVERSATIONS = 15
 MESSAGES_PER_CONVERSATION = 20
 SIGNALS = "sentiment + signal policy"
 SENTENCE_FEATURES = "MiniLM sentence features"
+NEAREST_VOTE = "nearest-examples vote"
 WHOLE = "whole graph"
 TIMED_COMPONENTS = {
     SentimentAnnotator: SIGNALS,
     SignalEscalationPolicy: SIGNALS,
     SentenceEmbeddingFeaturizer: SENTENCE_FEATURES,
+    NearestExamplesVote: NEAREST_VOTE,
 }
 
 
@@ -138,22 +141,24 @@ def main() -> None:
         for message in YAML(typ="safe").load(path.read_text())["messages"]
     ]
     agent = Agent.load(str(MODEL))
-    clocks = {SIGNALS: ComponentClock(), SENTENCE_FEATURES: ComponentClock()}
+    clocks = {label: ComponentClock() for label in (SIGNALS, SENTENCE_FEATURES, NEAREST_VOTE)}
     nodes = instrument(agent, clocks)
-    if len(nodes[SIGNALS]) != 2 or len(nodes[SENTENCE_FEATURES]) != 1:
-        raise SystemExit(f"expected the sentiment, signal and sentence-feature nodes in the model, found {nodes}")
+    if len(nodes[SIGNALS]) != 2 or len(nodes[SENTENCE_FEATURES]) != 1 or len(nodes[NEAREST_VOTE]) != 1:
+        raise SystemExit(
+            f"expected the sentiment, signal, sentence-feature and vote nodes in the model, found {nodes}"
+        )
     # One conversation first, untimed: the first parse builds TensorFlow's graphs.
     asyncio.run(measure(agent, texts[:5], clocks, conversations=1))
     samples = asyncio.run(measure(agent, texts, clocks))
     count = len(samples[WHOLE])
     print(f"signals: {count} messages in {CONVERSATIONS} conversations (parse + 2 predictions each)")
-    for label in (SIGNALS, SENTENCE_FEATURES, WHOLE):
+    for label in (SIGNALS, SENTENCE_FEATURES, NEAREST_VOTE, WHOLE):
         values = samples[label]
         print(
             f"  {label}: p50 {percentile(values, 0.5) * 1000:.2f} ms, "
             f"p95 {percentile(values, 0.95) * 1000:.2f} ms, max {max(values) * 1000:.2f} ms"
         )
-    for label in (SIGNALS, SENTENCE_FEATURES):
+    for label in (SIGNALS, SENTENCE_FEATURES, NEAREST_VOTE):
         print(f"  {label}, share of the graph's time: {sum(samples[label]) / sum(samples[WHOLE]):.1%}")
 
 
