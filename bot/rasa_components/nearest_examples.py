@@ -3,7 +3,8 @@
 The ResponseSelector learns to pick an answer from the training examples, and learns
 them well: in cross-validation it is right about which FAQ a question asks 97 times in
 100. On questions worded unlike any it trained on it is wrong more often, and the
-held-out split is where the FAQ target was missed (docs/quality.md). MiniLM was
+held-out split is where the FAQ target was missed until this vote (docs/quality.md,
+session 11: held-out FAQ top-1 0.891 → 0.920). MiniLM was
 trained to put paraphrases close together, so the simplest use of it, "which training
 questions is this one closest to?", carries over to new wordings without having been
 fitted to the training data at all.
@@ -171,19 +172,27 @@ class NearestExamplesVote(GraphComponent):
     def train(self, training_data: TrainingData) -> Resource:
         vectors: List[np.ndarray] = []
         labels: List[str] = []
-        for message in training_data.intent_examples:
-            if message.get(INTENT) != self._retrieval_intent or not message.get(
-                INTENT_RESPONSE_KEY
-            ):
-                continue
+        examples = [
+            message
+            for message in training_data.intent_examples
+            if message.get(INTENT) == self._retrieval_intent and message.get(INTENT_RESPONSE_KEY)
+        ]
+        for message in examples:
             vector = sentence_vector(message, self._featurizer)
             if vector is not None:
                 vectors.append(vector)
                 labels.append(str(message.get(INTENT_RESPONSE_KEY)))
-        if not labels:
+        if examples and not labels:
+            # A misspelt alias would otherwise train a vote that never votes.
+            raise NearestExamplesConfigError(
+                f"NearestExamplesVote: no '{self._retrieval_intent}' example has dense features "
+                f"from '{self._featurizer}'; '{FEATURIZER}' must be the alias of a dense "
+                "featurizer earlier in config.yml's pipeline"
+            )
+        if not examples:
             raise_warning(
-                f"NearestExamplesVote found no '{self._retrieval_intent}' examples with "
-                f"'{self._featurizer}' features to vote; it will leave the ranking as it is."
+                f"NearestExamplesVote found no '{self._retrieval_intent}' examples to vote; "
+                "it will leave the ranking as it is."
             )
         self._vectors = np.vstack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
         self._labels = labels

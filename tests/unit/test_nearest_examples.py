@@ -231,3 +231,12 @@ def test_a_message_without_the_selector_answer_is_left_alone(trained, featurize)
 
     assert message.get("response_selector") is None
     assert message.get(NEAREST_EXAMPLE) is None
+
+
+def test_a_featurizer_alias_that_gives_no_features_is_refused_at_training(featurize, tmp_path):
+    config = {**NearestExamplesVote.get_default_config(), "featurizer": "minlm"}
+    vote_component = NearestExamplesVote(config, LocalModelStorage(tmp_path), Resource("vote"))
+    with pytest.raises(
+        NearestExamplesConfigError, match="no 'faq' example has dense features from 'minlm'"
+    ):
+        vote_component.train(training_data(featurize))
