@@ -43,6 +43,7 @@ from rasa.nlu.constants import (
 from rasa.shared.nlu.constants import INTENT, INTENT_RESPONSE_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from rasa.shared.nlu.training_data.util import intent_response_key_to_template_key
 from rasa.shared.utils.io import raise_warning
 
 RETRIEVAL_INTENT = "retrieval_intent"
@@ -115,11 +116,6 @@ def blended_ranking(
         entry = scored.setdefault(key, {INTENT_RESPONSE_KEY: key, PREDICTED_CONFIDENCE_KEY: 0.0})
         entry[PREDICTED_CONFIDENCE_KEY] += weight * share
     return sorted(scored.values(), key=lambda entry: -entry[PREDICTED_CONFIDENCE_KEY])
-
-
-def _template_key(intent_response_key: str) -> str:
-    # Rasa's own naming of a retrieval response: faq/returns → utter_faq/returns.
-    return f"utter_{intent_response_key}"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -196,7 +192,7 @@ class NearestExamplesVote(GraphComponent):
             )
         self._vectors = np.vstack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
         self._labels = labels
-        prefix = _template_key(f"{self._retrieval_intent}/")
+        prefix = intent_response_key_to_template_key(f"{self._retrieval_intent}/")
         self._responses = {
             key: value for key, value in training_data.responses.items() if key.startswith(prefix)
         }
@@ -228,8 +224,10 @@ class NearestExamplesVote(GraphComponent):
             selector = (message.get(RESPONSE_SELECTOR_PROPERTY_NAME) or {}).get(
                 self._retrieval_intent
             )
+            if not selector:
+                continue
             vector = sentence_vector(message, self._featurizer)
-            if not selector or vector is None:
+            if vector is None:
                 continue
             result = vote(vector, self._vectors, self._labels, self._neighbours)
             ranking = blended_ranking(
@@ -238,7 +236,7 @@ class NearestExamplesVote(GraphComponent):
             selector[RESPONSE_SELECTOR_RANKING_KEY] = ranking
             prediction = selector[RESPONSE_SELECTOR_PREDICTION_KEY]
             top = ranking[0]
-            utter_action = _template_key(top[INTENT_RESPONSE_KEY])
+            utter_action = intent_response_key_to_template_key(top[INTENT_RESPONSE_KEY])
             prediction[INTENT_RESPONSE_KEY] = top[INTENT_RESPONSE_KEY]
             prediction[PREDICTED_CONFIDENCE_KEY] = top[PREDICTED_CONFIDENCE_KEY]
             prediction[RESPONSE_SELECTOR_UTTER_ACTION_KEY] = utter_action
