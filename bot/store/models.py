@@ -210,6 +210,15 @@ class Ticket(Base):
         CheckConstraint(_one_of("priority", TICKET_PRIORITIES), name="ck_tickets_priority"),
         CheckConstraint("level >= 0", name="ck_tickets_level"),
         Index("ix_tickets_conversation_id", "conversation_id"),
+        # One live ticket per conversation (migration 0007): a second handoff while one
+        # is queued or with an agent gets that ticket (bot.store.tickets.open_ticket).
+        Index(
+            "uq_tickets_live_conversation",
+            "conversation_id",
+            unique=True,
+            sqlite_where=text("status IN ('open', 'assigned')"),
+            postgresql_where=text("status IN ('open', 'assigned')"),
+        ),
         Index("ix_tickets_customer_id", "customer_id"),
         # The clock's two questions: open and past first response; unresolved and past resolution.
         Index("ix_tickets_status_first_response_due", "status", "first_response_due"),
@@ -376,3 +385,59 @@ class Call(Base):
     ended_at = Column(UTCDateTime, nullable=True)
     end_reason = Column(String(32), nullable=True)
     ended_by = Column(String(64), nullable=True)
+
+
+AUDIT_OUTCOMES = ("succeeded", "failed", "refused")
+BLOCK_KINDS = ("session", "address")
+
+
+class AuditEntry(Base):
+    """One security-relevant act (a sign-in, a block), appended and never changed (bot.audit).
+
+    Triggers (migration 0008) refuse UPDATE and DELETE on both databases, so the
+    log is append-only even for code that forgets it.
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        CheckConstraint(_one_of("outcome", AUDIT_OUTCOMES), name="ck_audit_log_outcome"),
+        Index("ix_audit_log_at", "at"),
+        Index("ix_audit_log_action_at", "action", "at"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    at = Column(UTCDateTime, nullable=False)
+    # Dotted, stable names: desk.signin, desk.customer_blocked, ...
+    action = Column(String(64), nullable=False)
+    outcome = Column(String(16), nullable=False)
+    # Who acted: "agent:<id>", or "anonymous" for a sign-in that did not verify.
+    actor = Column(String(64), nullable=False)
+    # What it was about: the e-mail address a sign-in named, "conversation:<id>", ...
+    subject = Column(String(320), nullable=True)
+    # The client's address as the trusted proxies report it (bot.proxies).
+    client_address = Column(String(64), nullable=True)
+    details = Column(JSON, nullable=True)
+
+
+class CustomerBlock(Base):
+    """A customer kept out of the widget: by conversation (session id) or by address (bot.desk.blocks)."""
+
+    __tablename__ = "customer_blocks"
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", BLOCK_KINDS), name="ck_customer_blocks_kind"),
+        Index("ix_customer_blocks_expires_at", "expires_at"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    kind = Column(String(16), nullable=False)
+    # The conversation's sender_id, or the client address.
+    value = Column(String(255), nullable=False)
+    reason = Column(Text, nullable=False)
+    created_by = Column(
+        Integer, ForeignKey("agents.id", name="fk_customer_blocks_created_by", ondelete="SET NULL"),
+        nullable=True,
+    )
+    created_at = Column(UTCDateTime, nullable=False)
+    # Address blocks end (an office or a carrier's NAT shares an address); null: until lifted.
+    expires_at = Column(UTCDateTime, nullable=True)
+    lifted_at = Column(UTCDateTime, nullable=True)
