@@ -105,11 +105,21 @@ class TrustedProxies:
         return direct_scheme
 
     def is_local_client(self, peer: str, headers: Mapping[str, str]) -> bool:
-        """Whether the client itself is on this host (loopback), not merely a proxy on it."""
-        if not self.trusts(peer) and any(_header(headers, name) for name in FORWARDING_HEADERS):
-            # An undeclared proxy on this host forwarded it: the client is elsewhere.
+        """Whether the client itself is on this host (loopback), not merely a proxy on it.
+
+        A request from a declared proxy is never local by its peer address: a
+        proxy on this host that adds no forwarding header would otherwise make
+        every client of the internet "local". From an undeclared peer, any
+        forwarding header means a proxy was in between.
+        """
+        if self.trusts(peer):
+            if not _forwarded_for(headers):
+                return False
+            address = parse_address(self.client_address(peer, headers))
+        elif any(_header(headers, name) for name in FORWARDING_HEADERS):
             return False
-        address = parse_address(self.client_address(peer, headers))
+        else:
+            address = parse_address(peer)
         return address is not None and address.is_loopback
 
 

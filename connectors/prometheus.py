@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import ipaddress
 import logging
 import os
 from dataclasses import dataclass
@@ -27,15 +26,13 @@ from sanic.response import HTTPResponse
 from bot.db import make_engine
 from bot.metrics import prometheus
 from bot.metrics.prometheus import DEFAULT_CACHE_SECONDS, BatonMetrics
+from bot.proxies import TrustedProxies
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 METRICS_PATH = "/metrics"
 TOKEN_VARIABLE = "BATON_METRICS_TOKEN"
-# A request that came through a reverse proxy on this host arrives from loopback:
-# these headers say it did, so it is not taken for a local client.
-FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")
 
 
 @dataclass(frozen=True)
@@ -45,16 +42,14 @@ class Refusal:
     headers: Mapping[str, str]
 
 
-def access_refusal(
-    token: str | None, authorization: str | None, client_ip: str, forwarded: bool
-) -> Refusal | None:
+def access_refusal(token: str | None, authorization: str | None, local_client: bool) -> Refusal | None:
     """Why a scrape is refused (None: serve it).
 
     Args:
         token: `BATON_METRICS_TOKEN`, None when unset.
         authorization: the request's `Authorization` header.
-        client_ip: the peer address of the connection (not a forwarded one).
-        forwarded: the request carries a proxy's forwarding header.
+        local_client: the client itself is on this host (bot.proxies decides, from
+            the peer, the forwarding headers and BATON_TRUSTED_PROXIES).
     """
     if token:
         scheme, _, presented = (authorization or "").strip().partition(" ")
@@ -67,7 +62,7 @@ def access_refusal(
             f"Send the token of {TOKEN_VARIABLE} as 'Authorization: Bearer <token>'.\n",
             {"WWW-Authenticate": 'Bearer realm="metrics"'},
         )
-    if _is_loopback(client_ip) and not forwarded:
+    if local_client:
         return None
     return Refusal(
         403,
@@ -75,15 +70,6 @@ def access_refusal(
         f"set {TOKEN_VARIABLE} and scrape with 'Authorization: Bearer <token>'.\n",
         {},
     )
-
-
-def _is_loopback(client_ip: str) -> bool:
-    try:
-        address = ipaddress.ip_address(client_ip)
-    except ValueError:  # a unix socket or no peer at all
-        return False
-    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1
-    return address.is_loopback or (mapped is not None and mapped.is_loopback)
 
 
 class PrometheusChannel(InputChannel):
@@ -100,6 +86,7 @@ class PrometheusChannel(InputChannel):
             database_url=Settings.from_env().database_url,
             token=os.environ.get(TOKEN_VARIABLE) or None,
             cache_seconds=float(credentials.get("cache_seconds", DEFAULT_CACHE_SECONDS)),
+            proxies=TrustedProxies.from_env(os.environ),
         )
 
     def __init__(
@@ -107,8 +94,10 @@ class PrometheusChannel(InputChannel):
         database_url: str,
         token: str | None = None,
         cache_seconds: float = DEFAULT_CACHE_SECONDS,
+        proxies: TrustedProxies | None = None,
     ) -> None:
         self.database_url = database_url
+        self.proxies = proxies or TrustedProxies()
         self.token = token
         self.cache_seconds = cache_seconds
         self.metrics: BatonMetrics | None = None
@@ -157,8 +146,7 @@ class PrometheusChannel(InputChannel):
         refusal = access_refusal(
             self.token,
             request.headers.get("authorization"),
-            request.ip,
-            any(name in request.headers for name in FORWARDING_HEADERS),
+            self.proxies.is_local_client(request.ip, request.headers),
         )
         if refusal is not None:
             logger.info("metrics.refused status=%d", refusal.status)

@@ -31,6 +31,7 @@ from bot.metrics.prometheus import (
     DatabaseCounts,
     read_counts,
 )
+from bot.proxies import TrustedProxies
 from bot.store.models import Agent, Conversation, Team, Ticket
 from connectors.prometheus import PrometheusChannel, access_refusal
 from tests.baton_server import free_port
@@ -384,10 +385,23 @@ async def test_without_a_token_a_client_from_another_address_is_refused(migrated
     ],
 )
 def test_access(token, authorization, client_ip, forwarded, expected):
-    refusal = access_refusal(token, authorization, client_ip, forwarded)
+    headers = {"x-forwarded-for": "203.0.113.9"} if forwarded else {}
+    local = TrustedProxies().is_local_client(client_ip, headers)
+    refusal = access_refusal(token, authorization, local)
     assert (refusal.status if refusal else None) == expected
     if refusal is not None:
         assert "BATON_METRICS_TOKEN" in refusal.message
+
+
+@pytest.mark.parametrize(
+    "forwarded_for, expected",
+    [(None, 403), ("203.0.113.9", 403), ("127.0.0.1", None)],
+)
+def test_behind_a_proxy_declared_on_this_host_the_forwarded_client_decides(forwarded_for, expected):
+    headers = {"x-forwarded-for": forwarded_for} if forwarded_for else {}
+    local = TrustedProxies.parse("127.0.0.1").is_local_client("127.0.0.1", headers)
+    refusal = access_refusal(None, None, local)
+    assert (refusal.status if refusal else None) == expected
 
 
 async def test_the_route_is_exactly_metrics_whatever_prefix_rasa_gives(migrated_url: str):

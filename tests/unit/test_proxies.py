@@ -43,6 +43,13 @@ def test_a_local_peer_forwarding_for_someone_else_is_not_a_local_client() -> Non
     assert not NONE.is_local_client("203.0.113.9", {})
 
 
+def test_behind_a_declared_proxy_on_this_host_only_a_forwarded_loopback_client_is_local() -> None:
+    same_host = TrustedProxies.parse("127.0.0.1")
+    assert not same_host.is_local_client("127.0.0.1", {})  # a proxy that adds no header
+    assert not same_host.is_local_client("127.0.0.1", {"x-forwarded-for": "203.0.113.9"})
+    assert same_host.is_local_client("127.0.0.1", {"x-forwarded-for": "127.0.0.1"})
+
+
 def test_a_bad_entry_is_refused_with_the_variable_name() -> None:
     with pytest.raises(SettingsError, match="BATON_TRUSTED_PROXIES: 'office' is not an IP"):
         TrustedProxies.from_env({"BATON_TRUSTED_PROXIES": "10.0.0.0/8, office"})
