@@ -33,6 +33,8 @@ ACTOR_CUSTOMER = "customer"
 ACTION_CREATED = "created"
 ACTION_CSAT = "csat"
 RESOLVED_STATUS = "resolved"
+# A ticket in the queue or with an agent; a conversation has at most one (migration 0007).
+LIVE_STATUSES = ("open", "assigned")
 CSAT_MIN_RATING = 1
 CSAT_MAX_RATING = 5
 # A conflict that is not our own idempotency key (a reference collision, a
@@ -91,9 +93,16 @@ class TicketStore:
         unique key decides) and when a retry follows a commit whose
         acknowledgement was lost (the retry finds the committed row).
 
+        A conversation has at most one live ticket (queued or with an agent): while
+        it has one, a call with another key opens nothing and returns that ticket.
+        The database's partial unique index decides (migration 0007), so two racing
+        escalations of one conversation, or a replayed action call, cannot put the
+        customer in the queue twice.
+
         Returns:
-            The ticket, and whether this call created it (False when it existed;
-            after a lost acknowledgement the creating call itself sees False).
+            The ticket, and whether this call created it (False when it existed, or
+            when the conversation already had a live ticket; after a lost
+            acknowledgement the creating call itself sees False).
 
         Raises:
             StoreUnavailable: the database stayed unreachable through every retry.
@@ -124,9 +133,10 @@ class TicketStore:
                 except IntegrityError:
                     # Someone else committed first (the same key, or the same new
                     # conversation/customer), or this key's ticket exists already
-                    # (a repeated call, a retry after a lost acknowledgement).
+                    # (a repeated call, a retry after a lost acknowledgement), or the
+                    # conversation has a live ticket already (one live per conversation).
                     logger.info("ticket.open.conflict key_length=%d", len(idempotency_key))
-                existing = self._by_key(idempotency_key)
+                existing = self._by_key(idempotency_key) or self._live_ticket(conversation_sender_id)
                 if existing is not None:
                     return existing, False
             raise RuntimeError(
@@ -347,6 +357,14 @@ class TicketStore:
 
     def _by_key(self, idempotency_key: str) -> TicketRecord | None:
         return self._read_one(select(Ticket).where(Ticket.idempotency_key == idempotency_key))
+
+    def _live_ticket(self, sender_id: str) -> TicketRecord | None:
+        """The conversation's ticket that is queued or with an agent (at most one: migration 0007)."""
+        return self._read_one(
+            select(Ticket)
+            .join(Conversation, Ticket.conversation_id == Conversation.id)
+            .where(Conversation.sender_id == sender_id, Ticket.status.in_(LIVE_STATUSES))
+        )
 
     def _read_one(self, statement: Any) -> TicketRecord | None:
         with self._session_factory() as session:

@@ -8,7 +8,7 @@ import re
 import threading
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 
 from bot.store import CustomerInfo, TicketStore
 from bot.store.models import Conversation, CsatAnswer, Customer, Ticket, TicketHistory
@@ -85,8 +85,15 @@ def test_the_same_idempotency_key_returns_the_first_ticket(store, session_factor
     assert count(session_factory, TicketHistory) == 2
 
 
-def test_a_new_escalation_in_the_same_conversation_is_a_new_ticket(store, session_factory):
+def resolve(session_factory, ticket_id: int) -> None:
+    """As the desk does when an agent resolves it: the conversation has no live ticket left."""
+    with session_factory.begin() as session:
+        session.execute(update(Ticket).where(Ticket.id == ticket_id).values(status="resolved", resolved_at=T0))
+
+
+def test_a_new_escalation_after_the_last_was_resolved_is_a_new_ticket(store, session_factory):
     first, _ = open_one(store, key="conv-1:turn-1")
+    resolve(session_factory, first.id)
     second, created = open_one(store, key="conv-1:turn-9", customer=None)
 
     assert created is True
@@ -184,7 +191,8 @@ def test_two_racing_calls_with_one_key_make_one_ticket(store, engine, session_fa
     # two calls meet at the ticket itself. Both have looked for the key and found
     # nothing; each is held at its INSERT until the other arrives, so both
     # inserts really race on the unique key.
-    open_one(store, key="conv-1:earlier")
+    earlier, _ = open_one(store, key="conv-1:earlier")
+    resolve(session_factory, earlier.id)
     barrier = threading.Barrier(2, timeout=5)
 
     @event.listens_for(engine, "before_cursor_execute")
