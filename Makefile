@@ -12,7 +12,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: install run train test lint validate check unit conversations bench clean eval report
+.PHONY: install run train test lint validate check unit conversations bench clean eval report audit
 
 install: $(VENV)/.installed
 
@@ -35,6 +35,22 @@ run: install $(MODEL)
 
 lint: install
 	$(BIN)/ruff check bot actions connectors tests benchmarks
+
+# Known vulnerabilities of every installed package (pip-audit over `pip freeze` of .venv).
+# Not part of `make test`: it needs pip-audit's vulnerability service (PyPI's JSON API, or
+# AUDIT_ARGS='-s osv'), and fails saying NOT AUDITED where that cannot be reached
+# (tools/audit.py). pip-audit has a venv of its own: it needs packaging>=21, Rasa 3.6 pins <21.
+AUDIT_VENV := .venv-audit
+audit: install $(AUDIT_VENV)/.installed
+	$(AUDIT_VENV)/bin/python tools/audit.py --venv $(VENV) $(AUDIT_ARGS)
+
+$(AUDIT_VENV)/.installed: requirements/audit.txt
+	@test -n "$(PYTHON_310)" || { echo "Python 3.10 is needed; install it, e.g. 'pyenv install 3.10'"; exit 1; }
+	@test -x $(AUDIT_VENV)/bin/python || $(PYTHON_310) -m venv $(AUDIT_VENV)
+	$(AUDIT_VENV)/bin/pip install --quiet --upgrade "pip<25"
+	$(AUDIT_VENV)/bin/pip install --quiet --no-deps -r requirements/audit.txt
+	$(AUDIT_VENV)/bin/pip check
+	@touch $@
 
 validate: install
 	$(BIN)/rasa data validate --fail-on-warnings
