@@ -16,7 +16,7 @@ METADATA_CALL = "call"
 
 # --- Metadata keys the webchat channel attaches to every user message ----------
 # The raw, signed customer token: the action server verifies it again itself.
-METADATA_CUSTOMER_TOKEN = "customer_token"
+METADATA_CUSTOMER_TOKEN = "customer_token"  # noqa: S105 — a metadata key's name, not a token
 METADATA_CHANNEL = "channel"
 # The verified customer id, kept on each user turn so a session can be tied to its owner.
 METADATA_CUSTOMER_ID = "customer_id"
@@ -49,7 +49,7 @@ INTENT_INVOICE = "ask_invoice"
 INTENT_CURRENT_PLAN = "ask_current_plan"
 INTENT_DATA_USAGE = "ask_data_usage"
 INTENT_UPDATE_CONTACT = "update_contact_details"
-INTENT_PASSWORD_RESET = "reset_password"
+INTENT_PASSWORD_RESET = "reset_password"  # noqa: S105 — an intent's name, not a password
 
 ACCOUNT_INTENTS = (
     INTENT_ORDER_STATUS,

@@ -46,7 +46,7 @@ from bot.accounts.interface import (
 logger = logging.getLogger(__name__)
 
 DEMO_SITE_URL = "https://www.brightwave.example"
-OUTBOX_PASSWORD_RESET = "password_reset"
+OUTBOX_PASSWORD_RESET = "password_reset"  # noqa: S105 — an outbox message kind, not a password
 OUTBOX_CONTACT_CHANGE = "contact_change"
 
 # Its own base and metadata: the demo tables are not part of Baton's schema.

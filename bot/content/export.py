@@ -269,7 +269,7 @@ def _step_lines(step: Step) -> List[str]:
     if step.action is not None:
         flag = "  # the bot gave up here" if step.action in FAILURE_ACTIONS else ""
         return [f"      - action: {y.name(step.action)}{flag}"]
-    assert step.intent is not None
+    assert step.intent is not None  # noqa: S101 — narrows the type: a step is a note, an action or an intent
     flag = ""
     if step.intent == INTENT_NLU_FALLBACK:
         flag = "  # not understood: write the intent it should have been"

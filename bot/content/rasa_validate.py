@@ -98,7 +98,7 @@ def run_rasa_validate(project_root: Path) -> RasaRun:
     env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
     started = time.monotonic()
     try:
-        completed = subprocess.run(
+        completed = subprocess.run(  # noqa: S603 — the venv's rasa (else PATH's) with fixed arguments, no outside input
             command,
             cwd=project_root,
             env=env,

@@ -89,5 +89,5 @@ def comment(text: str) -> str:
 
 def literal_block(text: str, indent: int) -> str:
     """A `|` block holding one line of text (from `example_text`), indented `indent` spaces."""
-    assert text and "\n" not in text, "literal_block takes one non-empty line"
+    assert text and "\n" not in text, "literal_block takes one non-empty line"  # noqa: S101 — a caller's precondition, not a check of outside input
     return "|\n" + " " * indent + text + "\n"

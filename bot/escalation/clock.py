@@ -193,7 +193,7 @@ _HISTORY_ARRAYS = (
     ("breach_key", "varchar[]"),
 )
 _PG_INSERT_HISTORY = (
-    f"INSERT INTO {_HISTORY.name} "
+    f"INSERT INTO {_HISTORY.name} "  # noqa: S608 — table and column names are this module's constants; values are bound parameters
     f"(at, actor, {', '.join(column for column, _ in _HISTORY_ARRAYS)}) "
     f"SELECT %(at)s, %(actor)s, {', '.join('v.' + column for column, _ in _HISTORY_ARRAYS)} "
     "FROM unnest("
@@ -224,7 +224,7 @@ _TICKET_CASTS = (
     "timestamptz[]",
 )
 _PG_UPDATE_TICKETS = (
-    f"UPDATE {_TICKETS.name} AS t SET "
+    f"UPDATE {_TICKETS.name} AS t SET "  # noqa: S608 — table and column names are this module's constants; values are bound parameters
     + ", ".join(f"{column} = v.{column}" for column in _TICKET_COLUMNS[1:])
     + ", updated_at = %(updated_at)s FROM unnest("
     + ", ".join(

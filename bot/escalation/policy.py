@@ -741,7 +741,7 @@ class _Checker:
         timezone = self.check_timezone(entry, label) if "timezone" in entry else None
         if len(self.problems) > before:
             return None
-        assert key and name and languages is not None and tiers and hours and timezone
+        assert key and name and languages is not None and tiers and hours and timezone  # noqa: S101 — narrows types after the problems check above returned
         return Team(
             key=key,
             name=name,
@@ -1033,7 +1033,7 @@ class _Checker:
             if len(self.problems) > before:
                 ok = False
                 continue
-            assert name and priority
+            assert name and priority  # noqa: S101 — narrows types after the problems check above
             rules.append(
                 PriorityRule(
                     name=name,
@@ -1149,7 +1149,7 @@ class _Checker:
                     )
         if len(self.problems) > before:
             return None
-        assert first and resolution and isinstance(hours_only, bool)
+        assert first and resolution and isinstance(hours_only, bool)  # noqa: S101 — narrows types after the problems check above returned
         return SlaTerms(priority, first, resolution, hours_only, on_breach)
 
     # --- signals and customer-initiated ------------------------------------------
@@ -1262,7 +1262,7 @@ class _Checker:
                 )
         if len(self.problems) > before:
             return None
-        assert name and isinstance(action, str)
+        assert name and isinstance(action, str)  # noqa: S101 — narrows types after the problems check above returned
         return SignalRule(
             name=name,
             type=kind,
