@@ -1,25 +1,56 @@
-"""The desk API's OpenAPI 3 description, served at /desk/api/openapi.json (docs/desk.md)."""
+"""The desk's OpenAPI 3 description, served at /desk/api/openapi.json (docs/desk.md).
+
+Every route the desk registers is described here, the console's page and files and
+the live socket included (tests/security/test_desk_openapi.py compares the
+operations with the routes of the real blueprint), and every operation lists each
+status it can answer. Errors share one schema, `{"error": str, "code"?: str}`; a 429
+carries `Retry-After`. tests/security/test_desk_fuzz.py fuzzes the running desk from
+this document and fails on a server error or on any answer it does not describe.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Dict, List, Tuple
 
-_ERROR = {"$ref": "#/components/schemas/Error"}
-_DETAIL = {"$ref": "#/components/schemas/Detail"}
-_AGENT = {"$ref": "#/components/schemas/Agent"}
-_ME = {
+API_SERVER = "/desk/api"
+# The console's page and files are served beside the API, not under it.
+CONSOLE_SERVER = "/desk"
+# Tags that say what an operation is, for readers and for the fuzz (which only
+# fuzzes the JSON API: the console's files and the WebSocket are not JSON calls).
+TAG_API = "api"
+TAG_CONSOLE = "console"
+TAG_LIVE = "live"
+
+# Who may call an operation: anyone, a signed-in console (the session cookie), or a
+# signed-in console that also sends the session's CSRF token (every write).
+PUBLIC = "public"
+SESSION = "session"
+WRITE = "write"
+
+_JSON = "application/json"
+
+
+def _ref(name: str) -> Dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(schema: Dict[str, Any]) -> Dict[str, Any]:
+    # OpenAPI 3.0 ignores the siblings of a `$ref`, and an `enum` allows null only if listed.
+    if "$ref" in schema:
+        return {"allOf": [schema], "nullable": True}
+    if "enum" in schema:
+        return {**schema, "enum": [*schema["enum"], None], "nullable": True}
+    return {**schema, "nullable": True}
+
+
+_STRING = {"type": "string"}
+_MOMENT = {"type": "string", "format": "date-time"}
+_PERSON = {
     "type": "object",
-    "properties": {
-        "agent": _AGENT,
-        "csrf_token": {"type": "string"},
-        "calls": {
-            "type": "object",
-            "description": "provider null: calls are off (hide the call buttons)",
-            "properties": {"provider": {"enum": ["webrtc", "jitsi"], "nullable": True}},
-        },
-    },
+    "properties": {"id": {"type": "integer", "nullable": True}, "name": {"type": "string", "nullable": True}},
+    "required": ["id", "name"],
 }
-_CALL = {"type": "object", "properties": {"call": {"$ref": "#/components/schemas/Call"}}}
 _CONNECTION_ID = {"type": "string", "pattern": "^[0-9a-f]{32}$", "description": "from this console's latest `hello`"}
 _CANDIDATE = {
     "type": "object",
@@ -58,8 +89,6 @@ _SIGNAL_BODY = {
         },
     ]
 }
-_CALL_ERRORS = (401, 403, 404, 409, 413, 422, 429)
-_METRICS_ERRORS = (400, 401, 403)
 # The metrics' period and team (docs/metrics.md), as query parameters.
 _METRICS_PARAMETERS = [
     {
@@ -85,247 +114,442 @@ _METRICS_PARAMETERS = [
         "schema": {"type": "string"},
     },
 ]
-_METRICS_REPORT = {
-    "type": "object",
-    "description": "The report of docs/metrics.md (MetricsReport.as_dict())",
-    "properties": {
-        "period": {"type": "object"},
-        "totals": {"type": "object"},
-        "breakdowns": {"type": "object"},
-        "references": {"type": "object"},
-        "root_causes": {"type": "object"},
-    },
-}
-# Operations that answer something other than JSON: (method, path) -> media type.
-_MEDIA_TYPES = {("get", "/metrics.csv"): "text/csv"}
 
 
-def _string_body(*names: str, required: Tuple[str, ...] = ()) -> Dict[str, Any]:
+def _path_parameter(name: str, description: str) -> Dict[str, Any]:
+    # A path segment: never empty, never a slash (the router would not match it).
     return {
-        "type": "object",
-        "properties": {name: {"type": "string"} for name in names},
-        "required": list(required),
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": {"type": "string", "pattern": "^[^/]+$"},
     }
 
 
-# (method, path, summary, request body schema or None, success status, success schema or None, errors)
-_OPERATIONS: List[Tuple[str, str, str, Any, int, Any, Tuple[int, ...]]] = [
-    ("post", "/login", "Sign in; sets the session cookie", _string_body("email", "password", required=("email", "password")), 200, _ME, (401, 422, 429)),
-    ("post", "/logout", "Sign out", None, 204, None, (401, 403)),
-    ("get", "/me", "Who is signed in, and the CSRF token", None, 200, _ME, (401,)),
-    ("put", "/me/status", "Set online, away or offline", {"type": "object", "properties": {"status": {"enum": ["online", "away", "offline"]}}, "required": ["status"]}, 200, {"type": "object", "properties": {"agent": _AGENT}}, (401, 403, 422)),
-    ("get", "/teams", "The teams of escalation.yml", None, 200, {"type": "object", "properties": {"teams": {"type": "array", "items": {"type": "object", "properties": {"key": {"type": "string"}, "name": {"type": "string"}}}}}}, (401,)),
-    ("get", "/queue", "Queued and live conversations you may see, by priority, SLA deadline, age", None, 200, {"type": "object", "properties": {"conversations": {"type": "array", "items": {"$ref": "#/components/schemas/Summary"}}}}, (401,)),
-    ("get", "/agents", "Every agent (supervisors and admins)", None, 200, {"type": "object", "properties": {"agents": {"type": "array", "items": _AGENT}}}, (401, 403)),
-    ("post", "/agents", "Add an agent (admins)", {"type": "object", "properties": {"email": {"type": "string"}, "name": {"type": "string"}, "password": {"type": "string", "minLength": 12}, "role": {"enum": ["agent", "supervisor", "admin"]}, "teams": {"type": "array", "items": {"type": "string"}}, "capacity": {"type": "integer", "minimum": 0}, "languages": {"type": "array", "items": {"type": "string"}}}, "required": ["email", "name", "password"]}, 201, {"type": "object", "properties": {"agent": _AGENT}}, (401, 403, 409, 422)),
-    ("get", "/metrics", "The escalation metrics of a period (supervisors and admins; docs/metrics.md)", None, 200, _METRICS_REPORT, _METRICS_ERRORS),
-    ("get", "/metrics.csv", "The same report as a CSV download: a row per breakdown row, the totals first", None, 200, {"type": "string"}, _METRICS_ERRORS),
-    ("get", "/conversations/{conversation_id}", "One conversation: ticket, context, transcript, history, notes", None, 200, _DETAIL, (401, 403, 404)),
-    ("post", "/conversations/{conversation_id}/accept", "Take the conversation (supervisors may take one over)", None, 200, _DETAIL, (401, 403, 404, 409)),
-    ("post", "/conversations/{conversation_id}/messages", "Write to the customer", _string_body("text", required=("text",)), 201, {"type": "object", "properties": {"message": {"$ref": "#/components/schemas/Message"}}}, (401, 403, 404, 409, 422)),
-    ("post", "/conversations/{conversation_id}/typing", "Tell the customer you are typing", {"type": "object", "properties": {"typing": {"type": "boolean"}}, "required": ["typing"]}, 204, None, (401, 403, 404, 409, 422)),
-    ("post", "/conversations/{conversation_id}/notes", "An internal note (never shown to the customer)", _string_body("text", required=("text",)), 201, {"type": "object", "properties": {"note": {"$ref": "#/components/schemas/Note"}}}, (401, 403, 404, 422)),
-    ("post", "/conversations/{conversation_id}/transfer", "Functional escalation to another team", _string_body("team", "reason", required=("team",)), 200, _DETAIL, (401, 403, 404, 409, 422)),
-    ("post", "/conversations/{conversation_id}/escalate", "Hierarchical escalation to the next level", _string_body("reason"), 200, _DETAIL, (401, 403, 404, 409)),
-    ("post", "/conversations/{conversation_id}/resolve", "Resolve; the bot asks the customer for a rating", _string_body("reason"), 200, _DETAIL, (401, 403, 404, 409)),
-    ("post", "/conversations/{conversation_id}/return-to-bot", "Give the conversation back to the bot", _string_body("reason"), 200, _DETAIL, (401, 403, 404, 409)),
-    ("post", "/conversations/{conversation_id}/calls", "Offer a video call or ask for the customer's screen (docs/calls.md)", {"type": "object", "properties": {"media": {"enum": ["video", "screen"]}, "connection_id": _CONNECTION_ID}, "required": ["media", "connection_id"]}, 201, _CALL, _CALL_ERRORS),
-    ("post", "/conversations/{conversation_id}/calls/{call_id}/accept", "Accept the customer's request for a call", {"type": "object", "properties": {"connection_id": _CONNECTION_ID}, "required": ["connection_id"]}, 200, _CALL, _CALL_ERRORS),
-    ("post", "/conversations/{conversation_id}/calls/{call_id}/decline", "Decline the customer's request for a call", {"type": "object", "properties": {"reason": {"enum": ["declined", "permission_denied", "no_device", "unsupported"]}}}, 200, _CALL, _CALL_ERRORS),
-    ("post", "/conversations/{conversation_id}/calls/{call_id}/signal", "Relay the offer, an ICE candidate, or 'connected' (bound console only)", _SIGNAL_BODY, 204, None, _CALL_ERRORS),
-    ("post", "/conversations/{conversation_id}/calls/{call_id}/hangup", "End the call (also when it already ended)", {"type": "object", "properties": {"reason": {"enum": ["hung_up", "media_failed", "agent_disconnected"]}}}, 200, _CALL, _CALL_ERRORS),
-]
+_CONVERSATION_ID = _path_parameter("conversation_id", "the conversation id (Rasa's sender id)")
+_CALL_ID = _path_parameter("call_id", "the call's id")
+_BLOCK_ID = _path_parameter("block_id", "the block's id")
+_ASSET = _path_parameter("asset", "a file name of the console (console.js, console.css)")
+_VENDOR_ASSET = _path_parameter("asset", "a browser library the console loads (chart.umd.min.js)")
 
-_ERROR_TEXT = {
-    400: "Malformed request body; for the metrics: a bad period or an unknown team",
-    401: "Not signed in, or the session expired",
-    403: "Not allowed (another team's conversation, a missing role, or a missing/wrong X-CSRF-Token)",
-    404: "No such conversation",
-    409: "Conflict: taken by another agent, already resolved, or not with you; for calls: busy, invalid_state, call_elsewhere",
-    413: "A call signal over its size limit (too_large)",
-    422: "A field is missing or wrong",
-    429: "Too many failed sign-ins; for calls: too many ICE candidates or requests (rate_limited)",
+
+def _object(properties: Dict[str, Any], required: Tuple[str, ...] = ()) -> Dict[str, Any]:
+    schema: Dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+def _reason_body() -> Dict[str, Any]:
+    return _object({"reason": {"type": "string", "maxLength": 500, "nullable": True}})
+
+
+_TEXT_BODY = _object({"text": {"type": "string", "minLength": 1, "maxLength": 4000}}, ("text",))
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One route of the desk as the document describes it."""
+
+    method: str
+    path: str
+    summary: str
+    access: str
+    success: int
+    success_schema: Any = None
+    body: Any = None
+    errors: Tuple[int, ...] = ()
+    parameters: Tuple[Dict[str, Any], ...] = ()
+    media_type: str = _JSON
+    tag: str = TAG_API
+    success_description: str = "OK"
+
+
+# Every write may be refused for its body before anything else: not JSON or not an
+# object (400), too large (413), not `application/json` (415).
+_BODY_ERRORS = (400, 413, 415)
+# Every call of a signed-in console counts against the agent's request budget (429).
+_SESSION_ERRORS = (401, 429)
+_WRITE_ERRORS = (401, 403, 413, 415, 429)
+# Call requests answer a body that is not a JSON object with 422 `malformed_payload`.
+_CALL_ERRORS = (401, 403, 404, 409, 413, 415, 422, 429)
+_CONVERSATION_WRITE_ERRORS = (400, 401, 403, 404, 409, 413, 415, 422, 429)
+_METRICS_ERRORS = (400, 401, 403, 429)
+
+OPERATIONS: Tuple[Operation, ...] = (
+    Operation("get", "/", "The agent console (HTML)", PUBLIC, 200, _STRING, media_type="text/html", tag=TAG_CONSOLE),
+    Operation("get", "/assets/{asset}", "A file of the console", PUBLIC, 200, _STRING, errors=(404,), parameters=(_ASSET,), media_type="*/*", tag=TAG_CONSOLE),
+    Operation("get", "/assets/vendor/{asset}", "A browser library the console loads", PUBLIC, 200, _STRING, errors=(404,), parameters=(_VENDOR_ASSET,), media_type="*/*", tag=TAG_CONSOLE),
+    Operation("get", "/openapi.json", "This document", PUBLIC, 200, {"type": "object"}),
+    Operation("get", "/live", "The live socket (WebSocket; docs/desk.md 'Live updates'): the session cookie authenticates it", PUBLIC, 101, tag=TAG_LIVE, success_description="Switching Protocols: a refused session gets one `error` message, then the socket closes"),
+    Operation("post", "/login", "Sign in; sets the session cookie", PUBLIC, 200, _ref("Me"),
+              body=_object({"email": {"type": "string", "minLength": 1}, "password": {"type": "string", "minLength": 1}}, ("email", "password")),
+              errors=(400, 401, 413, 415, 422, 429)),
+    Operation("post", "/logout", "Sign out; the agent's conversations go back to the queue", WRITE, 204, errors=_WRITE_ERRORS),
+    Operation("get", "/me", "Who is signed in, and the CSRF token", SESSION, 200, _ref("Me"), errors=_SESSION_ERRORS),
+    Operation("put", "/me/status", "Set online, away or offline", WRITE, 200, _object({"agent": _ref("Agent")}, ("agent",)),
+              body=_object({"status": {"enum": ["online", "away", "offline"]}}, ("status",)),
+              errors=(400, 401, 403, 413, 415, 422, 429)),
+    Operation("get", "/teams", "The teams of escalation.yml", SESSION, 200,
+              _object({"teams": {"type": "array", "items": _object({"key": _STRING, "name": _STRING}, ("key", "name"))}}, ("teams",)),
+              errors=_SESSION_ERRORS),
+    Operation("get", "/queue", "Queued and live conversations you may see, by priority, SLA deadline, age", SESSION, 200,
+              _object({"conversations": {"type": "array", "items": _ref("Summary")}}, ("conversations",)), errors=_SESSION_ERRORS),
+    Operation("get", "/agents", "Every agent (supervisors and admins)", SESSION, 200,
+              _object({"agents": {"type": "array", "items": _ref("Agent")}}, ("agents",)), errors=(401, 403, 429)),
+    Operation("post", "/agents", "Add an agent (admins)", WRITE, 201, _object({"agent": _ref("Agent")}, ("agent",)),
+              body=_object(
+                  {
+                      "email": {"type": "string", "maxLength": 320},
+                      "name": {"type": "string", "maxLength": 255},
+                      "password": {"type": "string", "minLength": 12},
+                      "role": {"enum": ["agent", "supervisor", "admin"]},
+                      "teams": {"type": "array", "items": _STRING},
+                      "capacity": {"type": "integer", "minimum": 0, "maximum": 50},
+                      "languages": {"type": "array", "items": _STRING},
+                  },
+                  ("email", "name", "password"),
+              ),
+              errors=(400, 401, 403, 409, 413, 415, 422, 429)),
+    Operation("get", "/metrics", "The escalation metrics of a period (supervisors and admins; docs/metrics.md)", SESSION, 200,
+              _ref("MetricsReport"), errors=_METRICS_ERRORS, parameters=tuple(_METRICS_PARAMETERS)),
+    Operation("get", "/metrics.csv", "The same report as a CSV download: a row per breakdown row, the totals first", SESSION, 200,
+              _STRING, errors=_METRICS_ERRORS, parameters=tuple(_METRICS_PARAMETERS), media_type="text/csv"),
+    Operation("get", "/conversations/{conversation_id}", "One conversation: ticket, context, transcript, history, notes", SESSION, 200,
+              _ref("Detail"), errors=(401, 403, 404, 429), parameters=(_CONVERSATION_ID,)),
+    Operation("post", "/conversations/{conversation_id}/accept", "Take the conversation (supervisors may take one over)", WRITE, 200,
+              _ref("Detail"), errors=(401, 403, 404, 409, 413, 415, 429), parameters=(_CONVERSATION_ID,)),
+    Operation("post", "/conversations/{conversation_id}/messages", "Write to the customer", WRITE, 201,
+              _object({"message": _ref("Message")}, ("message",)), body=_TEXT_BODY,
+              errors=_CONVERSATION_WRITE_ERRORS, parameters=(_CONVERSATION_ID,)),
+    Operation("post", "/conversations/{conversation_id}/typing", "Tell the customer you are typing", WRITE, 204,
+              body=_object({"typing": {"type": "boolean"}}, ("typing",)),
+              errors=_CONVERSATION_WRITE_ERRORS, parameters=(_CONVERSATION_ID,)),
+    Operation("post", "/conversations/{conversation_id}/notes", "An internal note (never shown to the customer)", WRITE, 201,
+              _object({"note": _ref("Note")}, ("note",)), body=_TEXT_BODY,
+              errors=_CONVERSATION_WRITE_ERRORS, parameters=(_CONVERSATION_ID,)),
+    Operation("post", "/conversations/{conversation_id}/transfer", "Functional escalation to another team", WRITE, 200,
+              _ref("Detail"), body=_object({"team": {"type": "string", "minLength": 1}, "reason": {"type": "string", "maxLength": 500, "nullable": True}}, ("team",)),
+              errors=_CONVERSATION_WRITE_ERRORS, parameters=(_CONVERSATION_ID,)),
+    Operation("post", "/conversations/{conversation_id}/escalate", "Hierarchical escalation to the next level", WRITE, 200,
+              _ref("Detail"), body=_reason_body(), errors=_CONVERSATION_WRITE_ERRORS, parameters=(_CONVERSATION_ID,)),
+    Operation("post", "/conversations/{conversation_id}/resolve", "Resolve; the bot asks the customer for a rating", WRITE, 200,
+              _ref("Detail"), body=_reason_body(), errors=_CONVERSATION_WRITE_ERRORS, parameters=(_CONVERSATION_ID,)),
+    Operation("post", "/conversations/{conversation_id}/return-to-bot", "Give the conversation back to the bot", WRITE, 200,
+              _ref("Detail"), body=_reason_body(), errors=_CONVERSATION_WRITE_ERRORS, parameters=(_CONVERSATION_ID,)),
+    Operation("post", "/conversations/{conversation_id}/block",
+              "End the conversation of an abusive customer and block them (supervisors and agents)", WRITE, 201,
+              _object({"block": _ref("Block")}, ("block",)),
+              body=_object({"reason": {"type": "string", "minLength": 1, "maxLength": 500}, "block_address": {"type": "boolean"}}, ("reason",)),
+              errors=_CONVERSATION_WRITE_ERRORS, parameters=(_CONVERSATION_ID,)),
+    Operation("get", "/blocks", "The customers and addresses that are blocked now", SESSION, 200,
+              _object({"blocks": {"type": "array", "items": _ref("Block")}}, ("blocks",)), errors=(401, 403, 429)),
+    Operation("delete", "/blocks/{block_id}", "Lift a block", WRITE, 200, _object({"block": _ref("Block")}, ("block",)),
+              errors=(401, 403, 404, 413, 415, 429), parameters=(_BLOCK_ID,)),
+    Operation("post", "/conversations/{conversation_id}/calls", "Offer a video call or ask for the customer's screen (docs/calls.md)", WRITE, 201,
+              _ref("CallAnswer"), body=_object({"media": {"enum": ["video", "screen"]}, "connection_id": _CONNECTION_ID}, ("media", "connection_id")),
+              errors=_CALL_ERRORS, parameters=(_CONVERSATION_ID,)),
+    Operation("post", "/conversations/{conversation_id}/calls/{call_id}/accept", "Accept the customer's request for a call", WRITE, 200,
+              _ref("CallAnswer"), body=_object({"connection_id": _CONNECTION_ID}, ("connection_id",)),
+              errors=_CALL_ERRORS, parameters=(_CONVERSATION_ID, _CALL_ID)),
+    Operation("post", "/conversations/{conversation_id}/calls/{call_id}/decline", "Decline the customer's request for a call", WRITE, 200,
+              _ref("CallAnswer"), body=_object({"reason": {"enum": ["declined", "permission_denied", "no_device", "unsupported"]}}),
+              errors=_CALL_ERRORS, parameters=(_CONVERSATION_ID, _CALL_ID)),
+    Operation("post", "/conversations/{conversation_id}/calls/{call_id}/signal", "Relay the offer, an ICE candidate, or 'connected' (bound console only)", WRITE, 204,
+              body=_SIGNAL_BODY, errors=_CALL_ERRORS, parameters=(_CONVERSATION_ID, _CALL_ID)),
+    Operation("post", "/conversations/{conversation_id}/calls/{call_id}/hangup", "End the call (also when it already ended)", WRITE, 200,
+              _ref("CallAnswer"), body=_object({"reason": {"enum": ["hung_up", "media_failed", "agent_disconnected"]}}),
+              errors=_CALL_ERRORS, parameters=(_CONVERSATION_ID, _CALL_ID)),
+)
+
+ERROR_RESPONSES: Dict[int, str] = {
+    400: "The body is not a JSON object; for the metrics: a period that can't be read, or an unknown team",
+    401: "Not signed in, the session expired, or (sign-in) a wrong e-mail address or password",
+    403: "Not allowed: another team's conversation, a missing role, a missing or wrong X-CSRF-Token; for calls: calls_disabled, not_allowed",
+    404: "No such conversation, call, block or file",
+    409: "Conflict: taken by another agent, already resolved, not with you; for calls: busy, invalid_state, call_elsewhere, not_with_you",
+    413: "The body is over the size limit (for call signals: too_large)",
+    415: "The body is not application/json, or is sent chunked",
+    422: "A field is missing or wrong (for calls: malformed_payload)",
+    429: "Too many requests: failed sign-ins, the agent's request budget, or call messages (rate_limited); wait Retry-After seconds",
 }
 
-_SCHEMAS: Dict[str, Any] = {
-    "Error": {
-        "type": "object",
-        "properties": {
-            "error": {"type": "string"},
-            "code": {"type": "string", "description": "call endpoints only: the code of docs/calls.md 3.5"},
-        },
-        "required": ["error"],
+_AGENT = _object(
+    {
+        "id": {"type": "integer"},
+        "email": _STRING,
+        "name": _STRING,
+        "role": {"enum": ["agent", "supervisor", "admin"]},
+        "status": {"enum": ["online", "away", "offline"]},
+        "capacity": {"type": "integer", "minimum": 0},
+        "languages": {"type": "array", "items": _STRING},
+        "teams": {"type": "array", "items": _STRING},
+        "active_chats": {"type": "integer", "minimum": 0},
     },
-    "Call": {
-        "type": "object",
-        "properties": {
-            "id": {"type": "string"},
-            "conversation_id": {"type": "string"},
-            "media": {"enum": ["video", "screen"]},
-            "provider": {"enum": ["webrtc", "jitsi"]},
-            "state": {"enum": ["requested", "inviting", "connecting", "active", "ended"]},
-            "started_by": {"enum": ["agent", "customer"]},
-            "agent": {"type": "object", "nullable": True},
-            "connection_id": {"type": "string", "nullable": True},
-            "created_at": {"type": "string", "format": "date-time"},
-            "expires_at": {"type": "string", "format": "date-time", "nullable": True},
-            "answered_at": {"type": "string", "format": "date-time", "nullable": True},
-            "connected_at": {"type": "string", "format": "date-time", "nullable": True},
-            "ended_at": {"type": "string", "format": "date-time", "nullable": True},
-            "end_reason": {"type": "string", "nullable": True},
-            "ended_by": {"enum": ["agent", "customer", "system"], "nullable": True},
-            "duration_seconds": {"type": "integer", "nullable": True},
-            "join_url": {"type": "string", "nullable": True},
+    ("id", "email", "name", "role", "status", "capacity", "languages", "teams", "active_chats"),
+)
+_TICKET = _object(
+    {
+        "reference": _STRING,
+        "status": {"enum": ["open", "assigned", "resolved", "closed"]},
+        "priority": {"enum": ["P1", "P2", "P3", "P4"]},
+        "team": _STRING,
+        "team_name": _STRING,
+        "level": {"type": "integer"},
+        "tier": _STRING,
+        "category": _nullable(_STRING),
+        "language": _STRING,
+        "first_response_due": _MOMENT,
+        "resolution_due": _MOMENT,
+        "first_response_at": _nullable(_MOMENT),
+        "resolved_at": _nullable(_MOMENT),
+        "created_at": _MOMENT,
+        "assigned_agent": _nullable(_PERSON),
+        "reasons": {
+            "type": "array",
+            "items": _object(
+                {"type": _nullable(_STRING), "code": _nullable(_STRING), "text": _nullable(_STRING)},
+                ("type", "code", "text"),
+            ),
         },
     },
-    "CallNotice": {
-        "type": "object",
-        "properties": {
-            "id": {"type": "string"},
+    ("reference", "status", "priority", "team", "team_name", "level", "tier", "category",
+     "first_response_due", "resolution_due", "created_at", "assigned_agent", "reasons"),
+)
+_SUMMARY_PROPERTIES: Dict[str, Any] = {
+    "conversation_id": _STRING,
+    "state": {"enum": ["queued", "with_agent", "resolved", "bot"]},
+    "customer": _object(
+        {
+            "name": _nullable(_STRING),
+            "verified": {"type": "boolean"},
+            "tier": _nullable(_STRING),
+            "customer_id": _nullable(_STRING),
+        },
+        ("name", "verified"),
+    ),
+    "ticket": _ref("Ticket"),
+    "last_message": _nullable(_ref("Message")),
+    "waiting_since": _MOMENT,
+    "offered_to_me": {"type": "boolean"},
+    "offer_expires_at": _nullable(_MOMENT),
+}
+_SUMMARY_REQUIRED = ("conversation_id", "state", "customer", "ticket", "last_message", "waiting_since", "offered_to_me")
+_MESSAGE = _object(
+    {
+        "id": _nullable(_STRING),
+        "sender": {"enum": ["customer", "bot", "agent", "system"]},
+        "text": _STRING,
+        "at": _nullable(_MOMENT),
+        "agent": _nullable(_PERSON),
+        "intent": _nullable(_object({"name": _STRING, "confidence": {"type": "number", "nullable": True}}, ("name",))),
+        "sentiment": {"type": "object", "nullable": True},
+        "call": _ref("CallNotice"),
+    },
+    ("sender", "text", "at", "agent", "intent", "sentiment"),
+)
+_CALL = _object(
+    {
+        "id": _STRING,
+        "conversation_id": _STRING,
+        "media": {"enum": ["video", "screen"]},
+        "provider": {"enum": ["webrtc", "jitsi"]},
+        "state": {"enum": ["requested", "inviting", "connecting", "active", "ended"]},
+        "started_by": {"enum": ["agent", "customer"]},
+        "agent": _nullable(_PERSON),
+        "connection_id": _nullable(_STRING),
+        "created_at": _MOMENT,
+        "expires_at": _nullable(_MOMENT),
+        "answered_at": _nullable(_MOMENT),
+        "connected_at": _nullable(_MOMENT),
+        "ended_at": _nullable(_MOMENT),
+        "end_reason": _nullable(_STRING),
+        "ended_by": _nullable({"enum": ["agent", "customer", "system"]}),
+        "duration_seconds": {"type": "integer", "nullable": True},
+        "join_url": _nullable(_STRING),
+    },
+    ("id", "conversation_id", "media", "provider", "state", "started_by", "created_at"),
+)
+
+SCHEMAS: Dict[str, Any] = {
+    "Error": _object(
+        {
+            "error": {"type": "string", "description": "what is wrong, for a person to act on"},
+            "code": {"type": "string", "description": "machine-readable (the call endpoints: docs/calls.md 3.5)"},
+        },
+        ("error",),
+    ),
+    "Me": _object(
+        {
+            "agent": _ref("Agent"),
+            "csrf_token": _STRING,
+            "calls": _object(
+                {"provider": {**_nullable({"enum": ["webrtc", "jitsi"]}), "description": "null: calls are off (hide the call buttons)"}},
+                ("provider",),
+            ),
+        },
+        ("agent", "csrf_token", "calls"),
+    ),
+    "Agent": _AGENT,
+    "Ticket": _TICKET,
+    "Summary": _object(_SUMMARY_PROPERTIES, _SUMMARY_REQUIRED),
+    "Detail": _object(
+        {
+            **_SUMMARY_PROPERTIES,
+            "context": {"type": "object", "description": "The escalation packet (docs/escalation.md)"},
+            "transcript": {"type": "array", "items": _ref("Message")},
+            "history": {"type": "array", "items": _ref("HistoryEntry")},
+            "notes": {"type": "array", "items": _ref("Note")},
+            "call": {
+                **_nullable(_ref("Call")),
+                "description": "the live call, or the latest if it ended under a minute ago",
+            },
+        },
+        (*_SUMMARY_REQUIRED, "context", "transcript", "history", "notes", "call"),
+    ),
+    "Message": _MESSAGE,
+    "HistoryEntry": _object(
+        {
+            "at": _MOMENT,
+            "actor": _STRING,
+            "action": _STRING,
+            "from": _nullable(_STRING),
+            "to": _nullable(_STRING),
+            "reason": _nullable(_STRING),
+            "type": _nullable(_STRING),
+        },
+        ("at", "actor", "action", "from", "to", "reason", "type"),
+    ),
+    "Note": _object({"at": _MOMENT, "agent": _PERSON, "text": _STRING}, ("at", "agent", "text")),
+    "Call": _CALL,
+    "CallAnswer": _object({"call": _ref("Call")}, ("call",)),
+    "CallNotice": _object(
+        {
+            "id": _STRING,
             "event": {"enum": ["started", "ended"]},
             "media": {"enum": ["video", "screen"]},
             "provider": {"enum": ["webrtc", "jitsi"]},
             "started_by": {"enum": ["agent", "customer"]},
             "agent": {"type": "object", "nullable": True},
             "duration_seconds": {"type": "integer", "nullable": True},
-            "end_reason": {"type": "string", "nullable": True},
+            "end_reason": _nullable(_STRING),
+        }
+    ),
+    "Block": _object(
+        {
+            "id": {"oneOf": [{"type": "integer"}, {"type": "string"}]},
+            "conversation_id": _nullable(_STRING),
+            "reason": _STRING,
+            "block_address": {"type": "boolean"},
+            "created_at": _MOMENT,
+            "created_by": _nullable(_PERSON),
+            "expires_at": _nullable(_MOMENT),
         },
-    },
-    "Agent": {
-        "type": "object",
-        "properties": {
-            "id": {"type": "integer"},
-            "email": {"type": "string"},
-            "name": {"type": "string"},
-            "role": {"enum": ["agent", "supervisor", "admin"]},
-            "status": {"enum": ["online", "away", "offline"]},
-            "capacity": {"type": "integer"},
-            "languages": {"type": "array", "items": {"type": "string"}},
-            "teams": {"type": "array", "items": {"type": "string"}},
-            "active_chats": {"type": "integer"},
+        ("id", "reason", "created_at"),
+    ),
+    "MetricsReport": _object(
+        {
+            "period": {"type": "object"},
+            "totals": {"type": "object"},
+            "breakdowns": {"type": "object"},
+            "references": {"type": "object"},
+            "root_causes": {"type": "object"},
         },
-    },
-    "Ticket": {
-        "type": "object",
-        "properties": {
-            "reference": {"type": "string"},
-            "status": {"enum": ["open", "assigned", "resolved", "closed"]},
-            "priority": {"enum": ["P1", "P2", "P3", "P4"]},
-            "team": {"type": "string"},
-            "team_name": {"type": "string"},
-            "level": {"type": "integer"},
-            "tier": {"type": "string"},
-            "category": {"type": "string", "nullable": True},
-            "first_response_due": {"type": "string", "format": "date-time"},
-            "resolution_due": {"type": "string", "format": "date-time"},
-            "created_at": {"type": "string", "format": "date-time"},
-            "assigned_agent": {"type": "object", "nullable": True},
-            "reasons": {"type": "array", "items": {"type": "object"}},
-        },
-    },
-    "Summary": {
-        "type": "object",
-        "properties": {
-            "conversation_id": {"type": "string"},
-            "state": {"enum": ["queued", "with_agent", "resolved", "bot"]},
-            "customer": {"type": "object"},
-            "ticket": {"$ref": "#/components/schemas/Ticket"},
-            "last_message": {"type": "object", "nullable": True},
-            "waiting_since": {"type": "string", "format": "date-time"},
-            "offered_to_me": {"type": "boolean"},
-        },
-    },
-    "Detail": {
-        "allOf": [
-            {"$ref": "#/components/schemas/Summary"},
-            {
-                "type": "object",
-                "properties": {
-                    "context": {"type": "object", "description": "The escalation packet (docs/escalation.md)"},
-                    "transcript": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
-                    "history": {"type": "array", "items": {"type": "object"}},
-                    "notes": {"type": "array", "items": {"$ref": "#/components/schemas/Note"}},
-                    "call": {
-                        "allOf": [{"$ref": "#/components/schemas/Call"}],
-                        "nullable": True,
-                        "description": "the live call, or the latest if it ended under a minute ago",
-                    },
-                },
-            },
-        ]
-    },
-    "Message": {
-        "type": "object",
-        "properties": {
-            "id": {"type": "string", "nullable": True},
-            "sender": {"enum": ["customer", "bot", "agent", "system"]},
-            "text": {"type": "string"},
-            "at": {"type": "string", "format": "date-time"},
-            "agent": {"type": "object", "nullable": True},
-            "intent": {"type": "object", "nullable": True},
-            "sentiment": {"type": "object", "nullable": True},
-            "call": {"$ref": "#/components/schemas/CallNotice"},
-        },
-    },
-    "Note": {
-        "type": "object",
-        "properties": {
-            "at": {"type": "string", "format": "date-time"},
-            "agent": {"type": "object"},
-            "text": {"type": "string"},
-        },
-    },
+        ("period", "totals", "breakdowns", "root_causes"),
+    ),
 }
+
+
+def _error_response(status: int) -> Dict[str, Any]:
+    answer: Dict[str, Any] = {
+        "description": ERROR_RESPONSES[status],
+        "content": {_JSON: {"schema": _ref("Error")}},
+    }
+    if status == 429:
+        answer["headers"] = {
+            "Retry-After": {
+                "description": "seconds to wait before trying again",
+                "required": True,
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        }
+    return answer
+
+
+def operation_id(operation: Operation) -> str:
+    """`post_conversations_accept` for `POST /conversations/{conversation_id}/accept`."""
+    words = [part for part in operation.path.split("/") if part and not part.startswith("{")]
+    name = "_".join([operation.method, *words]) if words else f"{operation.method}_console"
+    return name.replace("-", "_").replace(".", "_")
+
+
+def _operation_json(operation: Operation) -> Dict[str, Any]:
+    answer: Dict[str, Any] = {
+        "operationId": operation_id(operation),
+        "summary": operation.summary,
+        "tags": [operation.tag],
+    }
+    if operation.parameters:
+        answer["parameters"] = list(operation.parameters)
+    if operation.access == PUBLIC:
+        answer["security"] = []
+    elif operation.access == WRITE:
+        answer["security"] = [{"session": [], "csrf": []}]
+    if operation.body is not None:
+        answer["requestBody"] = {"required": True, "content": {_JSON: {"schema": operation.body}}}
+    success: Dict[str, Any] = {"description": operation.success_description}
+    if operation.success_schema is not None:
+        success["content"] = {operation.media_type: {"schema": operation.success_schema}}
+    responses: Dict[str, Any] = {str(operation.success): success}
+    for status in sorted(operation.errors):
+        responses[str(status)] = {"$ref": f"#/components/responses/{status}"}
+    answer["responses"] = responses
+    return answer
+
+
+def _all_error_statuses() -> List[int]:
+    return sorted({status for operation in OPERATIONS for status in operation.errors})
 
 
 def openapi_spec() -> Dict[str, Any]:
     """The description, built from the operation table above."""
     paths: Dict[str, Dict[str, Any]] = {}
-    for method, path, summary, body, status, schema, errors in _OPERATIONS:
-        operation: Dict[str, Any] = {"summary": summary, "responses": {}}
-        if "{conversation_id}" in path:
-            operation["parameters"] = [
-                {"name": "conversation_id", "in": "path", "required": True, "schema": {"type": "string"}}
-            ]
-        if "{call_id}" in path:
-            operation["parameters"].append(
-                {"name": "call_id", "in": "path", "required": True, "schema": {"type": "string"}}
-            )
-        if path.startswith("/metrics"):
-            operation["parameters"] = list(_METRICS_PARAMETERS)
-        if method != "get" and path != "/login":
-            operation["parameters"] = operation.get("parameters", []) + [
-                {"name": "X-CSRF-Token", "in": "header", "required": True, "schema": {"type": "string"}}
-            ]
-        if body is not None:
-            operation["requestBody"] = {
-                "required": True,
-                "content": {"application/json": {"schema": body}},
-            }
-        success: Dict[str, Any] = {"description": "OK"}
-        if schema is not None:
-            success["content"] = {_MEDIA_TYPES.get((method, path), "application/json"): {"schema": schema}}
-        operation["responses"][str(status)] = success
-        for error in errors:
-            operation["responses"][str(error)] = {
-                "description": _ERROR_TEXT[error],
-                "content": {"application/json": {"schema": _ERROR}},
-            }
-        paths.setdefault(path, {})[method] = operation
+    for operation in OPERATIONS:
+        item = paths.setdefault(operation.path, {})
+        if operation.tag == TAG_CONSOLE:
+            item["servers"] = [{"url": CONSOLE_SERVER}]
+        item[operation.method] = _operation_json(operation)
     return {
         "openapi": "3.0.3",
         "info": {
             "title": "Baton agent desk",
             "version": "1",
             "description": "The agents' API. Sign in with POST /login; send the session's "
-            "CSRF token in X-CSRF-Token with every request that changes something. Live "
-            "updates: a WebSocket at /desk/api/live (docs/desk.md).",
+            "CSRF token in X-CSRF-Token with every request that changes something. Bodies "
+            "are JSON objects (Content-Type: application/json). Live updates: a WebSocket "
+            "at /desk/api/live (docs/desk.md). The console's page and files are served "
+            "under /desk.",
         },
-        "servers": [{"url": "/desk/api"}],
+        "servers": [{"url": API_SERVER}],
+        "tags": [
+            {"name": TAG_API, "description": "The JSON API"},
+            {"name": TAG_CONSOLE, "description": "The console's page and files, under /desk"},
+            {"name": TAG_LIVE, "description": "The live socket (WebSocket)"},
+        ],
         "paths": paths,
         "components": {
-            "schemas": _SCHEMAS,
-            "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "baton_desk"}},
+            "schemas": SCHEMAS,
+            "responses": {str(status): _error_response(status) for status in _all_error_statuses()},
+            "securitySchemes": {
+                "session": {"type": "apiKey", "in": "cookie", "name": "baton_desk"},
+                "csrf": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-CSRF-Token",
+                    "description": "the session's CSRF token (from POST /login or GET /me); every write",
+                },
+            },
         },
         "security": [{"session": []}],
     }
