@@ -18,6 +18,12 @@ It also appends events without reading the tracker first (`append_events`): the
 agent desk writes each agent message that way, one INSERT instead of
 reconstructing the whole conversation to add one line to it.
 
+And customer tokens never rest in it: every event is saved (and streamed to a
+broker) without the `customer_token` the webchat channel attached to the turn
+(`connectors.token_scrub`); the action server got the token with the tracker
+Rasa sent it during the turn, before the save. Events stored before that are
+scrubbed once, when the store first opens the database.
+
 endpoints.yml: `tracker_store: {type: connectors.tracker_store.TunedSQLTrackerStore, ...}`
 with the same keys as Rasa's `type: SQL`.
 """
@@ -26,15 +32,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, Coroutine, Sequence, TypeVar
+import logging
+from typing import Any, Coroutine, List, Sequence, Tuple, TypeVar
 
+from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.orm import sessionmaker
 
+from bot.constants import METADATA_CUSTOMER_TOKEN
 from bot.db import make_engine
+from connectors.token_scrub import scrub_event, scrub_stored_tokens
+
+logger = logging.getLogger(__name__)
 
 
 class TunedSQLTrackerStore(SQLTrackerStore):
@@ -47,6 +59,10 @@ class TunedSQLTrackerStore(SQLTrackerStore):
             self.engine.dispose()
             self.engine = make_engine(url)
             self.sessionmaker = sessionmaker(bind=self.engine)
+        try:
+            scrub_stored_tokens(self)
+        except Exception:  # a failed scrub must not keep the bot down; the next start retries
+            logger.exception("tracker_store.token_scrub_failed")
 
     async def _retrieve(
         self, sender_id: str, fetch_events_from_all_sessions: bool
@@ -57,13 +73,26 @@ class TunedSQLTrackerStore(SQLTrackerStore):
         )
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        if self.event_broker is not None:
-            # Streaming to a broker awaits real I/O: keep Rasa's path as it is.
-            await super().save(tracker)
-            return
-        parent = super().save
-        await asyncio.to_thread(lambda: finish_without_awaiting(parent(tracker)))
+        """Store the tracker's new events, as Rasa's `save`, without customer tokens."""
+        # Streaming to a broker awaits real I/O: on the loop, as Rasa does (tokens
+        # are removed in `_stream_new_events`).
+        await self.stream_events(tracker)
+        await asyncio.to_thread(self._save_new_events, tracker)
 
+    def _save_new_events(self, tracker: DialogueStateTracker) -> None:
+        # Rasa's SQLTrackerStore.save body, with the rows of `_row`.
+        with self.session_scope() as session:
+            events = self._additional_events(session, tracker)
+            session.add_all([self.SQLEvent(**_row(tracker.sender_id, event)) for event in events])
+            session.commit()
+
+    async def _stream_new_events(
+        self, event_broker: EventBroker, new_events: List[Event], sender_id: str
+    ) -> None:
+        for event in new_events:
+            body = {"sender_id": sender_id}
+            body.update(_stored(event)[0])
+            event_broker.publish(body)
 
     @property
     def can_append(self) -> bool:
@@ -96,16 +125,29 @@ def appendable_store(store: TrackerStore | None) -> TunedSQLTrackerStore | None:
     return None
 
 
+def _stored(event: Event) -> Tuple[dict, str]:
+    """What is stored of an event, as a dict and as JSON: all of it but customer tokens."""
+    # `as_dict` shares the event's metadata and slot values: tokens are removed
+    # from a copy, and the tracker in memory keeps them for the rest of the turn.
+    data = event.as_dict()
+    serialised = json.dumps(data)
+    if METADATA_CUSTOMER_TOKEN in serialised:
+        data = json.loads(serialised)
+        scrub_event(data)
+        serialised = json.dumps(data)
+    return data, serialised
+
+
 def _row(sender_id: str, event: Event) -> dict:
     # The columns Rasa's SQLTrackerStore.save writes for an event.
-    data = event.as_dict()
+    data, serialised = _stored(event)
     return {
         "sender_id": sender_id,
         "type_name": event.type_name,
         "timestamp": data.get("timestamp"),
         "intent_name": (data.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY),
         "action_name": data.get("name"),
-        "data": json.dumps(data),
+        "data": serialised,
     }
 
 

@@ -20,6 +20,19 @@ Existing Rasa web widgets work against it unchanged (`session_request` /
   session, to a second observer (the desk's `CallObserver`); the channel never
   reads a call signal itself, it only checks that the socket has a session;
 - it serves the widget script and, in demo mode, the demo page.
+
+Against outsiders (docs/security.md, "The customer channel"):
+
+- a message starting with `/` is an intent payload only when it is one of the
+  buttons of the bot's latest message (`connectors.payloads`); any other is
+  read by the NLU as text, so nobody types `/restart` or sets a slot;
+- a conversation's room holds only its owner's sockets once a customer has
+  verified in it: the others are moved to a new conversation of their own;
+- messages, typing signals, new sessions and call signals are budgeted per
+  socket and per client address (`bot.limits`), a conversation's queue is
+  bounded, and engine.io refuses packets over `webchat_max_packet_bytes`;
+- a requested session id is accepted only if the server issued it or the
+  tracker store holds it; logs show only its first characters.
 """
 
 from __future__ import annotations
@@ -27,12 +40,26 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import os
 import re
 import time
 import uuid
+from collections import OrderedDict
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Awaitable, Callable, Dict, List, Protocol
+from typing import (
+    Any,
+    Awaitable,
+    Callable,
+    Dict,
+    Generic,
+    List,
+    Mapping,
+    Protocol,
+    Sequence,
+    Tuple,
+    TypeVar,
+)
 
 import engineio
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -55,8 +82,13 @@ from bot.constants import (
     METADATA_CUSTOMER_TOKEN,
     WEBCHAT_CHANNEL,
 )
-from bot.settings import Settings
+from bot.limits.interface import Clock, RateLimiter, Verdict
+from bot.limits.memory import MemoryConcurrencyLimit, MemoryRateLimiter
+from bot.limits.settings import Budget, LimitSettings
+from bot.proxies import TrustedProxies
+from bot.settings import Settings, SettingsError
 from bot.transcript import conversation_owner, visible_messages
+from connectors.payloads import ButtonPayloads, is_intent_shaped, latest_buttons_in, neutral_text
 
 logger = logging.getLogger(__name__)
 
@@ -71,8 +103,29 @@ STATUS_EVENT = "baton_status"
 
 NOTICE_MESSAGE_TOO_LONG = "message_too_long"
 NOTICE_INTERNAL_ERROR = "internal_error"
+NOTICE_RATE_LIMITED = "rate_limited"
 ERROR_MALFORMED_PAYLOAD = "malformed_payload"
 ERROR_NO_SESSION = "no_session"
+# Too much too fast from this socket or address; the error says when to try again.
+ERROR_RATE_LIMITED = "rate_limited"
+# The conversation's queue is full (messages sent faster than the bot answers).
+ERROR_TOO_MANY_PENDING = "too_many_pending"
+# Another customer verified in the conversation this socket showed: it was moved to a new one.
+ERROR_SESSION_REPLACED = "session_replaced"
+
+# Payloads a third-party widget sends by itself (e.g. Rasa Webchat's `initPayload`,
+# `/get_started`), comma-separated: accepted as intents at any time. Empty by default.
+INIT_PAYLOADS_VARIABLE = "BATON_WEBCHAT_INIT_PAYLOADS"
+# Refusals one socket may get in a minute; past them it is disconnected, so a
+# client that ignores `retry_after` costs one refusal each, not an endless stream of them.
+REFUSALS_BEFORE_DISCONNECT = Budget(30, 60)
+# Call signals waiting per conversation (ICE candidates come in bursts; each is small).
+CALL_SIGNALS_QUEUED = 50
+# Conversations whose verified owner is remembered in memory (the tracker knows the
+# rest once they have spoken), and server-issued session ids not yet in the tracker.
+MAX_REMEMBERED_SESSIONS = 50_000
+# What the logs show of a session id: enough to follow one conversation, too little to join it.
+SESSION_LOG_PREFIX = 8
 
 WEB_ASSETS = Path(__file__).resolve().parent.parent / "bot" / "web"
 # Only these files are served, whatever path a request names.
@@ -82,13 +135,18 @@ PUBLIC_ASSETS = {
     "vendor/socket.io.min.js": "application/javascript",
 }
 # Intents only the agent desk may trigger: typed as a `/intent` payload they would
-# let a customer close their own handoff.
+# let a customer close their own handoff. Defence in depth: such a text is never a
+# button's payload, so it would reach the NLU as words anyway. Rasa strips the
+# intent name (`/ handoff_resolved` is the intent too), so spaces are allowed here.
 DESK_ONLY_INTENTS = (INTENT_HANDOFF_RESOLVED, INTENT_HANDOFF_RETURNED)
-DESK_ONLY_PAYLOAD = re.compile(rf"^/({'|'.join(DESK_ONLY_INTENTS)})(?![\w-])")
+DESK_ONLY_PAYLOAD = re.compile(rf"^/\s*({'|'.join(DESK_ONLY_INTENTS)})(?![\w-])")
 # How often a read waits for a conversation's lock (Rasa's default, a second, is a chat's eternity).
 LOCK_POLL_SECONDS = 0.01
-# Session ids are server-issued uuid4 hex strings; anything else starts afresh.
-SESSION_ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+# Session ids are server-issued uuid4 hex strings (always with `fullmatch`: `$` accepts a
+# trailing newline); anything else starts afresh.
+SESSION_ID_PATTERN = re.compile(r"[0-9a-f]{32}")
+
+Value = TypeVar("Value")
 
 
 class ConversationObserver(Protocol):
@@ -125,14 +183,27 @@ class _SessionOrder:
     python-socketio runs each event in its own task, so two quick messages from
     one customer would otherwise race for Rasa's conversation lock (which polls
     once a second) and could be relayed out of order. Locks of idle
-    conversations are dropped.
+    conversations are dropped. At most `max_waiting` pieces of work wait behind
+    the one in progress: each waiting one holds a task and its message.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_waiting: int) -> None:
         self._locks: Dict[str, asyncio.Lock] = {}
         self._users: Dict[str, int] = {}
+        self._places = MemoryConcurrencyLimit(max_waiting + 1)
 
-    async def run(self, session_id: str, work: Callable[[], Awaitable[Any]]) -> None:
+    async def run(
+        self, session_id: str, work: Callable[[], Awaitable[Any]], bounded: bool = True
+    ) -> bool:
+        """Run `work` after the conversation's earlier work; False (not run) when its queue is full.
+
+        Args:
+            session_id: The conversation.
+            work: What to run in its turn.
+            bounded: False for work that must never be refused (a socket's closing).
+        """
+        if bounded and not await self._places.enter(session_id):
+            return False
         lock = self._locks.setdefault(session_id, asyncio.Lock())
         self._users[session_id] = self._users.get(session_id, 0) + 1
         try:
@@ -143,6 +214,44 @@ class _SessionOrder:
             if not self._users[session_id]:
                 del self._users[session_id]
                 del self._locks[session_id]
+            if bounded:
+                await self._places.leave(session_id)
+        return True
+
+
+class _Recent(Generic[Value]):
+    """A dict of at most `max_items` entries that forgets the least recently set first."""
+
+    def __init__(self, max_items: int = MAX_REMEMBERED_SESSIONS) -> None:
+        self.max_items = max_items
+        self._items: OrderedDict[str, Value] = OrderedDict()
+
+    def set(self, key: str, value: Value) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.max_items:
+            self._items.popitem(last=False)
+
+    def get(self, key: str) -> Value | None:
+        return self._items.get(key)
+
+
+class _Budgets:
+    """One kind of action's budgets: per socket, and per client address when there is one."""
+
+    def __init__(self, per_socket: RateLimiter, per_address: RateLimiter | None) -> None:
+        self.per_socket = per_socket
+        self.per_address = per_address
+
+    async def spend(self, sid: str, address: str | None) -> Verdict:
+        verdict = await self.per_socket.hit(sid)
+        if not verdict.allowed or self.per_address is None or not address:
+            return verdict
+        by_address = await self.per_address.hit(address)
+        if not by_address.allowed:
+            # Nothing was done: the socket's own budget is not charged for it.
+            await self.per_socket.refund(sid)
+        return by_address
 
 
 class _OwnAndAllowedOriginsEngineIO(engineio.AsyncServer):
@@ -165,14 +274,30 @@ class _WebchatSocketServer(AsyncServer):
 
 
 class WebchatOutput(SocketIOOutput):
-    """Sends bot messages to every socket in the conversation's room."""
+    """Sends bot messages to every socket in the conversation's room.
+
+    Each message's buttons become the payloads the conversation may send next
+    (`connectors.payloads`).
+    """
 
     @classmethod
     def name(cls) -> str:
         return WEBCHAT_CHANNEL
 
-    def __init__(self, sio: AsyncServer) -> None:
+    def __init__(self, sio: AsyncServer, payloads: ButtonPayloads | None = None) -> None:
         super().__init__(sio, BOT_MESSAGE_EVENT)
+        self.payloads = payloads
+
+    async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
+        """Send one bot message (text, buttons, image, custom json), noting its buttons first."""
+        if self.payloads is not None:
+            custom = message.get("custom")
+            shown = message if message.get("buttons") or message.get("quick_replies") else (
+                custom if isinstance(custom, dict) else {}
+            )
+            # Before sending: a quick click must find its payload allowed.
+            self.payloads.bot_sent(recipient_id, shown)
+        await super().send_response(recipient_id, message)
 
     async def send_custom_json(
         self, recipient_id: str, json_message: Dict[str, Any], **kwargs: Any
@@ -196,10 +321,14 @@ class WebchatInput(InputChannel):
         origins = list(credentials.get("allowed_origins") or []) + list(
             settings.allowed_origins
         )
+        init_payloads = list(credentials.get("init_payloads") or []) + init_payloads_from_env(os.environ)
         return cls(
             settings=settings,
             socketio_path=credentials.get("socketio_path", "/socket.io"),
             allowed_origins=origins,
+            limits=LimitSettings.from_env(os.environ),
+            init_payloads=init_payloads,
+            proxies=TrustedProxies.from_env(os.environ),
         )
 
     def __init__(
@@ -207,23 +336,55 @@ class WebchatInput(InputChannel):
         settings: Settings,
         socketio_path: str = "/socket.io",
         allowed_origins: List[str] | None = None,
+        limits: LimitSettings | None = None,
+        init_payloads: Sequence[str] = (),
+        proxies: TrustedProxies | None = None,
+        clock: Clock = time.monotonic,
     ) -> None:
+        """The channel; `limits` default to `LimitSettings()`, `clock` is for tests to advance."""
+        self.proxies = proxies or TrustedProxies()
         self.settings = settings
         self.socketio_path = socketio_path
         self.allowed_origins = list(allowed_origins or [])
+        self.limits = limits or LimitSettings()
+        self.init_payloads = frozenset(payload.strip() for payload in init_payloads if payload.strip())
         self.sio: AsyncServer | None = None
         self._app: Sanic | None = None
         self.observer: ConversationObserver | None = None
         self.call_observer: CallObserver | None = None
-        self._order = _SessionOrder()
+        self._order = _SessionOrder(self.limits.webchat_queued_messages)
         # Call signals queue apart from messages: a parse in progress never delays a candidate.
-        self._call_order = _SessionOrder()
+        self._call_order = _SessionOrder(CALL_SIGNALS_QUEUED)
         # sid -> session id of every socket with a confirmed session (for `disconnect`).
         self._session_of_sid: Dict[str, str] = {}
+        self.payloads = ButtonPayloads()
+        # Conversations a verified customer claimed before the tracker shows it (no message yet).
+        self._owners: _Recent[str] = _Recent()
+        # Session ids this process issued, so a reload before the first message keeps its id.
+        self._issued: _Recent[bool] = _Recent()
+
+        def bucket(budget: Budget) -> MemoryRateLimiter:
+            return MemoryRateLimiter(budget.count, budget.seconds, clock=clock)
+
+        limits = self.limits
+        self._message_budgets = _Budgets(
+            bucket(limits.webchat_messages_per_socket), bucket(limits.webchat_messages_per_address)
+        )
+        self._typing_budgets = _Budgets(
+            bucket(limits.webchat_typing_per_socket), bucket(limits.webchat_typing_per_address)
+        )
+        self._session_budgets = _Budgets(
+            bucket(limits.webchat_sessions_per_socket), bucket(limits.webchat_sessions_per_address)
+        )
+        self._call_budgets = _Budgets(
+            bucket(limits.webchat_call_signals_per_socket),
+            bucket(limits.webchat_call_signals_per_address),
+        )
+        self._refusals = bucket(REFUSALS_BEFORE_DISCONNECT)
 
     def get_output_channel(self) -> OutputChannel | None:
         """Where messages are pushed outside a request (e.g. agent replies later)."""
-        return WebchatOutput(self.sio) if self.sio is not None else None
+        return WebchatOutput(self.sio, self.payloads) if self.sio is not None else None
 
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
@@ -234,6 +395,9 @@ class WebchatInput(InputChannel):
         sio = _WebchatSocketServer(
             async_mode="sanic",
             cors_allowed_origins=tuple(self.allowed_origins),
+            # engine.io refuses a larger packet (and closes that socket) before
+            # anything parses it; python-engineio's default is a megabyte.
+            max_http_buffer_size=self.limits.webchat_max_packet_bytes,
         )
         self.sio = sio
         channel = self
@@ -271,7 +435,8 @@ class WebchatInput(InputChannel):
         @sio.on("connect")
         async def connect(sid: str, environ: Dict, auth: Dict | None = None) -> bool:
             token = auth.get("token") if isinstance(auth, dict) else None
-            await sio.save_session(sid, {"auth_token": token})
+            address = client_address(environ, self.proxies)
+            await sio.save_session(sid, {"auth_token": token, "address": address})
             return True
 
         @sio.on(SESSION_REQUEST_EVENT)
@@ -300,31 +465,28 @@ class WebchatInput(InputChannel):
 
     async def _start_session(self, sid: str, data: Any) -> None:
         assert self.sio is not None
+        state = await self.sio.get_session(sid)
+        verdict = await self._session_budgets.spend(sid, state.get("address"))
+        if not verdict.allowed:
+            await self._refuse(sid, verdict, "new conversations")
+            return
         if data is not None and not isinstance(data, dict):
             await self._reject(sid, ERROR_MALFORMED_PAYLOAD, "session_request must be an object")
             return
         data = data or {}
-        state = await self.sio.get_session(sid)
         token = _token_from(data) or state.get("auth_token")
         customer = identity.customer_from_token(token, self.settings.jwt_secret)
         if token and customer is None:
             logger.info("webchat.identity.rejected sid=%s", sid)
 
         requested = data.get("session_id")
-        session_id = requested if _is_session_id(requested) else uuid.uuid4().hex
-        events: List[Dict[str, Any]] = []
-        if session_id == requested:
-            try:
-                events = await self._session_events(session_id)
-            except Exception:  # the tracker store is down: its owner can't be checked
-                logger.exception("webchat.session.history_failed sid=%s", sid)
-                session_id = uuid.uuid4().hex
-        owner = conversation_owner(events)
+        session_id, events = await self._existing_session(sid, requested)
+        owner = conversation_owner(events) or self._owners.get(session_id)
         if owner and (customer is None or customer.customer_id != owner):
             # Another customer's conversation (a shared computer after logout):
             # never show it; start a new one.
             logger.info("webchat.session.owner_mismatch sid=%s", sid)
-            session_id, events = uuid.uuid4().hex, []
+            session_id, events = self._issue_session_id(), []
 
         previous = state.get("session_id")
         if previous and previous != session_id:
@@ -336,6 +498,37 @@ class WebchatInput(InputChannel):
             customer_id=customer.customer_id if customer else None,
         )
         await self.sio.save_session(sid, state)
+        if customer is not None:
+            await self._claim(session_id, customer.customer_id, sid)
+        await self._confirm(sid, session_id, events)
+
+    async def _existing_session(
+        self, sid: str, requested: Any
+    ) -> Tuple[str, List[Dict[str, Any]]]:
+        """The requested conversation and its events if it exists, else a new id and none.
+
+        An id nobody issued is never adopted: a guessed or made-up id would start
+        a conversation whose id the guesser knows in advance.
+        """
+        if not _is_session_id(requested):
+            return self._issue_session_id(), []
+        try:
+            events = await self._tracker_events(requested)
+        except Exception:  # the tracker store is down: its owner can't be checked
+            logger.exception("webchat.session.history_failed sid=%s", sid)
+            return self._issue_session_id(), []
+        if events is None and not self._issued.get(requested):
+            logger.info("webchat.session.unknown sid=%s session=%s", sid, _short(requested))
+            return self._issue_session_id(), []
+        return requested, events or []
+
+    def _issue_session_id(self) -> str:
+        session_id = uuid.uuid4().hex
+        self._issued.set(session_id, True)
+        return session_id
+
+    async def _confirm(self, sid: str, session_id: str, events: List[Dict[str, Any]]) -> None:
+        assert self.sio is not None
         await self.sio.emit(SESSION_CONFIRM_EVENT, session_id, room=sid)
         await self.sio.emit(
             HISTORY_EVENT, {"messages": visible_messages(events)}, room=sid
@@ -345,7 +538,53 @@ class WebchatInput(InputChannel):
             try:
                 await self.call_observer.customer_session_started(session_id, sid)
             except Exception:  # calls failing must not break the chat
-                logger.exception("webchat.call_observer.failed session=%s", session_id[:8])
+                logger.exception("webchat.call_observer.failed session=%s", _short(session_id))
+
+    async def _claim(self, session_id: str, customer_id: str, sid: str) -> None:
+        """A verified customer's socket holds the conversation: only their sockets stay in its room.
+
+        A socket that joined while it was a guest's conversation (another tab, a
+        shared computer, anyone who learned its id) would otherwise go on
+        receiving the customer's invoices, orders and agent messages. Each is
+        told, and moved to a new conversation of its own.
+        """
+        assert self.sio is not None
+        self._owners.set(session_id, customer_id)
+        others = [
+            other for other, _ in self.sio.manager.get_participants("/", session_id) if other != sid
+        ]
+        for other in others:
+            try:
+                state = await self.sio.get_session(other)
+            except KeyError:  # disconnected meanwhile
+                continue
+            if state.get("session_id") != session_id or state.get("customer_id") == customer_id:
+                continue
+            await self._move_out(other, state, session_id)
+
+    async def _move_out(self, sid: str, state: Dict[str, Any], session_id: str) -> None:
+        assert self.sio is not None
+        logger.info("webchat.session.moved_out sid=%s session=%s", sid, _short(session_id))
+        await _maybe_await(self.sio.leave_room(sid, session_id))
+        if self.call_observer is not None:
+            try:  # the socket no longer shows the conversation: a call bound to it ends
+                await self.call_observer.customer_socket_closed(session_id, sid)
+            except Exception:
+                logger.exception("webchat.call_observer.failed session=%s", _short(session_id))
+        fresh = self._issue_session_id()
+        await _maybe_await(self.sio.enter_room(sid, fresh))
+        state.update(session_id=fresh)
+        await self.sio.save_session(sid, state)
+        await self.sio.emit(
+            ERROR_EVENT,
+            {
+                "code": ERROR_SESSION_REPLACED,
+                "message": "A signed-in customer continued this conversation in another window; "
+                "a new conversation has started here.",
+            },
+            room=sid,
+        )
+        await self._confirm(sid, fresh, [])
 
     async def _handle_user_message(
         self,
@@ -355,10 +594,14 @@ class WebchatInput(InputChannel):
     ) -> None:
         received = time.time()  # the relay's latency (bot.metrics.prometheus) counts from here
         assert self.sio is not None
+        state = await self.sio.get_session(sid)
+        verdict = await self._message_budgets.spend(sid, state.get("address"))
+        if not verdict.allowed:
+            await self._refuse_message(sid, verdict)
+            return
         if not isinstance(data, dict) or not isinstance(data.get("message"), str):
             await self._reject(sid, ERROR_MALFORMED_PAYLOAD, "user_uttered needs a text 'message'")
             return
-        state = await self.sio.get_session(sid)
         session_id = state.get("session_id")
         if not session_id:
             await self._reject(sid, ERROR_NO_SESSION, "send session_request first")
@@ -394,13 +637,18 @@ class WebchatInput(InputChannel):
             metadata[METADATA_CUSTOMER_TOKEN] = state["token"]
         message = UserMessage(
             text,
-            WebchatOutput(self.sio),
+            WebchatOutput(self.sio, self.payloads),
             session_id,
             input_channel=WEBCHAT_CHANNEL,
             message_id=uuid.uuid4().hex,
             metadata=metadata,
         )
-        await self._order.run(session_id, lambda: self._process(sid, message, on_new_message, received))
+        queued = await self._order.run(
+            session_id, lambda: self._process(sid, message, on_new_message, received)
+        )
+        if not queued:
+            logger.info("webchat.message.queue_full sid=%s session=%s", sid, _short(session_id))
+            await self._refuse_message(sid, Verdict(False, 1.0), ERROR_TOO_MANY_PENDING)
 
     async def _process(
         self,
@@ -418,11 +666,18 @@ class WebchatInput(InputChannel):
                     session_id, message.message_id, message.text, received
                 )
             except Exception:  # the desk being down must not silence the bot
-                logger.exception("webchat.observer.failed session=%s", session_id)
+                logger.exception("webchat.observer.failed session=%s", _short(session_id))
         try:
+            # In the conversation's order: the buttons checked are those the
+            # customer saw when they sent it, after every earlier reply.
+            if is_intent_shaped(message.text) and not await self._is_offered_payload(
+                session_id, message.text
+            ):
+                await self._read_as_text(message)
+            self.payloads.customer_sent(session_id)
             await on_new_message(message)
         except Exception:  # a failing turn must not take the socket down
-            logger.exception("webchat.message.failed session=%s", session_id)
+            logger.exception("webchat.message.failed session=%s", _short(session_id))
             await self.sio.emit(
                 BOT_MESSAGE_EVENT,
                 {
@@ -436,29 +691,82 @@ class WebchatInput(InputChannel):
             try:
                 await observer.after_customer_message(session_id, message.message_id)
             except Exception:
-                logger.exception("webchat.observer.failed session=%s", session_id)
+                logger.exception("webchat.observer.failed session=%s", _short(session_id))
+
+    async def _is_offered_payload(self, session_id: str, text: str) -> bool:
+        """Whether `text` is a payload the customer may send now (a button of the latest message)."""
+        if text in self.init_payloads:
+            return True
+        offered = self.payloads.get(session_id)
+        if offered is None:
+            # Not known here (a restarted server, another replica): the tracker
+            # holds the latest bot message and its buttons.
+            try:
+                events = await self._tracker_events(session_id)
+            except Exception:  # unknown, so not offered: the text is read as words
+                logger.exception("webchat.payloads.read_failed session=%s", _short(session_id))
+                return False
+            offered = latest_buttons_in(events or [])
+            self.payloads.remember(session_id, offered)
+        return text in offered
+
+    async def _read_as_text(self, message: UserMessage) -> None:
+        """Make Rasa read a typed `/…` message as words, keeping the text the customer typed.
+
+        The NLU parses a neutral form of the text (`connectors.payloads.neutral_text`)
+        and Rasa takes that parse as given (`UserMessage.parse_data`), so the
+        tracker, the transcript and the desk show exactly what was typed.
+        """
+        processor = getattr(self._rasa_agent(), "processor", None)
+        if processor is None:
+            # No model to parse with here: the neutral text itself keeps Rasa's
+            # `/intent` shortcut from firing.
+            message.text = neutral_text(message.text)
+            return
+        neutral = UserMessage(
+            neutral_text(message.text),
+            None,
+            message.sender_id,
+            input_channel=message.input_channel,
+            message_id=message.message_id,
+            metadata=message.metadata,
+        )
+        parse_data = await processor.parse_message(neutral)
+        parse_data["text"] = message.text
+        message.parse_data = parse_data
+        logger.info("webchat.payload.read_as_text session=%s", _short(message.sender_id))
 
     async def _handle_typing(self, sid: str, data: Any) -> None:
         assert self.sio is not None
+        state = await self.sio.get_session(sid)
+        verdict = await self._typing_budgets.spend(sid, state.get("address"))
+        if not verdict.allowed:
+            await self._refuse(sid, verdict, "typing signals")
+            return
         if not isinstance(data, dict) or not isinstance(data.get("typing"), bool):
             await self._reject(sid, ERROR_MALFORMED_PAYLOAD, "baton_typing needs a boolean 'typing'")
             return
-        session_id = (await self.sio.get_session(sid)).get("session_id")
+        session_id = state.get("session_id")
         if not session_id or self.observer is None:
             return
         try:
             await self.observer.customer_typing(session_id, data["typing"])
         except Exception:
-            logger.exception("webchat.observer.failed session=%s", session_id)
+            logger.exception("webchat.observer.failed session=%s", _short(session_id))
 
     async def _handle_call_signal(self, sid: str, data: Any) -> None:
         assert self.sio is not None
+        state = await self.sio.get_session(sid)
+        kind = data.get("type") if isinstance(data, dict) and isinstance(data.get("type"), str) else None
+        verdict = await self._call_budgets.spend(sid, state.get("address"))
+        if not verdict.allowed:
+            await self._refuse_call(sid, kind, verdict)
+            return
         if not isinstance(data, dict):
             await self._reject_call(sid, None, "malformed_payload", "baton_call needs an object with a 'type'")
             return
-        session_id = (await self.sio.get_session(sid)).get("session_id")
+        session_id = state.get("session_id")
         if not session_id:
-            kind = data.get("type") if isinstance(data.get("type"), str) else None
             logger.warning(
                 "calls.rejected side=customer code=no_session reason=no_session type=%s call=- "
                 "conversation=- sid=%s…", (kind or "-")[:16], sid[:8],
@@ -474,13 +782,24 @@ class WebchatInput(InputChannel):
             try:
                 await observer.customer_call_signal(session_id, sid, data)
             except Exception:  # a failing call must not take the socket down
-                logger.exception("webchat.call_observer.failed session=%s", session_id[:8])
+                logger.exception("webchat.call_observer.failed session=%s", _short(session_id))
 
-        await self._call_order.run(session_id, deliver)
+        if not await self._call_order.run(session_id, deliver):
+            await self._refuse_call(sid, kind, Verdict(False, 1.0))
 
     async def _reject_call(self, sid: str, kind: str | None, code: str, message: str) -> None:
         assert self.sio is not None
         await self.sio.emit(CALL_EVENT, call_error(code, message, None, kind), room=sid)
+
+    async def _refuse_call(self, sid: str, kind: str | None, verdict: Verdict) -> None:
+        if not await self._may_refuse(sid):
+            return
+        assert self.sio is not None
+        error = call_error(
+            ERROR_RATE_LIMITED, "too many call signals; slow down", None, kind
+        )
+        error["retry_after"] = verdict.retry_after_seconds
+        await self.sio.emit(CALL_EVENT, error, room=sid)
 
     async def _socket_closed(self, sid: str) -> None:
         session_id = self._session_of_sid.pop(sid, None)
@@ -492,15 +811,19 @@ class WebchatInput(InputChannel):
             try:
                 await observer.customer_socket_closed(session_id, sid)
             except Exception:
-                logger.exception("webchat.call_observer.failed session=%s", session_id[:8])
+                logger.exception("webchat.call_observer.failed session=%s", _short(session_id))
 
-        await self._call_order.run(session_id, closed)
+        # Never refused: a call bound to the socket must learn that it is gone.
+        await self._call_order.run(session_id, closed, bounded=False)
 
     async def emit_to_conversation(
         self, session_id: str, event: str, data: Dict[str, Any], skip_sid: str | None = None
     ) -> None:
         """Send a socket.io event to every widget showing this conversation (but `skip_sid`)."""
         assert self.sio is not None
+        if event == BOT_MESSAGE_EVENT:
+            # An agent's message is the latest one now: the buttons before it are gone.
+            self.payloads.bot_sent(session_id, data)
         await self.sio.emit(event, data, room=session_id, skip_sid=skip_sid)
 
     async def emit_to_socket(self, sid: str, event: str, data: Dict[str, Any]) -> None:
@@ -513,7 +836,8 @@ class WebchatInput(InputChannel):
     ) -> None:
         """Accept a token sent with a message, as Rasa widgets send `customData`.
 
-        Only a guest session can be upgraded, and only by a token that verifies.
+        Only a guest session can be upgraded, and only by a token that verifies;
+        the other sockets of the conversation then leave it (`_claim`).
         """
         if state.get("customer_id"):
             return
@@ -521,30 +845,92 @@ class WebchatInput(InputChannel):
         customer = identity.customer_from_token(token, self.settings.jwt_secret)
         if customer is None:
             return
+        session_id = state["session_id"]
         try:
-            owner = conversation_owner(await self._session_events(state["session_id"]))
+            owner = conversation_owner(await self._tracker_events(session_id) or [])
         except Exception:  # the tracker store is down: stay a guest rather than guess
             logger.exception("webchat.identity.owner_check_failed sid=%s", sid)
             return
+        owner = owner or self._owners.get(session_id)
         if owner and owner != customer.customer_id:
             return
         state.update(token=token, customer_id=customer.customer_id)
         await self.sio.save_session(sid, state)  # type: ignore[union-attr]
+        await self._claim(session_id, customer.customer_id, sid)
 
     async def _reject(self, sid: str, code: str, message: str) -> None:
+        if not await self._may_refuse(sid):
+            return
         logger.warning("webchat.payload.rejected sid=%s code=%s reason=%s", sid, code, message)
         await self.sio.emit(ERROR_EVENT, {"code": code, "message": message}, room=sid)  # type: ignore[union-attr]
 
-    async def _session_events(self, session_id: str) -> List[Dict[str, Any]]:
-        agent = getattr(self._app.ctx, "agent", None) if self._app else None
+    async def _refuse(
+        self, sid: str, verdict: Verdict, what: str, code: str = ERROR_RATE_LIMITED
+    ) -> None:
+        """Tell a socket that it sent too much, and when it may again."""
+        if not await self._may_refuse(sid):
+            return
+        assert self.sio is not None
+        seconds = verdict.retry_after_seconds
+        await self.sio.emit(
+            ERROR_EVENT,
+            {
+                "code": code,
+                "message": f"Too many {what} too quickly; please wait {seconds} s and try again.",
+                "retry_after": seconds,
+            },
+            room=sid,
+        )
+
+    async def _refuse_message(
+        self, sid: str, verdict: Verdict, code: str = ERROR_RATE_LIMITED
+    ) -> None:
+        """Refuse a message: the error for programs, and a notice the customer reads in the widget."""
+        if not await self._may_refuse(sid):
+            return
+        assert self.sio is not None
+        seconds = verdict.retry_after_seconds
+        busy = code == ERROR_TOO_MANY_PENDING
+        text = (
+            "I'm still working on your earlier messages. Please wait for my answer, then send this again."
+            if busy
+            else f"You're sending messages faster than I can read them. Please wait {seconds} s, "
+            "then send this again."
+        )
+        await self.sio.emit(
+            ERROR_EVENT, {"code": code, "message": text, "retry_after": seconds}, room=sid
+        )
+        await self.sio.emit(
+            BOT_MESSAGE_EVENT, {"text": text, "baton": {"notice": NOTICE_RATE_LIMITED}}, room=sid
+        )
+
+    async def _may_refuse(self, sid: str) -> bool:
+        """Whether a refusal may still be sent; a socket past its refusals is disconnected instead.
+
+        A client that ignores `retry_after` would otherwise make the server
+        write an answer for every packet it sends.
+        """
+        if (await self._refusals.hit(sid)).allowed:
+            return True
+        logger.warning("webchat.flood.disconnected sid=%s", sid)
+        assert self.sio is not None
+        await self.sio.disconnect(sid)
+        return False
+
+    def _rasa_agent(self) -> Any:
+        return getattr(self._app.ctx, "agent", None) if self._app else None
+
+    async def _tracker_events(self, session_id: str) -> List[Dict[str, Any]] | None:
+        """The conversation's events, or None when the tracker store does not hold it."""
+        agent = self._rasa_agent()
         if agent is None or agent.tracker_store is None:
-            return []
+            return None
         # Under the conversation's lock: a turn's replies go out before the turn
         # is saved, and a page reloaded in between must not miss that turn.
         async with agent.lock_store.lock(session_id, wait_time_in_seconds=LOCK_POLL_SECONDS):
             tracker = await agent.tracker_store.retrieve(session_id)
         if tracker is None:
-            return []
+            return None
         return tracker.current_state(EventVerbosity.ALL).get("events") or []
 
     # --- HTTP ----------------------------------------------------------------------
@@ -585,7 +971,36 @@ def _token_from(data: Dict[str, Any]) -> str | None:
 
 
 def _is_session_id(value: Any) -> bool:
-    return isinstance(value, str) and bool(SESSION_ID_PATTERN.match(value))
+    return isinstance(value, str) and SESSION_ID_PATTERN.fullmatch(value) is not None
+
+
+def _short(session_id: str) -> str:
+    # A session id is the bearer secret of a guest's conversation: logs show its start only.
+    return session_id[:SESSION_LOG_PREFIX] + "…"
+
+
+def client_address(environ: Mapping[str, Any], proxies: TrustedProxies) -> str:
+    """The address of the client behind a socket, for the per-address budgets.
+
+    python-engineio's Sanic driver puts a fixed `REMOTE_ADDR` (127.0.0.1) in the
+    environ it builds, so the peer comes from the Sanic request it keeps there;
+    behind a trusted proxy, the client is the one its forwarding headers name.
+    """
+    request = environ.get("sanic.request")
+    peer = str(getattr(request, "ip", None) or environ.get("REMOTE_ADDR") or "")
+    headers = getattr(request, "headers", None) or {}
+    return proxies.client_address(peer, headers)
+
+
+def init_payloads_from_env(env: Mapping[str, str]) -> List[str]:
+    """The payloads of `BATON_WEBCHAT_INIT_PAYLOADS` (comma-separated, each starting with `/`)."""
+    payloads = [part.strip() for part in (env.get(INIT_PAYLOADS_VARIABLE) or "").split(",") if part.strip()]
+    wrong = [payload for payload in payloads if not payload.startswith("/")]
+    if wrong:
+        raise SettingsError(
+            f"{INIT_PAYLOADS_VARIABLE} holds {', '.join(wrong)}; each payload starts with '/', e.g. /get_started"
+        )
+    return payloads
 
 
 async def _maybe_await(result: Any) -> None:

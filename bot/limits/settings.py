@@ -51,10 +51,15 @@ class LimitSettings:
     webchat_messages_per_socket: Budget = Budget(20, 60)
     webchat_messages_per_address: Budget = Budget(600, 60)
     webchat_typing_per_socket: Budget = Budget(60, 60)
+    webchat_typing_per_address: Budget = Budget(1800, 60)
     webchat_sessions_per_socket: Budget = Budget(10, 60)
     webchat_sessions_per_address: Budget = Budget(120, 60)
     webchat_call_signals_per_socket: Budget = Budget(300, 60)
+    webchat_call_signals_per_address: Budget = Budget(3000, 60)
     webchat_queued_messages: int = 5
+
+    # --- blocks of abusive customers (bot.desk.blocks) ---
+    block_address_hours: int = 24
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> LimitSettings:
