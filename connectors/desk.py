@@ -27,8 +27,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import gc
+import hashlib
 import json
 import logging
+import os
+import secrets
 import time
 import uuid
 from functools import partial
@@ -41,6 +44,7 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import audit
 from bot.calls import protocol as calls_protocol
 from bot.calls.config import CallSettings
 from bot.calls.errors import CallRefused
@@ -59,25 +63,46 @@ from bot.db import make_engine, make_session_factory
 from bot.desk import views
 from bot.desk.agents import AgentDirectory, AgentExists
 from bot.desk.availability import queue_estimate
+from bot.desk.blocks import ADDRESS as BLOCK_ADDRESS
+from bot.desk.blocks import SESSION as BLOCK_SESSION
+from bot.desk.blocks import BlockList, BlockNotFound, BlockSnapshot
 from bot.desk.openapi import openapi_spec
 from bot.desk.records import AgentRecord, DeskSession
 from bot.desk.relay import TOPIC_CONSOLES, AgentConnections, EventBus, InProcessBus
 from bot.desk.routing import Router
 from bot.desk.service import Conflict, DeskError, DeskService, Forbidden, InvalidRequest
-from bot.desk.sessions import DeskSessions
+from bot.desk.service import NotFound as NotFoundError
+from bot.desk.sessions import DeskSessions, token_hash
+from bot.desk.signin import (
+    DEVICE_COOKIE_DAYS,
+    MAX_EMAIL_LENGTH,
+    DeviceTokens,
+    SignInAttempt,
+    SignInGuard,
+    SignInRefused,
+)
 from bot.escalation.engine import YamlEscalationPolicy, load_default_policy
+from bot.limits.interface import Clock
+from bot.limits.memory import MemoryBackOff, MemoryConcurrencyLimit, MemoryRateLimiter
+from bot.limits.pool import BoundedPool
+from bot.limits.settings import LimitSettings
 from bot.metrics.csv_export import report_csv
 from bot.metrics.kpis import MetricsQuery, compute_metrics
 from bot.metrics.period import parse_moment
 from bot.metrics.prometheus import AGENT_TO_CUSTOMER, CUSTOMER_TO_AGENT, observe_relay
+from bot.proxies import TrustedProxies
 from bot.settings import Settings
+from connectors import http_guard
 from connectors.nlu_offload import offload_parsing
 from connectors.tracker_store import appendable_store
 
 logger = logging.getLogger(__name__)
 
 COOKIE_NAME = "baton_desk"
+# A browser that signed in before (bot.desk.signin): strangers' failures do not slow it down.
+DEVICE_COOKIE_NAME = "baton_desk_device"
 CSRF_HEADER = "X-CSRF-Token"
+JSON_CONTENT_TYPE = "application/json"
 WEB_ASSETS = Path(__file__).resolve().parent.parent / "bot" / "web"
 CONSOLE_ASSETS = {"console.js": "application/javascript", "console.css": "text/css"}
 # Browser libraries of bot/web/vendor the console loads (the Dashboard's charts).
@@ -89,10 +114,10 @@ CONSOLE_CSP = (
 )
 DEFAULT_MONITOR_SECONDS = 1.0
 MAX_AGENT_MESSAGE_LENGTH = 4000
-# Failed sign-ins per e-mail address before it is refused for a while.
-MAX_FAILED_LOGINS = 5
-FAILED_LOGIN_WINDOW_SECONDS = 300.0
-MAX_TRACKED_LOGIN_ADDRESSES = 10_000
+# A failure is forgotten this long after an address's last one.
+FAILED_SIGNIN_MEMORY_SECONDS = 900.0
+# Refused sign-ins from one client are audited at most this often (the log stays readable under a flood).
+REFUSED_SIGNINS_AUDITED = (5, 60.0)
 # How long an agent's write waits between tries for the conversation's lock (Rasa's
 # default is a second, far too long for a chat; the customer's turn holds it briefly).
 LOCK_POLL_SECONDS = 0.01
@@ -112,6 +137,22 @@ class Unauthorized(DeskError):
 
 class TooManyAttempts(DeskError):
     status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Busy(DeskError):
+    status = 503
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class UnsupportedMediaType(DeskError):
+    status = 415
 
 
 class CallError(DeskError):
@@ -137,6 +178,8 @@ class DeskInput(InputChannel):
             settings=Settings.from_env(),
             monitor_seconds=float(credentials.get("monitor_seconds", DEFAULT_MONITOR_SECONDS)),
             call_settings=CallSettings.from_env(),
+            limits=LimitSettings.from_env(os.environ),
+            proxies=TrustedProxies.from_env(os.environ),
         )
 
     def __init__(
@@ -145,8 +188,21 @@ class DeskInput(InputChannel):
         monitor_seconds: float = DEFAULT_MONITOR_SECONDS,
         bus: EventBus | None = None,
         call_settings: CallSettings | None = None,
+        limits: LimitSettings | None = None,
+        proxies: TrustedProxies | None = None,
+        clock: Clock = time.monotonic,
     ) -> None:
         self.settings = settings
+        self.limits = limits or LimitSettings()
+        self.proxies = proxies or TrustedProxies()
+        self._clock = clock
+        self._per_agent = MemoryRateLimiter(
+            self.limits.desk_requests_per_agent.count, self.limits.desk_requests_per_agent.seconds, clock
+        )
+        self.signin: SignInGuard | None = None
+        self._password_pool: BoundedPool | None = None
+        # The open live sockets of each console session (by token hash): closed at sign-out.
+        self._live_sockets: Dict[str, set] = {}
         self.call_settings = call_settings or CallSettings()
         self.calls: CallService | None = None
         self.disconnect_grace_seconds = settings.disconnect_grace_seconds
@@ -156,7 +212,6 @@ class DeskInput(InputChannel):
         self._app: Sanic | None = None
         self._engine: Any = None
         self._tasks: List[asyncio.Task] = []
-        self._failed_logins: Dict[str, List[float]] = {}
         self._relayed: Dict[str, Tuple[str, str] | None] = {}
         # What each waiting customer was last told (position, wait), to tell only changes.
         self._told: Dict[str, Tuple[Any, Any, str]] = {}
@@ -170,6 +225,9 @@ class DeskInput(InputChannel):
         self.sessions: DeskSessions | None = None
         self.router: Router | None = None
         self.webchat: Any = None
+        self.blocks: BlockList | None = None
+        self.audit_log: audit.AuditLog | None = None
+        self.block_snapshot = BlockSnapshot()
         self._session_factory: Any = None
 
     def url_prefix(self) -> str:
@@ -182,6 +240,7 @@ class DeskInput(InputChannel):
 
         class _DeskBlueprint(Blueprint):
             def register(self, app: Sanic, options: Dict[str, Any]) -> None:
+                http_guard.install(app, channel.limits, channel.proxies)
                 # Served at /desk (short, and what people type), not /webhooks/desk.
                 super().register(app, {**options, "url_prefix": "/desk"})
 
@@ -256,6 +315,9 @@ class DeskInput(InputChannel):
             ("/api/conversations/<conversation_id:str>/escalate", "POST", self._escalate),
             ("/api/conversations/<conversation_id:str>/resolve", "POST", self._resolve),
             ("/api/conversations/<conversation_id:str>/return-to-bot", "POST", self._return_to_bot),
+            ("/api/conversations/<conversation_id:str>/block", "POST", self._block),
+            ("/api/blocks", "GET", self._blocks),
+            ("/api/blocks/<block_id:int>", "DELETE", self._lift_block),
             ("/api/conversations/<conversation_id:str>/calls", "POST", self._call_invite),
             ("/api/conversations/<conversation_id:str>/calls/<call_id:str>/accept", "POST", self._call_accept),
             ("/api/conversations/<conversation_id:str>/calls/<call_id:str>/decline", "POST", self._call_decline),
@@ -288,13 +350,38 @@ class DeskInput(InputChannel):
             session_factory, idle=dt.timedelta(hours=self.settings.desk_session_hours)
         )
         self.router = Router(session_factory, offer_seconds=self.settings.offer_seconds)
+        self.blocks = BlockList(session_factory)
+        self.audit_log = audit.AuditLog(session_factory)
+        self.block_snapshot = await asyncio.to_thread(self.blocks.snapshot, utc_now())
         self._session_factory = session_factory
         self.calls = CallService(session_factory, self.call_settings, make_provider(self.call_settings))
+        self._password_pool = BoundedPool(
+            self.limits.password_workers, self.limits.password_queue, "desk-password"
+        )
+        self.signin = SignInGuard(
+            authenticate=self.directory.authenticate,
+            per_client=MemoryRateLimiter(
+                self.limits.signin_per_address.count, self.limits.signin_per_address.seconds, self._clock
+            ),
+            per_address=MemoryBackOff(
+                free_failures=self.limits.signin_free_failures,
+                base_delay=1.0,
+                max_delay=float(self.limits.signin_max_backoff_seconds),
+                forget_after=FAILED_SIGNIN_MEMORY_SECONDS,
+                clock=self._clock,
+            ),
+            in_flight=MemoryConcurrencyLimit(1),
+            pool=self._password_pool,
+            devices=DeviceTokens(_device_secret(self.settings)),
+            audit_log=self.audit_log,
+            refusals_audited=MemoryRateLimiter(*REFUSED_SIGNINS_AUDITED, self._clock),
+        )
         self.bus.subscribe(TOPIC_CONSOLES, self.connections.deliver)
         for channel in getattr(app.ctx, "input_channels", None) or []:
             if channel.name() == WEBCHAT_CHANNEL:
                 self.webchat = channel
                 channel.observer = self
+                channel.is_blocked = self.is_blocked
                 channel.call_observer = self
         if self.webchat is None:
             logger.warning("desk.no_webchat: agents can't reach customers without the webchat channel")
@@ -306,6 +393,8 @@ class DeskInput(InputChannel):
             task.cancel()
         self._tasks.clear()
         self.connections.close_all()
+        if self._password_pool is not None:
+            self._password_pool.shutdown()
         if self._engine is not None:
             self._engine.dispose()
 
@@ -364,33 +453,47 @@ class DeskInput(InputChannel):
     # --- HTTP handlers ---------------------------------------------------------------
 
     async def _login(self, request: Request) -> HTTPResponse:
-        assert self.directory is not None and self.sessions is not None
-        body = _body(request)
+        assert self.directory is not None and self.sessions is not None and self.signin is not None
+        # JSON only: a form post from another site (login CSRF) cannot send it.
+        if (request.headers.get("content-type") or "").split(";")[0].strip().lower() != JSON_CONTENT_TYPE:
+            raise UnsupportedMediaType(f"Send the sign-in as {JSON_CONTENT_TYPE}.")
+        body = _body(request, signed_in=False)
         email = _text_field(body, "email").lower()
+        if len(email) > MAX_EMAIL_LENGTH:
+            raise InvalidRequest(f"'email' is at most {MAX_EMAIL_LENGTH} characters.")
         password = body.get("password")
         if not isinstance(password, str) or not password:
             raise InvalidRequest("Send 'email' and 'password'.")
-        self._check_login_attempts(email)
         now = utc_now()
-        agent = await asyncio.to_thread(self.directory.authenticate, email, password, now)
+        attempt = SignInAttempt(
+            email=email,
+            password=password,
+            client_address=http_guard.client_address(request, self.proxies),
+            device_token=request.cookies.get(DEVICE_COOKIE_NAME),
+        )
+        try:
+            result = await self.signin.sign_in(attempt, now)
+        except SignInRefused as refused:
+            logger.info("desk.login.refused reason=%s", refused.reason)
+            if refused.reason == "busy":
+                raise Busy(refused.message, refused.retry_after) from None
+            raise TooManyAttempts(refused.message, refused.retry_after) from None
+        agent = result.agent
         if agent is None:
-            self._record_failed_login(email)
             raise Unauthorized("Wrong e-mail address or password.")
-        self._failed_logins.pop(email, None)
         if agent.status == "offline":
             # Signing in is coming to work: the router may offer conversations now.
             # (Someone who set themselves away stays away.)
             agent = await asyncio.to_thread(self.directory.set_status, agent.id, "online", now)
         token, session = await asyncio.to_thread(self.sessions.start, agent.id, now)
         answer = response.json(await self._me_json(session))
-        cookie_max_age = int((session.expires_at - now).total_seconds())
-        answer.cookies[COOKIE_NAME] = token
-        answer.cookies[COOKIE_NAME]["httponly"] = True
-        answer.cookies[COOKIE_NAME]["samesite"] = "Strict"
-        answer.cookies[COOKIE_NAME]["path"] = "/desk"
-        answer.cookies[COOKIE_NAME]["max-age"] = max(cookie_max_age, 0)
-        if request.scheme == "https":
-            answer.cookies[COOKIE_NAME]["secure"] = True
+        secure = http_guard.is_https(request, self.proxies)
+        _set_cookie(answer, COOKIE_NAME, token, "/desk", int((session.expires_at - now).total_seconds()), secure)
+        if result.device_token is not None:
+            _set_cookie(
+                answer, DEVICE_COOKIE_NAME, result.device_token, "/desk/api/login",
+                DEVICE_COOKIE_DAYS * 86400, secure,
+            )
         logger.info("desk.login agent=%s", agent.id)
         await self._offer_waiting()
         return answer
@@ -398,7 +501,11 @@ class DeskInput(InputChannel):
     async def _logout(self, request: Request) -> HTTPResponse:
         assert self.sessions is not None
         session = await self._session(request, write=True)
-        await asyncio.to_thread(self.sessions.end, request.cookies.get(COOKIE_NAME))
+        token = request.cookies.get(COOKIE_NAME)
+        await asyncio.to_thread(self.sessions.end, token)
+        # Its live sockets end with it: a signed-out console hears nothing more.
+        for ws in self._live_sockets.pop(token_hash(token or ""), set()):
+            self._spawn(_close_socket(ws, "You signed out."))
         # Signing out is leaving: nothing new is offered, and open chats go back to
         # the queue rather than wait for someone who is gone.
         assert self.directory is not None
@@ -540,12 +647,13 @@ class DeskInput(InputChannel):
 
     async def _send_message(self, request: Request, conversation_id: str) -> HTTPResponse:
         received = time.monotonic()
+        session = await self._session(request, write=True)
         text = _text_field(_body(request), "text")
         if len(text) > MAX_AGENT_MESSAGE_LENGTH:
             raise InvalidRequest(
                 f"A message is at most {MAX_AGENT_MESSAGE_LENGTH} characters (this one: {len(text)})."
             )
-        team, message = await self._write_agent_message(request, conversation_id, text)
+        team, message = await self._write_agent_message(session, conversation_id, text)
         observe_relay(AGENT_TO_CUSTOMER, time.monotonic() - received)  # on the widget's socket now
         await self._to_consoles(
             {"type": "message", "conversation_id": conversation_id, "message": message}, team=team
@@ -649,6 +757,87 @@ class DeskInput(InputChannel):
         await self._changed(conversation_id, handoff.team, handoff.state)
         await self._offer_waiting()
         return response.json(await self._detail_json(session.agent, conversation_id))
+
+    # --- abusive customers ----------------------------------------------------------------
+
+    def is_blocked(self, session_id: str | None, address: str | None) -> bool:
+        """The webchat channel's check, on every new session and message: no I/O."""
+        return self.block_snapshot.blocks(session_id, address)
+
+    async def _block(self, request: Request, conversation_id: str) -> HTTPResponse:
+        """End an abusive customer's conversation and keep them out (docs/security.md)."""
+        assert self.service is not None and self.blocks is not None and self.audit_log is not None
+        session = await self._session(request, write=True)
+        body = _body(request)
+        reason = _text_field(body, "reason")
+        block_address = body.get("block_address", False)
+        if not isinstance(block_address, bool):
+            raise InvalidRequest("'block_address' must be true or false.")
+        now = utc_now()
+        agent = session.agent
+        handoff = await asyncio.to_thread(self.service.end_for_abuse, agent, conversation_id, reason, now)
+        addresses = sorted(self.webchat.addresses_of(conversation_id)) if block_address and self.webchat else []
+        expires_at = now + dt.timedelta(hours=self.limits.block_address_hours)
+        blocks = self.blocks
+
+        def record() -> List[Any]:
+            made = [blocks.add(BLOCK_SESSION, conversation_id, reason, agent.id, now)]
+            made += [blocks.add(BLOCK_ADDRESS, address, reason, agent.id, now, expires_at) for address in addresses]
+            for block in made:
+                self.audit_log.append(  # type: ignore[union-attr]
+                    audit.AuditRecord(
+                        at=now, action=audit.CUSTOMER_BLOCKED, outcome=audit.SUCCEEDED,
+                        actor=audit.agent_actor(agent.id), subject=f"conversation:{handoff.reference}",
+                        client_address=block.value if block.kind == BLOCK_ADDRESS else None,
+                        details={"kind": block.kind, "block_id": block.id},
+                    )
+                )
+            return made
+
+        made = await asyncio.to_thread(record)
+        self.block_snapshot = await asyncio.to_thread(self.blocks.snapshot, now)
+        logger.info("desk.customer.blocked agent=%s addresses=%d", agent.id, len(addresses))
+        await self._close_calls(conversation_id, f"agent:{agent.id}")
+        await self._to_customer(conversation_id, "baton_status", {"state": "ended"})
+        if self.webchat is not None:
+            await self.webchat.end_conversation(conversation_id)
+        await self._changed(conversation_id, handoff.team, handoff.state)
+        await self._offer_waiting()
+        return response.json(
+            {
+                "conversation": await self._detail_json(agent, conversation_id),
+                "blocks": [block.as_json() for block in made],
+            }
+        )
+
+    async def _blocks(self, request: Request) -> HTTPResponse:
+        assert self.blocks is not None
+        session = await self._session(request)
+        if not session.agent.sees_all_teams:
+            raise Forbidden("Only supervisors and admins can list blocks.")
+        blocks = await asyncio.to_thread(self.blocks.in_force, utc_now())
+        return response.json({"blocks": [block.as_json() for block in blocks]})
+
+    async def _lift_block(self, request: Request, block_id: int) -> HTTPResponse:
+        assert self.blocks is not None and self.audit_log is not None
+        session = await self._session(request, write=True)
+        if not session.agent.sees_all_teams:
+            raise Forbidden("Only supervisors and admins can lift a block.")
+        now = utc_now()
+        try:
+            block = await asyncio.to_thread(self.blocks.lift, block_id, now)
+        except BlockNotFound as missing:
+            raise NotFoundError(str(missing)) from None
+        await asyncio.to_thread(
+            self.audit_log.append,
+            audit.AuditRecord(
+                at=now, action=audit.CUSTOMER_UNBLOCKED, outcome=audit.SUCCEEDED,
+                actor=audit.agent_actor(session.agent.id), subject=f"block:{block.id}",
+                details={"kind": block.kind},
+            ),
+        )
+        self.block_snapshot = await asyncio.to_thread(self.blocks.snapshot, now)
+        return response.empty()
 
     # --- calls (docs/calls.md) -----------------------------------------------------------
 
@@ -857,12 +1046,22 @@ class DeskInput(InputChannel):
     # --- live socket -------------------------------------------------------------------
 
     async def _live(self, request: Request, ws: Any) -> None:
+        origin = request.headers.get("origin")
+        if origin is not None and not _same_origin(origin, request.headers.get("host")):
+            # Another site's page (a sibling subdomain shares the cookie's site) may not listen in.
+            logger.warning("desk.live.refused reason=origin")
+            await ws.send(json.dumps({"type": "error", "status": 403, "error": "This page may not open the desk."}))
+            await ws.close()
+            return
         try:
             session = await self._session(request)
         except DeskError as error:
             await ws.send(json.dumps({"type": "error", "status": error.status, "error": error.message}))
             await ws.close()
             return
+        token = request.cookies.get(COOKIE_NAME) or ""
+        live_key = token_hash(token)
+        self._live_sockets.setdefault(live_key, set()).add(ws)
         connection = self.connections.add(session.agent, ws.send)
         # First message: the connection id this console names in call requests.
         connection.offer(json.dumps(calls_protocol.hello(connection.id)))
@@ -877,12 +1076,21 @@ class DeskInput(InputChannel):
                 except ValueError:
                     continue
                 if isinstance(data, dict) and data.get("type") == "ping":
+                    # The console pings every 25 s: the moment to notice a session that ended.
+                    if await asyncio.to_thread(self.sessions.resolve, token, utc_now()) is None:
+                        await _close_socket(ws, "Your session has expired; sign in again.")
+                        break
                     connection.offer(json.dumps({"type": "pong"}))
         except asyncio.CancelledError:
             raise
         except Exception:  # the socket closed: the same as a clean close
             logger.info("desk.live.dropped agent=%s", session.agent.id)
         finally:
+            sockets = self._live_sockets.get(live_key)
+            if sockets is not None:
+                sockets.discard(ws)
+                if not sockets:
+                    del self._live_sockets[live_key]
             if self.calls is not None:
                 # A task, not awaited here: this handler may be cancelled while it closes,
                 # and the grace-period logic below must run all the same.
@@ -926,7 +1134,15 @@ class DeskInput(InputChannel):
                 raise Forbidden(f"Missing or wrong {CSRF_HEADER} header; reload the console.")
             return session
 
-        return await asyncio.to_thread(resolve)
+        session = await asyncio.to_thread(resolve)
+        verdict = await self._per_agent.hit(f"agent:{session.agent.id}")
+        if not verdict.allowed:
+            raise TooManyAttempts(
+                "Too many requests from your console; slow down for a moment.", verdict.retry_after_seconds
+            )
+        # Only now may a handler read the body (see `_body`).
+        request.ctx.desk_session = session
+        return session
 
     async def _me_json(self, session: DeskSession) -> Dict[str, Any]:
         assert self.service is not None
@@ -975,13 +1191,13 @@ class DeskInput(InputChannel):
         return [event.as_dict() for event in tracker.events]
 
     async def _write_agent_message(
-        self, request: Request, conversation_id: str, text: str
+        self, session: DeskSession, conversation_id: str, text: str
     ) -> Tuple[str, Dict[str, Any]]:
         """Into the tracker first, then to the widget: nothing shown is missing from the record.
 
-        The hot path of a chat, in two trips to a worker thread: the session (before
-        the conversation's lock, so a stranger never holds it), then, under the
-        lock, the right to write and the message's INSERT into the tracker. Each
+        The hot path of a chat, in two trips to a worker thread: the session (checked
+        by the caller before the conversation's lock, so a stranger never holds it),
+        then, under the lock, the right to write and the message's INSERT into the tracker. Each
         trip back to the event loop waits behind whatever the loop is doing
         (parsing other customers' messages), so there are no more than these.
 
@@ -991,7 +1207,6 @@ class DeskInput(InputChannel):
         rasa_agent = self._rasa_agent()
         if rasa_agent is None or rasa_agent.tracker_store is None:
             raise DeskError("The assistant is still starting; try again in a moment.")
-        session = await self._session(request, write=True)
         service = self.service
         message_id = uuid.uuid4().hex
 
@@ -1170,6 +1385,8 @@ class DeskInput(InputChannel):
                 if self.calls is not None:
                     await self._run_calls(self.calls.expire)
                 await self._offer_waiting()
+                if self.blocks is not None:  # blocks made on other replicas reach this one's widget
+                    self.block_snapshot = await asyncio.to_thread(self.blocks.snapshot, utc_now())
                 version = await asyncio.to_thread(self.service.queue_version)
                 if last_version is not None and version != last_version:
                     await self._to_consoles({"type": "queue_changed"})
@@ -1200,17 +1417,6 @@ class DeskInput(InputChannel):
     def _rasa_agent(self) -> Any:
         return getattr(self._app.ctx, "agent", None) if self._app is not None else None
 
-    def _record_failed_login(self, email: str) -> None:
-        now = time.monotonic()
-        if len(self._failed_logins) >= MAX_TRACKED_LOGIN_ADDRESSES:
-            # Many addresses tried at once (a spray): keep only the recent ones.
-            self._failed_logins = {
-                address: moments
-                for address, moments in self._failed_logins.items()
-                if now - moments[-1] < FAILED_LOGIN_WINDOW_SECONDS
-            }
-        self._failed_logins.setdefault(email, []).append(now)
-
     def _spawn(self, work: Awaitable[Any]) -> None:
         """Run `work` in the background: kept to be cancelled at shutdown, forgotten once done."""
         task = asyncio.get_running_loop().create_task(work)  # type: ignore[arg-type]
@@ -1221,22 +1427,6 @@ class DeskInput(InputChannel):
         if task in self._tasks:
             self._tasks.remove(task)
 
-    def _check_login_attempts(self, email: str) -> None:
-        now = time.monotonic()
-        recent = [
-            moment
-            for moment in self._failed_logins.get(email, [])
-            if now - moment < FAILED_LOGIN_WINDOW_SECONDS
-        ]
-        if recent:
-            self._failed_logins[email] = recent
-        else:
-            # No entry for addresses with nothing recent: guesses at many
-            # addresses must not grow this without bound.
-            self._failed_logins.pop(email, None)
-        if len(recent) >= MAX_FAILED_LOGINS:
-            raise TooManyAttempts("Too many failed sign-ins for this address; wait a few minutes.")
-
 
 def _json_errors(
     handler: Callable[..., Awaitable[HTTPResponse]],
@@ -1245,7 +1435,11 @@ def _json_errors(
         try:
             return await handler(request, **kwargs)
         except DeskError as error:
-            return _error(error.status, error.message, getattr(error, "code", None))
+            answer = _error(error.status, error.message, getattr(error, "code", None))
+            retry_after = getattr(error, "retry_after", None)
+            if retry_after is not None:
+                answer.headers["Retry-After"] = str(retry_after)
+            return answer
         except Exception:
             logger.exception("desk.api.failed path=%s", request.path)
             return _error(500, "Something went wrong on our side; the error is in the server log.")
@@ -1254,7 +1448,15 @@ def _json_errors(
     return wrapped
 
 
-def _body(request: Request) -> Dict[str, Any]:
+def _body(request: Request, signed_in: bool = True) -> Dict[str, Any]:
+    """The request's JSON object; read only after the session was checked (`_session`).
+
+    Raises:
+        RuntimeError: a handler reads a body before checking who sent it (a bug:
+            a stranger's body must cost us nothing but its bounded bytes).
+    """
+    if signed_in and getattr(request.ctx, "desk_session", None) is None:
+        raise RuntimeError("the desk read a body before checking the session")
     if not request.body:
         return {}
     try:
@@ -1329,6 +1531,37 @@ def _directory_error(error: ValueError) -> DeskError:
     if isinstance(error, AgentExists):
         return Conflict(str(error))
     return InvalidRequest(str(error))
+
+
+def _set_cookie(answer: HTTPResponse, name: str, value: str, path: str, max_age: int, secure: bool) -> None:
+    answer.cookies[name] = value
+    answer.cookies[name]["httponly"] = True
+    answer.cookies[name]["samesite"] = "Strict"
+    answer.cookies[name]["path"] = path
+    answer.cookies[name]["max-age"] = max(max_age, 0)
+    if secure:  # over HTTPS, directly or through a trusted TLS proxy (bot.proxies)
+        answer.cookies[name]["secure"] = True
+
+
+def _same_origin(origin: str, host: str | None) -> bool:
+    """Whether a browser's Origin header names this server (its Host), whatever the scheme."""
+    _, separator, authority = origin.partition("://")
+    return bool(separator) and host is not None and authority.lower() == host.strip().lower()
+
+
+async def _close_socket(ws: Any, message: str) -> None:
+    try:
+        await ws.send(json.dumps({"type": "error", "status": 401, "error": message}))
+        await ws.close()
+    except Exception:  # already closed: nothing left to tell
+        logger.debug("desk.live.close_failed")
+
+
+def _device_secret(settings: Settings) -> bytes:
+    """The key of the device cookies: derived from the JWT secret, so it outlives a restart."""
+    if settings.jwt_secret:
+        return hashlib.sha256(b"baton-desk-device\n" + settings.jwt_secret.encode()).digest()
+    return secrets.token_bytes(32)  # no stable secret: devices are known until the restart
 
 
 def _error(status: int, message: str, code: str | None = None) -> HTTPResponse:

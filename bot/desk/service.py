@@ -343,6 +343,25 @@ class DeskService:
         """Nothing for a person to do: the ticket is closed and the bot carries on."""
         return self._close(agent, conversation_id, now, "closed", "bot", reason)
 
+    def end_for_abuse(
+        self, agent: AgentRecord, conversation_id: str, reason: str, now: dt.datetime
+    ) -> Handoff:
+        """An abusive customer's conversation ends for good: the ticket is closed, the bot does not resume.
+
+        A conversation whose ticket is already closed gets only the history row,
+        so blocking someone after the chat ended still leaves its trace.
+        """
+        with self._session_factory() as session:
+            handoff = self._visible(session, agent, conversation_id)
+        if handoff.status in LIVE_TICKET_STATUSES and handoff.state in OPEN_STATES:
+            return self._close(agent, conversation_id, now, "closed", "resolved", reason, action="blocked")
+        with self._session_factory.begin() as session:
+            self._record(
+                session, handoff.ticket_id, now, agent_actor(agent), "blocked",
+                handoff.status, handoff.status, _reason(reason), None,
+            )
+            return _load(session, conversation_id)  # type: ignore[return-value]
+
     def check_can_write(self, agent: AgentRecord, conversation_id: str) -> str:
         """The conversation's team, if `agent` is the one talking to the customer.
 
@@ -441,6 +460,7 @@ class DeskService:
         status: str,
         state: str,
         reason: str | None,
+        action: str | None = None,
     ) -> Handoff:
         with self._session_factory.begin() as session:
             handoff = self._changeable(session, agent, conversation_id)
@@ -462,7 +482,7 @@ class DeskService:
             if changed != 1:
                 raise Conflict("The conversation changed a moment ago; reload it.")
             self._set_state(session, conversation_id, state, now)
-            action = "resolved" if status == "resolved" else "returned_to_bot"
+            action = action or ("resolved" if status == "resolved" else "returned_to_bot")
             self._record(
                 session,
                 handoff.ticket_id,
