@@ -506,6 +506,15 @@ class DeskInput(InputChannel):
         # Its live sockets end with it: a signed-out console hears nothing more.
         for ws in self._live_sockets.pop(token_hash(token or ""), set()):
             self._spawn(_close_socket(ws, "You signed out."))
+        if self.audit_log is not None:
+            await asyncio.to_thread(
+                self.audit_log.append,
+                audit.AuditRecord(
+                    at=utc_now(), action=audit.SIGNOUT, outcome=audit.SUCCEEDED,
+                    actor=audit.agent_actor(session.agent.id), subject=session.agent.email,
+                    client_address=http_guard.client_address(request, self.proxies),
+                ),
+            )
         # Signing out is leaving: nothing new is offered, and open chats go back to
         # the queue rather than wait for someone who is gone.
         assert self.directory is not None

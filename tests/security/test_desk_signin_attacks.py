@@ -1,0 +1,248 @@
+"""An outsider against the desk's sign-in and API, on a real `bot run` of its own.
+
+Its own server (not the shared e2e one): these tests spend sign-in budgets and
+back-offs on purpose. It trusts 127.0.0.1 as its TLS proxy (BATON_TRUSTED_PROXIES),
+so each test plays clients of its own through X-Forwarded-For, as a proxy would
+report them; a request without that header is the proxy itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from typing import Dict, Iterator, List, Tuple
+
+import aiohttp
+import pytest
+import requests
+import websockets
+from sqlalchemy import select
+
+from bot import audit
+from bot.db import make_engine, make_session_factory
+from bot.store.models import AuditEntry
+from tests.baton_server import BatonServer, start_baton_server
+from tests.e2e.desk_client import TEST_PASSWORD, DeskClient, create_agent
+
+pytestmark = pytest.mark.e2e
+
+LOGIN = "/desk/api/login"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BatonServer]:
+    started = start_baton_server(
+        tmp_path_factory.mktemp("signin-attacks"), extra_env={"BATON_TRUSTED_PROXIES": "127.0.0.1"}
+    )
+    yield started
+    started.stop()
+
+
+def new_client() -> str:
+    """A client address of the documentation range, a new one per call."""
+    number = uuid.uuid4().int
+    return f"198.18.{number % 250}.{(number >> 8) % 250 + 1}"
+
+
+def sign_in(server: BatonServer, email: str, password: str, client: str, **headers: str) -> requests.Response:
+    return requests.post(
+        f"{server.url}{LOGIN}",
+        json={"email": email, "password": password},
+        headers={"X-Forwarded-For": client, **headers},
+        timeout=60,
+    )
+
+
+def audit_rows(server: BatonServer, subject: str) -> List[Tuple[str, str | None, Dict]]:
+    engine = make_engine(server.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            rows = session.execute(
+                select(AuditEntry).where(AuditEntry.subject == subject).order_by(AuditEntry.id)
+            ).scalars()
+            return [(row.outcome, row.client_address, row.details or {}) for row in rows]
+    finally:
+        engine.dispose()
+
+
+def test_a_sign_in_body_announced_at_100_mb_is_refused_before_it_is_read(server: BatonServer) -> None:
+    answer = requests.post(
+        f"{server.url}{LOGIN}",
+        data=b"{}",
+        headers={"Content-Type": "application/json", "Content-Length": "104857600"},
+        timeout=30,
+    )
+    assert answer.status_code == 413
+    assert "at most 4096" in answer.json()["error"]
+
+
+def test_an_e_mail_address_longer_than_any_address_is_refused_without_hashing(server: BatonServer) -> None:
+    address = "a" * 250 + "@example.com"
+    answer = sign_in(server, address, "whatever password", new_client())
+    assert answer.status_code == 400
+    assert "at most 254" in answer.json()["error"]
+    assert audit_rows(server, address) == []
+
+
+def test_a_form_posted_sign_in_from_another_site_is_refused(server: BatonServer) -> None:
+    answer = requests.post(
+        f"{server.url}{LOGIN}",
+        data={"email": "x@example.com", "password": "whatever password"},
+        timeout=30,
+    )
+    assert answer.status_code == 415
+
+
+def test_parallel_guesses_at_one_address_are_not_all_checked(server: BatonServer) -> None:
+    agent = create_agent(server.database_url, name="Parallel Target")
+
+    async def guesses() -> List[int]:
+        async with aiohttp.ClientSession() as http:
+
+            async def one(number: int) -> int:
+                async with http.post(
+                    f"{server.url}{LOGIN}",
+                    json={"email": agent.email, "password": f"guess number {number}"},
+                    headers={"X-Forwarded-For": new_client()},
+                ) as answer:
+                    return answer.status
+
+            return await asyncio.gather(*(one(number) for number in range(10)))
+
+    statuses = asyncio.run(guesses())
+    # While one guess is being hashed the others are refused, not queued behind it.
+    assert statuses.count(429) >= 1
+    assert set(statuses) <= {401, 429}
+
+
+def test_back_off_after_failed_guesses_but_the_agents_own_browser_still_signs_in(server: BatonServer) -> None:
+    agent = create_agent(server.database_url, name="Back Off Target")
+    office = new_client()
+    browser = requests.Session()
+    first = browser.post(
+        f"{server.url}{LOGIN}",
+        json={"email": agent.email, "password": TEST_PASSWORD},
+        headers={"X-Forwarded-For": office},
+        timeout=60,
+    )
+    assert first.status_code == 200
+    assert "baton_desk_device" in browser.cookies.get_dict()
+
+    stranger = new_client()
+    statuses = [sign_in(server, agent.email, f"wrong guess {n}", stranger).status_code for n in range(6)]
+    assert statuses[:5] == [401] * 5
+    refused = sign_in(server, agent.email, TEST_PASSWORD, stranger)
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) >= 1
+
+    again = browser.post(
+        f"{server.url}{LOGIN}",
+        json={"email": agent.email, "password": TEST_PASSWORD},
+        headers={"X-Forwarded-For": office},
+        timeout=60,
+    )
+    assert again.status_code == 200
+
+    outcomes = [(outcome, client) for outcome, client, _ in audit_rows(server, agent.email)]
+    assert outcomes[0] == (audit.SUCCEEDED, office)
+    assert (audit.FAILED, stranger) in outcomes
+    assert (audit.REFUSED, stranger) in outcomes
+    assert outcomes[-1] == (audit.SUCCEEDED, office)
+
+
+def test_password_spraying_from_one_client_runs_out_of_budget_and_others_are_not_affected(
+    server: BatonServer,
+) -> None:
+    sprayer = new_client()
+    statuses = [
+        sign_in(server, f"sprayed.{n}.{uuid.uuid4().hex[:6]}@example.com", "Winter2026!!", sprayer).status_code
+        for n in range(31)
+    ]
+    assert statuses[:30] == [401] * 30
+    assert statuses[30] == 429
+    bystander = sign_in(server, f"someone.{uuid.uuid4().hex[:6]}@example.com", "Winter2026!!", new_client())
+    assert bystander.status_code == 401
+
+
+def test_the_cookie_is_secure_and_hsts_is_sent_when_the_trusted_proxy_says_https(server: BatonServer) -> None:
+    agent = create_agent(server.database_url, name="Tls Agent")
+    over_tls = sign_in(server, agent.email, TEST_PASSWORD, new_client(), **{"X-Forwarded-Proto": "https"})
+    plain = sign_in(server, agent.email, TEST_PASSWORD, new_client())
+    assert over_tls.status_code == plain.status_code == 200
+    assert "Secure" in over_tls.headers["Set-Cookie"]
+    assert over_tls.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert "Secure" not in plain.headers["Set-Cookie"]
+    assert "Strict-Transport-Security" not in plain.headers
+
+
+def test_a_strangers_malformed_body_is_never_parsed(server: BatonServer) -> None:
+    answer = requests.post(
+        f"{server.url}/desk/api/conversations/{uuid.uuid4().hex}/notes",
+        data="{not json",
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert answer.status_code == 401
+
+
+def test_a_chunked_body_on_the_desk_api_is_refused(server: BatonServer) -> None:
+    answer = requests.post(
+        f"{server.url}{LOGIN}",
+        data=iter([b'{"email": "a@example.com", ', b'"password": "whatever pass"}']),
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert answer.status_code == 411
+
+
+def _signed_in(server: BatonServer) -> DeskClient:
+    agent = create_agent(server.database_url, name="Live Agent")
+    desk = DeskClient(server.url)
+    assert desk.login(agent.email).status_code == 200
+    return desk
+
+
+def test_the_live_socket_refuses_a_page_of_another_origin(server: BatonServer) -> None:
+    desk = _signed_in(server)
+
+    async def connect() -> Dict:
+        url = server.url.replace("http://", "ws://") + "/desk/api/live"
+        async with websockets.connect(
+            url, extra_headers={"Cookie": desk.cookie_header(), "Origin": "https://evil.example.com"}
+        ) as socket:
+            return json.loads(await asyncio.wait_for(socket.recv(), 30))
+
+    first = asyncio.run(connect())
+    assert first["type"] == "error" and first["status"] == 403
+
+
+def test_the_live_socket_closes_when_its_session_signs_out(server: BatonServer) -> None:
+    desk = _signed_in(server)
+
+    async def listen_then_sign_out() -> Dict:
+        url = server.url.replace("http://", "ws://") + "/desk/api/live"
+        host = server.url.split("://", 1)[1]
+        async with websockets.connect(
+            url, extra_headers={"Cookie": desk.cookie_header(), "Origin": f"http://{host}"}
+        ) as socket:
+            await socket.send(json.dumps({"type": "ping"}))
+            while json.loads(await asyncio.wait_for(socket.recv(), 30)).get("type") != "pong":
+                pass
+            await asyncio.to_thread(desk.call, "POST", "/logout")
+            while True:
+                event = json.loads(await asyncio.wait_for(socket.recv(), 30))
+                if event.get("type") == "error":
+                    await asyncio.wait_for(socket.wait_closed(), 30)
+                    return event
+
+    assert asyncio.run(listen_then_sign_out())["status"] == 401
+
+
+def test_a_log_in_names_no_password_in_the_audit_log(server: BatonServer) -> None:
+    agent = create_agent(server.database_url, name="Audit Agent")
+    sign_in(server, agent.email, "a wrong password here", new_client())
+    rows = audit_rows(server, agent.email)
+    assert rows and "a wrong password here" not in json.dumps(rows)
+
+
