@@ -30,8 +30,9 @@ train: $(MODEL)
 $(MODEL): $(TRAINING_INPUTS) | install
 	$(BIN)/rasa train --fixed-model-name baton --out models
 
+# The demo, on this computer only (127.0.0.1); `bot run` alone is production.
 run: install $(MODEL)
-	$(BIN)/bot run
+	$(BIN)/bot run --demo
 
 lint: install
 	$(BIN)/ruff check bot actions connectors tests benchmarks

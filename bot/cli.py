@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, Iterator, List, Mapping, MutableMapping, Sequence
+from typing import TYPE_CHECKING, Dict, Iterator, List, MutableMapping, Sequence
 
 from bot.settings import PROJECT_ROOT, Settings, SettingsError
 
@@ -19,10 +19,17 @@ if TYPE_CHECKING:  # the CLI imports SQLAlchemy only for the commands that need 
 
 DEFAULT_RASA_PORT = 5005
 DEFAULT_ACTIONS_PORT = 5055
-# Set it to switch on Rasa's HTTP API (e.g. /model/parse?token=...), protected by it.
-RASA_API_TOKEN_ENV = "BATON_RASA_API_TOKEN"
 SECRETS_FILE = PROJECT_ROOT / "var" / "secrets.env"
 DEFAULT_MODEL = PROJECT_ROOT / "models" / "baton.tar.gz"
+# The demo, and the action server always, listen on this host only.
+LOOPBACK = "127.0.0.1"
+# Production's Rasa server: customers and agents reach it (through a TLS proxy).
+ALL_INTERFACES = "0.0.0.0"  # noqa: S104 -- on purpose: production serves customers
+# Where the action server listens when `bot run` starts it (default: loopback).
+ACTION_SERVER_HOST_ENV = "BATON_ACTION_SERVER_HOST"
+# Files and folders `bot run` creates (secrets, SQLite databases, logs): the owner's only.
+PRIVATE_UMASK = 0o077
+_TRUE = ("1", "true", "yes")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -37,7 +44,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     run.add_argument("--endpoints", type=Path, default=PROJECT_ROOT / "endpoints.yml")
     run.add_argument("--credentials", type=Path, default=PROJECT_ROOT / "credentials.yml")
-    run.add_argument("--no-demo", action="store_true", help="serve no demo page or demo tokens")
+    run.add_argument(
+        "--demo",
+        action="store_true",
+        help="serve the demo page, demo tokens and demo desk people, on 127.0.0.1 only (what `make run` does)",
+    )
+    run.add_argument(
+        "--host",
+        help=f"the interface the Rasa server binds (default {ALL_INTERFACES}; with --demo, {LOOPBACK})",
+    )
+    run.add_argument(
+        "--actions-host",
+        help=f"the interface the action server binds (default ${ACTION_SERVER_HOST_ENV}, else {LOOPBACK})",
+    )
+    # Kept so old scripts still start: production (no demo) is what `bot run` does now.
+    run.add_argument("--no-demo", action="store_true", help=argparse.SUPPRESS)
 
     commands.add_parser("migrate", help="apply the database migrations to DATABASE_URL")
 
@@ -106,8 +127,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return run_servers(args)
         if args.command == "migrate":
+            os.umask(PRIVATE_UMASK)  # a new SQLite database is the owner's only
             return migrate()
         if args.command == "clock":
+            os.umask(PRIVATE_UMASK)
             return run_escalation_clock(args.interval)
         if args.command == "check-escalation":
             return 0 if _escalation_policy() is not None else 2
@@ -127,7 +150,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_check(args.project)
         if args.command == "export-review":
             from bot.content.export import run_export
+            from bot.secrets_file import ACTION_SERVER_TOKEN
 
+            # The export reads only endpoints.yml's tracker store, but Rasa expands every
+            # ${VARIABLE} of the file while parsing it, the action server's token included.
+            os.environ.setdefault(ACTION_SERVER_TOKEN, "")
             return run_export(args)
     except SettingsError as problem:
         print(f"bot: {problem}", file=sys.stderr)
@@ -440,14 +467,32 @@ def prepare_desk(  # type: ignore[no-untyped-def]
 
 
 def run_servers(args: argparse.Namespace) -> int:
-    """Start the servers and the clock; Ctrl-C (or SIGTERM) stops them all, and the first to die stops the rest."""
+    """Start the servers and the clock; Ctrl-C (or SIGTERM) stops them all, and the first to die stops the rest.
+
+    Without `--demo` this is production: no demo page, tokens or people; the Rasa
+    server binds every interface (or `--host`). With `--demo`, every server binds
+    127.0.0.1 unless `--host` opens the Rasa server on purpose. The action server
+    binds 127.0.0.1 in both (or `--actions-host`) and requires the shared token.
+    Nothing secret is printed: not the API token (read from the environment by the
+    Rasa server, never in a command line), not the demo password (the banner says
+    where it is kept).
+    """
+    # Before anything is created: the secrets file, the SQLite databases, the
+    # servers' files (they inherit it) are readable by their owner only.
+    os.umask(PRIVATE_UMASK)
+    if args.no_demo:
+        print("bot: --no-demo is not needed any more: `bot run` serves no demo unless given --demo", file=sys.stderr)
     if not args.model.exists():
         print(f"bot: no trained model at {args.model}; run `make train` first", file=sys.stderr)
         return 2
     _load_local_secrets()
-    if not args.no_demo:
-        os.environ.setdefault("BATON_DEMO", "1")
+    try:
+        set_demo_mode(args.demo, os.environ)
+    except _Refused as problem:
+        print(f"bot: {problem}", file=sys.stderr)
+        return 2
     settings = Settings.from_env()  # fail early, with the variable's name, on bad settings
+    _make_existing_files_private(settings)
     policy = _escalation_policy()
     if policy is None:  # refuse to start on an invalid escalation.yml
         return 2
@@ -462,9 +507,11 @@ def run_servers(args: argparse.Namespace) -> int:
     except DeskSetupError as problem:
         print(f"bot: {problem}", file=sys.stderr)
         return 2
+    rasa_host = args.host or (LOOPBACK if settings.demo_enabled else ALL_INTERFACES)
+    actions_host = args.actions_host or os.environ.get(ACTION_SERVER_HOST_ENV) or LOOPBACK
     env = dict(os.environ)
-    commands = _server_commands(args)
-    processes: List[subprocess.Popen] = []
+    commands = _server_commands(args, rasa_host, actions_host)
+    processes: Dict[subprocess.Popen, str] = {}
     stopping = False
 
     def stop(*_: object) -> None:
@@ -477,27 +524,79 @@ def run_servers(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     for name, command in commands.items():
+        # The command lines hold no secret: the servers read theirs from the environment.
         print(f"bot: starting the {name}: {' '.join(command)}", flush=True)
-        processes.append(subprocess.Popen(command, env=env, cwd=PROJECT_ROOT))
+        processes[subprocess.Popen(command, env=env, cwd=PROJECT_ROOT)] = name
     print("bot: loading the model (about a minute on a laptop) …", flush=True)
 
     exit_code = 0
     announced = False
+    probe = f"http://{_reachable(rasa_host)}:{args.port}/webhooks/webchat/"
     while processes:
-        if not announced and not stopping and _answers(f"http://127.0.0.1:{args.port}/webhooks/webchat/"):
-            _print_urls(args.port, settings, demo_password)
+        if not announced and not stopping and _answers(probe):
+            _print_urls(args.port, settings, demo_password, rasa_host)
             announced = True
         for process in list(processes):
             try:
                 code = process.wait(timeout=0.5)
             except subprocess.TimeoutExpired:
                 continue
-            processes.remove(process)
+            name = processes.pop(process)
             if not stopping:
-                print(f"bot: {process.args[0]} exited with {code}; stopping the rest", file=sys.stderr)
+                print(f"bot: the {name} exited with {code}; stopping the rest", file=sys.stderr)
                 exit_code = code or 1
                 stop()
     return exit_code
+
+
+def set_demo_mode(demo: bool, env: MutableMapping[str, str]) -> None:
+    """Switch the demo on for `bot run --demo`, and off for every other `bot run`.
+
+    The servers read BATON_DEMO from the environment `bot run` gives them; so the
+    flag, not a variable left over in a shell or a .env, decides.
+
+    Raises:
+        _Refused: --demo with the real account system, or BATON_DEMO set without --demo.
+    """
+    if demo:
+        if env.get("BATON_ACCOUNT_BACKEND", "demo") == "http":
+            raise _Refused(
+                "--demo serves a demo page that logs anyone in as a demo customer, so it never runs "
+                "with BATON_ACCOUNT_BACKEND=http (your real accounts): unset it for the demo, "
+                "or run `bot run` without --demo for production"
+            )
+        env["BATON_DEMO"] = "1"
+        return
+    if env.get("BATON_DEMO", "").strip().lower() in _TRUE:
+        raise _Refused(
+            f"BATON_DEMO={env['BATON_DEMO']} is set, but the demo runs only with `bot run --demo` "
+            "(what `make run` does); unset BATON_DEMO to run in production"
+        )
+    env["BATON_DEMO"] = "0"
+
+
+def _make_existing_files_private(settings: Settings) -> None:
+    """Close what an older Baton (which had no umask) left readable by others under var/.
+
+    New files are private through the umask; a database created before it is not.
+    """
+    candidates = [path for pattern in ("*.db", "*.db-*", "*.env") for path in (PROJECT_ROOT / "var").glob(pattern)]
+    database = settings.database_url
+    if database.startswith("sqlite:///"):
+        candidates.append(Path(database[len("sqlite:///"):]))
+    for path in candidates:
+        try:
+            if path.is_file() and path.stat().st_mode & 0o077:
+                os.chmod(path, 0o600)
+        except OSError:
+            continue  # not ours to change (another user's file): the umask still covers new ones
+
+
+def _reachable(host: str) -> str:
+    """The address this host reaches a server on that binds `host`."""
+    if host in (ALL_INTERFACES, "", "::"):
+        return LOOPBACK
+    return f"[{host}]" if ":" in host else host
 
 
 def _refresh_demo_accounts(settings: Settings) -> None:
@@ -514,31 +613,26 @@ def _refresh_demo_accounts(settings: Settings) -> None:
         engine.dispose()
 
 
-def _server_commands(args: argparse.Namespace) -> Dict[str, List[str]]:
-    bin_dir = Path(sys.executable).parent
-    rasa = str(bin_dir / "rasa")
+def _server_commands(args: argparse.Namespace, rasa_host: str, actions_host: str) -> Dict[str, List[str]]:
+    """The three processes of `bot run`; no secret is among their arguments (see each launcher)."""
+    python = sys.executable
     return {
-        "escalation clock": [str(bin_dir / "bot"), "clock"],
-        "action server": [rasa, "run", "actions", "--actions", "actions", "--port", str(args.actions_port)],
+        "escalation clock": [str(Path(python).parent / "bot"), "clock"],
+        # Rasa SDK's server, with the shared token required (actions/server.py).
+        "action server": [
+            python, "-m", "actions.server", "--host", actions_host, "--port", str(args.actions_port),
+        ],
+        # `rasa run`, with BATON_RASA_API_TOKEN read from the environment and the API
+        # guarded (connectors/rasa_server.py).
         "Rasa server": [
-            rasa, "run",
+            python, "-m", "connectors.rasa_server",
             "--model", str(args.model),
             "--endpoints", str(args.endpoints),
             "--credentials", str(args.credentials),
+            "--host", rasa_host,
             "--port", str(args.port),
-            *_rasa_api_arguments(os.environ),
         ],
     }
-
-
-def _rasa_api_arguments(env: Mapping[str, str]) -> List[str]:
-    """Rasa's HTTP API (/model/parse, /conversations/...) only behind a token, and only if asked.
-
-    It can read and change any conversation, so it stays off unless an operator
-    sets BATON_RASA_API_TOKEN (the content team's way to see how a message is parsed).
-    """
-    token = env.get(RASA_API_TOKEN_ENV, "").strip()
-    return ["--enable-api", "--auth-token", token] if token else []
 
 
 def _answers(url: str) -> bool:
@@ -550,7 +644,7 @@ def _answers(url: str) -> bool:
         return False
 
 
-def _print_urls(port: int, settings: Settings, demo_password: str | None = None) -> None:
+def _print_urls(port: int, settings: Settings, demo_password: str | None, host: str) -> None:
     base = f"http://localhost:{port}"
     lines = [
         "",
@@ -560,20 +654,37 @@ def _print_urls(port: int, settings: Settings, demo_password: str | None = None)
     if settings.demo_enabled:
         lines.append(f"  Demo page:      {base}/webhooks/webchat/demo   <- open this")
     if demo_password:
-        lines.append(f"  {demo_banner(base, demo_password)}")
+        lines.append(f"  {demo_banner(base, _demo_password_hint(demo_password))}")
     else:
         lines.append(f"  Agent console:  {base}/desk/")
-    lines += [f"  Health:         {base}/webhooks/webchat/", "Press Ctrl-C to stop everything.", ""]
+    lines.append(f"  Health:         {base}/webhooks/webchat/")
+    if host == LOOPBACK:
+        lines.append(f"  Listening on {LOOPBACK} only (this computer); `--host 0.0.0.0` opens it to the network.")
+    lines += ["Press Ctrl-C to stop everything.", ""]
     print("\n".join(lines), flush=True)
 
 
-def demo_banner(base: str, password: str) -> str:
-    """The banner line that tells a demo visitor how to sign in to the console."""
+def _demo_password_hint(password: str) -> str:
+    """Where the demo password is kept, never the password itself (stdout ends up in logs)."""
+    from bot.secrets_file import DEMO_AGENT_PASSWORD, read_local_secrets
+
+    if read_local_secrets(SECRETS_FILE).get(DEMO_AGENT_PASSWORD) == password:
+        return f"{DEMO_AGENT_PASSWORD} in {SECRETS_FILE}"
+    return f"{DEMO_AGENT_PASSWORD} (as set in your environment)"
+
+
+def demo_banner(base: str, password_hint: str) -> str:
+    """The banner line that tells a demo visitor how to sign in to the console.
+
+    Args:
+        base: the server's URL.
+        password_hint: where the password is kept (a variable and a file), not the password.
+    """
     from bot.desk.demo import DEMO_AGENT, DEMO_SUPERVISOR
 
     return (
         f"Agent console: {base}/desk/ — sign in as {DEMO_AGENT.email} (agent) or "
-        f"{DEMO_SUPERVISOR.email} (supervisor), password {password}"
+        f"{DEMO_SUPERVISOR.email} (supervisor); the password is {password_hint}"
     )
 
 

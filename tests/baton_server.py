@@ -1,4 +1,4 @@
-"""Starts the real product the way `make run` does (`bot run`), on free ports and temp files."""
+"""Starts the real product the way `make run` does (`bot run --demo`), on free ports and temp files."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict
+from typing import Dict, Sequence
 
 import requests
 
@@ -20,6 +20,7 @@ MODEL = PROJECT_ROOT / "models" / "baton.tar.gz"
 STARTUP_DEADLINE_SECONDS = 240
 TEST_JWT_SECRET = "e2e-secret-" + "z" * 40
 TEST_RASA_API_TOKEN = "e2e-rasa-api-" + "t" * 20
+TEST_ACTION_SERVER_TOKEN = "e2e-action-server-" + "a" * 30
 
 
 def free_port() -> int:
@@ -38,6 +39,11 @@ class BatonServer:
     jwt_secret: str
     log_path: Path
     rasa_api_token: str = TEST_RASA_API_TOKEN
+    action_server_token: str = TEST_ACTION_SERVER_TOKEN
+
+    def api_headers(self) -> Dict[str, str]:
+        """What a client of Rasa's HTTP API sends (the token never goes in the URL)."""
+        return {"Authorization": f"Bearer {self.rasa_api_token}"}
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -52,8 +58,21 @@ class BatonServer:
                 self.process.wait()
 
 
-def start_baton_server(workdir: Path, extra_env: Dict[str, str] | None = None) -> BatonServer:
-    """Start `bot run` and wait until both servers answer (or fail with their log)."""
+def start_baton_server(
+    workdir: Path,
+    extra_env: Dict[str, str] | None = None,
+    extra_args: Sequence[str] = (),
+    *,
+    demo: bool = True,
+) -> BatonServer:
+    """Start `bot run --demo` and wait until both servers answer (or fail with their log).
+
+    Args:
+        workdir: where its databases, endpoints.yml and log go.
+        extra_env: variables to set (or override) in its environment.
+        extra_args: more arguments of `bot run` (e.g. `--host`).
+        demo: False starts `bot run` alone, as production does.
+    """
     if not MODEL.exists():
         raise RuntimeError(f"no trained model at {MODEL}: run `make train` first")
     port, actions_port = free_port(), free_port()
@@ -61,6 +80,8 @@ def start_baton_server(workdir: Path, extra_env: Dict[str, str] | None = None) -
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
+        # As the project's endpoints.yml: the action server requires the shared token.
+        '  headers:\n    Authorization: "Bearer ${BATON_ACTION_SERVER_TOKEN}"\n'
         f"tracker_store:\n  type: connectors.tracker_store.TunedSQLTrackerStore\n  dialect: sqlite\n  db: {tracker_db}\n"
     )
     database_url = f"sqlite:///{workdir / 'baton.db'}"
@@ -69,7 +90,7 @@ def start_baton_server(workdir: Path, extra_env: Dict[str, str] | None = None) -
         "DATABASE_URL": database_url,
         "BATON_JWT_SECRET": TEST_JWT_SECRET,
         "BATON_RASA_API_TOKEN": TEST_RASA_API_TOKEN,
-        "BATON_DEMO": "1",
+        "BATON_ACTION_SERVER_TOKEN": TEST_ACTION_SERVER_TOKEN,
         "RASA_TELEMETRY_ENABLED": "false",
         "TF_CPP_MIN_LOG_LEVEL": "2",
         **(extra_env or {}),
@@ -77,8 +98,8 @@ def start_baton_server(workdir: Path, extra_env: Dict[str, str] | None = None) -
     log_path = workdir / "server.log"
     bot = Path(sys.executable).parent / "bot"
     process = subprocess.Popen(
-        [str(bot), "run", "--port", str(port), "--actions-port", str(actions_port),
-         "--endpoints", str(endpoints), "--model", str(MODEL)],
+        [str(bot), "run", *(["--demo"] if demo else []), "--port", str(port), "--actions-port", str(actions_port),
+         "--endpoints", str(endpoints), "--model", str(MODEL), *extra_args],
         cwd=PROJECT_ROOT,
         env=env,
         stdout=log_path.open("w"),

@@ -261,10 +261,11 @@ def test_an_admin_email_taken_by_an_agent_stops_the_start(migrated, directory_of
         prepare_desk(settings, load_default_policy(), secrets_file=tmp_path / "s.env", env={})
 
 
-def test_the_banner_names_the_console_the_people_and_the_password():
-    assert demo_banner("http://localhost:5005", "k7mq-3xwz-p9rt") == (
+def test_the_banner_names_the_console_the_people_and_where_the_password_is():
+    # Where it is kept, not the password: the banner goes to stdout, and stdout to logs.
+    assert demo_banner("http://localhost:5005", "BATON_DEMO_AGENT_PASSWORD in var/secrets.env") == (
         "Agent console: http://localhost:5005/desk/ — sign in as sam@demo.baton (agent) or "
-        "dana@demo.baton (supervisor), password k7mq-3xwz-p9rt"
+        "dana@demo.baton (supervisor); the password is BATON_DEMO_AGENT_PASSWORD in var/secrets.env"
     )
 
 

@@ -22,7 +22,7 @@ def test_every_faq_question_the_bot_can_suggest_gets_its_own_answer(baton_server
     for key, question in questions.items():
         response = requests.post(
             f"{baton_server.url}/model/parse",
-            params={"token": baton_server.rasa_api_token},
+            headers=baton_server.api_headers(),
             json={"text": question},
             timeout=30,
         )

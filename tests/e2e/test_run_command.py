@@ -1,4 +1,4 @@
-"""`bot run` (what `make run` starts): Ctrl-C stops both servers cleanly."""
+"""`bot run --demo` (what `make run` starts): Ctrl-C stops every server cleanly; `bot run` refuses a confused demo."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 import requests
+from dotenv import dotenv_values
 
+from bot.cli import SECRETS_FILE
 from bot.settings import PROJECT_ROOT
 from tests.baton_server import MODEL, free_port
 
@@ -44,7 +46,7 @@ def test_it_prints_the_demo_url_and_ctrl_c_stops_every_process(tmp_path):
     log_path = tmp_path / "run.log"
     log = log_path.open("w")
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "bot"), "run", "--port", str(port),
+        [str(Path(sys.executable).parent / "bot"), "run", "--demo", "--port", str(port),
          "--actions-port", str(actions_port), "--model", str(MODEL)],
         cwd=PROJECT_ROOT,
         env={**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'baton.db'}",
@@ -60,6 +62,9 @@ def test_it_prints_the_demo_url_and_ctrl_c_stops_every_process(tmp_path):
             time.sleep(0.2)  # polling for readiness, not timing a behaviour
         output = log_path.read_text()
         assert f"http://localhost:{port}/webhooks/webchat/demo" in output
+        # Where the demo password is, never the password: stdout ends up in logs.
+        assert "the password is BATON_DEMO_AGENT_PASSWORD in " in output
+        assert dotenv_values(SECRETS_FILE)["BATON_DEMO_AGENT_PASSWORD"] not in output
         assert answers(f"http://127.0.0.1:{port}/webhooks/webchat/demo")
         assert answers(f"http://127.0.0.1:{actions_port}/health")
         servers = children(process.pid)
@@ -99,3 +104,31 @@ def test_an_invalid_escalation_policy_refuses_to_start_with_its_line(tmp_path):
     line = next(number for number, text in enumerate(policy.splitlines(), 1) if "set: P7" in text)
     assert f"escalation.yml:{line}: unknown priority 'P7'" in result.stderr
     assert "allowed: P1, P2, P3, P4" in result.stderr
+
+
+def refused_start(tmp_path: Path, *flags: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "bot"), "run", *flags, "--model", str(MODEL)],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}", "BATON_JWT_SECRET": "run-" + "r" * 40,
+             **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_demo_never_runs_with_the_real_account_system(tmp_path):
+    result = refused_start(
+        tmp_path, "--demo", BATON_ACCOUNT_BACKEND="http", BATON_ACCOUNT_API_URL="https://accounts.example"
+    )
+    assert result.returncode == 2
+    assert "--demo" in result.stderr and "BATON_ACCOUNT_BACKEND=http" in result.stderr
+    assert not (tmp_path / "b.db").exists()  # refused before anything was set up
+
+
+def test_a_leftover_baton_demo_variable_does_not_turn_production_into_a_demo(tmp_path):
+    result = refused_start(tmp_path, BATON_DEMO="1")
+    assert result.returncode == 2
+    assert "bot run --demo" in result.stderr
+    assert not (tmp_path / "b.db").exists()

@@ -20,8 +20,8 @@ OFFER_WORDS = "Would you like me to connect you with someone from our team?"
 
 
 def parse(server: Any, text: str, token: str | None) -> requests.Response:
-    query = {"token": token} if token is not None else {}
-    return requests.post(f"{server.url}/model/parse", params=query, json={"text": text}, timeout=30)
+    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    return requests.post(f"{server.url}/model/parse", headers=headers, json={"text": text}, timeout=30)
 
 
 def test_model_parse_shows_the_sentiment_behind_its_token(baton_server):
