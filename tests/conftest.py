@@ -101,6 +101,11 @@ def baton_server(tmp_path_factory: pytest.TempPathFactory):
             # A closed console's conversations go back to the queue after 1 s, not 30:
             # the disconnect test waits for that event.
             "BATON_DISCONNECT_GRACE_SECONDS": "1",
+            # Every test client is 127.0.0.1: the widget's per-address budgets would count
+            # the whole suite (100 conversations of the relay test) as one client. They
+            # are tested in tests/connectors/test_webchat_channel.py; per-socket ones stay.
+            "BATON_LIMIT_WEBCHAT_MESSAGES_PER_ADDRESS": "100000/60",
+            "BATON_LIMIT_WEBCHAT_SESSIONS_PER_ADDRESS": "100000/60",
         },
     )
     yield server
