@@ -77,7 +77,8 @@ def test_a_second_escalation_of_a_conversation_counts_the_conversation_once(sess
     at = MONDAY + dt.timedelta(hours=1)
     with session_factory.begin() as session:
         twice = add_conversation(session, "twice", at)
-        add_ticket(session, twice, at + dt.timedelta(minutes=1), reference="B1")
+        # Resolved before the second: a conversation has one live ticket at a time (migration 0007).
+        add_ticket(session, twice, at + dt.timedelta(minutes=1), reference="B1", resolved_after=dt.timedelta(minutes=30))
         add_ticket(session, twice, at + dt.timedelta(minutes=40), reference="B2")
         add_conversation(session, "contained", at)
 
