@@ -38,9 +38,9 @@ from bot.settings import PROJECT_ROOT, SettingsError
 if TYPE_CHECKING:  # Sanic and Rasa are imported when the server starts, not with this module
     from sanic import Sanic
 
-API_TOKEN_ENV = "BATON_RASA_API_TOKEN"
+API_TOKEN_ENV = "BATON_RASA_API_TOKEN"  # noqa: S105 -- a variable's name, not a token
 ALLOW_REMOTE_ENV = "BATON_RASA_API_ALLOW_REMOTE"
-DEFAULT_HOST = "0.0.0.0"
+DEFAULT_HOST = "0.0.0.0"  # noqa: S104 -- on purpose: customers and agents reach this server
 DEFAULT_PORT = 5005
 # Baton's public routes (each with its own access rules); a path is public when it
 # is one of these or lies under one of them.
@@ -49,7 +49,7 @@ ROOT_TEXT = "Baton is running."
 # As BATON_JWT_SECRET: a token an attacker could guess offline is no lock.
 MIN_API_TOKEN_LENGTH = 16
 # The query parameter Rasa's own check reads (rasa.server.requires_auth).
-RASA_TOKEN_PARAMETER = "token"
+RASA_TOKEN_PARAMETER = "token"  # noqa: S105 -- a query parameter's name, not a token
 _TRUE = ("1", "true", "yes")
 _FALSE = ("", "0", "false", "no")
 
