@@ -7,6 +7,7 @@ Secrets never live in YAML beside the code: they come from the environment
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Tuple
@@ -26,6 +27,16 @@ MIN_OFFER_SECONDS = 5
 MAX_OFFER_SECONDS = 3600
 DEFAULT_DISCONNECT_GRACE_SECONDS = 30
 MAX_DISCONNECT_GRACE_SECONDS = 600
+# The claims a customer token must carry (bot.identity): the audience and issuer it was
+# signed for, so a token the website signs for another service with the same secret is
+# refused; and a ceiling on exp - iat, so a leaked token cannot be a years-long key.
+DEFAULT_JWT_AUDIENCE = "baton-widget"
+DEFAULT_JWT_ISSUER = "baton"
+DEFAULT_JWT_MAX_LIFETIME_SECONDS = 86_400
+MIN_JWT_MAX_LIFETIME_SECONDS = 60
+MAX_JWT_MAX_LIFETIME_SECONDS = 7 * 86_400
+# An audience or issuer is one token of printable text (a name or a URL).
+_CLAIM_VALUE = re.compile(r"[!-~]{1,255}")
 
 
 class SettingsError(ValueError):
@@ -54,6 +65,10 @@ class Settings:
     # How long an agent whose last console closed has to come back before their
     # conversations go back to the queue.
     disconnect_grace_seconds: int = DEFAULT_DISCONNECT_GRACE_SECONDS
+    # What a customer token must say (`aud`, `iss`) and its longest exp - iat.
+    jwt_audience: str = DEFAULT_JWT_AUDIENCE
+    jwt_issuer: str = DEFAULT_JWT_ISSUER
+    jwt_max_lifetime_seconds: int = DEFAULT_JWT_MAX_LIFETIME_SECONDS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -124,6 +139,7 @@ class Settings:
             MAX_DISCONNECT_GRACE_SECONDS,
             "how long a disconnected agent keeps their conversations",
         )
+        jwt_audience, jwt_issuer, jwt_max_lifetime_seconds = jwt_claim_settings(env)
         origins = tuple(
             origin.strip()
             for origin in env.get("BATON_ALLOWED_ORIGINS", "").split(",")
@@ -145,7 +161,48 @@ class Settings:
             desk_session_hours=session_hours,
             offer_seconds=offer_seconds,
             disconnect_grace_seconds=disconnect_grace_seconds,
+            jwt_audience=jwt_audience,
+            jwt_issuer=jwt_issuer,
+            jwt_max_lifetime_seconds=jwt_max_lifetime_seconds,
         )
+
+
+def jwt_claim_settings(env: Mapping[str, str] | None = None) -> Tuple[str, str, int]:
+    """The customer-token rules: `BATON_JWT_AUDIENCE`, `BATON_JWT_ISSUER` and
+    `BATON_JWT_MAX_LIFETIME_SECONDS`, each checked, or its default when unset.
+
+    Separate from `Settings.from_env` so that bot.identity can read the same three
+    with the same checks where its callers hand it only the secret.
+
+    Args:
+        env: the variables; the process environment when None.
+
+    Raises:
+        SettingsError: naming the variable, what is wrong and what is allowed.
+    """
+    env = os.environ if env is None else env
+    audience = _claim_value(env, "BATON_JWT_AUDIENCE", DEFAULT_JWT_AUDIENCE)
+    issuer = _claim_value(env, "BATON_JWT_ISSUER", DEFAULT_JWT_ISSUER)
+    max_lifetime = _whole_number(
+        env,
+        "BATON_JWT_MAX_LIFETIME_SECONDS",
+        DEFAULT_JWT_MAX_LIFETIME_SECONDS,
+        MIN_JWT_MAX_LIFETIME_SECONDS,
+        MAX_JWT_MAX_LIFETIME_SECONDS,
+        "the longest a customer token may live, exp - iat",
+    )
+    return audience, issuer, max_lifetime
+
+
+def _claim_value(env: Mapping[str, str], name: str, default: str) -> str:
+    """An `aud`/`iss` value: up to 255 printable characters without spaces."""
+    value = (env.get(name) or "").strip() or default
+    if not _CLAIM_VALUE.fullmatch(value):
+        raise SettingsError(
+            f"{name} is {value!r}; expected 1 to 255 printable characters without spaces "
+            "(a name or URL the host website also puts in its customer tokens)"
+        )
+    return value
 
 
 def _whole_number(
