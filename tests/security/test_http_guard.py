@@ -6,9 +6,7 @@ byte of it is read; the refusal is JSON a person can act on.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-import json
 from contextlib import asynccontextmanager
 from typing import AsyncIterator, List, Tuple
 
@@ -19,6 +17,7 @@ from bot.limits.settings import LimitSettings
 from bot.proxies import TrustedProxies
 from connectors import http_guard
 from tests.baton_server import free_port
+from tests.security.raw_http import post_head, raw_request
 
 _APP_NAMES = itertools.count()
 LIMITS = LimitSettings(max_request_bytes=10_000, desk_max_body_bytes=1_000, webchat_max_packet_bytes=2_000)
@@ -55,25 +54,6 @@ async def guarded_server(proxies: TrustedProxies = TrustedProxies()) -> AsyncIte
         server.close()
         await server.wait_closed()
         await server.after_stop()
-
-
-async def raw_request(port: int, head: str, body: bytes = b"") -> Tuple[int, dict, dict]:
-    """Send `head` (and `body`) as they are; the status, headers and JSON body of the answer."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(head.encode() + b"\r\n" + body)
-    await writer.drain()
-    status_line = await reader.readline()
-    headers = {}
-    while (line := await reader.readline()) not in (b"\r\n", b""):
-        name, _, value = line.decode().partition(":")
-        headers[name.strip().lower()] = value.strip()
-    payload = await reader.readexactly(int(headers.get("content-length", "0")))
-    writer.close()
-    return int(status_line.split()[1]), headers, json.loads(payload or b"{}")
-
-
-def post_head(path: str, *lines: str) -> str:
-    return "\r\n".join([f"POST {path} HTTP/1.1", "Host: 127.0.0.1", *lines, ""]) + "\r\n"
 
 
 async def test_a_declared_body_over_the_desk_limit_is_refused_before_it_is_sent() -> None:
