@@ -19,8 +19,10 @@ _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 # Whole numbers, not parts of a longer one ("10", "4.5", "BW-123456" are not ratings).
 _NUMBER = re.compile(r"(?<![\w.])(\d+)(?!\w|\.\d)")
 _WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
-# "4/5", "4 out of 5": the scale is not a second rating.
-_SCALE = re.compile(r"\s*(?:/|out\s+of)\s*5\b", re.IGNORECASE)
+# "4/5", "4 out of 5": the scale is not a second rating. Tried only where a run of spaces
+# starts (not inside one): from every space of a long run, `\s*` read the rest of the run
+# again, quadratic in its length; the run's start finds whatever a later space would.
+_SCALE = re.compile(r"(?<!\s)\s*(?:/|out\s+of)\s*5\b", re.IGNORECASE)
 # Answers to "anything to add?" that mean "no comment".
 SKIP_ANSWERS = frozenset(
     {

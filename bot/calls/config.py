@@ -33,6 +33,8 @@ class CallSettings:
     turn_username: str | None = None
     turn_credential: str | None = None
     turn_ttl_seconds: int = 120 * 60 + 300
+    # "relay": browsers use (and tell each other) only TURN relay addresses, so neither
+    # side learns the other's IP address; "all" also tries the direct paths.
     ice_transport_policy: str = "all"
     ring_seconds: int = 30
     connect_seconds: int = 20
@@ -84,11 +86,22 @@ class CallSettings:
             env, "BATON_TURN_TTL_SECONDS", max_minutes * 60 + 300, max_minutes * 60, MAX_TURN_TTL_SECONDS,
             why="at least BATON_CALL_MAX_MINUTES × 60, since coturn refuses expired credentials",
         )
-        policy = (env.get("BATON_ICE_TRANSPORT_POLICY") or "all").strip()
+        # Relay-only by default once there is a relay: a direct path hands each browser the
+        # other's host and public addresses in the ICE candidates, so the customer would
+        # learn the agent's IP address (and the agent the customer's). Only the agent's
+        # own policy keeps the agent's address out of what the customer receives; the
+        # customer's keeps theirs from the agent (and is advisory: their browser, their
+        # code). Both get the same. `all` turns it off (e.g. everyone on one network).
+        policy = (env.get("BATON_ICE_TRANSPORT_POLICY") or "").strip() or (
+            "relay" if turn else "all"
+        )
         if policy not in ("all", "relay"):
             raise SettingsError(f"BATON_ICE_TRANSPORT_POLICY is {policy!r}; allowed: 'all' or 'relay'")
         if policy == "relay" and not turn:
             raise SettingsError("BATON_ICE_TRANSPORT_POLICY=relay needs BATON_TURN_URLS (a TURN server to relay through)")
+        if provider == p.PROVIDER_WEBRTC and policy == "all":
+            # Said once at start, so an operator who meant to hide addresses notices.
+            logger.info("calls.config.direct_paths participants_see_each_others_ip=yes")
 
         domain = (env.get("BATON_JITSI_DOMAIN") or "").strip() or None
         prefix = (env.get("BATON_JITSI_ROOM_PREFIX") or "baton").strip()

@@ -125,3 +125,27 @@ def test_the_missing_turn_credentials_message_says_what_to_set():
         "BATON_TURN_URLS is set but there are no TURN credentials; set BATON_TURN_SECRET "
         "(coturn's static-auth-secret) or both BATON_TURN_USERNAME and BATON_TURN_CREDENTIAL"
     )
+
+
+TURN_ENV = {"BATON_TURN_URLS": "turn:turn.example.com:3478", "BATON_TURN_SECRET": SECRET}
+
+
+def test_with_turn_both_sides_are_relay_only_by_default():
+    # A direct path would put the agent's host and public addresses in the candidates the
+    # customer's browser receives: only relay addresses are gathered and sent.
+    provider = make_provider(CallSettings.from_env(TURN_ENV))
+    for who in (Participant("customer", None), Participant("agent", "Sam Carter", 3)):
+        rtc = provider.join(call(), who, NOW).rtc
+        assert rtc["iceTransportPolicy"] == "relay"
+        assert rtc["iceServers"][0]["urls"] == ["turn:turn.example.com:3478"]
+
+
+def test_relay_only_can_be_turned_off():
+    settings = CallSettings.from_env({**TURN_ENV, "BATON_ICE_TRANSPORT_POLICY": "all"})
+    rtc = make_provider(settings).join(call(), Participant("customer", None), NOW).rtc
+    assert rtc["iceTransportPolicy"] == "all"
+
+
+def test_without_turn_there_is_nothing_to_relay_through():
+    settings = CallSettings.from_env({"BATON_STUN_URLS": "stun:turn.example.com:3478"})
+    assert settings.ice_transport_policy == "all"
