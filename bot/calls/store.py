@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Dict, Iterable, List
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,6 +32,11 @@ _AGENTS = Agent.__table__
 _CUSTOMERS = Customer.__table__
 # An agent's calls that count towards "one call at a time" (a customer's waiting request does not).
 AGENT_BUSY_STATES = (p.STATE_INVITING, p.STATE_CONNECTING, p.STATE_ACTIVE)
+# How long an ended call's row is kept. Nothing reads it after a minute or so (the desk
+# shows an ended call for a minute, a customer's request cooldown looks back 30 s); its
+# facts (offered, started, ended, who, duration) stay in the ticket history for reports,
+# while the row also holds socket and console ids and the Jitsi room name.
+ENDED_CALL_RETENTION = dt.timedelta(days=1)
 
 
 def _record_select() -> Any:
@@ -273,6 +278,21 @@ class CallStore:
             assert updated is not None
             self._history(session, updated, step.history, now)
             return updated
+
+    def prune_ended(self, now: dt.datetime, keep: dt.timedelta = ENDED_CALL_RETENTION) -> int:
+        """Delete the calls that ended more than `keep` before `now`; how many.
+
+        Live calls are never touched: their deadlines are `CallService.expire`'s, which
+        ends them with their `call_ended` history row.
+        """
+        if keep <= dt.timedelta(0):
+            raise ValueError("keep must be positive: a call that just ended is still shown")
+        with self._session_factory.begin() as session:
+            return session.execute(
+                delete(_CALLS).where(
+                    _CALLS.c.state == p.STATE_ENDED, _CALLS.c.ended_at <= now - keep
+                )
+            ).rowcount
 
     # --- helpers ---------------------------------------------------------------------
 

@@ -28,7 +28,9 @@ from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.calls.store import ENDED_CALL_RETENTION, CallStore
 from bot.db import make_engine, make_session_factory
+from bot.desk.sessions import DeskSessions
 from bot.escalation.notify import BreachNotice, LogNotifier, Notifier
 from bot.escalation.types import (
     BreachAction,
@@ -51,6 +53,9 @@ ACTION_PRIORITY_RAISED = "priority_raised"
 DEFAULT_POSTGRES_WORKERS = 2
 DEFAULT_BATCH_SIZE = 1000
 DEFAULT_INTERVAL_SECONDS = 30.0
+# How often the clock also deletes rows that can never be used again. Not every sweep:
+# they expire by the hour, and a delete every 30 s would be work for nothing.
+DEFAULT_PRUNE_INTERVAL = dt.timedelta(minutes=10)
 # A batch that hits the unique breach key was raced by a clock that skipped no
 # locks (a bug or an old replica); its work is rolled back and the batch re-read.
 MAX_BATCH_CONFLICTS = 3
@@ -90,6 +95,63 @@ class SweepResult:
 
     def __getitem__(self, key: str) -> int:
         return self.counts.get(key, 0)
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    """What one pruning deleted: console sessions and ended calls."""
+
+    desk_sessions: int
+    calls: int
+
+
+class Pruner:
+    """Deletes what has expired for good, from the loop that already runs everywhere.
+
+    Console sessions that can no longer resolve (idle or absolute expiry) and calls
+    that ended more than `call_retention` ago: nothing else ever deleted them, so
+    both tables grew by every sign-in and every call, and an ended session's hash
+    stayed in the table. Safe on every replica: deleting a deleted row is a no-op.
+
+    Args:
+        session_factory: from `bot.db.make_session_factory`.
+        session_idle: the desk's idle lifetime (`BATON_DESK_SESSION_HOURS`), as the
+            desk itself is built with.
+        interval: the least time between two prunings.
+        call_retention: how long an ended call's row is kept.
+    """
+
+    def __init__(
+        self,
+        session_factory: sessionmaker,
+        session_idle: dt.timedelta,
+        interval: dt.timedelta = DEFAULT_PRUNE_INTERVAL,
+        call_retention: dt.timedelta = ENDED_CALL_RETENTION,
+    ) -> None:
+        self._sessions = DeskSessions(session_factory, idle=session_idle)
+        self._calls = CallStore(session_factory)
+        self._interval = interval
+        self._call_retention = call_retention
+        self._last: dt.datetime | None = None
+
+    def prune(self, now: dt.datetime) -> PruneResult:
+        """Delete, as of `now`, every expired session and long-ended call."""
+        return PruneResult(
+            desk_sessions=self._sessions.purge_expired(now),
+            calls=self._calls.prune_ended(now, self._call_retention),
+        )
+
+    def prune_if_due(self, now: dt.datetime) -> PruneResult | None:
+        """`prune(now)` when `interval` has passed since the last one; None otherwise.
+
+        The first call always prunes, so a restart catches up at once. A failed
+        pruning is not counted and is tried again at the next call.
+        """
+        if self._last is not None and now - self._last < self._interval:
+            return None
+        result = self.prune(now)
+        self._last = now
+        return result
 
 
 @dataclass
@@ -684,6 +746,8 @@ def run_clock(
 
     Safe to run on every replica: the sweep itself guarantees exactly-once. A
     failed sweep (database down) is logged and tried again at the next tick.
+    After the sweep, every `DEFAULT_PRUNE_INTERVAL` a `Pruner` deletes expired
+    console sessions and long-ended calls.
 
     Args:
         settings: the deployment's settings (its `database_url`).
@@ -696,9 +760,9 @@ def run_clock(
     stop = stop_event or threading.Event()
     engine = make_engine(settings.database_url)
     try:
-        clock = EscalationClock(
-            make_session_factory(engine), policy, notifier or LogNotifier(), now
-        )
+        session_factory = make_session_factory(engine)
+        clock = EscalationClock(session_factory, policy, notifier or LogNotifier(), now)
+        pruner = Pruner(session_factory, dt.timedelta(hours=settings.desk_session_hours))
         logger.info("escalation.clock.started interval=%.1f", interval_seconds)
         while not stop.is_set():
             try:
@@ -713,6 +777,17 @@ def run_clock(
                     )
             except SQLAlchemyError as error:
                 logger.error("escalation.sweep.failed error=%s", type(error).__name__)
+            # Its own try: a failed sweep must not stop the pruning, nor the reverse.
+            try:
+                pruned = pruner.prune_if_due(now())
+                if pruned is not None and (pruned.desk_sessions or pruned.calls):
+                    logger.info(
+                        "escalation.prune desk_sessions=%d calls=%d",
+                        pruned.desk_sessions,
+                        pruned.calls,
+                    )
+            except SQLAlchemyError as error:
+                logger.error("escalation.prune.failed error=%s", type(error).__name__)
             # Scheduling, not a test sleep: wakes at once when stopped.
             stop.wait(interval_seconds)
     finally:

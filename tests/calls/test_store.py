@@ -124,3 +124,28 @@ def test_a_customer_request_history_names_the_customer(session_factory, director
         ("call_offered", "customer", "video", "webrtc"),
         ("call_ended", f"agent:{agent.id}", None, "declined"),
     ]
+
+
+def test_pruning_deletes_only_calls_that_ended_more_than_a_day_ago(session_factory, directory):
+    settings = CallSettings.from_env({})
+    service = CallService(session_factory, settings, make_provider(settings))
+    agent = add_agent(directory, "Pruner")
+    now = T0 + dt.timedelta(days=2)
+    long_ended, recently_ended, live = (handed_off(session_factory, agent) for _ in range(3))
+    old_call, _ = service.invite(agent, long_ended, "video", CONNECTION_A, T0)
+    service.conversation_closed(long_ended, "conversation_closed", "desk", T0)
+    recent_call, _ = service.invite(agent, recently_ended, "video", CONNECTION_A, now - dt.timedelta(hours=23))
+    service.conversation_closed(recently_ended, "conversation_closed", "desk", now - dt.timedelta(hours=23))
+    # Live, its deadline long past: ending it (and writing call_ended) is the sweep's job.
+    live_call, _ = service.invite(agent, live, "video", CONNECTION_A, T0)
+
+    assert service.store.prune_ended(now) == 1
+    assert service.store.get(old_call.id) is None
+    assert service.store.get(recent_call.id) is not None
+    assert service.store.get(live_call.id).state == "inviting"
+    # The ticket history keeps the pruned call's facts.
+    assert [action for action, *_ in history(session_factory, old_call.id)] == [
+        "call_offered",
+        "call_ended",
+    ]
+    assert service.store.prune_ended(now) == 0

@@ -4,16 +4,33 @@
   adversarial message of 100,000 characters is read well inside a 5-second guard
   (before: minutes, since each one rescanned the rest of the text from every position).
 - The customer-token settings are checked at start and name the variable.
+- Expired console sessions and long-ended calls are deleted by the escalation clock's
+  loop (before: by nothing), on SQLite and PostgreSQL, judged by the clock's `now`.
 """
 
 from __future__ import annotations
 
-import pytest
+import datetime as dt
+import threading
 
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import sessionmaker
+
+from bot.calls.config import CallSettings
+from bot.calls.providers import make_provider
+from bot.calls.service import CallService
 from bot.csat import parse_rating
+from bot.desk.agents import AgentDirectory
+from bot.desk.records import AgentRecord
+from bot.desk.sessions import DeskSessions
+from bot.escalation.clock import DEFAULT_PRUNE_INTERVAL, Pruner, run_clock
+from bot.escalation.engine import load_default_policy
 from bot.sentiment.lexicon import load_lexicon
 from bot.sentiment.rules import FrustrationRules
 from bot.settings import Settings, SettingsError
+from bot.store.models import AgentSession, Call
+from tests.calls.conftest import CHEAP_HASHER, CONNECTION_A, T0, TEAMS, add_agent, handed_off
 
 # Far beyond BATON_MAX_MESSAGE_LENGTH's default (2,000), so the guard is about the shape of
 # the cost, not the machine: quadratic is tens of minutes here, linear well under a second.
@@ -128,3 +145,66 @@ def test_the_token_rules_are_read():
 def test_bad_token_rules_are_refused_naming_the_variable(env, message):
     with pytest.raises(SettingsError, match=message):
         Settings.from_env(env)
+
+
+# --- pruning -----------------------------------------------------------------------------
+
+NOW = T0 + dt.timedelta(days=2)
+SESSION_IDLE = dt.timedelta(hours=8)
+
+
+@pytest.fixture
+def agent(session_factory: sessionmaker) -> AgentRecord:
+    directory = AgentDirectory(session_factory, hasher=CHEAP_HASHER)
+    directory.sync_teams(TEAMS)
+    return add_agent(directory, "Sam")
+
+
+def _count(session_factory: sessionmaker, model: type) -> int:
+    with session_factory() as session:
+        return session.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def _stale_and_fresh_rows(session_factory: sessionmaker, agent: AgentRecord) -> None:
+    """One expired and one live console session; one long-ended and one live call."""
+    sessions = DeskSessions(session_factory, idle=SESSION_IDLE)
+    sessions.start(agent.id, T0)
+    sessions.start(agent.id, NOW - dt.timedelta(hours=1))
+    settings = CallSettings.from_env({})
+    calls = CallService(session_factory, settings, make_provider(settings))
+    ended, live = handed_off(session_factory, agent), handed_off(session_factory, agent)
+    calls.invite(agent, ended, "video", CONNECTION_A, T0)
+    calls.conversation_closed(ended, "conversation_closed", "desk", T0)
+    calls.invite(agent, live, "screen", CONNECTION_A, NOW - dt.timedelta(minutes=1))
+
+
+def test_the_clock_loop_prunes_sessions_and_calls(
+    migrated_url: str, session_factory: sessionmaker, agent: AgentRecord
+):
+    _stale_and_fresh_rows(session_factory, agent)
+    stop = threading.Event()
+
+    def one_tick() -> dt.datetime:
+        # The loop's clock: asked first by the sweep; setting `stop` makes this the last tick.
+        stop.set()
+        return NOW
+
+    run_clock(Settings(database_url=migrated_url), load_default_policy(), 0.0, stop, now=one_tick)
+
+    assert _count(session_factory, AgentSession) == 1
+    assert _count(session_factory, Call) == 1
+    with session_factory() as session:
+        assert session.execute(select(Call.state)).scalar_one() == "inviting"
+
+
+def test_pruning_waits_for_its_interval(session_factory: sessionmaker, agent: AgentRecord):
+    pruner = Pruner(session_factory, SESSION_IDLE)
+    assert pruner.prune_if_due(T0) is not None  # the first call prunes at once
+    _stale_and_fresh_rows(session_factory, agent)
+
+    assert pruner.prune_if_due(T0 + DEFAULT_PRUNE_INTERVAL - dt.timedelta(seconds=1)) is None
+    assert _count(session_factory, AgentSession) == 2
+
+    pruned = pruner.prune_if_due(NOW)
+    assert pruned is not None and (pruned.desk_sessions, pruned.calls) == (1, 1)
+    assert (_count(session_factory, AgentSession), _count(session_factory, Call)) == (1, 1)
