@@ -129,7 +129,7 @@ def _path_parameter(name: str, description: str) -> Dict[str, Any]:
 
 _CONVERSATION_ID = _path_parameter("conversation_id", "the conversation id (Rasa's sender id)")
 _CALL_ID = _path_parameter("call_id", "the call's id")
-_BLOCK_ID = _path_parameter("block_id", "the block's id")
+_BLOCK_ID = {"name": "block_id", "in": "path", "required": True, "description": "the block's id", "schema": {"type": "integer"}}
 _ASSET = _path_parameter("asset", "a file name of the console (console.js, console.css)")
 _VENDOR_ASSET = _path_parameter("asset", "a browser library the console loads (chart.umd.min.js)")
 
@@ -166,38 +166,44 @@ class Operation:
     success_description: str = "OK"
 
 
-# Every write may be refused for its body before anything else: not JSON or not an
-# object (400), too large (413), not `application/json` (415).
-_BODY_ERRORS = (400, 413, 415)
-# Every call of a signed-in console counts against the agent's request budget (429).
-_SESSION_ERRORS = (401, 429)
-_WRITE_ERRORS = (401, 403, 413, 415, 429)
-# Call requests answer a body that is not a JSON object with 422 `malformed_payload`.
-_CALL_ERRORS = (401, 403, 404, 409, 413, 415, 422, 429)
-_CONVERSATION_WRITE_ERRORS = (400, 401, 403, 404, 409, 413, 415, 422, 429)
-_METRICS_ERRORS = (400, 401, 403, 429)
+# Before a handler runs, every request may be refused for its body's framing
+# (connectors/http_guard.py): a Content-Length that is not a number (400), a declared
+# length over the route's limit (413) and, on the API, a chunked body (411).
+_CONSOLE_TRANSPORT_ERRORS = (400, 413)
+_API_TRANSPORT_ERRORS = (400, 411, 413)
+# Who may call an operation decides more: no session (401), the agent's request
+# budget (429), and for writes a missing or wrong CSRF token (403).
+_ACCESS_ERRORS = {PUBLIC: (), SESSION: (401, 429), WRITE: (401, 403, 429)}
+# A JSON body: not JSON, or not an object (400); a field missing or wrong (422).
+_BODY_ERRORS = (400, 422)
+_CONVERSATION_ERRORS = (404, 409)
+# A refused call answers its `code` (docs/calls.md 3.5): calls_disabled and not_allowed
+# 403, no_such_conversation and no_such_call 404, busy, invalid_state, call_elsewhere and
+# not_with_you 409, too_large 413, malformed_payload 422 (a body that is not a JSON
+# object included), rate_limited 429.
+_CALL_ERRORS = (403, 404, 409, 413, 422, 429)
 
 OPERATIONS: Tuple[Operation, ...] = (
     Operation("get", "/", "The agent console (HTML)", PUBLIC, 200, _STRING, media_type="text/html", tag=TAG_CONSOLE),
     Operation("get", "/assets/{asset}", "A file of the console", PUBLIC, 200, _STRING, errors=(404,), parameters=(_ASSET,), media_type="*/*", tag=TAG_CONSOLE),
     Operation("get", "/assets/vendor/{asset}", "A browser library the console loads", PUBLIC, 200, _STRING, errors=(404,), parameters=(_VENDOR_ASSET,), media_type="*/*", tag=TAG_CONSOLE),
     Operation("get", "/openapi.json", "This document", PUBLIC, 200, {"type": "object"}),
-    Operation("get", "/live", "The live socket (WebSocket; docs/desk.md 'Live updates'): the session cookie authenticates it", PUBLIC, 101, tag=TAG_LIVE, success_description="Switching Protocols: a refused session gets one `error` message, then the socket closes"),
-    Operation("post", "/login", "Sign in; sets the session cookie", PUBLIC, 200, _ref("Me"),
-              body=_object({"email": {"type": "string", "minLength": 1}, "password": {"type": "string", "minLength": 1}}, ("email", "password")),
-              errors=(400, 401, 413, 415, 422, 429)),
-    Operation("post", "/logout", "Sign out; the agent's conversations go back to the queue", WRITE, 204, errors=_WRITE_ERRORS),
-    Operation("get", "/me", "Who is signed in, and the CSRF token", SESSION, 200, _ref("Me"), errors=_SESSION_ERRORS),
+    Operation("get", "/live", "The live socket (WebSocket; docs/desk.md 'Live updates'): the session cookie authenticates it", PUBLIC, 101,
+              errors=(426,), tag=TAG_LIVE,
+              success_description="Switching Protocols. A refused session or origin gets one `error` message, then the socket closes"),
+    Operation("post", "/login", "Sign in (JSON only); sets the session cookie", PUBLIC, 200, _ref("Me"),
+              body=_object({"email": {"type": "string", "minLength": 1, "maxLength": 320}, "password": {"type": "string", "minLength": 1}}, ("email", "password")),
+              errors=(*_BODY_ERRORS, 401, 415, 429, 503)),
+    Operation("post", "/logout", "Sign out; the agent's conversations go back to the queue", WRITE, 204),
+    Operation("get", "/me", "Who is signed in, and the CSRF token", SESSION, 200, _ref("Me")),
     Operation("put", "/me/status", "Set online, away or offline", WRITE, 200, _object({"agent": _ref("Agent")}, ("agent",)),
-              body=_object({"status": {"enum": ["online", "away", "offline"]}}, ("status",)),
-              errors=(400, 401, 403, 413, 415, 422, 429)),
+              body=_object({"status": {"enum": ["online", "away", "offline"]}}, ("status",)), errors=_BODY_ERRORS),
     Operation("get", "/teams", "The teams of escalation.yml", SESSION, 200,
-              _object({"teams": {"type": "array", "items": _object({"key": _STRING, "name": _STRING}, ("key", "name"))}}, ("teams",)),
-              errors=_SESSION_ERRORS),
+              _object({"teams": {"type": "array", "items": _object({"key": _STRING, "name": _STRING}, ("key", "name"))}}, ("teams",))),
     Operation("get", "/queue", "Queued and live conversations you may see, by priority, SLA deadline, age", SESSION, 200,
-              _object({"conversations": {"type": "array", "items": _ref("Summary")}}, ("conversations",)), errors=_SESSION_ERRORS),
+              _object({"conversations": {"type": "array", "items": _ref("Summary")}}, ("conversations",))),
     Operation("get", "/agents", "Every agent (supervisors and admins)", SESSION, 200,
-              _object({"agents": {"type": "array", "items": _ref("Agent")}}, ("agents",)), errors=(401, 403, 429)),
+              _object({"agents": {"type": "array", "items": _ref("Agent")}}, ("agents",)), errors=(403,)),
     Operation("post", "/agents", "Add an agent (admins)", WRITE, 201, _object({"agent": _ref("Agent")}, ("agent",)),
               body=_object(
                   {
@@ -211,42 +217,43 @@ OPERATIONS: Tuple[Operation, ...] = (
                   },
                   ("email", "name", "password"),
               ),
-              errors=(400, 401, 403, 409, 413, 415, 422, 429)),
+              errors=(*_BODY_ERRORS, 403, 409)),
     Operation("get", "/metrics", "The escalation metrics of a period (supervisors and admins; docs/metrics.md)", SESSION, 200,
-              _ref("MetricsReport"), errors=_METRICS_ERRORS, parameters=tuple(_METRICS_PARAMETERS)),
+              _ref("MetricsReport"), errors=(400, 403), parameters=tuple(_METRICS_PARAMETERS)),
     Operation("get", "/metrics.csv", "The same report as a CSV download: a row per breakdown row, the totals first", SESSION, 200,
-              _STRING, errors=_METRICS_ERRORS, parameters=tuple(_METRICS_PARAMETERS), media_type="text/csv"),
+              _STRING, errors=(400, 403), parameters=tuple(_METRICS_PARAMETERS), media_type="text/csv"),
     Operation("get", "/conversations/{conversation_id}", "One conversation: ticket, context, transcript, history, notes", SESSION, 200,
-              _ref("Detail"), errors=(401, 403, 404, 429), parameters=(_CONVERSATION_ID,)),
+              _ref("Detail"), errors=(403, 404), parameters=(_CONVERSATION_ID,)),
     Operation("post", "/conversations/{conversation_id}/accept", "Take the conversation (supervisors may take one over)", WRITE, 200,
-              _ref("Detail"), errors=(401, 403, 404, 409, 413, 415, 429), parameters=(_CONVERSATION_ID,)),
+              _ref("Detail"), errors=_CONVERSATION_ERRORS, parameters=(_CONVERSATION_ID,)),
     Operation("post", "/conversations/{conversation_id}/messages", "Write to the customer", WRITE, 201,
               _object({"message": _ref("Message")}, ("message",)), body=_TEXT_BODY,
-              errors=_CONVERSATION_WRITE_ERRORS, parameters=(_CONVERSATION_ID,)),
+              errors=(*_BODY_ERRORS, *_CONVERSATION_ERRORS), parameters=(_CONVERSATION_ID,)),
     Operation("post", "/conversations/{conversation_id}/typing", "Tell the customer you are typing", WRITE, 204,
               body=_object({"typing": {"type": "boolean"}}, ("typing",)),
-              errors=_CONVERSATION_WRITE_ERRORS, parameters=(_CONVERSATION_ID,)),
+              errors=(*_BODY_ERRORS, *_CONVERSATION_ERRORS), parameters=(_CONVERSATION_ID,)),
     Operation("post", "/conversations/{conversation_id}/notes", "An internal note (never shown to the customer)", WRITE, 201,
               _object({"note": _ref("Note")}, ("note",)), body=_TEXT_BODY,
-              errors=_CONVERSATION_WRITE_ERRORS, parameters=(_CONVERSATION_ID,)),
+              errors=(*_BODY_ERRORS, *_CONVERSATION_ERRORS), parameters=(_CONVERSATION_ID,)),
     Operation("post", "/conversations/{conversation_id}/transfer", "Functional escalation to another team", WRITE, 200,
               _ref("Detail"), body=_object({"team": {"type": "string", "minLength": 1}, "reason": {"type": "string", "maxLength": 500, "nullable": True}}, ("team",)),
-              errors=_CONVERSATION_WRITE_ERRORS, parameters=(_CONVERSATION_ID,)),
+              errors=(*_BODY_ERRORS, *_CONVERSATION_ERRORS), parameters=(_CONVERSATION_ID,)),
     Operation("post", "/conversations/{conversation_id}/escalate", "Hierarchical escalation to the next level", WRITE, 200,
-              _ref("Detail"), body=_reason_body(), errors=_CONVERSATION_WRITE_ERRORS, parameters=(_CONVERSATION_ID,)),
+              _ref("Detail"), body=_reason_body(), errors=(*_BODY_ERRORS, *_CONVERSATION_ERRORS), parameters=(_CONVERSATION_ID,)),
     Operation("post", "/conversations/{conversation_id}/resolve", "Resolve; the bot asks the customer for a rating", WRITE, 200,
-              _ref("Detail"), body=_reason_body(), errors=_CONVERSATION_WRITE_ERRORS, parameters=(_CONVERSATION_ID,)),
+              _ref("Detail"), body=_reason_body(), errors=(*_BODY_ERRORS, *_CONVERSATION_ERRORS), parameters=(_CONVERSATION_ID,)),
     Operation("post", "/conversations/{conversation_id}/return-to-bot", "Give the conversation back to the bot", WRITE, 200,
-              _ref("Detail"), body=_reason_body(), errors=_CONVERSATION_WRITE_ERRORS, parameters=(_CONVERSATION_ID,)),
+              _ref("Detail"), body=_reason_body(), errors=(*_BODY_ERRORS, *_CONVERSATION_ERRORS), parameters=(_CONVERSATION_ID,)),
     Operation("post", "/conversations/{conversation_id}/block",
-              "End the conversation of an abusive customer and block them (supervisors and agents)", WRITE, 201,
-              _object({"block": _ref("Block")}, ("block",)),
+              "End an abusive customer's conversation for good and block them: the conversation, and with "
+              "block_address their addresses for BATON_LIMIT_BLOCK_ADDRESS_HOURS", WRITE, 200,
+              _object({"conversation": _ref("Detail"), "blocks": {"type": "array", "items": _ref("Block")}}, ("conversation", "blocks")),
               body=_object({"reason": {"type": "string", "minLength": 1, "maxLength": 500}, "block_address": {"type": "boolean"}}, ("reason",)),
-              errors=_CONVERSATION_WRITE_ERRORS, parameters=(_CONVERSATION_ID,)),
-    Operation("get", "/blocks", "The customers and addresses that are blocked now", SESSION, 200,
-              _object({"blocks": {"type": "array", "items": _ref("Block")}}, ("blocks",)), errors=(401, 403, 429)),
-    Operation("delete", "/blocks/{block_id}", "Lift a block", WRITE, 200, _object({"block": _ref("Block")}, ("block",)),
-              errors=(401, 403, 404, 413, 415, 429), parameters=(_BLOCK_ID,)),
+              errors=(*_BODY_ERRORS, *_CONVERSATION_ERRORS), parameters=(_CONVERSATION_ID,)),
+    Operation("get", "/blocks", "The blocks in force (supervisors and admins)", SESSION, 200,
+              _object({"blocks": {"type": "array", "items": _ref("Block")}}, ("blocks",)), errors=(403,)),
+    Operation("delete", "/blocks/{block_id}", "Lift a block (supervisors and admins)", WRITE, 204,
+              errors=(403, 404), parameters=(_BLOCK_ID,)),
     Operation("post", "/conversations/{conversation_id}/calls", "Offer a video call or ask for the customer's screen (docs/calls.md)", WRITE, 201,
               _ref("CallAnswer"), body=_object({"media": {"enum": ["video", "screen"]}, "connection_id": _CONNECTION_ID}, ("media", "connection_id")),
               errors=_CALL_ERRORS, parameters=(_CONVERSATION_ID,)),
@@ -263,17 +270,33 @@ OPERATIONS: Tuple[Operation, ...] = (
               errors=_CALL_ERRORS, parameters=(_CONVERSATION_ID, _CALL_ID)),
 )
 
+
+def statuses(operation: Operation) -> Tuple[int, ...]:
+    """Every error status the operation can answer: its own, its access's, its transport's."""
+    transport = _CONSOLE_TRANSPORT_ERRORS if operation.tag == TAG_CONSOLE else _API_TRANSPORT_ERRORS
+    return tuple(sorted({*operation.errors, *_ACCESS_ERRORS[operation.access], *transport}))
+
+
 ERROR_RESPONSES: Dict[int, str] = {
-    400: "The body is not a JSON object; for the metrics: a period that can't be read, or an unknown team",
+    400: "Malformed: the body is not a JSON object, or its Content-Length is not a number; "
+    "for the metrics: a period that can't be read, or an unknown team",
     401: "Not signed in, the session expired, or (sign-in) a wrong e-mail address or password",
-    403: "Not allowed: another team's conversation, a missing role, a missing or wrong X-CSRF-Token; for calls: calls_disabled, not_allowed",
+    403: "Not allowed: another team's conversation, a missing role, a missing or wrong X-CSRF-Token; "
+    "for calls: calls_disabled, not_allowed",
     404: "No such conversation, call, block or file",
-    409: "Conflict: taken by another agent, already resolved, not with you; for calls: busy, invalid_state, call_elsewhere, not_with_you",
-    413: "The body is over the size limit (for call signals: too_large)",
-    415: "The body is not application/json, or is sent chunked",
+    409: "Conflict: taken by another agent, already resolved, not with you; "
+    "for calls: busy, invalid_state, call_elsewhere, not_with_you",
+    411: "A chunked body: send it with a Content-Length",
+    413: "The body is over the route's size limit (for call signals: too_large)",
+    415: "The sign-in is not application/json",
     422: "A field is missing or wrong (for calls: malformed_payload)",
-    429: "Too many requests: failed sign-ins, the agent's request budget, or call messages (rate_limited); wait Retry-After seconds",
+    426: "Not a WebSocket handshake",
+    429: "Too many requests: sign-ins from this client or address, the agent's request budget, "
+    "or call messages (rate_limited); wait Retry-After seconds",
+    503: "Too many sign-ins being checked at once; wait Retry-After seconds",
 }
+# Refusals that say when to come back.
+RETRY_AFTER_STATUSES = (429, 503)
 
 _AGENT = _object(
     {
@@ -438,15 +461,19 @@ SCHEMAS: Dict[str, Any] = {
     ),
     "Block": _object(
         {
-            "id": {"oneOf": [{"type": "integer"}, {"type": "string"}]},
-            "conversation_id": _nullable(_STRING),
+            "id": {"type": "integer"},
+            "kind": {"enum": ["session", "address"]},
+            "value": {
+                "type": "string",
+                "description": "the address; for a conversation, only the first 8 characters of its id "
+                "(a guest's bearer secret)",
+            },
             "reason": _STRING,
-            "block_address": {"type": "boolean"},
+            "created_by": {"type": "integer", "nullable": True, "description": "the agent's id"},
             "created_at": _MOMENT,
-            "created_by": _nullable(_PERSON),
-            "expires_at": _nullable(_MOMENT),
+            "expires_at": {**_nullable(_MOMENT), "description": "null: until a supervisor lifts it"},
         },
-        ("id", "reason", "created_at"),
+        ("id", "kind", "value", "reason", "created_by", "created_at", "expires_at"),
     ),
     "MetricsReport": _object(
         {
@@ -466,7 +493,7 @@ def _error_response(status: int) -> Dict[str, Any]:
         "description": ERROR_RESPONSES[status],
         "content": {_JSON: {"schema": _ref("Error")}},
     }
-    if status == 429:
+    if status in RETRY_AFTER_STATUSES:
         answer["headers"] = {
             "Retry-After": {
                 "description": "seconds to wait before trying again",
@@ -502,14 +529,14 @@ def _operation_json(operation: Operation) -> Dict[str, Any]:
     if operation.success_schema is not None:
         success["content"] = {operation.media_type: {"schema": operation.success_schema}}
     responses: Dict[str, Any] = {str(operation.success): success}
-    for status in sorted(operation.errors):
+    for status in statuses(operation):
         responses[str(status)] = {"$ref": f"#/components/responses/{status}"}
     answer["responses"] = responses
     return answer
 
 
 def _all_error_statuses() -> List[int]:
-    return sorted({status for operation in OPERATIONS for status in operation.errors})
+    return sorted({status for operation in OPERATIONS for status in statuses(operation)})
 
 
 def openapi_spec() -> Dict[str, Any]:
