@@ -489,9 +489,12 @@ class WebchatInput(InputChannel):
             session_id, events = self._issue_session_id(), []
 
         previous = state.get("session_id")
-        if previous and previous != session_id:
-            await _maybe_await(self.sio.leave_room(sid, previous))
-        await _maybe_await(self.sio.enter_room(sid, session_id))
+        try:
+            if previous and previous != session_id:
+                await _maybe_await(self.sio.leave_room(sid, previous))
+            await _maybe_await(self.sio.enter_room(sid, session_id))
+        except KeyError:  # the socket closed while its request waited (a flood's last ones)
+            return
         state.update(
             session_id=session_id,
             token=token if customer else None,
