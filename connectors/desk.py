@@ -365,8 +365,8 @@ class DeskInput(InputChannel):
             ),
             per_address=MemoryBackOff(
                 free_failures=self.limits.signin_free_failures,
-                base_delay=1.0,
-                max_delay=float(self.limits.signin_max_backoff_seconds),
+                base_delay=float(self.limits.signin_backoff_seconds),
+                max_delay=float(max(self.limits.signin_max_backoff_seconds, self.limits.signin_backoff_seconds)),
                 forget_after=FAILED_SIGNIN_MEMORY_SECONDS,
                 clock=self._clock,
             ),

@@ -109,7 +109,7 @@ class _Failures:
 
 
 class MemoryBackOff:
-    """After `free_failures` failures, each further one doubles the wait, up to `max_delay`.
+    """After `free_failures` failures a key waits `base_delay`; each further one doubles it, up to `max_delay`.
 
     A key's failures are forgotten `forget_after` seconds after the last one, or
     at a success. The wait never grows past `max_delay`: a stranger guessing at
@@ -135,11 +135,11 @@ class MemoryBackOff:
         self._failures: _BoundedStates[_Failures] = _BoundedStates(max_keys)
 
     def delay_after(self, failures: int) -> float:
-        """The wait after `failures` failures in a row."""
+        """The wait after `failures` failures in a row: none before `free_failures`, then doubling."""
         beyond = failures - self.free_failures
-        if beyond <= 0:
+        if beyond < 0:
             return 0.0
-        return min(self.max_delay, self.base_delay * 2 ** min(beyond - 1, 32))
+        return min(self.max_delay, self.base_delay * 2 ** min(beyond, 32))
 
     def _current(self, key: str, now: float) -> _Failures | None:
         failures = self._failures.get(key)

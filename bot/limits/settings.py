@@ -39,6 +39,7 @@ class LimitSettings:
 
     # --- desk sign-in ---
     signin_free_failures: int = 5
+    signin_backoff_seconds: int = 5
     signin_max_backoff_seconds: int = 60
     signin_per_address: Budget = Budget(30, 600)
     password_workers: int = 2

@@ -68,7 +68,7 @@ async def test_failures_past_the_free_ones_back_off_and_the_wait_is_capped(direc
     add_agent(directory, "Sam")
     clock = ManualClock()
     guard = make_guard(directory, session_factory, clock)
-    for _ in range(4):
+    for _ in range(3):
         assert (await guard.sign_in(attempt("wrong password!"), T0)).agent is None
     with pytest.raises(SignInRefused) as refused:
         await guard.sign_in(attempt(PASSWORD), T0)
