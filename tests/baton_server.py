@@ -81,7 +81,8 @@ def start_baton_server(
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
         # As the project's endpoints.yml: the action server requires the shared token.
-        '  headers:\n    Authorization: "Bearer ${BATON_ACTION_SERVER_TOKEN}"\n'
+        # (unquoted: Rasa expands ${VARIABLE} only in plain YAML scalars).
+        "  headers:\n    Authorization: Bearer ${BATON_ACTION_SERVER_TOKEN}\n"
         f"tracker_store:\n  type: connectors.tracker_store.TunedSQLTrackerStore\n  dialect: sqlite\n  db: {tracker_db}\n"
     )
     database_url = f"sqlite:///{workdir / 'baton.db'}"

@@ -30,6 +30,7 @@ from bot.secrets_file import (
 )
 from bot.settings import PROJECT_ROOT
 from tests.baton_server import BatonServer, start_baton_server
+from tests.e2e.widget_client import WidgetClient
 from tests.trackers import bot_event, metadata_for, user_event
 
 SECRETS_FILE = PROJECT_ROOT / "var" / "secrets.env"
@@ -147,6 +148,32 @@ def test_a_forged_tracker_posted_to_the_action_server_is_refused_and_opens_no_ti
     )
     assert accepted.status_code == 200, accepted.text
     assert len(tickets_of(production_server, "sent-with-the-token")) == 1
+
+
+def test_the_rasa_server_sends_the_action_server_its_token_from_the_environment(monkeypatch):
+    # Read as the Rasa server reads it: a quoted "${...}" would be sent as is, and refused.
+    from rasa.core.utils import AvailableEndpoints
+
+    monkeypatch.setenv(ACTION_SERVER_TOKEN, "from-the-environment-" + "e" * 20)
+    endpoints = AvailableEndpoints.read_endpoints(str(PROJECT_ROOT / "endpoints.yml"))
+
+    assert endpoints.action.headers == {"Authorization": "Bearer from-the-environment-" + "e" * 20}
+
+
+@pytest.mark.e2e
+async def test_the_rasa_server_runs_custom_actions_with_the_token(production_server):
+    # A conversation's first message runs action_session_start on the action server,
+    # which records the conversation: only if the Rasa server's call got through.
+    async with WidgetClient(production_server.url) as guest:
+        await guest.say("hello")
+        sender_id = guest.session_id
+    path = production_server.database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as connection:
+        started = connection.execute("SELECT state FROM conversations WHERE sender_id = ?", (sender_id,)).fetchall()
+    assert started == [("bot",)]
+    # (The refusals the direct attacks on the action server cause are in the log too;
+    # a refused call of the Rasa server's own would show on its side as a 401.)
+    assert "ClientResponseError: 401" not in production_server.log()
 
 
 @pytest.mark.e2e
