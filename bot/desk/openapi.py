@@ -145,7 +145,9 @@ def _reason_body() -> Dict[str, Any]:
     return _object({"reason": {"type": "string", "maxLength": 500, "nullable": True}})
 
 
-_TEXT_BODY = _object({"text": {"type": "string", "minLength": 1, "maxLength": 4000}}, ("text",))
+# Text that is not blank (the desk strips it first).
+_NOT_BLANK = "\\S"
+_TEXT_BODY = _object({"text": {"type": "string", "pattern": _NOT_BLANK, "maxLength": 4000}}, ("text",))
 
 
 @dataclass(frozen=True)
@@ -207,8 +209,8 @@ OPERATIONS: Tuple[Operation, ...] = (
     Operation("post", "/agents", "Add an agent (admins)", WRITE, 201, _object({"agent": _ref("Agent")}, ("agent",)),
               body=_object(
                   {
-                      "email": {"type": "string", "maxLength": 320},
-                      "name": {"type": "string", "maxLength": 255},
+                      "email": {"type": "string", "pattern": "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", "maxLength": 320},
+                      "name": {"type": "string", "pattern": _NOT_BLANK, "maxLength": 255},
                       "password": {"type": "string", "minLength": 12},
                       "role": {"enum": ["agent", "supervisor", "admin"]},
                       "teams": {"type": "array", "items": _STRING},
@@ -236,7 +238,7 @@ OPERATIONS: Tuple[Operation, ...] = (
               _object({"note": _ref("Note")}, ("note",)), body=_TEXT_BODY,
               errors=(*_BODY_ERRORS, *_CONVERSATION_ERRORS), parameters=(_CONVERSATION_ID,)),
     Operation("post", "/conversations/{conversation_id}/transfer", "Functional escalation to another team", WRITE, 200,
-              _ref("Detail"), body=_object({"team": {"type": "string", "minLength": 1}, "reason": {"type": "string", "maxLength": 500, "nullable": True}}, ("team",)),
+              _ref("Detail"), body=_object({"team": {"type": "string", "pattern": _NOT_BLANK}, "reason": {"type": "string", "maxLength": 500, "nullable": True}}, ("team",)),
               errors=(*_BODY_ERRORS, *_CONVERSATION_ERRORS), parameters=(_CONVERSATION_ID,)),
     Operation("post", "/conversations/{conversation_id}/escalate", "Hierarchical escalation to the next level", WRITE, 200,
               _ref("Detail"), body=_reason_body(), errors=(*_BODY_ERRORS, *_CONVERSATION_ERRORS), parameters=(_CONVERSATION_ID,)),
@@ -248,7 +250,7 @@ OPERATIONS: Tuple[Operation, ...] = (
               "End an abusive customer's conversation for good and block them: the conversation, and with "
               "block_address their addresses for BATON_LIMIT_BLOCK_ADDRESS_HOURS", WRITE, 200,
               _object({"conversation": _ref("Detail"), "blocks": {"type": "array", "items": _ref("Block")}}, ("conversation", "blocks")),
-              body=_object({"reason": {"type": "string", "minLength": 1, "maxLength": 500}, "block_address": {"type": "boolean"}}, ("reason",)),
+              body=_object({"reason": {"type": "string", "pattern": _NOT_BLANK, "maxLength": 500}, "block_address": {"type": "boolean"}}, ("reason",)),
               errors=(*_BODY_ERRORS, *_CONVERSATION_ERRORS), parameters=(_CONVERSATION_ID,)),
     Operation("get", "/blocks", "The blocks in force (supervisors and admins)", SESSION, 200,
               _object({"blocks": {"type": "array", "items": _ref("Block")}}, ("blocks",)), errors=(403,)),
