@@ -8,14 +8,19 @@ the channel's own rules with small budgets and a clock the test advances.
 from __future__ import annotations
 
 import uuid
+from types import SimpleNamespace
 
+import pytest
 from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.identity import mint_token
 from bot.limits.settings import Budget, LimitSettings
+from bot.proxies import TrustedProxies
+from bot.settings import SettingsError
 from connectors.payloads import NEUTRAL_PREFIX
+from connectors.webchat import client_address, init_payloads_from_env
 from tests.connectors.webchat_server import DOMAIN, JWT_SECRET, Widget, channel_server, widgets
 
 YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
@@ -263,3 +268,21 @@ async def test_a_packet_over_the_limit_closes_that_socket_and_nothing_else():
         await next_one.connect()
         await next_one.say("still here")
         assert (await server.received.get()).text == "still here"
+
+
+# --- the client address and the settings ---------------------------------------------
+
+
+def test_the_client_address_is_the_peer_unless_a_trusted_proxy_names_another():
+    forwarded = {"x-forwarded-for": "203.0.113.9"}
+    behind_proxy = {"sanic.request": SimpleNamespace(ip="10.0.0.5", headers=forwarded), "REMOTE_ADDR": "127.0.0.1"}
+    assert client_address(behind_proxy, TrustedProxies.parse("10.0.0.0/8")) == "203.0.113.9"
+    # Anyone can send the header: from a peer that is not a declared proxy it is ignored.
+    assert client_address(behind_proxy, TrustedProxies()) == "10.0.0.5"
+
+
+def test_init_payloads_must_be_payloads():
+    assert init_payloads_from_env({"BATON_WEBCHAT_INIT_PAYLOADS": " /get_started , "}) == ["/get_started"]
+    assert init_payloads_from_env({}) == []
+    with pytest.raises(SettingsError, match="BATON_WEBCHAT_INIT_PAYLOADS"):
+        init_payloads_from_env({"BATON_WEBCHAT_INIT_PAYLOADS": "get_started"})
