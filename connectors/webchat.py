@@ -321,7 +321,10 @@ class WebchatInput(InputChannel):
         origins = list(credentials.get("allowed_origins") or []) + list(
             settings.allowed_origins
         )
-        init_payloads = list(credentials.get("init_payloads") or []) + init_payloads_from_env(os.environ)
+        configured = ",".join(str(payload) for payload in credentials.get("init_payloads") or [])
+        init_payloads = _payloads(configured, "credentials.yml init_payloads") + init_payloads_from_env(
+            os.environ
+        )
         return cls(
             settings=settings,
             socketio_path=credentials.get("socketio_path", "/socket.io"),
@@ -997,12 +1000,14 @@ def client_address(environ: Mapping[str, Any], proxies: TrustedProxies) -> str:
 
 def init_payloads_from_env(env: Mapping[str, str]) -> List[str]:
     """The payloads of `BATON_WEBCHAT_INIT_PAYLOADS` (comma-separated, each starting with `/`)."""
-    payloads = [part.strip() for part in (env.get(INIT_PAYLOADS_VARIABLE) or "").split(",") if part.strip()]
+    return _payloads(env.get(INIT_PAYLOADS_VARIABLE) or "", INIT_PAYLOADS_VARIABLE)
+
+
+def _payloads(raw: str, source: str) -> List[str]:
+    payloads = [part.strip() for part in raw.split(",") if part.strip()]
     wrong = [payload for payload in payloads if not payload.startswith("/")]
     if wrong:
-        raise SettingsError(
-            f"{INIT_PAYLOADS_VARIABLE} holds {', '.join(wrong)}; each payload starts with '/', e.g. /get_started"
-        )
+        raise SettingsError(f"{source} holds {', '.join(wrong)}; each payload starts with '/', e.g. /get_started")
     return payloads
 
 
