@@ -32,7 +32,7 @@ from bot.settings import Settings
 logger = logging.getLogger(__name__)
 
 METRICS_PATH = "/metrics"
-TOKEN_VARIABLE = "BATON_METRICS_TOKEN"
+TOKEN_VARIABLE = "BATON_METRICS_TOKEN"  # noqa: S105 — the variable's name, not a token
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ REFUSED_CLIENT_BUDGET = "client_budget"
 REFUSED_BACK_OFF = "back_off"
 REFUSED_IN_FLIGHT = "attempt_in_flight"
 REFUSED_BUSY = "busy"
-WRONG_PASSWORD = "wrong_password"
+WRONG_PASSWORD = "wrong_password"  # noqa: S105 — an audit reason code, not a password
 
 
 class SignInRefused(Exception):

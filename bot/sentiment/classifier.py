@@ -326,7 +326,7 @@ def _fit(
                 ngram_range=settings.word_ngrams,
                 lowercase=False,  # normalise() has lower-cased the text already
                 # Single letters count too: "i", "u" and "y" say something in a chat.
-                token_pattern=r"(?u)\b\w+\b",
+                token_pattern=r"(?u)\b\w+\b",  # noqa: S106 — a word-token regex, not a token
                 sublinear_tf=True,
                 dtype=np.float64,
             )
