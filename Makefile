@@ -35,7 +35,7 @@ run: install $(MODEL)
 	$(BIN)/bot run --demo
 
 lint: install
-	$(BIN)/ruff check bot actions connectors tests benchmarks
+	$(BIN)/ruff check bot actions connectors tests benchmarks tools
 
 # Known vulnerabilities of every installed package (pip-audit over `pip freeze` of .venv).
 # Not part of `make test`: it needs pip-audit's vulnerability service (PyPI's JSON API, or
