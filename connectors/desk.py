@@ -381,7 +381,7 @@ class DeskInput(InputChannel):
             if channel.name() == WEBCHAT_CHANNEL:
                 self.webchat = channel
                 channel.observer = self
-                channel.is_blocked = self.is_blocked
+                channel.blocks = self.is_blocked
                 channel.call_observer = self
         if self.webchat is None:
             logger.warning("desk.no_webchat: agents can't reach customers without the webchat channel")
@@ -435,7 +435,7 @@ class DeskInput(InputChannel):
         if live is None:
             return
         _, team = live
-        logger.info("desk.handoff.queued conversation=%s team=%s", session_id, team)
+        logger.info("desk.handoff.queued conversation=%s team=%s", _short(session_id), team)
         await self._to_consoles({"type": "queue_changed", "conversation_id": session_id}, team=team)
         await self._tell_queue_position(session_id, force=True)
         await self._offer_waiting()
@@ -807,7 +807,6 @@ class DeskInput(InputChannel):
         self.block_snapshot = await asyncio.to_thread(self.blocks.snapshot, now)
         logger.info("desk.customer.blocked agent=%s addresses=%d", agent.id, len(addresses))
         await self._close_calls(conversation_id, f"agent:{agent.id}")
-        await self._to_customer(conversation_id, "baton_status", {"state": "ended"})
         if self.webchat is not None:
             await self.webchat.end_conversation(conversation_id)
         await self._changed(conversation_id, handoff.team, handoff.state)
@@ -1297,7 +1296,7 @@ class DeskInput(InputChannel):
         """Unpause the conversation and let the bot speak (CSAT, or "you're back")."""
         rasa_agent = self._rasa_agent()
         if rasa_agent is None or rasa_agent.processor is None or self.webchat is None:
-            logger.warning("desk.resume.unavailable conversation=%s", conversation_id)
+            logger.warning("desk.resume.unavailable conversation=%s", _short(conversation_id))
             return
         output = self.webchat.get_output_channel()
         try:
@@ -1313,7 +1312,7 @@ class DeskInput(InputChannel):
                     intent, None, tracker, output
                 )
         except Exception:  # the ticket is closed either way; the bot just says nothing
-            logger.exception("desk.resume.failed conversation=%s", conversation_id)
+            logger.exception("desk.resume.failed conversation=%s", _short(conversation_id))
 
     async def _requeue(self, agent_id: int, reason: str) -> None:
         assert self.service is not None
@@ -1578,3 +1577,8 @@ def _error(status: int, message: str, code: str | None = None) -> HTTPResponse:
     if code is not None:  # the call endpoints' machine-readable code (docs/calls.md 3.5)
         body["code"] = code
     return response.json(body, status=status)
+
+
+def _short(conversation_id: str) -> str:
+    """A conversation id as logs name it: a guest's full id is the bearer secret of their chat."""
+    return f"{conversation_id[:8]}…"

@@ -33,6 +33,10 @@ SOCKETIO_PREFIX = "/socket.io"
 # A sign-in body is an e-mail address and a password.
 SIGNIN_MAX_BODY_BYTES = 4096
 HSTS = "max-age=31536000"
+# The `code` of a refused body.
+TOO_LARGE = "too_large"
+LENGTH_REQUIRED = "length_required"
+MALFORMED = "malformed_payload"
 _INSTALLED = "baton_http_guard"
 
 
@@ -41,9 +45,11 @@ class BodyRefused(SanicException):
 
     quiet = True
 
-    def __init__(self, message: str, status: int) -> None:
+    def __init__(self, message: str, status: int, code: str) -> None:
         super().__init__(message, status_code=status)
         self.message = message
+        # Machine-readable, as the call endpoints' errors are (docs/calls.md 3.5).
+        self.code = code
 
 
 def body_limit(path: str, limits: LimitSettings) -> int:
@@ -67,7 +73,9 @@ def check_body(path: str, headers: Mapping[str, str], limits: LimitSettings) -> 
     limit = body_limit(path, limits)
     if (headers.get("transfer-encoding") or "").lower() == "chunked":
         if path.startswith(DESK_API_PREFIX):
-            raise BodyRefused("Send the body with a Content-Length; chunked bodies are not accepted.", 411)
+            raise BodyRefused(
+                "Send the body with a Content-Length; chunked bodies are not accepted.", 411, LENGTH_REQUIRED
+            )
         return limit
     declared = headers.get("content-length")
     if declared is None:
@@ -75,9 +83,9 @@ def check_body(path: str, headers: Mapping[str, str], limits: LimitSettings) -> 
     try:
         length = int(declared)
     except ValueError:
-        raise BodyRefused("The Content-Length header is not a number.", 400) from None
+        raise BodyRefused("The Content-Length header is not a number.", 400, MALFORMED) from None
     if length > limit:
-        raise BodyRefused(f"The body is {length} bytes; this address accepts at most {limit}.", 413)
+        raise BodyRefused(f"The body is {length} bytes; this address accepts at most {limit}.", 413, TOO_LARGE)
     return limit
 
 
@@ -97,12 +105,14 @@ def install(app: Sanic, limits: LimitSettings, proxies: TrustedProxies) -> None:
 
     async def refused(request: Request, error: BodyRefused) -> HTTPResponse:
         logger.info("http.body.refused path=%s status=%d", request.path[:64], error.status_code)
-        return response.json({"error": error.message}, status=error.status_code)
+        return response.json({"error": error.message, "code": error.code}, status=error.status_code)
 
     async def too_large(request: Request, error: PayloadTooLarge) -> HTTPResponse:
         # A chunked body that grew past its route's limit while Sanic read it.
         logger.info("http.body.refused path=%s status=413", request.path[:64])
-        return response.json({"error": "The body is larger than this address accepts."}, status=413)
+        return response.json(
+            {"error": "The body is larger than this address accepts.", "code": TOO_LARGE}, status=413
+        )
 
     app.error_handler.add(BodyRefused, refused)
     app.error_handler.add(PayloadTooLarge, too_large)

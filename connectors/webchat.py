@@ -57,6 +57,7 @@ from typing import (
     Mapping,
     Protocol,
     Sequence,
+    Set,
     Tuple,
     TypeVar,
 )
@@ -105,6 +106,9 @@ NOTICE_MESSAGE_TOO_LONG = "message_too_long"
 NOTICE_INTERNAL_ERROR = "internal_error"
 NOTICE_RATE_LIMITED = "rate_limited"
 ERROR_MALFORMED_PAYLOAD = "malformed_payload"
+# The desk ended the conversation and blocked the customer (bot.desk.blocks).
+ERROR_BLOCKED = "blocked"
+BLOCKED_TEXT = "Our team has ended this conversation. The chat is closed."
 ERROR_NO_SESSION = "no_session"
 # Too much too fast from this socket or address; the error says when to try again.
 ERROR_RATE_LIMITED = "rate_limited"
@@ -355,11 +359,16 @@ class WebchatInput(InputChannel):
         self._app: Sanic | None = None
         self.observer: ConversationObserver | None = None
         self.call_observer: CallObserver | None = None
+        # Whether a conversation id or a client address is blocked (the desk's blocks,
+        # bot.desk.blocks); None: nobody is.
+        self.blocks: Callable[[str | None, str | None], bool] | None = None
         self._order = _SessionOrder(self.limits.webchat_queued_messages)
         # Call signals queue apart from messages: a parse in progress never delays a candidate.
         self._call_order = _SessionOrder(CALL_SIGNALS_QUEUED)
         # sid -> session id of every socket with a confirmed session (for `disconnect`).
         self._session_of_sid: Dict[str, str] = {}
+        # sid -> client address of every open socket (for a block by address).
+        self._address_of_sid: Dict[str, str] = {}
         self.payloads = ButtonPayloads()
         # Conversations a verified customer claimed before the tracker shows it (no message yet).
         self._owners: _Recent[str] = _Recent()
@@ -439,6 +448,10 @@ class WebchatInput(InputChannel):
         async def connect(sid: str, environ: Dict, auth: Dict | None = None) -> bool:
             token = auth.get("token") if isinstance(auth, dict) else None
             address = client_address(environ, self.proxies)
+            if self._blocked(None, address):
+                logger.info("webchat.blocked.connect sid=%s", sid)
+                return False
+            self._address_of_sid[sid] = address
             await sio.save_session(sid, {"auth_token": token, "address": address})
             return True
 
@@ -483,6 +496,9 @@ class WebchatInput(InputChannel):
             logger.info("webchat.identity.rejected sid=%s", sid)
 
         requested = data.get("session_id")
+        if self._blocked(requested if isinstance(requested, str) else None, state.get("address")):
+            await self._turn_away(sid)
+            return
         session_id, events = await self._existing_session(sid, requested)
         owner = conversation_owner(events) or self._owners.get(session_id)
         if owner and (customer is None or customer.customer_id != owner):
@@ -611,6 +627,9 @@ class WebchatInput(InputChannel):
         session_id = state.get("session_id")
         if not session_id:
             await self._reject(sid, ERROR_NO_SESSION, "send session_request first")
+            return
+        if self._blocked(session_id, state.get("address")):
+            await self._turn_away(sid)
             return
         claimed = data.get("session_id")
         if claimed is not None and claimed != session_id:
@@ -808,6 +827,7 @@ class WebchatInput(InputChannel):
         await self.sio.emit(CALL_EVENT, error, room=sid)
 
     async def _socket_closed(self, sid: str) -> None:
+        self._address_of_sid.pop(sid, None)
         session_id = self._session_of_sid.pop(sid, None)
         if session_id is None or self.call_observer is None:
             return
@@ -831,6 +851,29 @@ class WebchatInput(InputChannel):
             # An agent's message is the latest one now: the buttons before it are gone.
             self.payloads.bot_sent(session_id, data)
         await self.sio.emit(event, data, room=session_id, skip_sid=skip_sid)
+
+    def addresses_of(self, session_id: str) -> Set[str]:
+        """The client addresses of the sockets showing a conversation now (for a block by address)."""
+        return {
+            self._address_of_sid[sid]
+            for sid, shown in self._session_of_sid.items()
+            if shown == session_id and sid in self._address_of_sid
+        }
+
+    async def end_conversation(self, session_id: str) -> None:
+        """The desk ended and blocked this conversation: every socket showing it is told and closed."""
+        for sid in [sid for sid, shown in self._session_of_sid.items() if shown == session_id]:
+            await self._turn_away(sid)
+
+    def _blocked(self, session_id: str | None, address: str | None) -> bool:
+        return self.blocks is not None and self.blocks(session_id, address)
+
+    async def _turn_away(self, sid: str) -> None:
+        """A blocked customer's socket: told why in words and a code, then disconnected."""
+        assert self.sio is not None
+        logger.info("webchat.blocked sid=%s", sid)
+        await self.sio.emit(ERROR_EVENT, {"code": ERROR_BLOCKED, "message": BLOCKED_TEXT}, room=sid)
+        await self.sio.disconnect(sid)
 
     async def emit_to_socket(self, sid: str, event: str, data: Dict[str, Any]) -> None:
         """Send a socket.io event to one widget's socket."""

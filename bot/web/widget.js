@@ -37,6 +37,7 @@
   let flushTimer = null;
   let agentName = null;    // the person who last joined or wrote, for "<name> closed the conversation"
   let withPerson = false;  // queued for or talking to a person: the bot will not answer at once
+  let ended = false;       // the team ended and blocked the conversation: no reconnecting
   const typingOut = { on: false, sentAt: 0, idle: null }; // what we told the server of our typing
 
   // --- DOM -------------------------------------------------------------------------------
@@ -399,6 +400,12 @@
         render({ sender: 'system', text: `${who} closed the conversation` });
       }
     });
+    socket.on('baton_error', (e) => {
+      // The team ended and blocked this conversation: say so, and stop reconnecting.
+      if (!e || e.code !== 'blocked' || ended) return;
+      ended = true;
+      render({ sender: 'system', text: e.message || 'Our team has ended this conversation.' });
+    });
     socket.on('baton_typing', (data) => {
       const t = data || {};
       if (t.agent_name) agentName = t.agent_name;
@@ -411,6 +418,10 @@
       typingOut.on = false;
       clearTimeout(typingOut.idle);
       setTyping(false);
+      if (ended) {
+        setStatus('Conversation ended', 'offline');
+        return;
+      }
       setStatus('Reconnecting…', 'reconnecting');
       // The server hung up: socket.io does not retry on its own after that.
       if (reason === 'io server disconnect') socket.connect();

@@ -61,7 +61,7 @@ async def test_a_declared_body_over_the_desk_limit_is_refused_before_it_is_sent(
         # A gigabyte announced and nothing sent: the answer comes from the headers alone.
         status, _, answer = await raw_request(port, post_head("/desk/api/notes", "Content-Length: 1000000000"))
     assert status == 413
-    assert "at most 1000" in answer["error"]
+    assert "at most 1000" in answer["error"] and answer["code"] == "too_large"
     assert bodies == []
 
 

@@ -1,4 +1,4 @@
-"""An outsider against the desk's sign-in and API, on a real `bot run` of its own.
+"""An outsider against the desk's sign-in and API, and an abusive customer, on a real `bot run` of its own.
 
 Its own server (not the shared e2e one): these tests spend sign-in budgets and
 back-offs on purpose. It trusts 127.0.0.1 as its TLS proxy (BATON_TRUSTED_PROXIES),
@@ -16,6 +16,7 @@ from typing import Dict, Iterator, List, Tuple
 import aiohttp
 import pytest
 import requests
+import socketio
 import websockets
 from sqlalchemy import select
 
@@ -24,6 +25,7 @@ from bot.db import make_engine, make_session_factory
 from bot.store.models import AuditEntry
 from tests.baton_server import BatonServer, start_baton_server
 from tests.e2e.desk_client import TEST_PASSWORD, DeskClient, create_agent
+from tests.e2e.widget_client import WidgetClient
 from tests.security.raw_http import post_head, raw_request
 
 pytestmark = pytest.mark.e2e
@@ -244,3 +246,110 @@ def test_a_log_in_names_no_password_in_the_audit_log(server: BatonServer) -> Non
     assert rows and "a wrong password here" not in json.dumps(rows)
 
 
+
+
+# --- an abusive customer, ended and blocked ------------------------------------------------
+
+ALL_TEAMS = ("billing", "technical", "shop", "customer_care", "care_managers")
+
+
+async def _handed_off(server: BatonServer, client: str) -> WidgetClient:
+    customer = WidgetClient(server.url, headers={"X-Forwarded-For": client})
+    await customer.__aenter__()
+    reply = await customer.say("I want to talk to a human")
+    assert "CS-" in reply["text"], reply
+    return customer
+
+
+async def _turned_away(server: BatonServer, session_id: str | None, client: str) -> Dict:
+    """What a widget hears when it comes back: the `blocked` error, or a confirmed session."""
+    widget = WidgetClient(server.url, session_id=session_id, headers={"X-Forwarded-For": client})
+    try:
+        await widget.sio.connect(server.url, socketio_path="/socket.io", transports=["websocket"],
+                                 headers=widget.headers)
+    except socketio.exceptions.ConnectionError:
+        return {"code": "refused_at_connect"}
+    try:
+        await widget.sio.emit("session_request", {"session_id": session_id})
+        confirmed = asyncio.ensure_future(widget._confirmed.get())
+        error = asyncio.ensure_future(widget.errors.get())
+        done, pending = await asyncio.wait({confirmed, error}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        assert done, "neither a session nor an error came back"
+        return error.result() if error in done else {"session_id": confirmed.result()}
+    finally:
+        await widget.sio.disconnect()
+
+
+def test_an_agent_ends_and_blocks_an_abusive_customer_who_cannot_come_back(server: BatonServer) -> None:
+    agent = create_agent(server.database_url, name="Blocking Agent", teams=ALL_TEAMS)
+    supervisor = create_agent(server.database_url, name="Lifting Supervisor", role="supervisor")
+    abusive, bystander = new_client(), new_client()
+
+    async def scenario() -> None:
+        customer = await _handed_off(server, abusive)
+        conversation_id = customer.session_id
+        desk = DeskClient(server.url)
+        assert desk.login(agent.email).status_code == 200
+        assert (await asyncio.to_thread(desk.call, "POST", f"/conversations/{conversation_id}/accept")).ok
+        blocked = await asyncio.to_thread(
+            desk.call, "POST", f"/conversations/{conversation_id}/block",
+            {"reason": "threats and insults", "block_address": True},
+        )
+        assert blocked.status_code == 200, blocked.text
+        kinds = sorted(block["kind"] for block in blocked.json()["blocks"])
+        assert kinds == ["address", "session"]
+        detail = blocked.json()["conversation"]
+        assert (detail["ticket"]["status"], detail["state"]) == ("closed", "resolved")
+
+        error = await customer.next_error()
+        assert error["code"] == "blocked" and "ended" in error["message"]
+        # Back with the same conversation, or from the same address: turned away.
+        assert (await _turned_away(server, conversation_id, new_client()))["code"] == "blocked"
+        assert (await _turned_away(server, None, abusive))["code"] == "refused_at_connect"
+        # Someone else is not affected.
+        assert "session_id" in await _turned_away(server, None, bystander)
+
+        lifting = DeskClient(server.url)
+        assert lifting.login(supervisor.email).status_code == 200
+        listed = (await asyncio.to_thread(lifting.call, "GET", "/blocks")).json()["blocks"]
+        ours = [block for block in listed if block["reason"] == "threats and insults"]
+        assert len(ours) == 2 and all("…" in block["value"] for block in ours if block["kind"] == "session")
+        for block in ours:
+            assert (await asyncio.to_thread(lifting.call, "DELETE", f"/blocks/{block['id']}")).status_code == 204
+        assert (await _turned_away(server, conversation_id, abusive))["session_id"] == conversation_id
+
+    asyncio.run(scenario())
+    actions = [(outcome, details.get("kind")) for outcome, _, details in audit_rows_of_action(server, audit.CUSTOMER_BLOCKED)]
+    assert sorted(actions) == [(audit.SUCCEEDED, "address"), (audit.SUCCEEDED, "session")]
+
+
+def test_an_agent_of_another_team_cannot_block_a_conversation_they_cannot_see(server: BatonServer) -> None:
+    outsider = create_agent(server.database_url, name="Other Team", teams=("shop",))
+
+    async def scenario() -> int:
+        customer = await _handed_off(server, new_client())
+        try:
+            desk = DeskClient(server.url)
+            assert desk.login(outsider.email).status_code == 200
+            answer = await asyncio.to_thread(
+                desk.call, "POST", f"/conversations/{customer.session_id}/block", {"reason": "no reason"}
+            )
+            return answer.status_code
+        finally:
+            await customer.__aexit__()
+
+    assert asyncio.run(scenario()) == 403
+
+
+def audit_rows_of_action(server: BatonServer, action: str) -> List[Tuple[str, str | None, Dict]]:
+    engine = make_engine(server.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            rows = session.execute(
+                select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
+            ).scalars()
+            return [(row.outcome, row.client_address, row.details or {}) for row in rows]
+    finally:
+        engine.dispose()
