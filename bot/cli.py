@@ -492,6 +492,12 @@ def run_servers(args: argparse.Namespace) -> int:
         print(f"bot: {problem}", file=sys.stderr)
         return 2
     settings = Settings.from_env()  # fail early, with the variable's name, on bad settings
+    # The servers read these too; here a mistake stops `bot run` with the variable's name.
+    from bot.limits.settings import LimitSettings
+    from bot.proxies import TrustedProxies
+
+    LimitSettings.from_env(os.environ)
+    TrustedProxies.from_env(os.environ)
     _make_existing_files_private(settings)
     policy = _escalation_policy()
     if policy is None:  # refuse to start on an invalid escalation.yml

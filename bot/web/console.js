@@ -643,7 +643,7 @@
     const accept = $('act-accept');
     accept.disabled = !can.accept;
     accept.textContent = can.takeOver ? 'Take over' : 'Accept';
-    ['act-transfer', 'act-escalate', 'act-resolve', 'act-return'].forEach((id) => { $(id).disabled = !can.work; });
+    ['act-transfer', 'act-escalate', 'act-resolve', 'act-return', 'act-block'].forEach((id) => { $(id).disabled = !can.work; });
     if (!can.work && state.action && !state.busy) closeActionForm();
     const input = $('composer-input');
     input.disabled = !can.chat;
@@ -665,13 +665,18 @@
     escalate: { legend: 'Escalate to a supervisor', submit: 'Escalate', path: 'escalate', done: 'Escalated.' },
     resolve: { legend: 'Resolve the conversation', submit: 'Resolve', path: 'resolve', done: 'Resolved.' },
     return: { legend: 'Give the conversation back to the bot', submit: 'Return to bot', path: 'return-to-bot', done: 'Returned to the bot.' },
+    // Answers {conversation, blocks}: the Detail is its `conversation`.
+    block: {
+      legend: 'End the conversation and block the customer', submit: 'End and block', path: 'block',
+      done: 'Conversation ended; the customer is blocked.', reasonRequired: true, detailIn: 'conversation',
+    },
   };
   const ACTION_BUTTONS = {
-    transfer: 'act-transfer', escalate: 'act-escalate', resolve: 'act-resolve', return: 'act-return',
+    transfer: 'act-transfer', escalate: 'act-escalate', resolve: 'act-resolve', return: 'act-return', block: 'act-block',
   };
 
   /** POST an action; show the Detail it answers. */
-  const perform = async (what, path, body) => {
+  const perform = async (what, path, body, detailIn) => {
     const id = state.selected;
     state.busy = true;
     renderSelection();
@@ -680,6 +685,7 @@
         let d;
         try {
           d = await api('POST', `/conversations/${enc(id)}/${path}`, body);
+          if (d && detailIn) d = d[detailIn];
         } catch (e) {
           // Someone else changed it first: show how it is now.
           if (e.status === 409 || e.status === 404) { refreshQueue(); if (state.selected === id) loadDetail(); }
@@ -723,6 +729,10 @@
         .forEach((t) => teamSelect.append(h('option', { value: t.key, text: t.name || t.key })));
     }
     $('action-reason').value = '';
+    $('action-reason').required = Boolean(spec.reasonRequired);
+    $('action-reason-label').textContent = spec.reasonRequired ? 'Reason (kept in the history)' : 'Reason (optional)';
+    $('action-address-field').hidden = kind !== 'block';
+    $('action-address').checked = false;
     $('action-form').hidden = false;
     (kind === 'transfer' ? teamSelect : $('action-reason')).focus();
   };
@@ -742,6 +752,12 @@
     const body = {};
     const reason = $('action-reason').value.trim();
     if (reason) body.reason = reason;
+    if (spec.reasonRequired && !reason) {
+      showAlert('Say why, for the history.');
+      $('action-reason').focus();
+      return;
+    }
+    if (kind === 'block') body.block_address = $('action-address').checked;
     if (kind === 'transfer') {
       body.team = $('action-team').value;
       if (!body.team) {
@@ -751,7 +767,7 @@
       }
     }
     stopOurTyping();
-    const d = await perform(`Could not ${spec.submit.toLowerCase()}`, spec.path, body);
+    const d = await perform(`Could not ${spec.submit.toLowerCase()}`, spec.path, body, spec.detailIn);
     if (!d) return;
     closeActionForm();
     notify(spec.done);
