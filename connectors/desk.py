@@ -259,7 +259,7 @@ class DeskInput(InputChannel):
             gc.freeze()
             logger.info("desk.gc.frozen objects=%d", gc.get_freeze_count())
             rasa_agent = getattr(app.ctx, "agent", None)
-            offload_parsing(getattr(rasa_agent, "processor", None))
+            offload_parsing(getattr(rasa_agent, "processor", None), channel.limits.nlu_queue)
 
         @desk.listener("after_server_stop")
         async def stop(app: Sanic, _: Any) -> None:

@@ -7,6 +7,11 @@ nothing else, not even relay another conversation's message to an agent. Here
 each parse runs in a single worker thread (one at a time, as before, so the
 model never runs twice at once), and the loop stays free while it does.
 
+The thread serves every conversation, so its queue is bounded
+(`BATON_LIMIT_NLU_QUEUE`): past it a parse is refused at once with `PoolBusy`
+(the channel tells the customer to send it again in a moment) rather than made
+to wait behind a flood, with everyone else's.
+
 Installed on the processor once the model is loaded (`offload_parsing`). A model
 replaced at run time (`PUT /model`) comes with a new processor that parses on
 the loop again, as plain Rasa does.
@@ -14,11 +19,10 @@ the loop again, as plain Rasa does.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from bot.limits.pool import BoundedPool
 from connectors.tracker_store import finish_without_awaiting
 
 logger = logging.getLogger(__name__)
@@ -26,8 +30,12 @@ logger = logging.getLogger(__name__)
 _OFFLOADED = "_baton_parse_offloaded"
 
 
-def offload_parsing(processor: Any) -> bool:
+def offload_parsing(processor: Any, queue_limit: int) -> bool:
     """Make `processor.parse_message` run in a worker thread; False when it can't.
+
+    Args:
+        processor: Rasa's MessageProcessor.
+        queue_limit: parses that may wait for the thread; one more raises `PoolBusy`.
 
     A processor with an HTTP interpreter (NLU in another server) awaits real I/O
     and is left alone.
@@ -37,13 +45,10 @@ def offload_parsing(processor: Any) -> bool:
     if getattr(processor, "http_interpreter", None) is not None:
         return False
     parse_on_loop = processor.parse_message
-    worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nlu")
+    worker = BoundedPool(1, queue_limit, "nlu")
 
     async def parse_message(*args: Any, **kwargs: Any) -> Any:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            worker, lambda: finish_without_awaiting(parse_on_loop(*args, **kwargs))
-        )
+        return await worker.run(lambda: finish_without_awaiting(parse_on_loop(*args, **kwargs)))
 
     processor.parse_message = parse_message
     setattr(processor, _OFFLOADED, True)

@@ -85,6 +85,7 @@ from bot.constants import (
 )
 from bot.limits.interface import Clock, RateLimiter, Verdict
 from bot.limits.memory import MemoryConcurrencyLimit, MemoryRateLimiter
+from bot.limits.pool import PoolBusy
 from bot.limits.settings import Budget, LimitSettings
 from bot.proxies import TrustedProxies
 from bot.settings import Settings, SettingsError
@@ -114,6 +115,9 @@ ERROR_NO_SESSION = "no_session"
 ERROR_RATE_LIMITED = "rate_limited"
 # The conversation's queue is full (messages sent faster than the bot answers).
 ERROR_TOO_MANY_PENDING = "too_many_pending"
+# Every conversation's messages wait for one NLU thread; its queue was full.
+ERROR_BUSY = "busy"
+NLU_BUSY_RETRY_SECONDS = 2.0
 # Another customer verified in the conversation this socket showed: it was moved to a new one.
 ERROR_SESSION_REPLACED = "session_replaced"
 
@@ -701,6 +705,9 @@ class WebchatInput(InputChannel):
                 await self._read_as_text(message)
             self.payloads.customer_sent(session_id)
             await on_new_message(message)
+        except PoolBusy:  # the NLU's queue is full (a flood): nothing was read or stored
+            logger.warning("webchat.message.nlu_busy session=%s", _short(session_id))
+            await self._refuse_message(sid, Verdict(False, NLU_BUSY_RETRY_SECONDS), ERROR_BUSY)
         except Exception:  # a failing turn must not take the socket down
             logger.exception("webchat.message.failed session=%s", _short(session_id))
             await self.sio.emit(
@@ -939,13 +946,15 @@ class WebchatInput(InputChannel):
             return
         assert self.sio is not None
         seconds = verdict.retry_after_seconds
-        busy = code == ERROR_TOO_MANY_PENDING
-        text = (
-            "I'm still working on your earlier messages. Please wait for my answer, then send this again."
-            if busy
-            else f"You're sending messages faster than I can read them. Please wait {seconds} s, "
-            "then send this again."
-        )
+        if code == ERROR_TOO_MANY_PENDING:
+            text = "I'm still working on your earlier messages. Please wait for my answer, then send this again."
+        elif code == ERROR_BUSY:
+            text = f"Lots of people are writing to me right now. Please send that again in {seconds} s."
+        else:
+            text = (
+                f"You're sending messages faster than I can read them. Please wait {seconds} s, "
+                "then send this again."
+            )
         await self.sio.emit(
             ERROR_EVENT, {"code": code, "message": text, "retry_after": seconds}, room=sid
         )

@@ -58,6 +58,8 @@ class LimitSettings:
     webchat_call_signals_per_socket: Budget = Budget(300, 60)
     webchat_call_signals_per_address: Budget = Budget(3000, 60)
     webchat_queued_messages: int = 5
+    # Messages of all conversations waiting for the one NLU thread (connectors/nlu_offload.py).
+    nlu_queue: int = 100
 
     # --- blocks of abusive customers (bot.desk.blocks) ---
     block_address_hours: int = 24
