@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import List
 
-from tests.baton_server import start_baton_server
+from tests.baton_server import ONE_ADDRESS_FOR_EVERYBODY, start_baton_server
 from tests.e2e.relay_load import exchange, latencies, open_floor
 
 CONVERSATIONS = 100
@@ -63,7 +63,7 @@ async def measure(server) -> None:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
-        server = start_baton_server(Path(folder))
+        server = start_baton_server(Path(folder), extra_env=ONE_ADDRESS_FOR_EVERYBODY)
         try:
             asyncio.run(measure(server))
         finally:

@@ -23,6 +23,16 @@ TEST_RASA_API_TOKEN = "e2e-rasa-api-" + "t" * 20
 TEST_ACTION_SERVER_TOKEN = "e2e-action-server-" + "a" * 30
 
 
+# Every client of a test or a benchmark is 127.0.0.1, so the widget's per-address
+# budgets would count a whole suite (or a load of 100 conversations) as one client.
+# They are tested on their own (tests/connectors/test_webchat_channel.py).
+ONE_ADDRESS_FOR_EVERYBODY = {
+    "BATON_LIMIT_WEBCHAT_MESSAGES_PER_ADDRESS": "100000/60",
+    "BATON_LIMIT_WEBCHAT_SESSIONS_PER_ADDRESS": "100000/60",
+    "BATON_LIMIT_WEBCHAT_TYPING_PER_ADDRESS": "100000/60",
+}
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

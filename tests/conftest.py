@@ -91,7 +91,7 @@ def _with_query(url: str, **query: str | None) -> str:
 @pytest.fixture(scope="session")
 def baton_server(tmp_path_factory: pytest.TempPathFactory):
     """The real product, started as `make run` starts it, shared by the e2e and browser tests."""
-    from tests.baton_server import start_baton_server
+    from tests.baton_server import ONE_ADDRESS_FOR_EVERYBODY, start_baton_server
 
     server = start_baton_server(
         tmp_path_factory.mktemp("baton"),
@@ -101,11 +101,8 @@ def baton_server(tmp_path_factory: pytest.TempPathFactory):
             # A closed console's conversations go back to the queue after 1 s, not 30:
             # the disconnect test waits for that event.
             "BATON_DISCONNECT_GRACE_SECONDS": "1",
-            # Every test client is 127.0.0.1: the widget's per-address budgets would count
-            # the whole suite (100 conversations of the relay test) as one client. They
-            # are tested in tests/connectors/test_webchat_channel.py; per-socket ones stay.
-            "BATON_LIMIT_WEBCHAT_MESSAGES_PER_ADDRESS": "100000/60",
-            "BATON_LIMIT_WEBCHAT_SESSIONS_PER_ADDRESS": "100000/60",
+            # Per-socket budgets stay; per-address ones would see one client.
+            **ONE_ADDRESS_FOR_EVERYBODY,
         },
     )
     yield server
