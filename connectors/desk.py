@@ -36,7 +36,7 @@ import time
 import uuid
 from functools import partial
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List, Sequence, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Sequence, Set, Tuple
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.shared.core.events import BotUttered, ConversationResumed
@@ -202,7 +202,7 @@ class DeskInput(InputChannel):
         self.signin: SignInGuard | None = None
         self._password_pool: BoundedPool | None = None
         # The open live sockets of each console session (by token hash): closed at sign-out.
-        self._live_sockets: Dict[str, set] = {}
+        self._live_sockets: Dict[str, Set[Any]] = {}
         self.call_settings = call_settings or CallSettings()
         self.calls: CallService | None = None
         self.disconnect_grace_seconds = settings.disconnect_grace_seconds
@@ -787,13 +787,13 @@ class DeskInput(InputChannel):
         handoff = await asyncio.to_thread(self.service.end_for_abuse, agent, conversation_id, reason, now)
         addresses = sorted(self.webchat.addresses_of(conversation_id)) if block_address and self.webchat else []
         expires_at = now + dt.timedelta(hours=self.limits.block_address_hours)
-        blocks = self.blocks
+        blocks, audit_log = self.blocks, self.audit_log
 
         def record() -> List[Any]:
             made = [blocks.add(BLOCK_SESSION, conversation_id, reason, agent.id, now)]
             made += [blocks.add(BLOCK_ADDRESS, address, reason, agent.id, now, expires_at) for address in addresses]
             for block in made:
-                self.audit_log.append(  # type: ignore[union-attr]
+                audit_log.append(
                     audit.AuditRecord(
                         at=now, action=audit.CUSTOMER_BLOCKED, outcome=audit.SUCCEEDED,
                         actor=audit.agent_actor(agent.id), subject=f"conversation:{handoff.reference}",
