@@ -401,7 +401,11 @@ SCHEMAS: Dict[str, Any] = {
     "Error": _object(
         {
             "error": {"type": "string", "description": "what is wrong, for a person to act on"},
-            "code": {"type": "string", "description": "machine-readable (the call endpoints: docs/calls.md 3.5)"},
+            "code": {
+                "type": "string",
+                "description": "machine-readable: the call endpoints' codes (docs/calls.md 3.5); "
+                "a refused body's too_large, length_required or malformed",
+            },
         },
         ("error",),
     ),
