@@ -114,6 +114,8 @@ CONSOLE_CSP = (
 )
 DEFAULT_MONITOR_SECONDS = 1.0
 MAX_AGENT_MESSAGE_LENGTH = 4000
+# The largest id an Integer column holds on PostgreSQL (int4); SQLite's is larger.
+MAX_ROW_ID = 2**31 - 1
 # A failure is forgotten this long after an address's last one.
 FAILED_SIGNIN_MEMORY_SECONDS = 900.0
 # Refused sign-ins from one client are audited at most this often (the log stays readable under a flood).
@@ -808,7 +810,10 @@ class DeskInput(InputChannel):
         logger.info("desk.customer.blocked agent=%s addresses=%d", agent.id, len(addresses))
         await self._close_calls(conversation_id, f"agent:{agent.id}")
         if self.webchat is not None:
-            await self.webchat.end_conversation(conversation_id)
+            try:
+                await self.webchat.end_conversation(conversation_id)
+            except Exception:  # the block stands: the widget is turned away at its next message
+                logger.exception("desk.customer.block_notice_failed conversation=%s", _short(conversation_id))
         await self._changed(conversation_id, handoff.team, handoff.state)
         await self._offer_waiting()
         return response.json(
@@ -832,6 +837,8 @@ class DeskInput(InputChannel):
         if not session.agent.sees_all_teams:
             raise Forbidden("Only supervisors and admins can lift a block.")
         now = utc_now()
+        if not 0 < block_id <= MAX_ROW_ID:  # a number no row can have: not a database error
+            raise NotFoundError(f"No block {block_id} is in force.")
         try:
             block = await asyncio.to_thread(self.blocks.lift, block_id, now)
         except BlockNotFound as missing:

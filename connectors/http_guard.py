@@ -18,7 +18,7 @@ import logging
 from typing import Any, Mapping
 
 from sanic import Sanic, response
-from sanic.exceptions import PayloadTooLarge, SanicException
+from sanic.exceptions import MethodNotSupported, NotFound, PayloadTooLarge, SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -37,6 +37,7 @@ HSTS = "max-age=31536000"
 TOO_LARGE = "too_large"
 LENGTH_REQUIRED = "length_required"
 MALFORMED = "malformed_payload"
+UPGRADE = "upgrade_required"
 _INSTALLED = "baton_http_guard"
 
 
@@ -97,7 +98,10 @@ def install(app: Sanic, limits: LimitSettings, proxies: TrustedProxies) -> None:
     app.config.REQUEST_MAX_SIZE = limits.max_request_bytes
 
     @app.signal("http.routing.after")
-    async def limit_body(request: Request, **_: Any) -> None:
+    async def limit_body(request: Request, route: Any = None, **_: Any) -> None:
+        if getattr(getattr(route, "ctx", None), "websocket", False) and not _is_upgrade(request):
+            # Sanic 21.12 fails a plain request to a WebSocket route with a 500 page.
+            raise BodyRefused("This address is a WebSocket: connect with an Upgrade request.", 426, UPGRADE)
         limit = check_body(request.path, request.headers, limits)
         if request.stream is not None:
             # Enforced by Sanic while it reads: a chunked body stops at the limit.
@@ -114,14 +118,28 @@ def install(app: Sanic, limits: LimitSettings, proxies: TrustedProxies) -> None:
             {"error": "The body is larger than this address accepts.", "code": TOO_LARGE}, status=413
         )
 
+    async def unrouted(request: Request, error: SanicException) -> HTTPResponse:
+        # The desk's API answers in JSON, also for an address or a method it does not have.
+        if request.path.startswith(DESK_API_PREFIX):
+            status = error.status_code
+            message = "No such address." if status == 404 else f"{request.method} is not allowed here."
+            return response.json({"error": message}, status=status)
+        return app.error_handler.default(request, error)
+
     app.error_handler.add(BodyRefused, refused)
     app.error_handler.add(PayloadTooLarge, too_large)
+    app.error_handler.add(NotFound, unrouted)
+    app.error_handler.add(MethodNotSupported, unrouted)
 
     @app.middleware("response")
     async def strict_transport(request: Request, answer: HTTPResponse) -> None:
         # Behind a TLS proxy the app sees http: the scheme comes from the trusted proxies.
         if answer is not None and proxies.scheme(request.ip, request.headers, request.scheme) == "https":
             answer.headers.setdefault("Strict-Transport-Security", HSTS)
+
+
+def _is_upgrade(request: Request) -> bool:
+    return (request.headers.get("upgrade") or "").lower() == "websocket"
 
 
 def client_address(request: Request, proxies: TrustedProxies) -> str:
