@@ -1480,7 +1480,20 @@ def _body(request: Request, signed_in: bool = True) -> Dict[str, Any]:
         raise DeskError(f"The body is not valid JSON: {error}") from error
     if not isinstance(body, dict):
         raise DeskError("The body must be a JSON object.")
+    if _holds_nul(body):
+        # PostgreSQL cannot store a NUL in text: refused here, not a server error later.
+        raise DeskError("Text may not contain NUL (\\u0000) characters.")
     return body
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 def _call_body(request: Request) -> Dict[str, Any]:

@@ -640,7 +640,8 @@ class WebchatInput(InputChannel):
             await self._reject(sid, ERROR_MALFORMED_PAYLOAD, "session_id does not match this socket's session")
             return
 
-        text = data["message"].strip()
+        # PostgreSQL cannot store a NUL in text; it is never part of what a person types.
+        text = data["message"].replace("\x00", "").strip()
         if not text:
             return
         if DESK_ONLY_PAYLOAD.match(text):

@@ -353,3 +353,10 @@ def audit_rows_of_action(server: BatonServer, action: str) -> List[Tuple[str, st
             return [(row.outcome, row.client_address, row.details or {}) for row in rows]
     finally:
         engine.dispose()
+
+
+def test_a_nul_character_in_a_desk_body_is_refused_not_a_server_error(server: BatonServer) -> None:
+    desk = _signed_in(server)
+    answer = desk.call("PUT", "/me/status", {"status": "online\u0000"})
+    assert answer.status_code == 400
+    assert "NUL" in answer.json()["error"]
