@@ -25,26 +25,12 @@ from bot.limits.settings import LimitSettings
 from bot.settings import Settings
 from connectors.webchat import WebchatInput
 from tests.baton_server import free_port
+from tests.clocks import ManualClock
 
 JWT_SECRET = "webchat-test-secret-" + "s" * 40
 WAIT_SECONDS = 10
 _APP_NAMES = itertools.count()
 DOMAIN = Domain.from_dict({"intents": ["affirm", "deny", "inform"]})
-
-
-class TestClock:
-    """A monotonic clock the test advances."""
-
-    __test__ = False  # not a test class, whatever pytest thinks of the name
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @dataclass
@@ -54,7 +40,7 @@ class ChannelServer:
     url: str
     channel: WebchatInput
     app: Sanic
-    clock: TestClock
+    clock: ManualClock
     received: asyncio.Queue[UserMessage] = field(default_factory=asyncio.Queue)
     # Cleared by a test to keep turns from finishing (a slow bot), set to let them go.
     turns_may_finish: asyncio.Event = field(default_factory=asyncio.Event)
@@ -69,7 +55,7 @@ async def channel_server(
     """Start the channel with a turn handler that records each message and answers nothing."""
     Sanic.test_mode = True
     app = Sanic(f"baton_webchat_test_{next(_APP_NAMES)}")
-    clock = TestClock()
+    clock = ManualClock()
     channel = WebchatInput(
         Settings(jwt_secret=JWT_SECRET),
         limits=limits or LimitSettings(),

@@ -25,18 +25,11 @@ from bot.desk.signin import (
 )
 from bot.limits.memory import MemoryBackOff, MemoryConcurrencyLimit, MemoryRateLimiter
 from bot.limits.pool import BoundedPool
+from tests.clocks import ManualClock
 from tests.desk.conftest import PASSWORD, T0, add_agent
 
 STRANGER = "203.0.113.66"
 OFFICE = "198.51.100.10"
-
-
-class ManualClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def make_guard(
@@ -74,7 +67,7 @@ async def test_failures_past_the_free_ones_back_off_and_the_wait_is_capped(direc
         await guard.sign_in(attempt(PASSWORD), T0)
     assert refused.value.reason == REFUSED_BACK_OFF
     assert refused.value.retry_after == 1
-    clock.now += 1
+    clock.advance(1)
     assert (await guard.sign_in(attempt(PASSWORD), T0)).agent is not None
 
 
@@ -87,7 +80,7 @@ async def test_a_stranger_cannot_lock_the_agent_out_of_the_browser_they_signed_i
     device = (await guard.sign_in(attempt(PASSWORD, OFFICE), T0)).device_token
     assert device is not None
     for _ in range(10):  # a stranger hammering the address
-        clock.now += 120
+        clock.advance(120)
         try:
             await guard.sign_in(attempt("guess guess guess"), T0)
         except SignInRefused:

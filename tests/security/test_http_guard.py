@@ -42,6 +42,10 @@ async def guarded_server(proxies: TrustedProxies = TrustedProxies()) -> AsyncIte
         bodies.append(len(request.body))
         return response.json({"ok": True})
 
+    @app.websocket("/desk/api/live")
+    async def live(request: Request, ws) -> None:  # type: ignore[no-untyped-def]
+        await ws.send("hello")
+
     port = free_port()
     server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False)
     assert server is not None
@@ -108,29 +112,11 @@ async def test_hsts_only_when_the_client_came_over_https_through_a_trusted_proxy
 
 
 async def test_a_plain_request_to_a_websocket_route_is_told_to_upgrade_not_a_server_error() -> None:
-    Sanic.test_mode = True
-    app = Sanic(f"baton_guard_test_{next(_APP_NAMES)}")
-    http_guard.install(app, LIMITS, TrustedProxies())
-
-    @app.websocket("/desk/api/live")
-    async def live(request: Request, ws) -> None:  # type: ignore[no-untyped-def]
-        await ws.send("hello")
-
-    port = free_port()
-    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False)
-    assert server is not None
-    await server.startup()
-    await server.before_start()
-    try:
-        head = "\r\n".join(["GET /desk/api/live HTTP/1.1", "Host: 127.0.0.1", ""]) + "\r\n"
-        status, _, answer = await raw_request(port, head)
+    plain_get = "\r\n".join(["GET /desk/api/live HTTP/1.1", "Host: 127.0.0.1", ""]) + "\r\n"
+    async with guarded_server() as (port, _):
+        status, _, answer = await raw_request(port, plain_get)
         missing, _, not_found = await raw_request(port, post_head("/desk/api/nothing-here", "Content-Length: 0"))
         wrong_method, _, not_allowed = await raw_request(port, post_head("/desk/api/live", "Content-Length: 0"))
-    finally:
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
-        await server.after_stop()
     assert (status, answer["code"]) == (426, "upgrade_required")
     assert (missing, not_found["error"]) == (404, "No such address.")
     assert wrong_method == 405 and "not allowed" in not_allowed["error"]

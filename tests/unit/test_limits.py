@@ -8,21 +8,11 @@ from bot.limits.interface import Verdict
 from bot.limits.memory import MemoryBackOff, MemoryConcurrencyLimit, MemoryRateLimiter
 from bot.limits.settings import Budget, LimitSettings
 from bot.settings import SettingsError
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+from tests.clocks import ManualClock
 
 
 async def test_a_bucket_allows_its_burst_then_refuses_with_the_wait_until_the_next_token() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     limiter = MemoryRateLimiter(3, 60, clock=clock)
     assert [(await limiter.hit("a")).allowed for _ in range(4)] == [True, True, True, False]
     refused = await limiter.hit("a")
@@ -34,7 +24,7 @@ async def test_a_bucket_allows_its_burst_then_refuses_with_the_wait_until_the_ne
 
 
 async def test_keys_have_budgets_of_their_own_and_a_refund_gives_one_back() -> None:
-    limiter = MemoryRateLimiter(1, 60, clock=FakeClock())
+    limiter = MemoryRateLimiter(1, 60, clock=ManualClock())
     assert (await limiter.hit("a")).allowed
     assert (await limiter.hit("b")).allowed
     assert not (await limiter.hit("a")).allowed
@@ -43,7 +33,7 @@ async def test_keys_have_budgets_of_their_own_and_a_refund_gives_one_back() -> N
 
 
 async def test_a_flood_of_keys_stays_within_max_keys_and_idle_keys_go_first() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     limiter = MemoryRateLimiter(2, 10, clock=clock, max_keys=100)
     await limiter.hit("busy")
     await limiter.hit("busy")
@@ -57,7 +47,7 @@ async def test_a_flood_of_keys_stays_within_max_keys_and_idle_keys_go_first() ->
 
 
 async def test_back_off_grows_after_the_free_failures_and_is_capped() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     back_off = MemoryBackOff(free_failures=2, base_delay=1, max_delay=8, forget_after=600, clock=clock)
     waits = [(await back_off.failed("x")).retry_after for _ in range(7)]
     assert waits == [0, 1, 2, 4, 8, 8, 8]
@@ -67,7 +57,7 @@ async def test_back_off_grows_after_the_free_failures_and_is_capped() -> None:
 
 
 async def test_back_off_forgets_after_a_success_or_a_quiet_period() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     back_off = MemoryBackOff(free_failures=1, base_delay=1, max_delay=60, forget_after=300, clock=clock)
     await back_off.failed("x")
     await back_off.succeeded("x")
