@@ -1,9 +1,7 @@
-"""An outsider against the desk's sign-in and API, and an abusive customer, on a real `bot run` of its own.
-
-Its own server (not the shared e2e one): these tests spend sign-in budgets and
-back-offs on purpose. It trusts 127.0.0.1 as its TLS proxy (BATON_TRUSTED_PROXIES),
-so each test plays clients of its own through X-Forwarded-For, as a proxy would
-report them; a request without that header is the proxy itself.
+"""An outsider against the desk's sign-in and API, and an abusive customer, on the security
+tests' own `bot run` (tests/security/conftest.py): these tests spend sign-in budgets and
+back-offs and block addresses on purpose. The server trusts 127.0.0.1 as its proxy, so each
+test plays clients of its own through X-Forwarded-For (`desk_client`, `new_client`).
 """
 
 from __future__ import annotations
@@ -11,19 +9,19 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from typing import Dict, Iterator, List, Tuple
+from typing import Dict, List, Tuple
 
 import aiohttp
 import pytest
 import requests
 import socketio
 import websockets
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from bot import audit
 from bot.db import make_engine, make_session_factory
-from bot.store.models import AuditEntry
-from tests.baton_server import BatonServer, start_baton_server
+from bot.store.models import AgentSession, AuditEntry
+from tests.baton_server import BatonServer
 from tests.e2e.desk_client import TEST_PASSWORD, DeskClient, create_agent
 from tests.e2e.widget_client import WidgetClient
 from tests.security.raw_http import post_head, raw_request
@@ -33,13 +31,10 @@ pytestmark = pytest.mark.e2e
 LOGIN = "/desk/api/login"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BatonServer]:
-    started = start_baton_server(
-        tmp_path_factory.mktemp("signin-attacks"), extra_env={"BATON_TRUSTED_PROXIES": "127.0.0.1"}
-    )
-    yield started
-    started.stop()
+@pytest.fixture
+def server(isolated_server: BatonServer) -> BatonServer:
+    """The security tests' own `bot run` (tests/security/conftest.py)."""
+    return isolated_server
 
 
 def new_client() -> str:
@@ -199,9 +194,16 @@ def test_a_chunked_body_on_the_desk_api_is_refused(server: BatonServer) -> None:
     assert answer.status_code == 411
 
 
+def desk_client(server: BatonServer) -> DeskClient:
+    """A console of a client of its own (never 127.0.0.1, the fuzzer's)."""
+    desk = DeskClient(server.url)
+    desk.http.headers["X-Forwarded-For"] = new_client()
+    return desk
+
+
 def _signed_in(server: BatonServer) -> DeskClient:
     agent = create_agent(server.database_url, name="Live Agent")
-    desk = DeskClient(server.url)
+    desk = desk_client(server)
     assert desk.login(agent.email).status_code == 200
     return desk
 
@@ -220,10 +222,11 @@ def test_the_live_socket_refuses_a_page_of_another_origin(server: BatonServer) -
     assert first["type"] == "error" and first["status"] == 403
 
 
-def test_the_live_socket_closes_when_its_session_signs_out(server: BatonServer) -> None:
-    desk = _signed_in(server)
+def _live_socket_after(server: BatonServer, desk: DeskClient, end_session) -> Dict:  # type: ignore[no-untyped-def]
+    """Open the console's live socket, end its session with `end_session()`, ping, and
+    return the error the socket sends before it closes."""
 
-    async def listen_then_sign_out() -> Dict:
+    async def listen() -> Dict:
         url = server.url.replace("http://", "ws://") + "/desk/api/live"
         host = server.url.split("://", 1)[1]
         async with websockets.connect(
@@ -232,14 +235,40 @@ def test_the_live_socket_closes_when_its_session_signs_out(server: BatonServer) 
             await socket.send(json.dumps({"type": "ping"}))
             while json.loads(await asyncio.wait_for(socket.recv(), 30)).get("type") != "pong":
                 pass
-            await asyncio.to_thread(desk.call, "POST", "/logout")
+            await asyncio.to_thread(end_session)
+            try:
+                await socket.send(json.dumps({"type": "ping"}))  # the console pings every 25 s
+            except websockets.exceptions.ConnectionClosed:
+                pass  # closed at once (a sign-out): its last words are still to be read
             while True:
                 event = json.loads(await asyncio.wait_for(socket.recv(), 30))
                 if event.get("type") == "error":
                     await asyncio.wait_for(socket.wait_closed(), 30)
                     return event
 
-    assert asyncio.run(listen_then_sign_out())["status"] == 401
+    return asyncio.run(listen())
+
+
+def test_the_live_socket_closes_when_its_session_signs_out(server: BatonServer) -> None:
+    desk = _signed_in(server)
+    error = _live_socket_after(server, desk, lambda: desk.call("POST", "/logout"))
+    assert error["status"] == 401
+
+
+def test_the_live_socket_closes_when_its_session_has_ended_elsewhere(server: BatonServer) -> None:
+    desk = _signed_in(server)
+    agent_id = desk.agent["id"]  # type: ignore[index]
+
+    def expire() -> None:  # what the clock's pruning does to an expired session
+        engine = make_engine(server.database_url)
+        try:
+            with make_session_factory(engine).begin() as session:
+                session.execute(delete(AgentSession).where(AgentSession.agent_id == agent_id))
+        finally:
+            engine.dispose()
+
+    error = _live_socket_after(server, desk, expire)
+    assert error["status"] == 401 and "expired" in error["error"]
 
 
 def test_a_log_in_names_no_password_in_the_audit_log(server: BatonServer) -> None:
@@ -293,7 +322,7 @@ def test_an_agent_ends_and_blocks_an_abusive_customer_who_cannot_come_back(serve
     async def scenario() -> None:
         customer = await _handed_off(server, abusive)
         conversation_id = customer.session_id
-        desk = DeskClient(server.url)
+        desk = desk_client(server)
         assert desk.login(agent.email).status_code == 200
         assert (await asyncio.to_thread(desk.call, "POST", f"/conversations/{conversation_id}/accept")).ok
         blocked = await asyncio.to_thread(
@@ -314,7 +343,7 @@ def test_an_agent_ends_and_blocks_an_abusive_customer_who_cannot_come_back(serve
         # Someone else is not affected.
         assert "session_id" in await _turned_away(server, None, bystander)
 
-        lifting = DeskClient(server.url)
+        lifting = desk_client(server)
         assert lifting.login(supervisor.email).status_code == 200
         listed = (await asyncio.to_thread(lifting.call, "GET", "/blocks")).json()["blocks"]
         ours = [block for block in listed if block["reason"] == "threats and insults"]
@@ -334,7 +363,7 @@ def test_an_agent_of_another_team_cannot_block_a_conversation_they_cannot_see(se
     async def scenario() -> int:
         customer = await _handed_off(server, new_client())
         try:
-            desk = DeskClient(server.url)
+            desk = desk_client(server)
             assert desk.login(outsider.email).status_code == 200
             answer = await asyncio.to_thread(
                 desk.call, "POST", f"/conversations/{customer.session_id}/block", {"reason": "no reason"}

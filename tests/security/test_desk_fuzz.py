@@ -1,7 +1,8 @@
 """Property-based fuzz of the desk API from its own OpenAPI document (schemathesis).
 
-A desk of its own (`bot run` on a temp database: the fuzz accepts, transfers and
-resolves conversations and adds agents, so never the shared `baton_server`), with an
+The security tests' own desk (`bot run` on a temp database, tests/security/conftest.py:
+the fuzz accepts, transfers and resolves conversations and adds agents, so never the
+shared `baton_server`), with an
 admin signed in, the session cookie and the CSRF header on every request, and a few
 conversations handed off by guests through the widget so the conversation routes
 reach real handoffs and not only 404s. Each operation the desk registers gets
@@ -25,7 +26,6 @@ import asyncio
 import functools
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Dict, FrozenSet, Iterator, List
 
 import pytest
@@ -43,8 +43,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from bot.desk.openapi import API_SERVER, TAG_API
-from tests.baton_server import BatonServer, start_baton_server
+from tests.baton_server import BatonServer
 from tests.e2e.widget_client import WidgetClient
+from tests.security.conftest import FUZZ_ADMIN_EMAIL, FUZZ_ADMIN_PASSWORD
 from tests.security.desk_routes import Route, registered_routes
 
 pytestmark = pytest.mark.e2e
@@ -52,8 +53,6 @@ pytestmark = pytest.mark.e2e
 EXAMPLES_PER_OPERATION = int(os.environ.get("BATON_FUZZ_EXAMPLES", "50"))
 DERANDOMIZED = not os.environ.get("BATON_FUZZ_RANDOM")
 HANDED_OFF_CONVERSATIONS = 3
-ADMIN_EMAIL = "fuzz.admin@example.com"
-ADMIN_PASSWORD = "fuzzing the desk " + "x" * 16
 REQUEST_TIMEOUT_SECONDS = 60
 # Ends the fuzzer's own session; everything after it would be a 401.
 NOT_FUZZED_OPERATIONS = ("post_logout",)
@@ -93,29 +92,17 @@ async def _hand_off_guests(url: str, count: int) -> List[str]:
 
 
 @pytest.fixture(scope="module")
-def fuzzed_desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzedDesk]:
-    workdir: Path = tmp_path_factory.mktemp("desk-fuzz")
-    server = start_baton_server(
-        workdir,
-        extra_env={
-            # `bot run` creates this admin on its first start.
-            "BATON_ADMIN_EMAIL": ADMIN_EMAIL,
-            "BATON_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "BATON_LIMIT_DESK_REQUESTS_PER_AGENT": "1000000/60",
-        },
+def fuzzed_desk(isolated_server: BatonServer) -> Iterator[FuzzedDesk]:
+    """The security tests' own `bot run` (tests/security/conftest.py), its admin signed in."""
+    conversation_ids = asyncio.run(_hand_off_guests(isolated_server.url, HANDED_OFF_CONVERSATIONS))
+    http = requests.Session()
+    login = http.post(
+        f"{isolated_server.url}{API_SERVER}/login",
+        json={"email": FUZZ_ADMIN_EMAIL, "password": FUZZ_ADMIN_PASSWORD},
+        timeout=REQUEST_TIMEOUT_SECONDS,
     )
-    try:
-        conversation_ids = asyncio.run(_hand_off_guests(server.url, HANDED_OFF_CONVERSATIONS))
-        http = requests.Session()
-        login = http.post(
-            f"{server.url}{API_SERVER}/login",
-            json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
-            timeout=REQUEST_TIMEOUT_SECONDS,
-        )
-        assert login.status_code == 200, login.text
-        yield FuzzedDesk(server, http, login.json()["csrf_token"], conversation_ids)
-    finally:
-        server.stop()
+    assert login.status_code == 200, login.text
+    yield FuzzedDesk(isolated_server, http, login.json()["csrf_token"], conversation_ids)
 
 
 @functools.cache
