@@ -354,7 +354,6 @@ class DeskInput(InputChannel):
         self.router = Router(session_factory, offer_seconds=self.settings.offer_seconds)
         self.blocks = BlockList(session_factory)
         self.audit_log = audit.AuditLog(session_factory)
-        self.block_snapshot = await asyncio.to_thread(self.blocks.snapshot, utc_now())
         self._session_factory = session_factory
         self.calls = CallService(session_factory, self.call_settings, make_provider(self.call_settings))
         self._password_pool = BoundedPool(
@@ -387,6 +386,10 @@ class DeskInput(InputChannel):
                 channel.call_observer = self
         if self.webchat is None:
             logger.warning("desk.no_webchat: agents can't reach customers without the webchat channel")
+        try:
+            self.block_snapshot = await asyncio.to_thread(self.blocks.snapshot, utc_now())
+        except Exception:  # the database is down or not migrated: the monitor tries every tick
+            logger.exception("desk.blocks.unavailable")
         self._tasks.append(asyncio.get_running_loop().create_task(self._monitor()))
         logger.info("desk.started calls=%s", self.call_settings.provider or "off")
 
