@@ -171,42 +171,32 @@ def serve(
     allow_remote = remote_api_allowed(env)
     proxies = TrustedProxies.from_env(env)
 
-    import rasa.core.utils
-    import rasa.utils.common
     from rasa.core import run as rasa_run
     from rasa.core.utils import AvailableEndpoints
 
     endpoints = AvailableEndpoints.read_endpoints(str(endpoints_file))
     # A fresh random token per process for Rasa's own check (see install_api_guard).
     rasa_token = secrets.token_urlsafe(32) if token else None
-    app = rasa_run.configure_app(
-        rasa_run.create_http_input_channels(None, str(credentials_file)),
-        cors=None,
-        auth_token=rasa_token,
-        enable_api=token is not None,
-        port=port,
-        endpoints=endpoints,
-    )
-    install_api_guard(app, token=token, rasa_token=rasa_token, allow_remote=allow_remote, proxies=proxies)
-    # From here on as rasa.core.run.serve_application.
-    from functools import partial
 
-    app.register_listener(
-        partial(rasa_run.load_agent_on_start, str(model), endpoints, None), "before_server_start"
-    )
-    app.register_listener(rasa_run.close_resources, "after_server_stop")
-    rasa.utils.common.update_sanic_log_level()
+    async def guard(app: Sanic, _loop: object) -> None:
+        install_api_guard(app, token=token, rasa_token=rasa_token, allow_remote=allow_remote, proxies=proxies)
+
     logger.info(
         "Starting the Rasa server on http://%s:%d (HTTP API %s)",
         host,
         port,
         "off" if token is None else ("on, any host" if allow_remote else "on, this host only"),
     )
-    app.run(
-        host=host,
+    # Rasa's own start-up, with the guard installed before the first request.
+    rasa_run.serve_application(
+        str(model),
+        interface=host,
         port=port,
-        backlog=int(os.environ.get("SANIC_BACKLOG", "100")),
-        workers=rasa.core.utils.number_of_sanic_workers(endpoints.lock_store),
+        credentials=str(credentials_file),
+        auth_token=rasa_token,
+        enable_api=token is not None,
+        endpoints=endpoints,
+        server_listeners=[(guard, "before_server_start")],
     )
 
 
