@@ -6,9 +6,10 @@ Playwright's CSS locators pierce the widget's open shadow root, so the stable
 (bot/web/console.*) is found by its labels and roles where it has them.
 """
 
-from typing import Any, Dict
+from contextlib import contextmanager
+from typing import Any, Callable, Dict, Iterator, List, Tuple
 
-from playwright.sync_api import BrowserContext, Locator, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 # docs/calls.md 5.2: every RTCPeerConnection a page makes, reachable without a product hook.
 # Added per context (`add_init_script`): it runs before the page's scripts, also under a CSP.
@@ -248,3 +249,39 @@ class DeskConsole:
     def accept(self) -> None:
         self.accept_button.click()
         expect(self.composer).to_be_enabled()
+
+
+@contextmanager
+def live_pages(
+    browser: Browser,
+    timeout_ms: float,
+    prepare: Callable[[BrowserContext], None] | None = None,
+    count: int = 2,
+) -> Iterator[Tuple[Page, ...]]:
+    """Pages against the real product, each in its own context (its own cookies and
+    storage), their actions waiting `timeout_ms`; no script on them may throw.
+
+    Args:
+        browser: the (media) browser.
+        timeout_ms: how long the pages' actions wait.
+        prepare: run on each context before its page opens (e.g. `prepare_call_context`).
+        count: how many pages.
+    """
+    contexts: List[BrowserContext] = []
+    errors: List[str] = []
+    pages = []
+    try:
+        for _ in range(count):
+            context = browser.new_context(viewport={"width": 1280, "height": 800})
+            context.set_default_timeout(timeout_ms)
+            if prepare is not None:
+                prepare(context)
+            contexts.append(context)
+            page = context.new_page()
+            page.on("pageerror", lambda exc, page=page: errors.append(f"{page.url}: {exc}"))
+            pages.append(page)
+        yield tuple(pages)
+    finally:
+        for context in contexts:
+            context.close()
+    assert not errors, f"JavaScript errors on the pages: {errors}"

@@ -8,13 +8,13 @@ the team ended the conversation and stops reconnecting; a reload of the customer
 from __future__ import annotations
 
 import re
-from typing import Iterator, List, Tuple
+from typing import Iterator, Tuple
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import EXPECT_TIMEOUT_MS
-from tests.browser.pages import ChatWidget, DeskConsole
+from tests.browser.pages import ChatWidget, DeskConsole, live_pages
 from tests.e2e.desk_client import TEST_PASSWORD, create_agent
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
@@ -28,21 +28,11 @@ ENDED = "Our team has ended this conversation"
 def two_pages(browser: Browser) -> Iterator[Tuple[Page, Page]]:
     """The customer's page and the agent's, each in its own context; no script may throw."""
     expect.set_options(timeout=LIVE_TIMEOUT_MS)
-    contexts: List[BrowserContext] = []
-    errors: List[str] = []
-    pages = []
-    for _ in range(2):
-        context = browser.new_context(viewport={"width": 1280, "height": 800})
-        context.set_default_timeout(LIVE_TIMEOUT_MS)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda exc, page=page: errors.append(f"{page.url}: {exc}"))
-        pages.append(page)
-    yield pages[0], pages[1]
-    for context in contexts:
-        context.close()
-    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
-    assert not errors, f"JavaScript errors on the pages: {errors}"
+    try:
+        with live_pages(browser, LIVE_TIMEOUT_MS) as (customer, agent):
+            yield customer, agent
+    finally:
+        expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
 
 def test_an_agent_ends_and_blocks_an_abusive_customer_from_the_console(

@@ -15,12 +15,13 @@ import re
 from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import EXPECT_TIMEOUT_MS
 from tests.browser.pages import (
     ChatWidget,
     DeskConsole,
+    live_pages,
     prepare_call_context,
     wait_for_inbound_video,
 )
@@ -45,22 +46,11 @@ def call_pages(media_browser: Browser) -> Iterator[Tuple[Page, Page]]:
     """The customer's and the agent's pages, each in its own context with the peer-connection
     capture (docs/calls.md 5.2); no script may throw."""
     expect.set_options(timeout=LIVE_TIMEOUT_MS)
-    contexts: List[BrowserContext] = []
-    errors: List[str] = []
-    pages = []
-    for _ in range(2):
-        context = media_browser.new_context(viewport={"width": 1280, "height": 800})
-        context.set_default_timeout(LIVE_TIMEOUT_MS)
-        prepare_call_context(context)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda exc, page=page: errors.append(f"{page.url}: {exc}"))
-        pages.append(page)
-    yield pages[0], pages[1]
-    for context in contexts:
-        context.close()
-    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
-    assert not errors, f"JavaScript errors on the pages: {errors}"
+    try:
+        with live_pages(media_browser, LIVE_TIMEOUT_MS, prepare=prepare_call_context) as (customer, agent):
+            yield customer, agent
+    finally:
+        expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
 
 def call_rows(history: List[Dict[str, Any]], call_id: str) -> List[Tuple[Any, ...]]:
