@@ -439,7 +439,7 @@ class WebchatInput(InputChannel):
         @webchat.route("/demo", methods=["GET"])
         async def demo_page(_: Request) -> HTTPResponse:
             if not self.settings.demo_enabled:
-                return _json_error(404, "The demo page is off (set BATON_DEMO=1).")
+                return _json_error(404, "The demo page is off (start Baton with `bot run --demo`, as `make run` does).")
             return await response.file(
                 WEB_ASSETS / "demo.html", mime_type="text/html; charset=utf-8"
             )
@@ -1008,7 +1008,7 @@ class WebchatInput(InputChannel):
         # Demo mode stands in for the company's website, which mints the token
         # after its own login. Off by default: it hands out identities.
         if not self.settings.demo_enabled:
-            return _json_error(404, "Demo mode is off (set BATON_DEMO=1).")
+            return _json_error(404, "Demo mode is off (start Baton with `bot run --demo`, as `make run` does).")
         if not self.settings.jwt_secret:
             return _json_error(503, "BATON_JWT_SECRET is not set, so no token can be signed.")
         names = {customer.customer_id: customer.name for customer in DEMO_CUSTOMERS}
