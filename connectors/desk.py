@@ -31,6 +31,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import secrets
 import time
 import uuid
@@ -105,6 +106,9 @@ CSRF_HEADER = "X-CSRF-Token"
 JSON_CONTENT_TYPE = "application/json"
 WEB_ASSETS = Path(__file__).resolve().parent.parent / "bot" / "web"
 CONSOLE_ASSETS = {"console.js": "application/javascript", "console.css": "text/css"}
+# The console's ES modules (bot/web/console/*.js), loaded by <script type="module">.
+CONSOLE_MODULES = WEB_ASSETS / "console"
+CONSOLE_MODULE_NAME = re.compile(r"[a-z][a-z0-9_-]*\.js")
 # Browser libraries of bot/web/vendor the console loads (the Dashboard's charts).
 CONSOLE_VENDOR_ASSETS = {"chart.umd.min.js": "application/javascript"}
 # The console's page may load only its own scripts and talk only to its own origin.
@@ -282,6 +286,16 @@ class DeskInput(InputChannel):
                 return _error(404, f"No such file: {asset}")
             return await response.file(
                 WEB_ASSETS / asset, mime_type=mime_type, headers={"Cache-Control": "no-cache"}
+            )
+
+        @desk.route("/assets/console/<module:str>", methods=["GET"])
+        async def console_module(_: Request, module: str) -> HTTPResponse:
+            # A plain name only: never a path out of the directory.
+            path = CONSOLE_MODULES / module
+            if not CONSOLE_MODULE_NAME.fullmatch(module) or not path.is_file():
+                return _error(404, f"No such file: console/{module}")
+            return await response.file(
+                path, mime_type="application/javascript", headers={"Cache-Control": "no-cache"}
             )
 
         @desk.route("/assets/vendor/<asset:str>", methods=["GET"])
