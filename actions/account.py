@@ -49,8 +49,8 @@ ANSWERS: Dict[str, Answer] = {
     INTENT_PASSWORD_RESET: lambda accounts, customer_id, _: account_answers.password_reset_sent(
         accounts.send_password_reset(customer_id)
     ),
-    INTENT_UPDATE_CONTACT: lambda accounts, customer_id, _: account_answers.contact_change_link_sent(
-        accounts.send_contact_change_link(customer_id)
+    INTENT_UPDATE_CONTACT: lambda accounts, customer_id, _: (
+        account_answers.contact_change_link_sent(accounts.send_contact_change_link(customer_id))
     ),
 }
 
@@ -81,7 +81,9 @@ class ActionAccountAnswer(UsesServices, Action):
             return []
         try:
             if self.services.accounts.customer(customer.customer_id) is None:
-                dispatcher.utter_message(response=UTTER_LOGIN_REQUIRED, login_url=settings.login_url)
+                dispatcher.utter_message(
+                    response=UTTER_LOGIN_REQUIRED, login_url=settings.login_url
+                )
                 return []
             text = answer(self.services.accounts, customer.customer_id, tracker)
         except AccountServiceError:

@@ -82,7 +82,7 @@ class ValidateCaseForm(UsesServices, FormValidationAction):
 
 
 class ActionCancelCase(Action):
-    """"Never mind" inside the case form: forget what was collected, nothing is sent."""
+    """ "Never mind" inside the case form: forget what was collected, nothing is sent."""
 
     def name(self) -> str:
         return ACTION_CANCEL_CASE

@@ -49,7 +49,9 @@ class ActionHandleFallback(UsesServices, Action):
         decision = signal_decision(self.services, tracker)
         if decision.action == OFFER:
             return offer_person(dispatcher, decision)
-        suggestions = suggested_questions(tracker.latest_message, faq_questions(domain.get("responses") or {}))
+        suggestions = suggested_questions(
+            tracker.latest_message, faq_questions(domain.get("responses") or {})
+        )
         if suggestions:
             # The button sends the question itself: the bot answers it as if typed.
             buttons = [{"title": question, "payload": question} for question in suggestions]
@@ -62,7 +64,7 @@ class ActionHandleFallback(UsesServices, Action):
 
 
 class ActionAnswerHumanOffer(UsesServices, Action):
-    """"Yes" or "no" right after a fallback: hand off if a person was offered and accepted."""
+    """ "Yes" or "no" right after a fallback: hand off if a person was offered and accepted."""
 
     def name(self) -> str:
         return ACTION_ANSWER_HUMAN_OFFER

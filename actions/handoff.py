@@ -111,10 +111,16 @@ def queued_message(
             "wait_minutes": estimate.wait_minutes,
         }
     if estimate.within_hours or estimate.next_opening is None:
-        response = UTTER_HANDOFF_NO_AGENTS_ONLINE_EMAIL if email_known else UTTER_HANDOFF_NO_AGENTS_ONLINE
+        response = (
+            UTTER_HANDOFF_NO_AGENTS_ONLINE_EMAIL if email_known else UTTER_HANDOFF_NO_AGENTS_ONLINE
+        )
         return {"response": response, **variables}
     response = UTTER_HANDOFF_AFTER_HOURS_EMAIL if email_known else UTTER_HANDOFF_AFTER_HOURS
-    return {"response": response, **variables, "next_opening": when(estimate.next_opening, team.zone, now)}
+    return {
+        "response": response,
+        **variables,
+        "next_opening": when(estimate.next_opening, team.zone, now),
+    }
 
 
 def _customer_info(services: Services, customer_id: str | None) -> CustomerInfo | None:
@@ -200,7 +206,10 @@ class ActionRequestHandoff(UsesServices, Action):
             return []
         logger.info(
             "handoff.ticket.ready reference=%s reason=%s priority=%s created=%s",
-            ticket.reference, reason, ticket.priority, created,
+            ticket.reference,
+            reason,
+            ticket.priority,
+            created,
         )
         try:
             estimate: QueueEstimate | None = queue_estimate(

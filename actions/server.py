@@ -38,7 +38,9 @@ MIN_TOKEN_LENGTH = 32
 # What a load balancer or `bot run` may ask without the token: it reveals nothing.
 OPEN_PATHS = frozenset({"/health"})
 SECRETS_FILE = PROJECT_ROOT / "var" / "secrets.env"
-UNAUTHORIZED_MESSAGE = "the action server answers only the Rasa server: send Authorization: Bearer <token>"
+UNAUTHORIZED_MESSAGE = (
+    "the action server answers only the Rasa server: send Authorization: Bearer <token>"
+)
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +51,11 @@ def action_server_token(env: Mapping[str, str], secrets_file: Path = SECRETS_FIL
     Raises:
         SettingsError: it is missing or too short (the message says how to set it).
     """
-    token = (env.get(ACTION_SERVER_TOKEN) or read_local_secrets(secrets_file).get(ACTION_SERVER_TOKEN) or "").strip()
+    token = (
+        env.get(ACTION_SERVER_TOKEN)
+        or read_local_secrets(secrets_file).get(ACTION_SERVER_TOKEN)
+        or ""
+    ).strip()
     if not token:
         raise SettingsError(
             f"{ACTION_SERVER_TOKEN} is not set: the action server runs actions only for the Rasa "
@@ -103,14 +109,18 @@ def create_action_app(token: str, actions_package: str = "actions") -> Sanic:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Start the action server; returns the exit code (2: a setting is missing or wrong)."""
-    parser = argparse.ArgumentParser(prog="python -m actions.server", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m actions.server", description=__doc__.splitlines()[0]
+    )
     parser.add_argument(
         "--host",
         default=None,
         help=f"the interface to bind (default ${HOST_ENV}, else {DEFAULT_HOST}: the Rasa server's host only)",
     )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
-    parser.add_argument("--actions", default="actions", help="the package the actions are registered from")
+    parser.add_argument(
+        "--actions", default="actions", help="the package the actions are registered from"
+    )
     args = parser.parse_args(argv)
     try:
         token = action_server_token(os.environ)

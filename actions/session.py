@@ -47,7 +47,9 @@ class ActionSessionStart(UsesServices, Action):
         events: List[Dict[str, Any]] = [SessionStarted()]
         if (domain.get("session_config") or {}).get("carry_over_slots_to_new_session"):
             # As Rasa's default does: the new session starts with the old one's slots.
-            events += [SlotSet(name, value) for name, value in tracker.slots.items() if value is not None]
+            events += [
+                SlotSet(name, value) for name, value in tracker.slots.items() if value is not None
+            ]
         events.append(ActionExecuted(ACTION_LISTEN))
         metadata = tracker.get_slot(SESSION_STARTED_METADATA) or {}
         channel = metadata.get(METADATA_CHANNEL) or tracker.get_latest_input_channel()

@@ -43,7 +43,9 @@ def signal_decision(services: Services, tracker: Tracker) -> SignalDecision:
     return services.policy.signal_evaluator.decide(turns)
 
 
-def offer_person(dispatcher: CollectingDispatcher, decision: SignalDecision) -> List[Dict[str, Any]]:
+def offer_person(
+    dispatcher: CollectingDispatcher, decision: SignalDecision
+) -> List[Dict[str, Any]]:
     """Ask whether the customer wants a person, in the words that fit why."""
     deciding = decision.deciding[0] if decision.deciding else None
     rule_type = deciding.rule.type if deciding else REPEATED_FALLBACK

@@ -1,4 +1,4 @@
-""""What's happening with my ticket?": the status, told only to the ticket's owner."""
+""" "What's happening with my ticket?": the status, told only to the ticket's owner."""
 
 from __future__ import annotations
 
@@ -42,7 +42,9 @@ class ActionTicketStatus(UsesServices, Action):
         try:
             if reference:
                 # Only the owner learns anything, even that the reference exists.
-                ticket = tickets.status_for(reference, sender_id=tracker.sender_id, customer_id=customer_id)
+                ticket = tickets.status_for(
+                    reference, sender_id=tracker.sender_id, customer_id=customer_id
+                )
             else:
                 ticket = self._latest(tracker.sender_id, customer_id)
         except (StoreUnavailable, SQLAlchemyError):

@@ -106,7 +106,9 @@ async def single_conversation(url: str, persistent: bool) -> List[float]:
     # Two warm-up messages: the first parse of a process loads lazily.
     for _ in range(2):
         await conversation.ask(next(questions))
-    latencies = [await conversation.ask(next(questions)) for _ in range(SINGLE_CONVERSATION_MESSAGES)]
+    latencies = [
+        await conversation.ask(next(questions)) for _ in range(SINGLE_CONVERSATION_MESSAGES)
+    ]
     await conversation.close()
     return latencies
 
@@ -121,7 +123,7 @@ async def offered_load(url: str, persistent: bool) -> tuple[List[float], int]:
     async def speak(index: int, conversation: Conversation) -> None:
         nonlocal lost
         await asyncio.sleep(index * interval / OFFERED_CONVERSATIONS)  # stagger the starts
-        questions = itertools.cycle(FAQ_QUESTIONS[index % len(FAQ_QUESTIONS):] + FAQ_QUESTIONS)
+        questions = itertools.cycle(FAQ_QUESTIONS[index % len(FAQ_QUESTIONS) :] + FAQ_QUESTIONS)
         deadline = time.perf_counter() + OFFERED_DURATION_SECONDS
         while time.perf_counter() < deadline:
             started = time.perf_counter()
@@ -145,7 +147,7 @@ async def saturation(url: str, persistent: bool) -> float:
 
     async def hammer(index: int, conversation: Conversation) -> None:
         nonlocal answered
-        questions = itertools.cycle(FAQ_QUESTIONS[index % len(FAQ_QUESTIONS):] + FAQ_QUESTIONS)
+        questions = itertools.cycle(FAQ_QUESTIONS[index % len(FAQ_QUESTIONS) :] + FAQ_QUESTIONS)
         while time.perf_counter() < deadline:
             await conversation.ask(next(questions))
             answered += 1
@@ -178,7 +180,9 @@ def wait_until_up(url: str, process: subprocess.Popen) -> None:
 
 
 def start(command: List[str], env: Dict[str, str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        command, cwd=PROJECT_ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT
+    )
 
 
 def measure(name: str, url: str, process: subprocess.Popen, persistent: bool) -> ChannelResult:
@@ -198,14 +202,18 @@ def run(workdir: Path) -> List[ChannelResult]:
     from tests.baton_server import ONE_ADDRESS_FOR_EVERYBODY, free_port
 
     rasa = str(Path(sys.executable).parent / "rasa")
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
-           "DATABASE_URL": f"sqlite:///{workdir / 'baton.db'}",
-           "BATON_JWT_SECRET": "bench-" + "b" * 40,
-           # The load comes from one address and, at saturation, from sockets sending as
-           # fast as they are answered: the budgets would refuse it, which is their job
-           # (tested apart), not what is measured here.
-           **ONE_ADDRESS_FOR_EVERYBODY,
-           "BATON_LIMIT_WEBCHAT_MESSAGES_PER_SOCKET": "100000/60"}
+    env = {
+        **os.environ,
+        "RASA_TELEMETRY_ENABLED": "false",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "DATABASE_URL": f"sqlite:///{workdir / 'baton.db'}",
+        "BATON_JWT_SECRET": "bench-" + "b" * 40,
+        # The load comes from one address and, at saturation, from sockets sending as
+        # fast as they are answered: the budgets would refuse it, which is their job
+        # (tested apart), not what is measured here.
+        **ONE_ADDRESS_FOR_EVERYBODY,
+        "BATON_LIMIT_WEBCHAT_MESSAGES_PER_SOCKET": "100000/60",
+    }
     actions_port, baton_port, baseline_port = free_port(), free_port(), free_port()
     (workdir / "baton-endpoints.yml").write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
@@ -217,21 +225,46 @@ def run(workdir: Path) -> List[ChannelResult]:
     # Rasa's socketio channel, without session persistence: with it, Rasa 3.6
     # loses replies (RasaHQ/rasa#13027), so the baseline runs the way that works.
     (workdir / "baseline-credentials.yml").write_text("socketio:\n  session_persistence: false\n")
-    actions = start([rasa, "run", "actions", "--actions", "actions", "--port", str(actions_port)],
-                    env, workdir / "actions.log")
+    actions = start(
+        [rasa, "run", "actions", "--actions", "actions", "--port", str(actions_port)],
+        env,
+        workdir / "actions.log",
+    )
     results: List[ChannelResult] = []
     try:
         wait_until_up(f"http://127.0.0.1:{actions_port}/health", actions)
         servers = [
-            ("Baton webchat (SQLite tracker)", baton_port, True, "/webhooks/webchat/",
-             ["--credentials", "credentials.yml", "--endpoints", str(workdir / "baton-endpoints.yml")]),
-            ("Rasa socketio (in-memory tracker)", baseline_port, False, "/webhooks/socketio/",
-             ["--credentials", str(workdir / "baseline-credentials.yml"),
-              "--endpoints", str(workdir / "baseline-endpoints.yml")]),
+            (
+                "Baton webchat (SQLite tracker)",
+                baton_port,
+                True,
+                "/webhooks/webchat/",
+                [
+                    "--credentials",
+                    "credentials.yml",
+                    "--endpoints",
+                    str(workdir / "baton-endpoints.yml"),
+                ],
+            ),
+            (
+                "Rasa socketio (in-memory tracker)",
+                baseline_port,
+                False,
+                "/webhooks/socketio/",
+                [
+                    "--credentials",
+                    str(workdir / "baseline-credentials.yml"),
+                    "--endpoints",
+                    str(workdir / "baseline-endpoints.yml"),
+                ],
+            ),
         ]
         for name, port, persistent, health, extra in servers:
-            server = start([rasa, "run", "--model", str(MODEL), "--port", str(port), *extra],
-                           env, workdir / f"server-{port}.log")
+            server = start(
+                [rasa, "run", "--model", str(MODEL), "--port", str(port), *extra],
+                env,
+                workdir / f"server-{port}.log",
+            )
             try:
                 wait_until_up(f"http://127.0.0.1:{port}{health}", server)
                 print(f"bench: measuring {name} …", flush=True)
@@ -248,9 +281,14 @@ def run(workdir: Path) -> List[ChannelResult]:
 def training_seconds(workdir: Path) -> float:
     rasa = str(Path(sys.executable).parent / "rasa")
     started = time.perf_counter()
-    subprocess.run([rasa, "train", "--force", "--out", str(workdir / "models")], cwd=PROJECT_ROOT,
-                   env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"}, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [rasa, "train", "--force", "--out", str(workdir / "models")],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return time.perf_counter() - started
 
 
@@ -259,17 +297,28 @@ def report(results: List[ChannelResult], train_seconds: float | None) -> str:
     rows = [
         ("single conversation p50 (ms)", baton.single_p50_ms, baseline.single_p50_ms),
         ("single conversation p95 (ms)", baton.single_p95_ms, baseline.single_p95_ms),
-        (f"p95 at {OFFERED_RATE_PER_SECOND} msg/s over {OFFERED_CONVERSATIONS} conversations (ms)",
-         baton.offered_p95_ms, baseline.offered_p95_ms),
-        (f"saturation, {SATURATION_CONVERSATIONS} conversations (msg/s)",
-         baton.saturation_per_second, baseline.saturation_per_second),
+        (
+            f"p95 at {OFFERED_RATE_PER_SECOND} msg/s over {OFFERED_CONVERSATIONS} conversations (ms)",
+            baton.offered_p95_ms,
+            baseline.offered_p95_ms,
+        ),
+        (
+            f"saturation, {SATURATION_CONVERSATIONS} conversations (msg/s)",
+            baton.saturation_per_second,
+            baseline.saturation_per_second,
+        ),
         ("Rasa server RSS after the run (MB)", baton.rss_mb, baseline.rss_mb),
     ]
-    lines = [f"| measure | {baton.name} | {baseline.name} | Baton ÷ baseline |", "|---|---:|---:|---:|"]
+    lines = [
+        f"| measure | {baton.name} | {baseline.name} | Baton ÷ baseline |",
+        "|---|---:|---:|---:|",
+    ]
     for label, ours, theirs in rows:
         ratio = ours / theirs if theirs else float("nan")
         lines.append(f"| {label} | {ours:.1f} | {theirs:.1f} | {ratio:.2f} |")
-    lines.append(f"| replies lost under offered load | {baton.offered_lost} | {baseline.offered_lost} | |")
+    lines.append(
+        f"| replies lost under offered load | {baton.offered_lost} | {baseline.offered_lost} | |"
+    )
     if train_seconds is not None:
         lines.append(f"\nFull training (`rasa train --force`): {train_seconds:.0f} s")
     return "\n".join(lines)

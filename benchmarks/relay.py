@@ -56,9 +56,13 @@ async def measure(server) -> None:
         f"| new handoff → console (`queue_changed`), {CONVERSATIONS} handoffs, one at a time | "
         f"{milliseconds(floor.handoff_seconds).replace('messages', 'handoffs')} |"
     )
-    print(f"| customer → agent, {CONVERSATIONS} conversations, each side every {INTERVAL_SECONDS:.0f} s | {milliseconds(to_agent)} |")
+    print(
+        f"| customer → agent, {CONVERSATIONS} conversations, each side every {INTERVAL_SECONDS:.0f} s | {milliseconds(to_agent)} |"
+    )
     print(f"| agent → customer, same load | {milliseconds(to_customer)} |")
-    print(f"| lost | customer → agent {expected - len(to_agent)}, agent → customer {expected - len(to_customer)} |")
+    print(
+        f"| lost | customer → agent {expected - len(to_agent)}, agent → customer {expected - len(to_customer)} |"
+    )
 
 
 def main() -> None:

@@ -37,7 +37,9 @@ TARGET_SECONDS = 2.0
 
 
 def time_reports(session_factory: sessionmaker) -> List[Tuple[str, float, float]]:
-    seed_history(session_factory, start=START, days=DAYS, conversations=CONVERSATIONS, escalated=ESCALATED)
+    seed_history(
+        session_factory, start=START, days=DAYS, conversations=CONVERSATIONS, escalated=ESCALATED
+    )
     with session_factory.begin() as session:
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text("ANALYZE"))
@@ -63,17 +65,23 @@ def main() -> None:
         or os.environ.get("BATON_TEST_POSTGRES_URL")
         or DEFAULT_POSTGRES_URL
     )
-    print(f"compute_metrics: {CONVERSATIONS:,} conversations, {ESCALATED:,} tickets over {DAYS} days; "
-          f"median and max of {RUNS} runs (target ≤ {TARGET_SECONDS:g} s on PostgreSQL)")
+    print(
+        f"compute_metrics: {CONVERSATIONS:,} conversations, {ESCALATED:,} tickets over {DAYS} days; "
+        f"median and max of {RUNS} runs (target ≤ {TARGET_SECONDS:g} s on PostgreSQL)"
+    )
     schema = postgres_schema(postgres_url)
     try:
         for label, median, worst in with_database(next(schema), time_reports):  # type: ignore[union-attr]
             verdict = "PASS" if worst <= TARGET_SECONDS else "FAIL"
-            print(f"  PostgreSQL     {label:<12} median {median:.2f} s, max {worst:.2f} s  {verdict}")
+            print(
+                f"  PostgreSQL     {label:<12} median {median:.2f} s, max {worst:.2f} s  {verdict}"
+            )
     finally:
         schema.close()
     with tempfile.TemporaryDirectory() as folder:
-        for label, median, worst in with_database(f"sqlite:///{Path(folder) / 'bench.db'}", time_reports):  # type: ignore[union-attr]
+        for label, median, worst in with_database(
+            f"sqlite:///{Path(folder) / 'bench.db'}", time_reports
+        ):  # type: ignore[union-attr]
             print(f"  SQLite (file)  {label:<12} median {median:.2f} s, max {worst:.2f} s")
 
 

@@ -88,7 +88,10 @@ def instrument(agent: Any, clocks: Dict[str, ComponentClock]) -> Dict[str, List[
 
 
 async def measure(
-    agent: Any, texts: List[str], clocks: Dict[str, ComponentClock], conversations: int = CONVERSATIONS
+    agent: Any,
+    texts: List[str],
+    clocks: Dict[str, ComponentClock],
+    conversations: int = CONVERSATIONS,
 ) -> Dict[str, List[float]]:
     from rasa.core.channels.channel import UserMessage
     from rasa.shared.core.events import ActionExecuted, SessionStarted
@@ -102,7 +105,11 @@ async def measure(
         # the action server is not part of what is measured.
         tracker = await processor.get_tracker(sender)
         tracker.update_with_events(
-            [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")],
+            [
+                ActionExecuted("action_session_start"),
+                SessionStarted(),
+                ActionExecuted("action_listen"),
+            ],
             processor.domain,
         )
         await processor.save_tracker(tracker)
@@ -143,7 +150,11 @@ def main() -> None:
     agent = Agent.load(str(MODEL))
     clocks = {label: ComponentClock() for label in (SIGNALS, SENTENCE_FEATURES, NEAREST_VOTE)}
     nodes = instrument(agent, clocks)
-    if len(nodes[SIGNALS]) != 2 or len(nodes[SENTENCE_FEATURES]) != 1 or len(nodes[NEAREST_VOTE]) != 1:
+    if (
+        len(nodes[SIGNALS]) != 2
+        or len(nodes[SENTENCE_FEATURES]) != 1
+        or len(nodes[NEAREST_VOTE]) != 1
+    ):
         raise SystemExit(
             f"expected the sentiment, signal, sentence-feature and vote nodes in the model, found {nodes}"
         )
@@ -151,7 +162,9 @@ def main() -> None:
     asyncio.run(measure(agent, texts[:5], clocks, conversations=1))
     samples = asyncio.run(measure(agent, texts, clocks))
     count = len(samples[WHOLE])
-    print(f"signals: {count} messages in {CONVERSATIONS} conversations (parse + 2 predictions each)")
+    print(
+        f"signals: {count} messages in {CONVERSATIONS} conversations (parse + 2 predictions each)"
+    )
     for label in (SIGNALS, SENTENCE_FEATURES, NEAREST_VOTE, WHOLE):
         values = samples[label]
         print(
@@ -159,7 +172,9 @@ def main() -> None:
             f"p95 {percentile(values, 0.95) * 1000:.2f} ms, max {max(values) * 1000:.2f} ms"
         )
     for label in (SIGNALS, SENTENCE_FEATURES, NEAREST_VOTE):
-        print(f"  {label}, share of the graph's time: {sum(samples[label]) / sum(samples[WHOLE]):.1%}")
+        print(
+            f"  {label}, share of the graph's time: {sum(samples[label]) / sum(samples[WHOLE]):.1%}"
+        )
 
 
 if __name__ == "__main__":

@@ -20,15 +20,34 @@ EMAIL_PATTERN = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\
 CATEGORY_WORDS: Dict[str, Tuple[str, ...]] = {
     "billing": ("bill", "invoice", "charge", "payment", "refund", "price", "money", "debit"),
     "technical": (
-        "technical", "tech", "internet", "broadband", "wifi", "wi-fi", "router",
-        "signal", "connection", "outage", "slow", "phone line", "network", "tv",
+        "technical",
+        "tech",
+        "internet",
+        "broadband",
+        "wifi",
+        "wi-fi",
+        "router",
+        "signal",
+        "connection",
+        "outage",
+        "slow",
+        "phone line",
+        "network",
+        "tv",
     ),
     "orders": ("order", "delivery", "parcel", "package", "shipping", "return", "shop"),
     "account": ("account", "login", "log in", "password", "email", "address", "profile"),
     "other": ("other", "something else", "else", "none", "not sure"),
 }
 URGENCY_WORDS: Dict[str, Tuple[str, ...]] = {
-    "critical": ("critical", "emergency", "nothing works", "everything is down", "asap", "immediately"),
+    "critical": (
+        "critical",
+        "emergency",
+        "nothing works",
+        "everything is down",
+        "asap",
+        "immediately",
+    ),
     "high": ("high", "urgent", "very", "important", "soon"),
     "low": ("low", "not urgent", "no rush", "whenever", "not important", "minor"),
     "normal": ("normal", "medium", "moderate", "average", "regular", "standard"),
@@ -96,7 +115,6 @@ def parse_email(text: str) -> str:
     email = text.strip().strip(".,;<>()").lower()
     if not EMAIL_PATTERN.match(email):
         raise InvalidDetail(
-            "That email address doesn't look right. Please type it in full, "
-            "like name@example.com."
+            "That email address doesn't look right. Please type it in full, like name@example.com."
         )
     return email

@@ -62,7 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     commands.add_parser("migrate", help="apply the database migrations to DATABASE_URL")
 
-    clock = commands.add_parser("clock", help="run the SLA escalation clock (safe on every replica)")
+    clock = commands.add_parser(
+        "clock", help="run the SLA escalation clock (safe on every replica)"
+    )
     clock.add_argument("--interval", type=float, default=30.0, help="seconds between sweeps")
 
     commands.add_parser("check-escalation", help="validate escalation.yml and list every mistake")
@@ -81,16 +83,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     add.add_argument("--role", help="agent (the default), supervisor or admin")
     add.add_argument("--admin", action="store_true", help="the same as --role admin")
     add.add_argument(
-        "--team", dest="teams", action="extend", nargs="+", default=[], metavar="KEY",
+        "--team",
+        dest="teams",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="KEY",
         help="a team key of escalation.yml (repeatable)",
     )
     add.add_argument("--capacity", type=int, default=3, help="chats at once (default 3)")
     add.add_argument(
-        "--language", dest="languages", action="extend", nargs="+", metavar="CODE",
+        "--language",
+        dest="languages",
+        action="extend",
+        nargs="+",
+        metavar="CODE",
         help="a language the person chats in (repeatable; default en)",
     )
     add.add_argument(
-        "--password-stdin", action="store_true", help="read the password from the first line of stdin"
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of stdin",
     )
     agent_commands.add_parser("list", help="list the desk's people")
 
@@ -103,8 +116,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = commands.add_parser(
         "report", help="print the escalation KPIs and the top root causes of a period"
     )
-    report.add_argument("--since", default="7d", help="a duration back from now (7d, 12h, 30m) or a date (2026-11-01)")
-    report.add_argument("--until", help="the end of the period: a date or a duration back from now (default now)")
+    report.add_argument(
+        "--since",
+        default="7d",
+        help="a duration back from now (7d, 12h, 30m) or a date (2026-11-01)",
+    )
+    report.add_argument(
+        "--until", help="the end of the period: a date or a duration back from now (default now)"
+    )
     report.add_argument("--team", help="only the escalations to this team key of escalation.yml")
     report.add_argument("--format", choices=("table", "json", "csv"), default="table")
 
@@ -112,14 +131,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         "check",
         help="validate the training data, escalation.yml and the content (each finding as file:line: message)",
     )
-    check.add_argument("--project", type=Path, default=PROJECT_ROOT, help="the Rasa project folder to check")
+    check.add_argument(
+        "--project", type=Path, default=PROJECT_ROOT, help="the Rasa project folder to check"
+    )
 
     export = commands.add_parser(
         "export-review",
         help="write escalated and failed conversations as draft test stories and candidate NLU examples",
     )
-    export.add_argument("--since", default="7d", help="a duration back from now (7d, 12h) or a date")
-    export.add_argument("--out", type=Path, default=PROJECT_ROOT / "review", help="the review folder")
+    export.add_argument(
+        "--since", default="7d", help="a duration back from now (7d, 12h) or a date"
+    )
+    export.add_argument(
+        "--out", type=Path, default=PROJECT_ROOT / "review", help="the review folder"
+    )
     export.add_argument("--limit", type=int, default=200, help="at most this many conversations")
 
     args = parser.parse_args(argv)
@@ -187,7 +212,9 @@ def run_escalation_clock(interval: float) -> int:
     from bot.escalation.clock import run_clock
     from bot.escalation.notify import CompositeNotifier, LogNotifier, WebhookNotifier
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s"
+    )
     settings = Settings.from_env()
     policy = _escalation_policy()
     if policy is None:
@@ -336,7 +363,9 @@ def list_agents() -> int:
         print(f"bot: {_database_error(error)}", file=sys.stderr)
         return 2
     if not agents:
-        print('bot: no agents yet; add one with: bot agent add --admin --email you@example.com --name "You"')
+        print(
+            'bot: no agents yet; add one with: bot agent add --admin --email you@example.com --name "You"'
+        )
         return 0
     rows = [("ID", "EMAIL", "NAME", "ROLE", "STATUS", "CHATS", "TEAMS", "LANGUAGES")]
     rows += [
@@ -354,7 +383,9 @@ def list_agents() -> int:
     ]
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
     return 0
 
 
@@ -449,7 +480,9 @@ def prepare_desk(  # type: ignore[no-untyped-def]
                     now=now,
                 )
             except ValueError as problem:
-                raise DeskSetupError(f"cannot create the admin of BATON_ADMIN_EMAIL: {problem}") from None
+                raise DeskSetupError(
+                    f"cannot create the admin of BATON_ADMIN_EMAIL: {problem}"
+                ) from None
             print(f"bot: created the desk admin {settings.admin_email}", flush=True)
         if not settings.demo_enabled:
             return None
@@ -481,7 +514,10 @@ def run_servers(args: argparse.Namespace) -> int:
     # servers' files (they inherit it) are readable by their owner only.
     os.umask(PRIVATE_UMASK)
     if args.no_demo:
-        print("bot: --no-demo is not needed any more: `bot run` serves no demo unless given --demo", file=sys.stderr)
+        print(
+            "bot: --no-demo is not needed any more: `bot run` serves no demo unless given --demo",
+            file=sys.stderr,
+        )
     if not args.model.exists():
         print(f"bot: no trained model at {args.model}; run `make train` first", file=sys.stderr)
         return 2
@@ -587,10 +623,14 @@ def _make_existing_files_private(settings: Settings) -> None:
 
     New files are private through the umask; a database created before it is not.
     """
-    candidates = [path for pattern in ("*.db", "*.db-*", "*.env") for path in (PROJECT_ROOT / "var").glob(pattern)]
+    candidates = [
+        path
+        for pattern in ("*.db", "*.db-*", "*.env")
+        for path in (PROJECT_ROOT / "var").glob(pattern)
+    ]
     database = settings.database_url
     if database.startswith("sqlite:///"):
-        candidates.append(Path(database[len("sqlite:///"):]))
+        candidates.append(Path(database[len("sqlite:///") :]))
     for path in candidates:
         try:
             if path.is_file() and path.stat().st_mode & 0o077:
@@ -620,24 +660,39 @@ def _refresh_demo_accounts(settings: Settings) -> None:
         engine.dispose()
 
 
-def _server_commands(args: argparse.Namespace, rasa_host: str, actions_host: str) -> Dict[str, List[str]]:
+def _server_commands(
+    args: argparse.Namespace, rasa_host: str, actions_host: str
+) -> Dict[str, List[str]]:
     """The three processes of `bot run`; no secret is among their arguments (see each launcher)."""
     python = sys.executable
     return {
         "escalation clock": [str(Path(python).parent / "bot"), "clock"],
         # Rasa SDK's server, with the shared token required (actions/server.py).
         "action server": [
-            python, "-m", "actions.server", "--host", actions_host, "--port", str(args.actions_port),
+            python,
+            "-m",
+            "actions.server",
+            "--host",
+            actions_host,
+            "--port",
+            str(args.actions_port),
         ],
         # `rasa run`, with BATON_RASA_API_TOKEN read from the environment and the API
         # guarded (connectors/rasa_server.py).
         "Rasa server": [
-            python, "-m", "connectors.rasa_server",
-            "--model", str(args.model),
-            "--endpoints", str(args.endpoints),
-            "--credentials", str(args.credentials),
-            "--host", rasa_host,
-            "--port", str(args.port),
+            python,
+            "-m",
+            "connectors.rasa_server",
+            "--model",
+            str(args.model),
+            "--endpoints",
+            str(args.endpoints),
+            "--credentials",
+            str(args.credentials),
+            "--host",
+            rasa_host,
+            "--port",
+            str(args.port),
         ],
     }
 
@@ -666,7 +721,9 @@ def _print_urls(port: int, settings: Settings, demo_password: str | None, host: 
         lines.append(f"  Agent console:  {base}/desk/")
     lines.append(f"  Health:         {base}/webhooks/webchat/")
     if host == LOOPBACK:
-        lines.append(f"  Listening on {LOOPBACK} only (this computer); `--host 0.0.0.0` opens it to the network.")
+        lines.append(
+            f"  Listening on {LOOPBACK} only (this computer); `--host 0.0.0.0` opens it to the network."
+        )
     lines += ["Press Ctrl-C to stop everything.", ""]
     print("\n".join(lines), flush=True)
 

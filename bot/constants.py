@@ -140,4 +140,3 @@ UTTER_CASE_CANCELLED = "utter_case_cancelled"
 UTTER_OUT_OF_SCOPE = "utter_out_of_scope"
 UTTER_HUMAN_DECLINED = "utter_human_declined"
 UTTER_ANYTHING_ELSE = "utter_anything_else"
-

@@ -26,9 +26,30 @@ _SCALE = re.compile(r"(?<!\s)\s*(?:/|out\s+of)\s*5\b", re.IGNORECASE)
 # Answers to "anything to add?" that mean "no comment".
 SKIP_ANSWERS = frozenset(
     {
-        "skip", "no comment", "no comments", "no", "nope", "nah", "nothing", "none",
-        "no thanks", "no thank you", "n/a", "na", "-", "/deny", "not really", "all good",
-        "thanks", "thank you", "thx", "ok", "okay", "bye", "never mind", "nevermind",
+        "skip",
+        "no comment",
+        "no comments",
+        "no",
+        "nope",
+        "nah",
+        "nothing",
+        "none",
+        "no thanks",
+        "no thank you",
+        "n/a",
+        "na",
+        "-",
+        "/deny",
+        "not really",
+        "all good",
+        "thanks",
+        "thank you",
+        "thx",
+        "ok",
+        "okay",
+        "bye",
+        "never mind",
+        "nevermind",
     }
 )
 

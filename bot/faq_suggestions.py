@@ -1,4 +1,4 @@
-""""Did you mean…?": the FAQ questions to offer when the bot is unsure which one was asked.
+""" "Did you mean…?": the FAQ questions to offer when the bot is unsure which one was asked.
 
 When the intent classifier's best guess is an FAQ question but the message is
 declined (the FallbackClassifier found the classifier unsure, or the
@@ -57,7 +57,7 @@ def faq_questions(responses: Mapping[str, Any]) -> Dict[str, str]:
     for name, variations in responses.items():
         question = suggestion_question(variations)
         if name.startswith(prefix) and question:
-            questions[name[len(RESPONSE_PREFIX):]] = question
+            questions[name[len(RESPONSE_PREFIX) :]] = question
     return questions
 
 
@@ -71,7 +71,9 @@ def classifier_intent(parse_data: Mapping[str, Any]) -> str | None:
 
 
 def suggested_answers(
-    parse_data: Mapping[str, Any], limit: int = MAX_SUGGESTIONS, offered: Container[str] | None = None
+    parse_data: Mapping[str, Any],
+    limit: int = MAX_SUGGESTIONS,
+    offered: Container[str] | None = None,
 ) -> List[str]:
     """The FAQ answers (`faq/returns`) to offer for a declined message, best first.
 
@@ -88,7 +90,9 @@ def suggested_answers(
         return []
     if classifier_intent(parse_data) != INTENT_FAQ:
         return []
-    ranking = ((parse_data.get("response_selector") or {}).get(INTENT_FAQ) or {}).get("ranking") or []
+    ranking = ((parse_data.get("response_selector") or {}).get(INTENT_FAQ) or {}).get(
+        "ranking"
+    ) or []
     answers: List[str] = []
     for entry in ranking:
         if len(answers) >= limit:

@@ -37,9 +37,18 @@ FALLBACK_INTENTS = (INTENT_NLU_FALLBACK, INTENT_OUT_OF_SCOPE)
 # trigger of an escalation is the customer's last message on a topic before them.
 _STEERING_INTENTS = frozenset(
     {
-        INTENT_REQUEST_HUMAN, INTENT_AFFIRM, INTENT_DENY, INTENT_GREET, INTENT_GOODBYE,
-        INTENT_THANK, INTENT_INFORM, INTENT_STOP, INTENT_BOT_CHALLENGE, INTENT_RATE_SUPPORT,
-        INTENT_HANDOFF_RESOLVED, INTENT_HANDOFF_RETURNED,
+        INTENT_REQUEST_HUMAN,
+        INTENT_AFFIRM,
+        INTENT_DENY,
+        INTENT_GREET,
+        INTENT_GOODBYE,
+        INTENT_THANK,
+        INTENT_INFORM,
+        INTENT_STOP,
+        INTENT_BOT_CHALLENGE,
+        INTENT_RATE_SUPPORT,
+        INTENT_HANDOFF_RESOLVED,
+        INTENT_HANDOFF_RETURNED,
     }
 )
 # A trigger's text is a sample for the root-cause report, not the transcript.
@@ -68,7 +77,11 @@ def transcript(events: Iterable[Mapping[str, Any]]) -> List[Dict[str, Any]]:
             )
         elif kind == "bot" and text:
             # A call's line is the system's, not something the bot said.
-            sender = "system" if isinstance((event.get("metadata") or {}).get(METADATA_CALL), dict) else "bot"
+            sender = (
+                "system"
+                if isinstance((event.get("metadata") or {}).get(METADATA_CALL), dict)
+                else "bot"
+            )
             turns.append({"sender": sender, "text": text, "timestamp": event.get("timestamp")})
     return turns
 
@@ -128,7 +141,9 @@ def latest_user_turn_key(events: Iterable[Mapping[str, Any]]) -> str | None:
     """A stable id of the latest customer turn: its message id, else its timestamp."""
     for event in reversed(list(events)):
         if event.get("event") == "user":
-            message_id = event.get("message_id") or (event.get("parse_data") or {}).get("message_id")
+            message_id = event.get("message_id") or (event.get("parse_data") or {}).get(
+                "message_id"
+            )
             if message_id:
                 return str(message_id)
             return f"ts:{event.get('timestamp')}"

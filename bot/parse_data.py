@@ -11,7 +11,9 @@ DEFAULT_SELECTOR = "default"
 def selected_response(parse_data: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """The ResponseSelector's top answer for the parsed intent ({"intent_response_key":
     "faq/returns", "confidence": ...}), or None when the intent has no selected answer."""
-    return selected_response_for(parse_data, str((parse_data.get("intent") or {}).get("name") or ""))
+    return selected_response_for(
+        parse_data, str((parse_data.get("intent") or {}).get("name") or "")
+    )
 
 
 def selected_response_for(parse_data: Mapping[str, Any], intent: str) -> Mapping[str, Any] | None:

@@ -82,9 +82,7 @@ class Settings:
             )
         backend = env.get("BATON_ACCOUNT_BACKEND", "demo")
         if backend not in ("demo", "http"):
-            raise SettingsError(
-                f"BATON_ACCOUNT_BACKEND is {backend!r}; allowed: 'demo' or 'http'"
-            )
+            raise SettingsError(f"BATON_ACCOUNT_BACKEND is {backend!r}; allowed: 'demo' or 'http'")
         api_url = env.get("BATON_ACCOUNT_API_URL") or None
         if backend == "http" and not api_url:
             raise SettingsError(

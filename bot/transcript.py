@@ -58,7 +58,12 @@ def _bot_message(event: Dict[str, Any]) -> Dict[str, Any] | None:
     call = (event.get("metadata") or {}).get(METADATA_CALL)
     if isinstance(call, dict):
         # A call's line (docs/calls.md 1.3.3): the widget shows it as a system line.
-        return {"sender": "system", "text": text or "", "timestamp": event.get("timestamp"), "call": call}
+        return {
+            "sender": "system",
+            "text": text or "",
+            "timestamp": event.get("timestamp"),
+            "call": call,
+        }
     buttons = data.get("buttons") or data.get("quick_replies") or []
     image = data.get("image")
     if not text and not buttons and not image:

@@ -203,7 +203,9 @@ class DeskInput(InputChannel):
         self.proxies = proxies or TrustedProxies()
         self._clock = clock
         self._per_agent = MemoryRateLimiter(
-            self.limits.desk_requests_per_agent.count, self.limits.desk_requests_per_agent.seconds, clock
+            self.limits.desk_requests_per_agent.count,
+            self.limits.desk_requests_per_agent.seconds,
+            clock,
         )
         self.signin: SignInGuard | None = None
         self._password_pool: BoundedPool | None = None
@@ -304,7 +306,9 @@ class DeskInput(InputChannel):
             if mime_type is None:
                 return _error(404, f"No such file: vendor/{asset}")
             return await response.file(
-                WEB_ASSETS / "vendor" / asset, mime_type=mime_type, headers={"Cache-Control": "no-cache"}
+                WEB_ASSETS / "vendor" / asset,
+                mime_type=mime_type,
+                headers={"Cache-Control": "no-cache"},
             )
 
         @desk.route("/api/openapi.json", methods=["GET"])
@@ -335,10 +339,26 @@ class DeskInput(InputChannel):
             ("/api/blocks", "GET", self._blocks),
             ("/api/blocks/<block_id:int>", "DELETE", self._lift_block),
             ("/api/conversations/<conversation_id:str>/calls", "POST", self._call_invite),
-            ("/api/conversations/<conversation_id:str>/calls/<call_id:str>/accept", "POST", self._call_accept),
-            ("/api/conversations/<conversation_id:str>/calls/<call_id:str>/decline", "POST", self._call_decline),
-            ("/api/conversations/<conversation_id:str>/calls/<call_id:str>/signal", "POST", self._call_signal),
-            ("/api/conversations/<conversation_id:str>/calls/<call_id:str>/hangup", "POST", self._call_hangup),
+            (
+                "/api/conversations/<conversation_id:str>/calls/<call_id:str>/accept",
+                "POST",
+                self._call_accept,
+            ),
+            (
+                "/api/conversations/<conversation_id:str>/calls/<call_id:str>/decline",
+                "POST",
+                self._call_decline,
+            ),
+            (
+                "/api/conversations/<conversation_id:str>/calls/<call_id:str>/signal",
+                "POST",
+                self._call_signal,
+            ),
+            (
+                "/api/conversations/<conversation_id:str>/calls/<call_id:str>/hangup",
+                "POST",
+                self._call_hangup,
+            ),
         ]
         for path, method, handler in routes:
             desk.add_route(
@@ -369,19 +389,25 @@ class DeskInput(InputChannel):
         self.blocks = BlockList(session_factory)
         self.audit_log = audit.AuditLog(session_factory)
         self._session_factory = session_factory
-        self.calls = CallService(session_factory, self.call_settings, make_provider(self.call_settings))
+        self.calls = CallService(
+            session_factory, self.call_settings, make_provider(self.call_settings)
+        )
         self._password_pool = BoundedPool(
             self.limits.password_workers, self.limits.password_queue, "desk-password"
         )
         self.signin = SignInGuard(
             authenticate=self.directory.authenticate,
             per_client=MemoryRateLimiter(
-                self.limits.signin_per_address.count, self.limits.signin_per_address.seconds, self._clock
+                self.limits.signin_per_address.count,
+                self.limits.signin_per_address.seconds,
+                self._clock,
             ),
             per_address=MemoryBackOff(
                 free_failures=self.limits.signin_free_failures,
                 base_delay=float(self.limits.signin_backoff_seconds),
-                max_delay=float(max(self.limits.signin_max_backoff_seconds, self.limits.signin_backoff_seconds)),
+                max_delay=float(
+                    max(self.limits.signin_max_backoff_seconds, self.limits.signin_backoff_seconds)
+                ),
                 forget_after=FAILED_SIGNIN_MEMORY_SECONDS,
                 clock=self._clock,
             ),
@@ -399,7 +425,9 @@ class DeskInput(InputChannel):
                 channel.blocks = self.is_blocked
                 channel.call_observer = self
         if self.webchat is None:
-            logger.warning("desk.no_webchat: agents can't reach customers without the webchat channel")
+            logger.warning(
+                "desk.no_webchat: agents can't reach customers without the webchat channel"
+            )
         try:
             self.block_snapshot = await asyncio.to_thread(self.blocks.snapshot, utc_now())
         except Exception:  # the database is down or not migrated: the monitor tries every tick
@@ -465,7 +493,12 @@ class DeskInput(InputChannel):
         if live is None:
             return
         await self._to_consoles(
-            {"type": "typing", "conversation_id": session_id, "sender": "customer", "typing": typing},
+            {
+                "type": "typing",
+                "conversation_id": session_id,
+                "sender": "customer",
+                "typing": typing,
+            },
             team=live[1],
         )
 
@@ -474,7 +507,9 @@ class DeskInput(InputChannel):
     async def _login(self, request: Request) -> HTTPResponse:
         assert self.directory is not None and self.sessions is not None and self.signin is not None
         # JSON only: a form post from another site (login CSRF) cannot send it.
-        if (request.headers.get("content-type") or "").split(";")[0].strip().lower() != JSON_CONTENT_TYPE:
+        if (request.headers.get("content-type") or "").split(";")[
+            0
+        ].strip().lower() != JSON_CONTENT_TYPE:
             raise UnsupportedMediaType(f"Send the sign-in as {JSON_CONTENT_TYPE}.")
         body = _body(request, signed_in=False)
         email = _text_field(body, "email").lower()
@@ -507,11 +542,22 @@ class DeskInput(InputChannel):
         token, session = await asyncio.to_thread(self.sessions.start, agent.id, now)
         answer = response.json(await self._me_json(session))
         secure = http_guard.is_https(request, self.proxies)
-        _set_cookie(answer, COOKIE_NAME, token, "/desk", int((session.expires_at - now).total_seconds()), secure)
+        _set_cookie(
+            answer,
+            COOKIE_NAME,
+            token,
+            "/desk",
+            int((session.expires_at - now).total_seconds()),
+            secure,
+        )
         if result.device_token is not None:
             _set_cookie(
-                answer, DEVICE_COOKIE_NAME, result.device_token, "/desk/api/login",
-                DEVICE_COOKIE_DAYS * 86400, secure,
+                answer,
+                DEVICE_COOKIE_NAME,
+                result.device_token,
+                "/desk/api/login",
+                DEVICE_COOKIE_DAYS * 86400,
+                secure,
             )
         logger.info("desk.login agent=%s", agent.id)
         await self._offer_waiting()
@@ -529,8 +575,11 @@ class DeskInput(InputChannel):
             await asyncio.to_thread(
                 self.audit_log.append,
                 audit.AuditRecord(
-                    at=utc_now(), action=audit.SIGNOUT, outcome=audit.SUCCEEDED,
-                    actor=audit.agent_actor(session.agent.id), subject=session.agent.email,
+                    at=utc_now(),
+                    action=audit.SIGNOUT,
+                    outcome=audit.SUCCEEDED,
+                    actor=audit.agent_actor(session.agent.id),
+                    subject=session.agent.email,
                     client_address=http_guard.client_address(request, self.proxies),
                 ),
             )
@@ -664,7 +713,9 @@ class DeskInput(InputChannel):
         session = await self._session(request, write=True)
         agent = session.agent
         async with self._waiting_status:
-            handoff = await asyncio.to_thread(self.service.accept, agent, conversation_id, utc_now())
+            handoff = await asyncio.to_thread(
+                self.service.accept, agent, conversation_id, utc_now()
+            )
             await self._end_call_of_other_agent(conversation_id, agent)
             await self._to_customer(
                 conversation_id, "baton_status", {"state": "agent_joined", "agent_name": agent.name}
@@ -693,7 +744,7 @@ class DeskInput(InputChannel):
         session = await self._session(request, write=True)
         typing = _body(request).get("typing")
         if not isinstance(typing, bool):
-            raise InvalidRequest("Send {\"typing\": true} or {\"typing\": false}.")
+            raise InvalidRequest('Send {"typing": true} or {"typing": false}.')
         await asyncio.to_thread(self.service.check_can_write, session.agent, conversation_id)
         await self._to_customer(
             conversation_id, "baton_typing", {"typing": typing, "agent_name": session.agent.name}
@@ -803,19 +854,31 @@ class DeskInput(InputChannel):
             raise InvalidRequest("'block_address' must be true or false.")
         now = utc_now()
         agent = session.agent
-        handoff = await asyncio.to_thread(self.service.end_for_abuse, agent, conversation_id, reason, now)
-        addresses = sorted(self.webchat.addresses_of(conversation_id)) if block_address and self.webchat else []
+        handoff = await asyncio.to_thread(
+            self.service.end_for_abuse, agent, conversation_id, reason, now
+        )
+        addresses = (
+            sorted(self.webchat.addresses_of(conversation_id))
+            if block_address and self.webchat
+            else []
+        )
         expires_at = now + dt.timedelta(hours=self.limits.block_address_hours)
         blocks, audit_log = self.blocks, self.audit_log
 
         def record() -> List[Any]:
             made = [blocks.add(BLOCK_SESSION, conversation_id, reason, agent.id, now)]
-            made += [blocks.add(BLOCK_ADDRESS, address, reason, agent.id, now, expires_at) for address in addresses]
+            made += [
+                blocks.add(BLOCK_ADDRESS, address, reason, agent.id, now, expires_at)
+                for address in addresses
+            ]
             for block in made:
                 audit_log.append(
                     audit.AuditRecord(
-                        at=now, action=audit.CUSTOMER_BLOCKED, outcome=audit.SUCCEEDED,
-                        actor=audit.agent_actor(agent.id), subject=f"conversation:{handoff.reference}",
+                        at=now,
+                        action=audit.CUSTOMER_BLOCKED,
+                        outcome=audit.SUCCEEDED,
+                        actor=audit.agent_actor(agent.id),
+                        subject=f"conversation:{handoff.reference}",
                         client_address=block.value if block.kind == BLOCK_ADDRESS else None,
                         details={"kind": block.kind, "block_id": block.id},
                     )
@@ -830,7 +893,9 @@ class DeskInput(InputChannel):
             try:
                 await self.webchat.end_conversation(conversation_id)
             except Exception:  # the block stands: the widget is turned away at its next message
-                logger.exception("desk.customer.block_notice_failed conversation=%s", _short(conversation_id))
+                logger.exception(
+                    "desk.customer.block_notice_failed conversation=%s", _short(conversation_id)
+                )
         await self._changed(conversation_id, handoff.team, handoff.state)
         await self._offer_waiting()
         return response.json(
@@ -863,8 +928,11 @@ class DeskInput(InputChannel):
         await asyncio.to_thread(
             self.audit_log.append,
             audit.AuditRecord(
-                at=now, action=audit.CUSTOMER_UNBLOCKED, outcome=audit.SUCCEEDED,
-                actor=audit.agent_actor(session.agent.id), subject=f"block:{block.id}",
+                at=now,
+                action=audit.CUSTOMER_UNBLOCKED,
+                outcome=audit.SUCCEEDED,
+                actor=audit.agent_actor(session.agent.id),
+                subject=f"block:{block.id}",
                 details={"kind": block.kind},
             ),
         )
@@ -873,7 +941,9 @@ class DeskInput(InputChannel):
 
     # --- calls (docs/calls.md) -----------------------------------------------------------
 
-    async def _call_session(self, request: Request, conversation_id: str, signal_type: str) -> DeskSession:
+    async def _call_session(
+        self, request: Request, conversation_id: str, signal_type: str
+    ) -> DeskSession:
         """The session of a call request; 401/403 as everywhere, and a `calls.rejected` line."""
         try:
             return await self._session(request, write=True)
@@ -881,7 +951,9 @@ class DeskInput(InputChannel):
             reason = "csrf" if error.status == 403 else "no_session"
             logger.warning(
                 "calls.rejected side=agent code=%s reason=%s type=%s call=- conversation=%s agent=-",
-                "no_session" if reason == "no_session" else "not_allowed", reason, signal_type,
+                "no_session" if reason == "no_session" else "not_allowed",
+                reason,
+                signal_type,
                 f"{conversation_id[:8]}…",
             )
             raise
@@ -908,7 +980,9 @@ class DeskInput(InputChannel):
         await self._carry_out(outcome)
         return response.json({"call": call_json(record, agent.id, utc_now())}, status=201)
 
-    async def _call_accept(self, request: Request, conversation_id: str, call_id: str) -> HTTPResponse:
+    async def _call_accept(
+        self, request: Request, conversation_id: str, call_id: str
+    ) -> HTTPResponse:
         assert self.calls is not None
         calls = self.calls
 
@@ -918,17 +992,23 @@ class DeskInput(InputChannel):
 
         return await self._call_step(request, conversation_id, "accept", accept)
 
-    async def _call_decline(self, request: Request, conversation_id: str, call_id: str) -> HTTPResponse:
+    async def _call_decline(
+        self, request: Request, conversation_id: str, call_id: str
+    ) -> HTTPResponse:
         assert self.calls is not None
         calls = self.calls
 
         def decline(agent: AgentRecord, body: Dict[str, Any], now: dt.datetime) -> Any:
-            reason = calls_protocol.parse_reason(body, calls_protocol.DECLINE_REASONS, calls_protocol.DECLINED)
+            reason = calls_protocol.parse_reason(
+                body, calls_protocol.DECLINE_REASONS, calls_protocol.DECLINED
+            )
             return calls.agent_decline(agent, conversation_id, call_id, reason, now)
 
         return await self._call_step(request, conversation_id, "decline", decline)
 
-    async def _call_signal(self, request: Request, conversation_id: str, call_id: str) -> HTTPResponse:
+    async def _call_signal(
+        self, request: Request, conversation_id: str, call_id: str
+    ) -> HTTPResponse:
         assert self.calls is not None
         session = await self._call_session(request, conversation_id, "signal")
         calls, agent = self.calls, session.agent
@@ -939,12 +1019,16 @@ class DeskInput(InputChannel):
         await self._carry_out(outcome)
         return response.empty()
 
-    async def _call_hangup(self, request: Request, conversation_id: str, call_id: str) -> HTTPResponse:
+    async def _call_hangup(
+        self, request: Request, conversation_id: str, call_id: str
+    ) -> HTTPResponse:
         assert self.calls is not None
         calls = self.calls
 
         def hangup(agent: AgentRecord, body: Dict[str, Any], now: dt.datetime) -> Any:
-            reason = calls_protocol.parse_reason(body, calls_protocol.AGENT_HANGUP_REASONS, calls_protocol.HUNG_UP)
+            reason = calls_protocol.parse_reason(
+                body, calls_protocol.AGENT_HANGUP_REASONS, calls_protocol.HUNG_UP
+            )
             return calls.agent_hangup(agent, conversation_id, call_id, reason, now)
 
         return await self._call_step(request, conversation_id, "hangup", hangup)
@@ -976,14 +1060,19 @@ class DeskInput(InputChannel):
         assert self.calls is not None
         calls = self.calls
         try:
-            outcome = await asyncio.to_thread(calls.customer_signal, session_id, sid, data, utc_now())
+            outcome = await asyncio.to_thread(
+                calls.customer_signal, session_id, sid, data, utc_now()
+            )
         except CallRefused as refused:  # logged by the service; the sender hears the code
             if self.webchat is not None:
                 await self.webchat.emit_to_socket(
                     sid,
                     calls_protocol.CALL_EVENT,
                     calls_protocol.error(
-                        refused.code, refused.message, refused.call_id, calls_protocol.signal_type_of(data)
+                        refused.code,
+                        refused.message,
+                        refused.call_id,
+                        calls_protocol.signal_type_of(data),
                     ),
                 )
             return
@@ -1021,7 +1110,9 @@ class DeskInput(InputChannel):
             )
         )
         if calls.enabled:
-            await self._to_customer(conversation_id, calls_protocol.CALL_EVENT, calls_protocol.unavailable())
+            await self._to_customer(
+                conversation_id, calls_protocol.CALL_EVENT, calls_protocol.unavailable()
+            )
 
     async def _end_call_of_other_agent(self, conversation_id: str, agent: AgentRecord) -> None:
         """A supervisor took the conversation over: the previous agent's call ends."""
@@ -1042,7 +1133,9 @@ class DeskInput(InputChannel):
     async def _tell_calls_available(self, conversation_id: str) -> None:
         provider = self.call_settings.provider
         if provider is not None and self.calls is not None and self.calls.enabled:
-            await self._to_customer(conversation_id, calls_protocol.CALL_EVENT, calls_protocol.available(provider))
+            await self._to_customer(
+                conversation_id, calls_protocol.CALL_EVENT, calls_protocol.available(provider)
+            )
 
     async def _carry_out(self, outcome: Outcome) -> None:
         """Deliver a call use case's outcome, in order (docs/calls.md 1.1)."""
@@ -1052,10 +1145,14 @@ class DeskInput(InputChannel):
                     if self.webchat is None:
                         continue
                     if delivery.sid is not None:
-                        await self.webchat.emit_to_socket(delivery.sid, calls_protocol.CALL_EVENT, delivery.signal)
+                        await self.webchat.emit_to_socket(
+                            delivery.sid, calls_protocol.CALL_EVENT, delivery.signal
+                        )
                     else:
                         await self.webchat.emit_to_conversation(
-                            delivery.conversation_id, calls_protocol.CALL_EVENT, delivery.signal,
+                            delivery.conversation_id,
+                            calls_protocol.CALL_EVENT,
+                            delivery.signal,
                             skip_sid=delivery.skip_sid,
                         )
                 elif isinstance(delivery, ToAgent):
@@ -1069,7 +1166,9 @@ class DeskInput(InputChannel):
                     await self._append_call_notice(delivery)
                 elif isinstance(delivery, Changed):
                     assert self.service is not None
-                    handoff = await asyncio.to_thread(self.service.handoff_state, delivery.conversation_id)
+                    handoff = await asyncio.to_thread(
+                        self.service.handoff_state, delivery.conversation_id
+                    )
                     state = handoff.state if handoff is not None else "bot"
                     await self._changed(delivery.conversation_id, delivery.team, state, queue=False)
             except Exception:  # one failed delivery (a closed socket) must not stop the others
@@ -1082,13 +1181,19 @@ class DeskInput(InputChannel):
         if origin is not None and not _same_origin(origin, request.headers.get("host")):
             # Another site's page (a sibling subdomain shares the cookie's site) may not listen in.
             logger.warning("desk.live.refused reason=origin")
-            await ws.send(json.dumps({"type": "error", "status": 403, "error": "This page may not open the desk."}))
+            await ws.send(
+                json.dumps(
+                    {"type": "error", "status": 403, "error": "This page may not open the desk."}
+                )
+            )
             await ws.close()
             return
         try:
             session = await self._session(request)
         except DeskError as error:
-            await ws.send(json.dumps({"type": "error", "status": error.status, "error": error.message}))
+            await ws.send(
+                json.dumps({"type": "error", "status": error.status, "error": error.message})
+            )
             await ws.close()
             return
         token = request.cookies.get(COOKIE_NAME) or ""
@@ -1128,7 +1233,9 @@ class DeskInput(InputChannel):
                 # and the grace-period logic below must run all the same.
                 calls = self.calls
                 agent_id = session.agent.id
-                self._spawn(self._run_calls(lambda now: calls.console_closed(agent_id, connection.id, now)))
+                self._spawn(
+                    self._run_calls(lambda now: calls.console_closed(agent_id, connection.id, now))
+                )
             if self.connections.remove(connection):
                 task = asyncio.get_running_loop().create_task(self._agent_gone(session.agent.id))
                 # Kept to be cancelled at shutdown; forgotten once done.
@@ -1170,7 +1277,8 @@ class DeskInput(InputChannel):
         verdict = await self._per_agent.hit(f"agent:{session.agent.id}")
         if not verdict.allowed:
             raise TooManyAttempts(
-                "Too many requests from your console; slow down for a moment.", verdict.retry_after_seconds
+                "Too many requests from your console; slow down for a moment.",
+                verdict.retry_after_seconds,
             )
         # Only now may a handler read the body (see `_body`).
         request.ctx.desk_session = session
@@ -1191,11 +1299,15 @@ class DeskInput(InputChannel):
         history = await asyncio.to_thread(self.service.history, agent, conversation_id)
         events = await self._tracker_events(conversation_id)
         now = utc_now()
-        detail = views.detail_json(handoff, self.policy, agent, views.transcript(events), history, now)
+        detail = views.detail_json(
+            handoff, self.policy, agent, views.transcript(events), history, now
+        )
         detail["call"] = await self._call_of(agent, conversation_id, now)
         return detail
 
-    async def _call_of(self, agent: AgentRecord, conversation_id: str, now: dt.datetime) -> Dict[str, Any] | None:
+    async def _call_of(
+        self, agent: AgentRecord, conversation_id: str, now: dt.datetime
+    ) -> Dict[str, Any] | None:
         """The Detail's `call`: the live call, or the latest if it ended under a minute ago."""
         if self.calls is None:
             return None
@@ -1256,7 +1368,11 @@ class DeskInput(InputChannel):
         team = await self._append_bot_event(
             conversation_id,
             event,
-            {"text": text, "message_id": message_id, "baton": {"agent": {"name": session.agent.name}}},
+            {
+                "text": text,
+                "message_id": message_id,
+                "baton": {"agent": {"name": session.agent.name}},
+            },
             check,
         )
         return team, views.bot_message_json(event.as_dict())
@@ -1371,7 +1487,11 @@ class DeskInput(InputChannel):
         estimate = await asyncio.to_thread(
             queue_estimate, self._session_factory, handoff.reference, utc_now(), self.policy
         )
-        team = self.policy.config.team(handoff.team) if handoff.team in self.policy.config.team_keys else None
+        team = (
+            self.policy.config.team(handoff.team)
+            if handoff.team in self.policy.config.team_keys
+            else None
+        )
         status = {
             "state": "queued",
             "position": estimate.position if estimate else None,
@@ -1430,7 +1550,9 @@ class DeskInput(InputChannel):
                 logger.exception("desk.monitor.failed")
             await asyncio.sleep(self.monitor_seconds)
 
-    async def _changed(self, conversation_id: str, team: str, state: str, queue: bool = True) -> None:
+    async def _changed(
+        self, conversation_id: str, team: str, state: str, queue: bool = True
+    ) -> None:
         event = {"type": "conversation_changed", "conversation_id": conversation_id, "state": state}
         await self._to_consoles(event, team=team)
         if queue:
@@ -1518,7 +1640,9 @@ def _call_body(request: Request) -> Dict[str, Any]:
     try:
         return _body(request)
     except DeskError as error:
-        raise CallError(CallRefused(calls_protocol.MALFORMED_PAYLOAD, "malformed", error.message)) from None
+        raise CallError(
+            CallRefused(calls_protocol.MALFORMED_PAYLOAD, "malformed", error.message)
+        ) from None
 
 
 def _text_field(body: Dict[str, Any], name: str) -> str:
@@ -1578,7 +1702,9 @@ def _directory_error(error: ValueError) -> DeskError:
     return InvalidRequest(str(error))
 
 
-def _set_cookie(answer: HTTPResponse, name: str, value: str, path: str, max_age: int, secure: bool) -> None:
+def _set_cookie(
+    answer: HTTPResponse, name: str, value: str, path: str, max_age: int, secure: bool
+) -> None:
     answer.cookies[name] = value
     answer.cookies[name]["httponly"] = True
     answer.cookies[name]["samesite"] = "Strict"

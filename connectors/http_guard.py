@@ -75,7 +75,9 @@ def check_body(path: str, headers: Mapping[str, str], limits: LimitSettings) -> 
     if (headers.get("transfer-encoding") or "").lower() == "chunked":
         if path.startswith(DESK_API_PREFIX):
             raise BodyRefused(
-                "Send the body with a Content-Length; chunked bodies are not accepted.", 411, LENGTH_REQUIRED
+                "Send the body with a Content-Length; chunked bodies are not accepted.",
+                411,
+                LENGTH_REQUIRED,
             )
         return limit
     declared = headers.get("content-length")
@@ -86,7 +88,9 @@ def check_body(path: str, headers: Mapping[str, str], limits: LimitSettings) -> 
     except ValueError:
         raise BodyRefused("The Content-Length header is not a number.", 400, MALFORMED) from None
     if length > limit:
-        raise BodyRefused(f"The body is {length} bytes; this address accepts at most {limit}.", 413, TOO_LARGE)
+        raise BodyRefused(
+            f"The body is {length} bytes; this address accepts at most {limit}.", 413, TOO_LARGE
+        )
     return limit
 
 
@@ -101,7 +105,9 @@ def install(app: Sanic, limits: LimitSettings, proxies: TrustedProxies) -> None:
     async def limit_body(request: Request, route: Any = None, **_: Any) -> None:
         if getattr(getattr(route, "ctx", None), "websocket", False) and not _is_upgrade(request):
             # Sanic 21.12 fails a plain request to a WebSocket route with a 500 page.
-            raise BodyRefused("This address is a WebSocket: connect with an Upgrade request.", 426, UPGRADE)
+            raise BodyRefused(
+                "This address is a WebSocket: connect with an Upgrade request.", 426, UPGRADE
+            )
         limit = check_body(request.path, request.headers, limits)
         if request.stream is not None:
             # Enforced by Sanic while it reads: a chunked body stops at the limit.
@@ -115,14 +121,17 @@ def install(app: Sanic, limits: LimitSettings, proxies: TrustedProxies) -> None:
         # A chunked body that grew past its route's limit while Sanic read it.
         logger.info("http.body.refused path=%s status=413", request.path[:64])
         return response.json(
-            {"error": "The body is larger than this address accepts.", "code": TOO_LARGE}, status=413
+            {"error": "The body is larger than this address accepts.", "code": TOO_LARGE},
+            status=413,
         )
 
     async def unrouted(request: Request, error: SanicException) -> HTTPResponse:
         # The desk's API answers in JSON, also for an address or a method it does not have.
         if request.path.startswith(DESK_API_PREFIX):
             status = error.status_code
-            message = "No such address." if status == 404 else f"{request.method} is not allowed here."
+            message = (
+                "No such address." if status == 404 else f"{request.method} is not allowed here."
+            )
             return response.json({"error": message}, status=status)
         return app.error_handler.default(request, error)
 
@@ -134,7 +143,10 @@ def install(app: Sanic, limits: LimitSettings, proxies: TrustedProxies) -> None:
     @app.middleware("response")
     async def strict_transport(request: Request, answer: HTTPResponse) -> None:
         # Behind a TLS proxy the app sees http: the scheme comes from the trusted proxies.
-        if answer is not None and proxies.scheme(request.ip, request.headers, request.scheme) == "https":
+        if (
+            answer is not None
+            and proxies.scheme(request.ip, request.headers, request.scheme) == "https"
+        ):
             answer.headers.setdefault("Strict-Transport-Security", HSTS)
 
 

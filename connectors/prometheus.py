@@ -42,7 +42,9 @@ class Refusal:
     headers: Mapping[str, str]
 
 
-def access_refusal(token: str | None, authorization: str | None, local_client: bool) -> Refusal | None:
+def access_refusal(
+    token: str | None, authorization: str | None, local_client: bool
+) -> Refusal | None:
     """Why a scrape is refused (None: serve it).
 
     Args:
@@ -132,9 +134,7 @@ class PrometheusChannel(InputChannel):
         self._engine = make_engine(self.database_url)
         self.metrics = BatonMetrics.for_engine(self._engine, self.cache_seconds)
         prometheus.install(self.metrics)
-        logger.info(
-            "metrics.started access=%s", "token" if self.token else "loopback"
-        )
+        logger.info("metrics.started access=%s", "token" if self.token else "loopback")
 
     def stop(self) -> None:
         if prometheus.installed() is self.metrics:
@@ -150,7 +150,9 @@ class PrometheusChannel(InputChannel):
         )
         if refusal is not None:
             logger.info("metrics.refused status=%d", refusal.status)
-            return response.text(refusal.message, status=refusal.status, headers=dict(refusal.headers))
+            return response.text(
+                refusal.message, status=refusal.status, headers=dict(refusal.headers)
+            )
         if self.metrics is None:
             return response.text("The metrics are starting; try again in a moment.\n", status=503)
         body, content_type = await asyncio.to_thread(

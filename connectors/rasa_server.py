@@ -83,7 +83,9 @@ def remote_api_allowed(env: Mapping[str, str]) -> bool:
         return True
     if raw in _FALSE:
         return False
-    raise SettingsError(f"{ALLOW_REMOTE_ENV} is {raw!r}; allowed: 1 (the API answers other hosts) or 0 (the default)")
+    raise SettingsError(
+        f"{ALLOW_REMOTE_ENV} is {raw!r}; allowed: 1 (the API answers other hosts) or 0 (the default)"
+    )
 
 
 def is_public_path(path: str) -> bool:
@@ -94,7 +96,11 @@ def is_public_path(path: str) -> bool:
     could reach an API route through a public prefix.
     """
     segments = path.split("/")[1:]
-    if not segments or any(segment in ("", ".", "..") for segment in segments[:-1]) or segments[-1] in (".", ".."):
+    if (
+        not segments
+        or any(segment in ("", ".", "..") for segment in segments[:-1])
+        or segments[-1] in (".", "..")
+    ):
         return False
     return any(path == route or path.startswith(route + "/") for route in PUBLIC_ROUTES)
 
@@ -136,17 +142,26 @@ def install_api_guard(
             return None
         if not allow_remote and not proxies.is_local_client(request.ip, request.headers):
             return response.json(
-                {"error": "Rasa's HTTP API answers clients on this host only", "status": 403}, status=403
+                {"error": "Rasa's HTTP API answers clients on this host only", "status": 403},
+                status=403,
             )
         if RASA_TOKEN_PARAMETER in request.get_args(keep_blank_values=True):
             # Refused even when right: a token in a URL is kept by access logs,
             # proxies and shell histories. The client must move it to a header.
             return response.json(
-                {"error": "send the API token as Authorization: Bearer <token>, not in the URL", "status": 400},
+                {
+                    "error": "send the API token as Authorization: Bearer <token>, not in the URL",
+                    "status": 400,
+                },
                 status=400,
             )
         provided = bearer_token(request.headers.get("authorization"))
-        if token and rasa_token and provided and hmac.compare_digest(provided.encode(), token.encode()):
+        if (
+            token
+            and rasa_token
+            and provided
+            and hmac.compare_digest(provided.encode(), token.encode())
+        ):
             # Rasa checks request.args["token"]: hand it the token it knows.
             request.args[RASA_TOKEN_PARAMETER] = [rasa_token]
         return None
@@ -179,7 +194,9 @@ def serve(
     rasa_token = secrets.token_urlsafe(32) if token else None
 
     async def guard(app: Sanic, _loop: object) -> None:
-        install_api_guard(app, token=token, rasa_token=rasa_token, allow_remote=allow_remote, proxies=proxies)
+        install_api_guard(
+            app, token=token, rasa_token=rasa_token, allow_remote=allow_remote, proxies=proxies
+        )
 
     logger.info(
         "Starting the Rasa server on http://%s:%d (HTTP API %s)",
@@ -202,14 +219,22 @@ def serve(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Start the Rasa server; returns the exit code (2: a setting is missing or wrong)."""
-    parser = argparse.ArgumentParser(prog="python -m connectors.rasa_server", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m connectors.rasa_server", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--model", type=Path, default=PROJECT_ROOT / "models" / "baton.tar.gz")
     parser.add_argument("--endpoints", type=Path, default=PROJECT_ROOT / "endpoints.yml")
     parser.add_argument("--credentials", type=Path, default=PROJECT_ROOT / "credentials.yml")
-    parser.add_argument("--host", default=DEFAULT_HOST, help=f"the interface to bind (default {DEFAULT_HOST})")
+    parser.add_argument(
+        "--host", default=DEFAULT_HOST, help=f"the interface to bind (default {DEFAULT_HOST})"
+    )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     args = parser.parse_args(argv)
-    for path, what in ((args.model, "model"), (args.endpoints, "endpoints"), (args.credentials, "credentials")):
+    for path, what in (
+        (args.model, "model"),
+        (args.endpoints, "endpoints"),
+        (args.credentials, "credentials"),
+    ):
         if not path.exists():
             print(f"rasa server: no {what} file at {path}", file=sys.stderr)
             return 2

@@ -135,7 +135,10 @@ def main(argv: List[str] | None = None) -> int:
 
     endpoints = AvailableEndpoints.read_endpoints(args.endpoints)
     store = TrackerStore.create(endpoints.tracker_store)
-    while not isinstance(store, SQLTrackerStore) and getattr(store, "_tracker_store", None) is not None:
+    while (
+        not isinstance(store, SQLTrackerStore)
+        and getattr(store, "_tracker_store", None) is not None
+    ):
         store = store._tracker_store  # Rasa's fail-safe and lock wrappers
     if not isinstance(store, SQLTrackerStore):
         print(f"{args.endpoints}: the tracker store is not SQL; nothing to scrub", file=sys.stderr)

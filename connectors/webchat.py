@@ -300,8 +300,10 @@ class WebchatOutput(SocketIOOutput):
         """Send one bot message (text, buttons, image, custom json), noting its buttons first."""
         if self.payloads is not None:
             custom = message.get("custom")
-            shown = message if message.get("buttons") or message.get("quick_replies") else (
-                custom if isinstance(custom, dict) else {}
+            shown = (
+                message
+                if message.get("buttons") or message.get("quick_replies")
+                else (custom if isinstance(custom, dict) else {})
             )
             # Before sending: a quick click must find its payload allowed.
             self.payloads.bot_sent(recipient_id, shown)
@@ -326,13 +328,11 @@ class WebchatInput(InputChannel):
     def from_credentials(cls, credentials: Dict[str, Any] | None) -> InputChannel:
         credentials = credentials or {}
         settings = Settings.from_env()
-        origins = list(credentials.get("allowed_origins") or []) + list(
-            settings.allowed_origins
-        )
+        origins = list(credentials.get("allowed_origins") or []) + list(settings.allowed_origins)
         configured = ",".join(str(payload) for payload in credentials.get("init_payloads") or [])
-        init_payloads = _payloads(configured, "credentials.yml init_payloads") + init_payloads_from_env(
-            os.environ
-        )
+        init_payloads = _payloads(
+            configured, "credentials.yml init_payloads"
+        ) + init_payloads_from_env(os.environ)
         return cls(
             settings=settings,
             socketio_path=credentials.get("socketio_path", "/socket.io"),
@@ -358,7 +358,9 @@ class WebchatInput(InputChannel):
         self.socketio_path = socketio_path
         self.allowed_origins = list(allowed_origins or [])
         self.limits = limits or LimitSettings()
-        self.init_payloads = frozenset(payload.strip() for payload in init_payloads if payload.strip())
+        self.init_payloads = frozenset(
+            payload.strip() for payload in init_payloads if payload.strip()
+        )
         self.sio: AsyncServer | None = None
         self._app: Sanic | None = None
         self.observer: ConversationObserver | None = None
@@ -402,9 +404,7 @@ class WebchatInput(InputChannel):
         """Where messages are pushed outside a request (e.g. agent replies later)."""
         return WebchatOutput(self.sio, self.payloads) if self.sio is not None else None
 
-    def blueprint(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> Blueprint:
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """The socket.io server and the widget's HTTP routes."""
         # The server's own origin plus the configured ones; never "*". A tuple,
         # because engine.io reads an empty *list* as "CORS checks off".
@@ -439,7 +439,10 @@ class WebchatInput(InputChannel):
         @webchat.route("/demo", methods=["GET"])
         async def demo_page(_: Request) -> HTTPResponse:
             if not self.settings.demo_enabled:
-                return _json_error(404, "The demo page is off (start Baton with `bot run --demo`, as `make run` does).")
+                return _json_error(
+                    404,
+                    "The demo page is off (start Baton with `bot run --demo`, as `make run` does).",
+                )
             return await response.file(
                 WEB_ASSETS / "demo.html", mime_type="text/html; charset=utf-8"
             )
@@ -528,9 +531,7 @@ class WebchatInput(InputChannel):
             await self._claim(session_id, customer.customer_id, sid)
         await self._confirm(sid, session_id, events)
 
-    async def _existing_session(
-        self, sid: str, requested: Any
-    ) -> Tuple[str, List[Dict[str, Any]]]:
+    async def _existing_session(self, sid: str, requested: Any) -> Tuple[str, List[Dict[str, Any]]]:
         """The requested conversation and its events if it exists, else a new id and none.
 
         An id nobody issued is never adopted: a guessed or made-up id would start
@@ -556,9 +557,7 @@ class WebchatInput(InputChannel):
     async def _confirm(self, sid: str, session_id: str, events: List[Dict[str, Any]]) -> None:
         assert self.sio is not None
         await self.sio.emit(SESSION_CONFIRM_EVENT, session_id, room=sid)
-        await self.sio.emit(
-            HISTORY_EVENT, {"messages": visible_messages(events)}, room=sid
-        )
+        await self.sio.emit(HISTORY_EVENT, {"messages": visible_messages(events)}, room=sid)
         self._session_of_sid[sid] = session_id
         if self.call_observer is not None:
             try:
@@ -637,7 +636,9 @@ class WebchatInput(InputChannel):
             return
         claimed = data.get("session_id")
         if claimed is not None and claimed != session_id:
-            await self._reject(sid, ERROR_MALFORMED_PAYLOAD, "session_id does not match this socket's session")
+            await self._reject(
+                sid, ERROR_MALFORMED_PAYLOAD, "session_id does not match this socket's session"
+            )
             return
 
         # PostgreSQL cannot store a NUL in text; it is never part of what a person types.
@@ -645,7 +646,9 @@ class WebchatInput(InputChannel):
         if not text:
             return
         if DESK_ONLY_PAYLOAD.match(text):
-            await self._reject(sid, ERROR_MALFORMED_PAYLOAD, "that intent is reserved for the agent desk")
+            await self._reject(
+                sid, ERROR_MALFORMED_PAYLOAD, "that intent is reserved for the agent desk"
+            )
             return
         limit = self.settings.max_message_length
         if len(text) > limit:
@@ -715,7 +718,7 @@ class WebchatInput(InputChannel):
                 BOT_MESSAGE_EVENT,
                 {
                     "text": "Sorry, something went wrong on our side. Please try again, "
-                    "or say \"agent\" to reach our team.",
+                    'or say "agent" to reach our team.',
                     "baton": {"notice": NOTICE_INTERNAL_ERROR},
                 },
                 room=sid,
@@ -777,7 +780,9 @@ class WebchatInput(InputChannel):
             await self._refuse(sid, verdict, "typing signals")
             return
         if not isinstance(data, dict) or not isinstance(data.get("typing"), bool):
-            await self._reject(sid, ERROR_MALFORMED_PAYLOAD, "baton_typing needs a boolean 'typing'")
+            await self._reject(
+                sid, ERROR_MALFORMED_PAYLOAD, "baton_typing needs a boolean 'typing'"
+            )
             return
         session_id = state.get("session_id")
         if not session_id or self.observer is None:
@@ -790,19 +795,27 @@ class WebchatInput(InputChannel):
     async def _handle_call_signal(self, sid: str, data: Any) -> None:
         assert self.sio is not None
         state = await self.sio.get_session(sid)
-        kind = data.get("type") if isinstance(data, dict) and isinstance(data.get("type"), str) else None
+        kind = (
+            data.get("type")
+            if isinstance(data, dict) and isinstance(data.get("type"), str)
+            else None
+        )
         verdict = await self._call_budgets.spend(sid, state.get("address"))
         if not verdict.allowed:
             await self._refuse_call(sid, kind, verdict)
             return
         if not isinstance(data, dict):
-            await self._reject_call(sid, None, "malformed_payload", "baton_call needs an object with a 'type'")
+            await self._reject_call(
+                sid, None, "malformed_payload", "baton_call needs an object with a 'type'"
+            )
             return
         session_id = state.get("session_id")
         if not session_id:
             logger.warning(
                 "calls.rejected side=customer code=no_session reason=no_session type=%s call=- "
-                "conversation=- sid=%s…", (kind or "-")[:16], sid[:8],
+                "conversation=- sid=%s…",
+                (kind or "-")[:16],
+                sid[:8],
             )
             await self._reject_call(sid, kind, "no_session", "send session_request first")
             return
@@ -828,9 +841,7 @@ class WebchatInput(InputChannel):
         if not await self._may_refuse(sid):
             return
         assert self.sio is not None
-        error = call_error(
-            ERROR_RATE_LIMITED, "too many call signals; slow down", None, kind
-        )
+        error = call_error(ERROR_RATE_LIMITED, "too many call signals; slow down", None, kind)
         error["retry_after"] = verdict.retry_after_seconds
         await self.sio.emit(CALL_EVENT, error, room=sid)
 
@@ -1008,13 +1019,16 @@ class WebchatInput(InputChannel):
         # Demo mode stands in for the company's website, which mints the token
         # after its own login. Off by default: it hands out identities.
         if not self.settings.demo_enabled:
-            return _json_error(404, "Demo mode is off (start Baton with `bot run --demo`, as `make run` does).")
+            return _json_error(
+                404, "Demo mode is off (start Baton with `bot run --demo`, as `make run` does)."
+            )
         if not self.settings.jwt_secret:
             return _json_error(503, "BATON_JWT_SECRET is not set, so no token can be signed.")
         names = {customer.customer_id: customer.name for customer in DEMO_CUSTOMERS}
         if customer_id not in names:
             return _json_error(
-                404, f"Unknown demo customer {customer_id!r}; try one of: {', '.join(sorted(names))}"
+                404,
+                f"Unknown demo customer {customer_id!r}; try one of: {', '.join(sorted(names))}",
             )
         token = identity.mint_token(customer_id, self.settings.jwt_secret, name=names[customer_id])
         return response.json(
@@ -1060,7 +1074,9 @@ def _payloads(raw: str, source: str) -> List[str]:
     payloads = [part.strip() for part in raw.split(",") if part.strip()]
     wrong = [payload for payload in payloads if not payload.startswith("/")]
     if wrong:
-        raise SettingsError(f"{source} holds {', '.join(wrong)}; each payload starts with '/', e.g. /get_started")
+        raise SettingsError(
+            f"{source} holds {', '.join(wrong)}; each payload starts with '/', e.g. /get_started"
+        )
     return payloads
 
 

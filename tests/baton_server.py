@@ -109,8 +109,20 @@ def start_baton_server(
     log_path = workdir / "server.log"
     bot = Path(sys.executable).parent / "bot"
     process = subprocess.Popen(
-        [str(bot), "run", *(["--demo"] if demo else []), "--port", str(port), "--actions-port", str(actions_port),
-         "--endpoints", str(endpoints), "--model", str(MODEL), *extra_args],
+        [
+            str(bot),
+            "run",
+            *(["--demo"] if demo else []),
+            "--port",
+            str(port),
+            "--actions-port",
+            str(actions_port),
+            "--endpoints",
+            str(endpoints),
+            "--model",
+            str(MODEL),
+            *extra_args,
+        ],
         cwd=PROJECT_ROOT,
         env=env,
         stdout=log_path.open("w"),
@@ -126,7 +138,9 @@ def start_baton_server(
         log_path=log_path,
     )
     deadline = time.monotonic() + STARTUP_DEADLINE_SECONDS
-    while not (_answers(f"{server.url}/webhooks/webchat/") and _answers(f"{server.actions_url}/health")):
+    while not (
+        _answers(f"{server.url}/webhooks/webchat/") and _answers(f"{server.actions_url}/health")
+    ):
         if process.poll() is not None or time.monotonic() > deadline:
             server.stop()
             raise RuntimeError(f"Baton did not start; its log:\n{server.log()[-5000:]}")

@@ -53,7 +53,9 @@ def postgres_url() -> str:
             failures.append(f"{make_url(url).render_as_string(hide_password=True)}: {first_line}")
         finally:
             engine.dispose()
-    reason = f"PostgreSQL unreachable (set {POSTGRES_URL_VARIABLE} to run these): " + "; ".join(failures)
+    reason = f"PostgreSQL unreachable (set {POSTGRES_URL_VARIABLE} to run these): " + "; ".join(
+        failures
+    )
     if os.environ.get("BATON_REQUIRE_POSTGRES"):
         pytest.fail(reason)  # CI has PostgreSQL: a skip there would hide a broken store
     pytest.skip(reason)

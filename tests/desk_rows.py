@@ -19,9 +19,7 @@ _numbers = itertools.count(1)
 T_CREATED = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.timezone.utc)
 
 
-def add_agent(
-    session_factory: sessionmaker, teams: Iterable[str], status: str = "online"
-) -> int:
+def add_agent(session_factory: sessionmaker, teams: Iterable[str], status: str = "online") -> int:
     """An agent of `teams` (team keys; missing teams are created) with `status`."""
     number = next(_numbers)
     with session_factory.begin() as session:

@@ -51,20 +51,34 @@ def installed_pins(venv: Path) -> tuple[list[str], list[str]]:
     return pins, others
 
 
-def run_pip_audit(requirements: list[str], extra: list[str], timeout: int) -> tuple[dict | None, str]:
+def run_pip_audit(
+    requirements: list[str], extra: list[str], timeout: int
+) -> tuple[dict | None, str]:
     """pip-audit's JSON report on `requirements` (None if it gave none) and its stderr."""
     with tempfile.TemporaryDirectory() as workdir:
         requirement_file = Path(workdir) / "requirements.txt"
         requirement_file.write_text("\n".join(requirements) + "\n")
         report_file = Path(workdir) / "report.json"
         command = [
-            sys.executable, "-m", "pip_audit",
-            "--requirement", str(requirement_file),
-            "--disable-pip", "--no-deps",  # every line is an exact pin: nothing to resolve
-            "--format", "json", "--desc", "off", "--aliases", "on",
-            "--output", str(report_file),
-            "--progress-spinner", "off",
-            "--timeout", str(timeout),
+            sys.executable,
+            "-m",
+            "pip_audit",
+            "--requirement",
+            str(requirement_file),
+            "--disable-pip",
+            "--no-deps",  # every line is an exact pin: nothing to resolve
+            "--format",
+            "json",
+            "--desc",
+            "off",
+            "--aliases",
+            "on",
+            "--output",
+            str(report_file),
+            "--progress-spinner",
+            "off",
+            "--timeout",
+            str(timeout),
             *extra,
         ]
         completed = subprocess.run(  # noqa: S603 — pip-audit from this venv, our arguments
@@ -76,7 +90,8 @@ def run_pip_audit(requirements: list[str], extra: list[str], timeout: int) -> tu
             report = None
     # pip-audit warns that --no-deps pins are not hashed: true, and not news here.
     stderr = "\n".join(
-        line for line in completed.stderr.splitlines()
+        line
+        for line in completed.stderr.splitlines()
         if "--no-deps is supported" not in line and "pip-compile" not in line
     )
     return report, stderr
@@ -90,7 +105,9 @@ def last_lines(text: str, count: int = 3) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--venv", type=Path, default=Path(".venv"), help="the venv to audit")
-    parser.add_argument("--timeout", type=int, default=15, help="seconds per request to the service")
+    parser.add_argument(
+        "--timeout", type=int, default=15, help="seconds per request to the service"
+    )
     args, extra = parser.parse_known_args(argv)
 
     # 1. Does the vulnerability service answer at all?

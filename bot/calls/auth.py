@@ -19,8 +19,16 @@ logger = logging.getLogger("bot.calls")
 # Section 4.2: authorisation failures are warnings; misuse is info.
 WARNING_REASONS = frozenset(
     {
-        "no_session", "csrf", "unknown_call", "wrong_conversation", "wrong_socket",
-        "not_with_agent", "other_team", "not_assigned", "wrong_agent", "wrong_console",
+        "no_session",
+        "csrf",
+        "unknown_call",
+        "wrong_conversation",
+        "wrong_socket",
+        "not_with_agent",
+        "other_team",
+        "not_assigned",
+        "wrong_agent",
+        "wrong_console",
         "no_conversation",
     }
 )
@@ -75,47 +83,71 @@ def check_customer(socket: CustomerSocket, call: CallRecord | None, signal_type:
         raise CallRefused(p.NO_SESSION, "no_session", "Send session_request first.")
     if signal_type == p.REQUEST:
         if not socket.conversation_with_agent:
-            raise CallRefused(p.NOT_ALLOWED, "not_with_agent", "A call needs a person in the chat first.")
+            raise CallRefused(
+                p.NOT_ALLOWED, "not_with_agent", "A call needs a person in the chat first."
+            )
         return
     if call is None:
         raise CallRefused(p.NO_SUCH_CALL, "unknown_call", "There is no such call.")
     if call.conversation_id != socket.session_id:
         # The same answer as an unknown id: a probe learns nothing.
         raise CallRefused(p.NO_SUCH_CALL, "wrong_conversation", "There is no such call.", call.id)
-    if signal_type in BOUND_TYPES and call.provider == p.PROVIDER_WEBRTC and call.customer_sid != socket.sid:
+    if (
+        signal_type in BOUND_TYPES
+        and call.provider == p.PROVIDER_WEBRTC
+        and call.customer_sid != socket.sid
+    ):
         raise CallRefused(p.NOT_ALLOWED, "wrong_socket", "This call runs in another tab.", call.id)
 
 
 def check_writer(agent: AgentFacts, conversation: ConversationFacts | None) -> None:
     """`invite` and `accept`: the conversation is with this agent (DeskService.check_can_write)."""
     if conversation is None:
-        raise CallRefused(p.NO_SUCH_CONVERSATION, "no_conversation", "There is no handed-off conversation with that id.")
+        raise CallRefused(
+            p.NO_SUCH_CONVERSATION,
+            "no_conversation",
+            "There is no handed-off conversation with that id.",
+        )
     if not (agent.sees_all_teams or conversation.team in agent.teams):
         raise CallRefused(
             p.NOT_ALLOWED, "other_team", f"Ticket {conversation.reference} belongs to another team."
         )
     if conversation.state != "with_agent" or conversation.assigned_agent_id != agent.id:
-        raise CallRefused(p.NOT_WITH_YOU, "not_assigned", "Accept the conversation before starting a call.")
+        raise CallRefused(
+            p.NOT_WITH_YOU, "not_assigned", "Accept the conversation before starting a call."
+        )
 
 
 def check_agent(
-    agent_id: int, conversation_id: str, connection_id: str | None, call: CallRecord | None, signal_type: str
+    agent_id: int,
+    conversation_id: str,
+    connection_id: str | None,
+    call: CallRecord | None,
+    signal_type: str,
 ) -> None:
     """A console's call request on `/conversations/{conversation_id}/calls/{call}/...`.
 
     `connection_id` is checked only for `sdp`, `ice` and `connected` (the bound console).
     """
     if call is None:
-        raise CallRefused(p.NO_SUCH_CALL, "unknown_call", "There is no such call in this conversation.")
+        raise CallRefused(
+            p.NO_SUCH_CALL, "unknown_call", "There is no such call in this conversation."
+        )
     if call.conversation_id != conversation_id:
         raise CallRefused(
-            p.NO_SUCH_CALL, "wrong_conversation", "There is no such call in this conversation.", call.id
+            p.NO_SUCH_CALL,
+            "wrong_conversation",
+            "There is no such call in this conversation.",
+            call.id,
         )
     if call.agent_id != agent_id:
         raise CallRefused(p.NOT_ALLOWED, "wrong_agent", "This call is not yours.", call.id)
     if signal_type in BOUND_TYPES and call.agent_connection != connection_id:
         raise CallRefused(
-            p.CALL_ELSEWHERE, "wrong_console", "This call is running in another console window.", call.id
+            p.CALL_ELSEWHERE,
+            "wrong_console",
+            "This call is running in another console window.",
+            call.id,
         )
 
 

@@ -74,16 +74,24 @@ class CallSettings:
                 "(e.g. `openssl rand -hex 32`, the same as coturn's static-auth-secret)"
             )
         if (username is None) != (credential is None):
-            raise SettingsError("set both BATON_TURN_USERNAME and BATON_TURN_CREDENTIAL, or neither")
+            raise SettingsError(
+                "set both BATON_TURN_USERNAME and BATON_TURN_CREDENTIAL, or neither"
+            )
         if secret is not None and username is not None:
             raise SettingsError(
                 "BATON_TURN_SECRET and BATON_TURN_USERNAME/BATON_TURN_CREDENTIAL are both set; "
                 "use one: the secret (recommended) or static credentials"
             )
         if turn and secret is None and username is None:
-            raise SettingsError(f"BATON_TURN_URLS is set but there are no TURN credentials; {_TURN_CREDENTIALS_HINT}")
+            raise SettingsError(
+                f"BATON_TURN_URLS is set but there are no TURN credentials; {_TURN_CREDENTIALS_HINT}"
+            )
         ttl = _whole(
-            env, "BATON_TURN_TTL_SECONDS", max_minutes * 60 + 300, max_minutes * 60, MAX_TURN_TTL_SECONDS,
+            env,
+            "BATON_TURN_TTL_SECONDS",
+            max_minutes * 60 + 300,
+            max_minutes * 60,
+            MAX_TURN_TTL_SECONDS,
             why="at least BATON_CALL_MAX_MINUTES × 60, since coturn refuses expired credentials",
         )
         # Relay-only by default once there is a relay: a direct path hands each browser the
@@ -96,9 +104,13 @@ class CallSettings:
             "relay" if turn else "all"
         )
         if policy not in ("all", "relay"):
-            raise SettingsError(f"BATON_ICE_TRANSPORT_POLICY is {policy!r}; allowed: 'all' or 'relay'")
+            raise SettingsError(
+                f"BATON_ICE_TRANSPORT_POLICY is {policy!r}; allowed: 'all' or 'relay'"
+            )
         if policy == "relay" and not turn:
-            raise SettingsError("BATON_ICE_TRANSPORT_POLICY=relay needs BATON_TURN_URLS (a TURN server to relay through)")
+            raise SettingsError(
+                "BATON_ICE_TRANSPORT_POLICY=relay needs BATON_TURN_URLS (a TURN server to relay through)"
+            )
         if provider == p.PROVIDER_WEBRTC and policy == "all":
             # Said once at start, so an operator who meant to hide addresses notices.
             logger.info("calls.config.direct_paths participants_see_each_others_ip=yes")
@@ -123,7 +135,9 @@ class CallSettings:
                     f"BATON_JITSI_ROOM_PREFIX is {prefix!r}; allowed: 1-20 of a-z, 0-9 and '-'"
                 )
             if (app_id is None) != (app_secret is None):
-                raise SettingsError("set both BATON_JITSI_APP_ID and BATON_JITSI_APP_SECRET, or neither")
+                raise SettingsError(
+                    "set both BATON_JITSI_APP_ID and BATON_JITSI_APP_SECRET, or neither"
+                )
             if app_secret is not None and len(app_secret) < MIN_SECRET_LENGTH:
                 raise SettingsError(
                     f"BATON_JITSI_APP_SECRET is {len(app_secret)} characters; use at least {MIN_SECRET_LENGTH}"
@@ -159,7 +173,9 @@ def _whole(
     try:
         value = int(raw)
     except ValueError:
-        raise SettingsError(f"{name} is {raw!r}; expected a whole number from {low} to {high}") from None
+        raise SettingsError(
+            f"{name} is {raw!r}; expected a whole number from {low} to {high}"
+        ) from None
     if not low <= value <= high:
         hint = f" ({why})" if why else ""
         raise SettingsError(f"{name} is {value}; allowed: {low} to {high}{hint}")

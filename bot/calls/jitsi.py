@@ -40,7 +40,9 @@ class JitsiProvider:
             "sub": settings.jitsi_domain,
             "room": room,
             "nbf": int((now - NOT_BEFORE_LEEWAY).timestamp()),
-            "exp": int((now + dt.timedelta(minutes=settings.max_minutes) + EXTRA_LIFETIME).timestamp()),
+            "exp": int(
+                (now + dt.timedelta(minutes=settings.max_minutes) + EXTRA_LIFETIME).timestamp()
+            ),
             "context": {
                 "user": {
                     "name": who.display_name or "",

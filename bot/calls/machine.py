@@ -54,7 +54,9 @@ class Step:
 
 def _refuse(state: str | None, action: str, role: str) -> CallRefused:
     return CallRefused(
-        p.INVALID_STATE, "invalid_state", f"A {action} is not possible in a call that is {state or 'not started'}."
+        p.INVALID_STATE,
+        "invalid_state",
+        f"A {action} is not possible in a call that is {state or 'not started'}.",
     )
 
 

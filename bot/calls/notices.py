@@ -53,7 +53,9 @@ def call_notice(record: CallRecord, event: str) -> Dict[str, Any]:
         "media": record.media,
         "provider": record.provider,
         "started_by": record.starter,
-        "agent": {"id": record.agent_id, "name": record.agent_name} if record.agent_id is not None else None,
+        "agent": {"id": record.agent_id, "name": record.agent_name}
+        if record.agent_id is not None
+        else None,
         "duration_seconds": record.duration_seconds if event == "ended" else None,
         "end_reason": record.end_reason if event == "ended" else None,
     }

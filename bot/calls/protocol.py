@@ -72,9 +72,20 @@ CONVERSATION_CLOSED = "conversation_closed"
 AGENT_CHANGED = "agent_changed"
 MAX_DURATION = "max_duration"
 END_REASONS = (
-    HUNG_UP, DECLINED, PERMISSION_DENIED, NO_DEVICE, UNSUPPORTED, CANCELLED, UNANSWERED,
-    CONNECT_TIMEOUT, MEDIA_FAILED, CUSTOMER_DISCONNECTED, AGENT_DISCONNECTED,
-    CONVERSATION_CLOSED, AGENT_CHANGED, MAX_DURATION,
+    HUNG_UP,
+    DECLINED,
+    PERMISSION_DENIED,
+    NO_DEVICE,
+    UNSUPPORTED,
+    CANCELLED,
+    UNANSWERED,
+    CONNECT_TIMEOUT,
+    MEDIA_FAILED,
+    CUSTOMER_DISCONNECTED,
+    AGENT_DISCONNECTED,
+    CONVERSATION_CLOSED,
+    AGENT_CHANGED,
+    MAX_DURATION,
 )
 DECLINE_REASONS = (DECLINED, PERMISSION_DENIED, NO_DEVICE, UNSUPPORTED)
 CUSTOMER_HANGUP_REASONS = (HUNG_UP, MEDIA_FAILED, PERMISSION_DENIED, NO_DEVICE)
@@ -191,7 +202,9 @@ def _optional_text(candidate: Mapping[str, Any], field: str, limit: int) -> str 
     if not isinstance(value, str):
         raise _malformed(f"'candidate.{field}' must be a string or null.")
     if len(value) > limit:
-        raise CallRefused(TOO_LARGE, "too_large", f"'candidate.{field}' is at most {limit} characters.")
+        raise CallRefused(
+            TOO_LARGE, "too_large", f"'candidate.{field}' is at most {limit} characters."
+        )
     return value
 
 
@@ -204,18 +217,26 @@ def _candidate(data: Mapping[str, Any]) -> Candidate:
         raise _malformed("'candidate.candidate' must be a string.")
     if len(text) > MAX_CANDIDATE_LENGTH:
         raise CallRefused(
-            TOO_LARGE, "too_large", f"'candidate.candidate' is at most {MAX_CANDIDATE_LENGTH} characters."
+            TOO_LARGE,
+            "too_large",
+            f"'candidate.candidate' is at most {MAX_CANDIDATE_LENGTH} characters.",
         )
     index = candidate.get("sdpMLineIndex")
     if index is not None and (
-        not isinstance(index, int) or isinstance(index, bool) or not 0 <= index <= MAX_SDP_MLINE_INDEX
+        not isinstance(index, int)
+        or isinstance(index, bool)
+        or not 0 <= index <= MAX_SDP_MLINE_INDEX
     ):
-        raise _malformed(f"'candidate.sdpMLineIndex' must be a whole number 0-{MAX_SDP_MLINE_INDEX} or null.")
+        raise _malformed(
+            f"'candidate.sdpMLineIndex' must be a whole number 0-{MAX_SDP_MLINE_INDEX} or null."
+        )
     return {
         "candidate": text,
         "sdpMid": _optional_text(candidate, "sdpMid", MAX_SDP_MID_LENGTH),
         "sdpMLineIndex": index,
-        "usernameFragment": _optional_text(candidate, "usernameFragment", MAX_USERNAME_FRAGMENT_LENGTH),
+        "usernameFragment": _optional_text(
+            candidate, "usernameFragment", MAX_USERNAME_FRAGMENT_LENGTH
+        ),
     }
 
 
@@ -230,7 +251,9 @@ def parse_customer_signal(data: Any) -> CustomerSignal:
         raise _malformed("A call message must be an object with a 'type'.")
     kind = data.get("type")
     if kind not in CUSTOMER_TYPES:
-        raise _malformed(f"Unknown call message type; expected one of: {', '.join(CUSTOMER_TYPES)}.")
+        raise _malformed(
+            f"Unknown call message type; expected one of: {', '.join(CUSTOMER_TYPES)}."
+        )
     if kind == REQUEST:
         return {"type": REQUEST, "media": _choice(data, "media", (MEDIA_VIDEO,))}
     signal: CustomerSignal = {"type": kind, "call_id": _call_id(data)}
@@ -286,19 +309,35 @@ def unavailable() -> Dict[str, Any]:
     return {"type": UNAVAILABLE}
 
 
-def invite(call_id: str, media: str, provider: str, agent_name: str | None, expires_at: str | None) -> Dict[str, Any]:
+def invite(
+    call_id: str, media: str, provider: str, agent_name: str | None, expires_at: str | None
+) -> Dict[str, Any]:
     return {
-        "type": INVITE, "call_id": call_id, "media": media, "provider": provider,
-        "agent_name": agent_name, "expires_at": expires_at,
+        "type": INVITE,
+        "call_id": call_id,
+        "media": media,
+        "provider": provider,
+        "agent_name": agent_name,
+        "expires_at": expires_at,
     }
 
 
 def inviting(call_id: str, media: str, provider: str, expires_at: str | None) -> Dict[str, Any]:
-    return {"type": INVITING, "call_id": call_id, "media": media, "provider": provider, "expires_at": expires_at}
+    return {
+        "type": INVITING,
+        "call_id": call_id,
+        "media": media,
+        "provider": provider,
+        "expires_at": expires_at,
+    }
 
 
 def requested(
-    call_id: str, media: str, expires_at: str | None, customer_name: str | None = None, to_agent: bool = False
+    call_id: str,
+    media: str,
+    expires_at: str | None,
+    customer_name: str | None = None,
+    to_agent: bool = False,
 ) -> Dict[str, Any]:
     signal = {"type": REQUESTED, "call_id": call_id, "media": media, "expires_at": expires_at}
     if to_agent:
@@ -308,8 +347,12 @@ def requested(
 
 def connecting(call_id: str, media: str, role: str, rtc: Dict[str, Any] | None) -> Dict[str, Any]:
     return {
-        "type": CONNECTING, "call_id": call_id, "media": media, "provider": PROVIDER_WEBRTC,
-        "role": role, "rtc": rtc,
+        "type": CONNECTING,
+        "call_id": call_id,
+        "media": media,
+        "provider": PROVIDER_WEBRTC,
+        "role": role,
+        "rtc": rtc,
     }
 
 
@@ -324,36 +367,63 @@ def ice(call_id: str, candidate: Candidate) -> Dict[str, Any]:
 def active(
     call_id: str, media: str, provider: str, connected_at: str | None, join_url: str | None = None
 ) -> Dict[str, Any]:
-    signal = {"type": ACTIVE, "call_id": call_id, "media": media, "provider": provider, "connected_at": connected_at}
+    signal = {
+        "type": ACTIVE,
+        "call_id": call_id,
+        "media": media,
+        "provider": provider,
+        "connected_at": connected_at,
+    }
     if join_url is not None:
         signal["join_url"] = join_url
     return signal
 
 
-def ended(call_id: str, reason: str | None, by: str | None, duration_seconds: int | None) -> Dict[str, Any]:
-    return {"type": ENDED, "call_id": call_id, "reason": reason, "by": by, "duration_seconds": duration_seconds}
+def ended(
+    call_id: str, reason: str | None, by: str | None, duration_seconds: int | None
+) -> Dict[str, Any]:
+    return {
+        "type": ENDED,
+        "call_id": call_id,
+        "reason": reason,
+        "by": by,
+        "duration_seconds": duration_seconds,
+    }
 
 
 def elsewhere(call_id: str) -> Dict[str, Any]:
     return {"type": ELSEWHERE, "call_id": call_id}
 
 
-def error(code: str, message: str, call_id: str | None = None, in_reply_to: str | None = None) -> Dict[str, Any]:
-    return {"type": ERROR, "call_id": call_id, "code": code, "message": message, "in_reply_to": in_reply_to}
+def error(
+    code: str, message: str, call_id: str | None = None, in_reply_to: str | None = None
+) -> Dict[str, Any]:
+    return {
+        "type": ERROR,
+        "call_id": call_id,
+        "code": code,
+        "message": message,
+        "in_reply_to": in_reply_to,
+    }
 
 
 def hello(connection_id: str) -> Dict[str, Any]:
     return {"type": HELLO, "connection_id": connection_id}
 
 
-def console_event(conversation_id: str, connection_id: str | None, signal: Dict[str, Any]) -> Dict[str, Any]:
+def console_event(
+    conversation_id: str, connection_id: str | None, signal: Dict[str, Any]
+) -> Dict[str, Any]:
     """The desk WebSocket message carrying a signal to the call's agent's consoles."""
-    return {"type": CALL_SIGNAL, "conversation_id": conversation_id, "connection_id": connection_id, "signal": signal}
+    return {
+        "type": CALL_SIGNAL,
+        "conversation_id": conversation_id,
+        "connection_id": connection_id,
+        "signal": signal,
+    }
 
 
 def signal_type_of(data: Any) -> str | None:
     """The `type` of a raw payload, for error replies and logs (never its content)."""
     kind = data.get("type") if isinstance(data, dict) else None
     return kind if isinstance(kind, str) and kind in CUSTOMER_TYPES else None
-
-

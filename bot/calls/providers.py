@@ -13,7 +13,9 @@ from bot.calls.records import CallRecord
 
 @dataclass(frozen=True)
 class JoinInfo:
-    rtc: Dict[str, Any] | None  # webrtc: an RTCConfiguration, passed as is to new RTCPeerConnection()
+    rtc: (
+        Dict[str, Any] | None
+    )  # webrtc: an RTCConfiguration, passed as is to new RTCPeerConnection()
     join_url: str | None  # jitsi: the participant's link
 
 

@@ -82,7 +82,9 @@ def call_json(
         "provider": record.provider,
         "state": record.state,
         "started_by": record.starter,
-        "agent": {"id": record.agent_id, "name": record.agent_name} if record.agent_id is not None else None,
+        "agent": {"id": record.agent_id, "name": record.agent_name}
+        if record.agent_id is not None
+        else None,
         "connection_id": record.agent_connection,
         "created_at": iso(record.created_at),
         "expires_at": iso(record.expires_at),
@@ -102,4 +104,7 @@ def shown_in_detail(record: CallRecord | None, now: dt.datetime) -> bool:
         return False
     if record.live:
         return True
-    return record.ended_at is not None and (now - record.ended_at).total_seconds() < RECENT_CALL_SECONDS
+    return (
+        record.ended_at is not None
+        and (now - record.ended_at).total_seconds() < RECENT_CALL_SECONDS
+    )

@@ -86,14 +86,19 @@ class Outcome:
 def agent_facts(agent: Any) -> AgentFacts:
     """An `AgentRecord` (or anything with id, name, teams, sees_all_teams) as plain facts."""
     return AgentFacts(
-        id=agent.id, name=agent.name, teams=tuple(agent.teams), sees_all_teams=bool(agent.sees_all_teams)
+        id=agent.id,
+        name=agent.name,
+        teams=tuple(agent.teams),
+        sees_all_teams=bool(agent.sees_all_teams),
     )
 
 
 class CallService:
     """Args: session_factory, settings, provider (None: calls are off)."""
 
-    def __init__(self, session_factory: Any, settings: CallSettings, provider: CallProvider | None) -> None:
+    def __init__(
+        self, session_factory: Any, settings: CallSettings, provider: CallProvider | None
+    ) -> None:
         self.store = CallStore(session_factory)
         self.settings = settings
         self.provider = provider
@@ -108,9 +113,15 @@ class CallService:
 
     # --- customer side -----------------------------------------------------------------
 
-    def customer_signal(self, session_id: str | None, sid: str, data: Any, now: dt.datetime) -> Outcome:
+    def customer_signal(
+        self, session_id: str | None, sid: str, data: Any, now: dt.datetime
+    ) -> Outcome:
         signal_type = p.signal_type_of(data)
-        call_id = data.get("call_id") if isinstance(data, dict) and p.is_hex_id(data.get("call_id")) else None
+        call_id = (
+            data.get("call_id")
+            if isinstance(data, dict) and p.is_hex_id(data.get("call_id"))
+            else None
+        )
         try:
             return self._customer_signal(session_id, sid, data, now)
         except CallRefused as refused:
@@ -118,7 +129,9 @@ class CallService:
             auth.log_refusal("customer", refused, signal_type, session_id, sid=sid)
             raise
 
-    def _customer_signal(self, session_id: str | None, sid: str, data: Any, now: dt.datetime) -> Outcome:
+    def _customer_signal(
+        self, session_id: str | None, sid: str, data: Any, now: dt.datetime
+    ) -> Outcome:
         auth.check_calls_on(self.enabled)
         if not session_id:
             auth.check_customer(CustomerSocket(sid, None), None, p.signal_type_of(data) or "-")
@@ -126,7 +139,11 @@ class CallService:
         kind = signal["type"]
         if kind == p.REQUEST:
             conversation = self.store.conversation(session_id)  # type: ignore[arg-type]
-            with_agent = bool(conversation and conversation.state == "with_agent" and conversation.assigned_agent_id)
+            with_agent = bool(
+                conversation
+                and conversation.state == "with_agent"
+                and conversation.assigned_agent_id
+            )
             auth.check_customer(CustomerSocket(sid, session_id, with_agent), None, kind)
             assert conversation is not None
             return self._request(conversation, sid, signal["media"], now)
@@ -136,7 +153,9 @@ class CallService:
         if kind == p.ACCEPT:
             return self._accept(call, m.CUSTOMER, now, sid=sid)
         if kind in (p.DECLINE, p.HANGUP):
-            return self._end_by(call, kind, m.CUSTOMER, p.ACTOR_CUSTOMER, signal["reason"], now, sid=sid)
+            return self._end_by(
+                call, kind, m.CUSTOMER, p.ACTOR_CUSTOMER, signal["reason"], now, sid=sid
+            )
         if kind == p.SDP:
             return self._relay_sdp(call, m.CUSTOMER, signal["description"])
         if kind == p.ICE:
@@ -166,9 +185,17 @@ class CallService:
         if call.state == p.STATE_INVITING:
             outcome.add(ToCustomer(session_id, self._invite_signal(call), sid=sid))
         elif call.state == p.STATE_REQUESTED:
-            outcome.add(ToCustomer(session_id, p.requested(call.id, call.media, iso(call.expires_at)), sid=sid))
+            outcome.add(
+                ToCustomer(
+                    session_id, p.requested(call.id, call.media, iso(call.expires_at)), sid=sid
+                )
+            )
         elif call.state == p.STATE_ACTIVE and call.provider == p.PROVIDER_JITSI:
-            outcome.add(ToCustomer(session_id, self._active_signal(call, m.CUSTOMER, conversation, now), sid=sid))
+            outcome.add(
+                ToCustomer(
+                    session_id, self._active_signal(call, m.CUSTOMER, conversation, now), sid=sid
+                )
+            )
         return outcome
 
     # --- agent side --------------------------------------------------------------------
@@ -176,7 +203,12 @@ class CallService:
     def invite(
         self, agent: Any, conversation_id: str, media: str, connection_id: str, now: dt.datetime
     ) -> Tuple[CallRecord, Outcome]:
-        return self._as_agent(agent, conversation_id, "invite", lambda: self._invite(agent, conversation_id, media, connection_id, now))
+        return self._as_agent(
+            agent,
+            conversation_id,
+            "invite",
+            lambda: self._invite(agent, conversation_id, media, connection_id, now),
+        )
 
     def agent_accept(
         self, agent: Any, conversation_id: str, call_id: str, connection_id: str, now: dt.datetime
@@ -185,7 +217,9 @@ class CallService:
             auth.check_calls_on(self.enabled)
             auth.check_writer(agent_facts(agent), self.store.conversation(conversation_id))
             call = self._agent_call(agent, conversation_id, call_id, None, p.ACCEPT)
-            outcome = self._accept(call, m.AGENT, now, connection_id=connection_id, agent_id=agent.id)
+            outcome = self._accept(
+                call, m.AGENT, now, connection_id=connection_id, agent_id=agent.id
+            )
             return self._reload(call), outcome
 
         return self._as_agent(agent, conversation_id, p.ACCEPT, accept, call_id)
@@ -201,20 +235,34 @@ class CallService:
 
         return self._as_agent(agent, conversation_id, p.DECLINE, decline, call_id)
 
-    def agent_signal(self, agent: Any, conversation_id: str, call_id: str, body: Any, now: dt.datetime) -> Outcome:
-        signal_type = body.get("type") if isinstance(body, dict) and isinstance(body.get("type"), str) else None
+    def agent_signal(
+        self, agent: Any, conversation_id: str, call_id: str, body: Any, now: dt.datetime
+    ) -> Outcome:
+        signal_type = (
+            body.get("type")
+            if isinstance(body, dict) and isinstance(body.get("type"), str)
+            else None
+        )
 
         def relay() -> Outcome:
             auth.check_calls_on(self.enabled)
             signal = p.parse_agent_signal(body)
-            call = self._agent_call(agent, conversation_id, call_id, signal["connection_id"], signal["type"])
+            call = self._agent_call(
+                agent, conversation_id, call_id, signal["connection_id"], signal["type"]
+            )
             if signal["type"] == p.SDP:
                 return self._relay_sdp(call, m.AGENT, signal["description"])
             if signal["type"] == p.ICE:
                 return self._relay_ice(call, m.AGENT, signal["candidate"])
             return self._connected(call, m.AGENT, now)
 
-        return self._as_agent(agent, conversation_id, signal_type if signal_type in p.AGENT_SIGNAL_TYPES else "signal", relay, call_id)
+        return self._as_agent(
+            agent,
+            conversation_id,
+            signal_type if signal_type in p.AGENT_SIGNAL_TYPES else "signal",
+            relay,
+            call_id,
+        )
 
     def agent_hangup(
         self, agent: Any, conversation_id: str, call_id: str, reason: str, now: dt.datetime
@@ -235,7 +283,9 @@ class CallService:
                 outcome.extend(self._end(call, p.AGENT_DISCONNECTED, p.ACTOR_DESK, now))
         return outcome
 
-    def conversation_closed(self, conversation_id: str, reason: str, actor: str, now: dt.datetime) -> Outcome:
+    def conversation_closed(
+        self, conversation_id: str, reason: str, actor: str, now: dt.datetime
+    ) -> Outcome:
         """The conversation left its agent (resolve, transfer, ...): its live call ends."""
         call = self.store.live_call(conversation_id)
         if call is None:
@@ -255,14 +305,21 @@ class CallService:
 
     def join_url_for_agent(self, call: CallRecord, now: dt.datetime) -> str | None:
         """The agent's own Jitsi link for a live Jitsi call with a room."""
-        if self.provider is None or call.provider != p.PROVIDER_JITSI or not call.room or not call.live:
+        if (
+            self.provider is None
+            or call.provider != p.PROVIDER_JITSI
+            or not call.room
+            or not call.live
+        ):
             return None
         who = Participant("agent", call.agent_name, call.agent_id)
         return self.provider.join(call, who, now).join_url
 
     # --- the steps ---------------------------------------------------------------------
 
-    def _request(self, conversation: ConversationFacts, sid: str, media: str, now: dt.datetime) -> Outcome:
+    def _request(
+        self, conversation: ConversationFacts, sid: str, media: str, now: dt.datetime
+    ) -> Outcome:
         assert self.provider is not None
         previous = self.store.latest_customer_request(conversation.conversation_id)
         if (
@@ -271,7 +328,9 @@ class CallService:
             and previous.end_reason in (p.UNANSWERED, p.DECLINED, p.CANCELLED)
             and (now - previous.ended_at).total_seconds() < p.REQUEST_COOLDOWN_SECONDS
         ):
-            raise CallRefused(p.RATE_LIMITED, "rate_limited", "Wait a little before asking again.", previous.id)
+            raise CallRefused(
+                p.RATE_LIMITED, "rate_limited", "Wait a little before asking again.", previous.id
+            )
         step = m.step(None, p.REQUEST, m.CUSTOMER, None)
         call = self.store.create(
             call_id=secrets.token_hex(16),
@@ -285,12 +344,22 @@ class CallService:
             expires_at=m.deadline(step.to, self.settings, now),
             customer_sid=sid if self.provider.relays_signalling else None,
         )
-        logger.info("calls.offered call=%s conversation=%s media=%s provider=%s by=customer",
-                    call.id[:8], call.conversation_id[:8], call.media, call.provider)
+        logger.info(
+            "calls.offered call=%s conversation=%s media=%s provider=%s by=customer",
+            call.id[:8],
+            call.conversation_id[:8],
+            call.media,
+            call.provider,
+        )
         expires = iso(call.expires_at)
         return Outcome().add(
             ToCustomer(call.conversation_id, p.requested(call.id, call.media, expires)),
-            self._to_agent(call, p.requested(call.id, call.media, expires, conversation.customer_name, to_agent=True)),
+            self._to_agent(
+                call,
+                p.requested(
+                    call.id, call.media, expires, conversation.customer_name, to_agent=True
+                ),
+            ),
             Changed(call.conversation_id, call.team),
         )
 
@@ -316,10 +385,17 @@ class CallService:
             agent_connection=connection_id if self.provider.relays_signalling else None,
             busy_agent_id=agent.id,
         )
-        logger.info("calls.offered call=%s conversation=%s media=%s provider=%s by=agent",
-                    call.id[:8], call.conversation_id[:8], call.media, call.provider)
+        logger.info(
+            "calls.offered call=%s conversation=%s media=%s provider=%s by=agent",
+            call.id[:8],
+            call.conversation_id[:8],
+            call.media,
+            call.provider,
+        )
         outcome = Outcome().add(
-            self._to_agent(call, p.inviting(call.id, call.media, call.provider, iso(call.expires_at))),
+            self._to_agent(
+                call, p.inviting(call.id, call.media, call.provider, iso(call.expires_at))
+            ),
             ToCustomer(call.conversation_id, self._invite_signal(call)),
             Changed(call.conversation_id, call.team),
         )
@@ -336,8 +412,12 @@ class CallService:
         agent_id: int | None = None,
     ) -> Outcome:
         assert self.provider is not None
-        if role == m.CUSTOMER and call.state in (p.STATE_CONNECTING, p.STATE_ACTIVE) and call.starter == m.AGENT \
-                and call.customer_sid != sid:
+        if (
+            role == m.CUSTOMER
+            and call.state in (p.STATE_CONNECTING, p.STATE_ACTIVE)
+            and call.starter == m.AGENT
+            and call.customer_sid != sid
+        ):
             # Another tab of the session said yes first.
             return Outcome().add(ToCustomer(call.conversation_id, p.elsewhere(call.id), sid=sid))
         step = m.step(call.state, p.ACCEPT, role, call.starter, provider=call.provider)
@@ -349,19 +429,31 @@ class CallService:
         else:
             changes["agent_connection"] = connection_id
         updated = self.store.apply(
-            call, step, now, expires_at=m.deadline(step.to, self.settings, now),
-            busy_agent_id=agent_id, **changes,
+            call,
+            step,
+            now,
+            expires_at=m.deadline(step.to, self.settings, now),
+            busy_agent_id=agent_id,
+            **changes,
         )
         if updated is None:
             current = self._reload(call)
             if role == m.CUSTOMER and current.customer_sid not in (None, sid) and current.live:
-                return Outcome().add(ToCustomer(call.conversation_id, p.elsewhere(call.id), sid=sid))
-            raise CallRefused(p.INVALID_STATE, "invalid_state", "The call changed a moment ago.", call.id)
+                return Outcome().add(
+                    ToCustomer(call.conversation_id, p.elsewhere(call.id), sid=sid)
+                )
+            raise CallRefused(
+                p.INVALID_STATE, "invalid_state", "The call changed a moment ago.", call.id
+            )
         outcome = Outcome()
         if updated.provider == p.PROVIDER_WEBRTC:
             bound_sid = updated.customer_sid
             outcome.add(
-                ToCustomer(updated.conversation_id, self._connecting_signal(updated, m.CUSTOMER, now), sid=bound_sid),
+                ToCustomer(
+                    updated.conversation_id,
+                    self._connecting_signal(updated, m.CUSTOMER, now),
+                    sid=bound_sid,
+                ),
                 ToCustomer(updated.conversation_id, p.elsewhere(updated.id), skip_sid=bound_sid),
                 self._to_agent(updated, self._connecting_signal(updated, m.AGENT, now)),
                 Changed(updated.conversation_id, updated.team),
@@ -371,8 +463,13 @@ class CallService:
 
     def _started(self, call: CallRecord, now: dt.datetime) -> Outcome:
         """A call became active: `active` to both, the notice, the history panel."""
-        logger.info("calls.started call=%s conversation=%s media=%s provider=%s",
-                    call.id[:8], call.conversation_id[:8], call.media, call.provider)
+        logger.info(
+            "calls.started call=%s conversation=%s media=%s provider=%s",
+            call.id[:8],
+            call.conversation_id[:8],
+            call.media,
+            call.provider,
+        )
         conversation = self.store.conversation(call.conversation_id)
         customer_signal = self._active_signal(call, m.CUSTOMER, conversation, now)
         agent_signal = self._active_signal(call, m.AGENT, conversation, now)
@@ -384,7 +481,9 @@ class CallService:
         return Outcome().add(
             to_customer,
             self._to_agent(call, agent_signal),
-            Notice(call.conversation_id, call.team, notice_text(call), notice_metadata(call, "started")),
+            Notice(
+                call.conversation_id, call.team, notice_text(call), notice_metadata(call, "started")
+            ),
             Changed(call.conversation_id, call.team),
         )
 
@@ -395,7 +494,9 @@ class CallService:
             return Outcome()
         if not step.changed:
             return Outcome()
-        updated = self.store.apply(call, step, now, expires_at=m.deadline(step.to, self.settings, now))
+        updated = self.store.apply(
+            call, step, now, expires_at=m.deadline(step.to, self.settings, now)
+        )
         if updated is None:  # the other side's `connected` (or an end) got there first
             return Outcome()
         return self._started(updated, now)
@@ -409,7 +510,12 @@ class CallService:
         with self._lock:
             sent = self._sdp.setdefault(call.id, set())
             if action in sent:
-                raise CallRefused(p.INVALID_STATE, "invalid_state", "Only one offer and one answer per call.", call.id)
+                raise CallRefused(
+                    p.INVALID_STATE,
+                    "invalid_state",
+                    "Only one offer and one answer per call.",
+                    call.id,
+                )
             sent.add(action)
         signal = p.sdp(call.id, description)
         if role == m.AGENT:
@@ -425,7 +531,9 @@ class CallService:
             key = (call.id, role)
             self._ice[key] = self._ice.get(key, 0) + 1
             if self._ice[key] > p.MAX_ICE_PER_SIDE:
-                raise CallRefused(p.RATE_LIMITED, "rate_limited", "Too many ICE candidates for one call.", call.id)
+                raise CallRefused(
+                    p.RATE_LIMITED, "rate_limited", "Too many ICE candidates for one call.", call.id
+                )
         signal = p.ice(call.id, candidate)
         if role == m.AGENT:
             return Outcome().add(ToCustomer(call.conversation_id, signal, sid=call.customer_sid))
@@ -444,14 +552,18 @@ class CallService:
         """A participant's `decline` or `hangup`."""
         step = m.step(call.state, action, role, call.starter, provider=call.provider, reason=reason)
         if not step.changed:  # hangup of an ended call: answered with the call as it is
-            signal = p.ended(call.id, call.end_reason, wire_by(call.ended_by), call.duration_seconds)
+            signal = p.ended(
+                call.id, call.end_reason, wire_by(call.ended_by), call.duration_seconds
+            )
             if role == m.CUSTOMER:
                 return Outcome().add(ToCustomer(call.conversation_id, signal, sid=sid))
             return Outcome().add(self._to_agent(call, signal))
         return self._apply_end(call, step, actor, now)
 
     def _end(self, call: CallRecord, reason: str, actor: str, now: dt.datetime) -> Outcome:
-        step = m.step(call.state, m.END, m.SYSTEM, call.starter, provider=call.provider, reason=reason)
+        step = m.step(
+            call.state, m.END, m.SYSTEM, call.starter, provider=call.provider, reason=reason
+        )
         if not step.changed:
             return Outcome()
         return self._apply_end(call, step, actor, now)
@@ -461,27 +573,46 @@ class CallService:
         if updated is None:  # ended (or moved) a moment ago by someone else: theirs stands
             current = self.store.get(call.id)
             if current is not None and current.live:
-                retry = m.step(current.state, m.END, m.SYSTEM, current.starter, reason=step.end_reason)
+                retry = m.step(
+                    current.state, m.END, m.SYSTEM, current.starter, reason=step.end_reason
+                )
                 return self._apply_end(current, retry, actor, now)
             return Outcome()
         self._forget(updated.id)
         logger.info(
             "calls.ended call=%s conversation=%s media=%s provider=%s reason=%s by=%s duration_s=%s",
-            updated.id[:8], updated.conversation_id[:8], updated.media, updated.provider,
-            updated.end_reason, wire_by(updated.ended_by), updated.duration_seconds,
+            updated.id[:8],
+            updated.conversation_id[:8],
+            updated.media,
+            updated.provider,
+            updated.end_reason,
+            wire_by(updated.ended_by),
+            updated.duration_seconds,
         )
-        signal = p.ended(updated.id, updated.end_reason, wire_by(updated.ended_by), updated.duration_seconds)
+        signal = p.ended(
+            updated.id, updated.end_reason, wire_by(updated.ended_by), updated.duration_seconds
+        )
         return Outcome().add(
             ToCustomer(updated.conversation_id, signal),
             self._to_agent(updated, signal),
-            Notice(updated.conversation_id, updated.team, notice_text(updated), notice_metadata(updated, "ended")),
+            Notice(
+                updated.conversation_id,
+                updated.team,
+                notice_text(updated),
+                notice_metadata(updated, "ended"),
+            ),
             Changed(updated.conversation_id, updated.team),
         )
 
     # --- helpers -----------------------------------------------------------------------
 
     def _as_agent(
-        self, agent: Any, conversation_id: str, signal_type: str, work: Callable[[], T], call_id: str | None = None
+        self,
+        agent: Any,
+        conversation_id: str,
+        signal_type: str,
+        work: Callable[[], T],
+        call_id: str | None = None,
     ) -> T:
         try:
             return work()
@@ -491,10 +622,17 @@ class CallService:
             raise
 
     def _agent_call(
-        self, agent: Any, conversation_id: str, call_id: str, connection_id: str | None, signal_type: str
+        self,
+        agent: Any,
+        conversation_id: str,
+        call_id: str,
+        connection_id: str | None,
+        signal_type: str,
     ) -> CallRecord:
         if not p.is_hex_id(call_id):
-            raise CallRefused(p.NO_SUCH_CALL, "unknown_call", "There is no such call in this conversation.")
+            raise CallRefused(
+                p.NO_SUCH_CALL, "unknown_call", "There is no such call in this conversation."
+            )
         call = self.store.get(call_id)
         auth.check_agent(agent.id, conversation_id, connection_id, call, signal_type)
         assert call is not None
@@ -526,6 +664,12 @@ class CallService:
     ) -> Dict[str, Any]:
         join_url = None
         if call.provider == p.PROVIDER_JITSI and self.provider is not None and call.room:
-            name = call.agent_name if role == m.AGENT else (conversation.customer_name if conversation else None)
-            join_url = self.provider.join(call, Participant(role, name, call.agent_id), now).join_url
+            name = (
+                call.agent_name
+                if role == m.AGENT
+                else (conversation.customer_name if conversation else None)
+            )
+            join_url = self.provider.join(
+                call, Participant(role, name, call.agent_id), now
+            ).join_url
         return p.active(call.id, call.media, call.provider, iso(call.connected_at), join_url)

@@ -109,7 +109,12 @@ class CallStore:
                     _CUSTOMERS.c.name.label("customer_name"),
                 )
                 .select_from(_CONVERSATIONS)
-                .join(_TICKETS, and_(_TICKETS.c.conversation_id == _CONVERSATIONS.c.id, _TICKETS.c.id == latest))
+                .join(
+                    _TICKETS,
+                    and_(
+                        _TICKETS.c.conversation_id == _CONVERSATIONS.c.id, _TICKETS.c.id == latest
+                    ),
+                )
                 .join(_CUSTOMERS, _CUSTOMERS.c.id == _TICKETS.c.customer_id, isouter=True)
                 .where(_CONVERSATIONS.c.sender_id == conversation_id)
             ).first()
@@ -308,8 +313,10 @@ class CallStore:
 
     @staticmethod
     def _check_agent_free(session: Session, agent_id: int, other_than: str | None = None) -> None:
-        statement = select(func.count()).select_from(_CALLS).where(
-            _CALLS.c.agent_id == agent_id, _CALLS.c.state.in_(AGENT_BUSY_STATES)
+        statement = (
+            select(func.count())
+            .select_from(_CALLS)
+            .where(_CALLS.c.agent_id == agent_id, _CALLS.c.state.in_(AGENT_BUSY_STATES))
         )
         if other_than is not None:
             statement = statement.where(_CALLS.c.id != other_than)
@@ -317,7 +324,9 @@ class CallStore:
             raise CallRefused(p.BUSY, "busy", "You are already in another call; end it first.")
 
     @staticmethod
-    def _history(session: Session, record: CallRecord, kinds: Iterable[str], now: dt.datetime) -> None:
+    def _history(
+        session: Session, record: CallRecord, kinds: Iterable[str], now: dt.datetime
+    ) -> None:
         for kind in kinds:
             if kind in (CALL_OFFERED, CALL_STARTED):
                 actor, to_value, reason = record.started_by, record.media, record.provider

@@ -47,7 +47,9 @@ class WebRtcProvider:
                 )
             else:
                 username, credential = settings.turn_username or "", settings.turn_credential or ""
-            servers.append({"urls": list(settings.turn_urls), "username": username, "credential": credential})
+            servers.append(
+                {"urls": list(settings.turn_urls), "username": username, "credential": credential}
+            )
         return {"iceServers": servers, "iceTransportPolicy": settings.ice_transport_policy}
 
     def join(self, call: CallRecord, who: Participant, now: dt.datetime) -> JoinInfo:

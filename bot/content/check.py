@@ -69,7 +69,10 @@ def check_and_print(project: Path, out: TextIO, err: TextIO, rasa: RasaRun | Non
         return EXIT_UNREADABLE
     for finding in result.findings:
         print(finding, file=out)
-    print(f"{summary(result.findings)} (rasa data validate took {result.rasa.seconds:.1f} s)", file=out)
+    print(
+        f"{summary(result.findings)} (rasa data validate took {result.rasa.seconds:.1f} s)",
+        file=out,
+    )
     return result.exit_code
 
 

@@ -56,7 +56,10 @@ RASA_YAML_VERSION = "3.1"
 # on an example left under one of them in data/.
 REVIEW_NOT_UNDERSTOOD = "REVIEW_NOT_UNDERSTOOD"
 REVIEW_OUT_OF_SCOPE = "REVIEW_OUT_OF_SCOPE"
-PLACEHOLDERS = {INTENT_NLU_FALLBACK: REVIEW_NOT_UNDERSTOOD, INTENT_OUT_OF_SCOPE: REVIEW_OUT_OF_SCOPE}
+PLACEHOLDERS = {
+    INTENT_NLU_FALLBACK: REVIEW_NOT_UNDERSTOOD,
+    INTENT_OUT_OF_SCOPE: REVIEW_OUT_OF_SCOPE,
+}
 # Actions a test story does not list.
 ACTION_SESSION_START = "action_session_start"
 SILENT_ACTIONS = frozenset({"action_listen", ACTION_SESSION_START, "action_unlikely_intent"})
@@ -125,7 +128,11 @@ def steps_of(events: Iterable[Mapping[str, Any]]) -> List[Step]:
             continue
         if kind == "resume":
             if paused:
-                steps.append(Step(note=f"a person had the conversation here ({with_person} customer message(s))"))
+                steps.append(
+                    Step(
+                        note=f"a person had the conversation here ({with_person} customer message(s))"
+                    )
+                )
             paused = False
             continue
         if paused:
@@ -177,7 +184,9 @@ def ticket_story(ticket: EscalatedTicket, events: Sequence[Mapping[str, Any]]) -
     ]
     if ticket.reasons:
         why.append("Why: " + "; ".join(y.comment(reason) for reason in ticket.reasons))
-    story = ReviewStory(f"escalated {ticket.reference} ({conversation_label(ticket.sender_id)})", why)
+    story = ReviewStory(
+        f"escalated {ticket.reference} ({conversation_label(ticket.sender_id)})", why
+    )
     opened = ticket.created_at.timestamp()
     chosen: List[Mapping[str, Any]] = []
     for session in sessions(events):
@@ -186,7 +195,9 @@ def ticket_story(ticket: EscalatedTicket, events: Sequence[Mapping[str, Any]]) -
     if chosen:
         story.steps = steps_of(chosen)
     else:
-        story.why.append("The tracker store has no events for it: steps from the ticket's transcript.")
+        story.why.append(
+            "The tracker store has no events for it: steps from the ticket's transcript."
+        )
         story.steps = _transcript_steps(ticket.transcript)
     return story
 
@@ -229,7 +240,11 @@ def failure_stories(
             f"Failed: {misunderstood} customer message(s) not understood or out of scope, "
             f"{fallbacks} default fallback(s)."
         ]
-        title = f"failed ({label})" if len(chosen) == 1 else f"failed ({label}), session {number} of {len(chosen)}"
+        title = (
+            f"failed ({label})"
+            if len(chosen) == 1
+            else f"failed ({label}), session {number} of {len(chosen)}"
+        )
         stories.append(ReviewStory(title, why, steps))
     return stories
 
@@ -279,7 +294,10 @@ def _step_lines(step: Step) -> List[str]:
         lines = [f"      - intent: {y.name(step.intent)}{flag}"]
         if step.entities:
             lines.append("        entities:")
-            lines += [f"          - {y.name(entity)}: {y.quoted(value)}" for entity, value in step.entities]
+            lines += [
+                f"          - {y.name(entity)}: {y.quoted(value)}"
+                for entity, value in step.entities
+            ]
         return lines
     return [
         "      - user: " + y.literal_block(step.text, 10).rstrip("\n"),
@@ -325,16 +343,24 @@ def nlu_yaml(candidates: Candidates, period: str) -> str:
         "",
         "nlu:",
     ]
-    order = [name for name in (REVIEW_NOT_UNDERSTOOD, REVIEW_OUT_OF_SCOPE) if name in candidates.by_intent]
+    order = [
+        name
+        for name in (REVIEW_NOT_UNDERSTOOD, REVIEW_OUT_OF_SCOPE)
+        if name in candidates.by_intent
+    ]
     order += sorted(name for name in candidates.by_intent if name not in order)
     for intent in order:
         lines.append("")
         if intent == REVIEW_NOT_UNDERSTOOD:
-            lines.append("  # The bot did not understand these (nlu_fallback): decide the intent of each.")
+            lines.append(
+                "  # The bot did not understand these (nlu_fallback): decide the intent of each."
+            )
         elif intent == REVIEW_OUT_OF_SCOPE:
             lines.append("  # The bot judged these out of scope: move the ones it should answer.")
         else:
-            lines.append(f"  # The bot understood these as {y.comment(intent)}: check that it was right.")
+            lines.append(
+                f"  # The bot understood these as {y.comment(intent)}: check that it was right."
+            )
         lines.append(f"  - intent: {y.name(intent)}")
         lines.append("    examples: |")
         lines += [f"      - {text}" for text in candidates.by_intent[intent]]
@@ -426,7 +452,9 @@ def export_review(
     escalated_count = len(stories)
     failed_count = 0
     for item in failed:
-        found = failure_stories(item, events.get(item.sender_id, []), since.timestamp(), until.timestamp())
+        found = failure_stories(
+            item, events.get(item.sender_id, []), since.timestamp(), until.timestamp()
+        )
         failed_count += bool(found)
         stories += found
     if not stories:
@@ -494,7 +522,9 @@ def run_export(args: argparse.Namespace) -> int:
         return EXIT_UNAVAILABLE
     period = f"since {since.strftime('%Y-%m-%d %H:%M')} UTC"
     if result.folder is None:
-        print(f"bot export-review: nothing to export: no escalated or failed conversations {period}")
+        print(
+            f"bot export-review: nothing to export: no escalated or failed conversations {period}"
+        )
         return EXIT_OK
     print(
         f"bot export-review: {result.escalated} escalated and {result.failed} failed "

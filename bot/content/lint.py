@@ -34,7 +34,9 @@ ASK_PREFIX = "utter_ask_"
 RETRIEVAL_SEPARATOR = "/"
 # Responses Rasa's own actions utter: action_default_fallback, the two-stage
 # fallback's rephrase, action_restart, action_back.
-RASA_DEFAULT_RESPONSES = frozenset({"utter_default", "utter_ask_rephrase", "utter_restart", "utter_back"})
+RASA_DEFAULT_RESPONSES = frozenset(
+    {"utter_default", "utter_ask_rephrase", "utter_restart", "utter_back"}
+)
 # Where the project's own code lives; bot/content is this checker itself.
 CODE_FOLDERS = ("actions", "bot", "connectors")
 IGNORED_CODE_FOLDERS = ("bot/content",)
@@ -99,9 +101,7 @@ def unused_responses(project: Project, code: CodeReferences) -> List[Finding]:
     for slots in project.form_slots.values():
         asked_slots.update(slots)
     form_questions = {f"{ASK_PREFIX}{slot}" for slot in asked_slots} | {
-        f"{ASK_PREFIX}{form}_{slot}"
-        for form, slots in project.form_slots.items()
-        for slot in slots
+        f"{ASK_PREFIX}{form}_{slot}" for form, slots in project.form_slots.items() for slot in slots
     }
     findings = []
     for name, where in project.responses.items():
@@ -238,7 +238,7 @@ def faq_answer_questions(project: Project) -> List[Finding]:
                     where.path,
                     where.line,
                     f"answer '{name}' names no question to suggest when the bot is unsure: "
-                    f"add `metadata: {{{QUESTION_KEY}: \"...\"}}` under its text, worded as a customer asks it",
+                    f'add `metadata: {{{QUESTION_KEY}: "..."}}` under its text, worded as a customer asks it',
                 )
             )
         elif normalise(question.name) not in examples.get(intent, set()):

@@ -250,9 +250,7 @@ def _read_data(project: Project, where: str, document: Mapping[str, Any]) -> Non
                 # A rule's `condition:` holds no intents or actions that run.
 
 
-def _read_intent_examples(
-    project: Project, where: str, line: int, item: Mapping[str, Any]
-) -> None:
+def _read_intent_examples(project: Project, where: str, line: int, item: Mapping[str, Any]) -> None:
     intent = str(item["intent"])
     project.nlu_intents.setdefault(intent, Located(intent, where, line))
     examples = item.get("examples")

@@ -111,7 +111,9 @@ def run_rasa_validate(project_root: Path) -> RasaRun:
             check=False,
         )
     except FileNotFoundError as error:
-        raise RasaUnavailable(f"cannot run rasa ({error.strerror}): is the virtual env active?") from None
+        raise RasaUnavailable(
+            f"cannot run rasa ({error.strerror}): is the virtual env active?"
+        ) from None
     except subprocess.TimeoutExpired:
         raise RasaUnavailable(
             f"rasa data validate did not finish in {VALIDATE_TIMEOUT_SECONDS} s"

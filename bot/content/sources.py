@@ -148,7 +148,9 @@ def tracker_url_from_endpoints(project_root: Path) -> str:
 
     path = project_root / ENDPOINTS_FILE
     if not path.exists():
-        raise SourceUnavailable(f"no {ENDPOINTS_FILE} in {project_root}: where is the tracker store?")
+        raise SourceUnavailable(
+            f"no {ENDPOINTS_FILE} in {project_root}: where is the tracker store?"
+        )
     try:
         endpoint = read_endpoint_config(str(path), "tracker_store")
     except Exception as error:  # Rasa raises its own kinds for a bad file or a missing ${VAR}
@@ -206,7 +208,9 @@ def failed_conversations(
             func.min(EVENTS.c.timestamp).label("first"),
             func.count().label("failures"),
         )
-        .where(failed, EVENTS.c.timestamp >= since.timestamp(), EVENTS.c.timestamp < until.timestamp())
+        .where(
+            failed, EVENTS.c.timestamp >= since.timestamp(), EVENTS.c.timestamp < until.timestamp()
+        )
         .group_by(EVENTS.c.sender_id)
         .order_by("first", EVENTS.c.sender_id)
         .limit(limit)
@@ -220,7 +224,9 @@ def failed_conversations(
     return [FailedConversation(row.sender_id, float(row.first), int(row.failures)) for row in rows]
 
 
-def conversation_events(tracker_url: str, sender_ids: Sequence[str]) -> Dict[str, List[Dict[str, Any]]]:
+def conversation_events(
+    tracker_url: str, sender_ids: Sequence[str]
+) -> Dict[str, List[Dict[str, Any]]]:
     """Every stored event of each conversation, in the order Rasa stored them.
 
     Raises:

@@ -154,7 +154,9 @@ class AgentDirectory:
             replaced at the agent's next sign-in.
     """
 
-    def __init__(self, session_factory: sessionmaker, hasher: PasswordHasher = DEFAULT_HASHER) -> None:
+    def __init__(
+        self, session_factory: sessionmaker, hasher: PasswordHasher = DEFAULT_HASHER
+    ) -> None:
         self._session_factory = session_factory
         self._hasher = hasher
         self._dummy_hash: str | None = None
@@ -307,7 +309,9 @@ class AgentDirectory:
     def has_admin(self) -> bool:
         with self._session_factory() as session:
             return (
-                session.execute(select(_AGENTS.c.id).where(_AGENTS.c.role == "admin").limit(1)).first()
+                session.execute(
+                    select(_AGENTS.c.id).where(_AGENTS.c.role == "admin").limit(1)
+                ).first()
                 is not None
             )
 
@@ -342,7 +346,10 @@ class AgentDirectory:
         """
         keys = _team_keys(teams)
         with self._session_factory.begin() as session:
-            if session.execute(select(_AGENTS.c.id).where(_AGENTS.c.id == agent_id)).first() is None:
+            if (
+                session.execute(select(_AGENTS.c.id).where(_AGENTS.c.id == agent_id)).first()
+                is None
+            ):
                 raise UnknownAgent(f"no agent has the id {agent_id}")
             team_ids = _team_ids(session, keys)
             session.execute(delete(agent_teams).where(agent_teams.c.agent_id == agent_id))
@@ -376,7 +383,9 @@ class AgentDirectory:
         changed = 0
         with self._session_factory.begin() as session:
             existing = dict(session.execute(select(_TEAMS.c.key, _TEAMS.c.name)).all())
-            missing = [{"key": key, "name": name} for key, name in wanted.items() if key not in existing]
+            missing = [
+                {"key": key, "name": name} for key, name in wanted.items() if key not in existing
+            ]
             if missing:
                 # Baton runs on these two; both have INSERT .. ON CONFLICT DO NOTHING.
                 dialect = session.get_bind().dialect.name
@@ -397,13 +406,17 @@ def _load(session: Session, agent_id: int) -> AgentRecord | None:
 
 
 def _agent_id_by_email(session: Session, email: str) -> int | None:
-    return session.execute(select(_AGENTS.c.id).where(_AGENTS.c.email == email)).scalar_one_or_none()
+    return session.execute(
+        select(_AGENTS.c.id).where(_AGENTS.c.email == email)
+    ).scalar_one_or_none()
 
 
 def _team_ids(session: Session, keys: Sequence[str]) -> List[int]:
     if not keys:
         return []
-    found = dict(session.execute(select(_TEAMS.c.key, _TEAMS.c.id).where(_TEAMS.c.key.in_(keys))).all())
+    found = dict(
+        session.execute(select(_TEAMS.c.key, _TEAMS.c.id).where(_TEAMS.c.key.in_(keys))).all()
+    )
     unknown = [key for key in keys if key not in found]
     if unknown:
         known = session.execute(select(_TEAMS.c.key).order_by(_TEAMS.c.id)).scalars().all()
@@ -416,4 +429,3 @@ def _team_ids(session: Session, keys: Sequence[str]) -> List[int]:
             f"unknown team {', '.join(map(repr, unknown))}; known teams: {', '.join(known)}"
         )
     return [found[key] for key in keys]
-

@@ -113,9 +113,13 @@ class BlockList:
 
     def in_force(self, now: dt.datetime) -> List[Block]:
         with self._sessions() as session:
-            rows = session.execute(
-                select(CustomerBlock).where(*_in_force(now)).order_by(CustomerBlock.id.desc())
-            ).scalars().all()
+            rows = (
+                session.execute(
+                    select(CustomerBlock).where(*_in_force(now)).order_by(CustomerBlock.id.desc())
+                )
+                .scalars()
+                .all()
+            )
         return [_block(row) for row in rows]
 
     def snapshot(self, now: dt.datetime) -> BlockSnapshot:

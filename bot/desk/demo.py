@@ -28,7 +28,9 @@ DEMO_PEOPLE = (DEMO_AGENT, DEMO_SUPERVISOR)
 DEMO_CAPACITY = 3
 
 
-def ensure_demo_people(directory: AgentDirectory, password: str, now: dt.datetime) -> List[AgentRecord]:
+def ensure_demo_people(
+    directory: AgentDirectory, password: str, now: dt.datetime
+) -> List[AgentRecord]:
     """Sam (agent) and Dana (supervisor) exist, in every team, and sign in with `password`.
 
     Idempotent: an existing person keeps their status; their teams follow

@@ -48,10 +48,17 @@ _STRING = {"type": "string"}
 _MOMENT = {"type": "string", "format": "date-time"}
 _PERSON = {
     "type": "object",
-    "properties": {"id": {"type": "integer", "nullable": True}, "name": {"type": "string", "nullable": True}},
+    "properties": {
+        "id": {"type": "integer", "nullable": True},
+        "name": {"type": "string", "nullable": True},
+    },
     "required": ["id", "name"],
 }
-_CONNECTION_ID = {"type": "string", "pattern": "^[0-9a-f]{32}$", "description": "from this console's latest `hello`"}
+_CONNECTION_ID = {
+    "type": "string",
+    "pattern": "^[0-9a-f]{32}$",
+    "description": "from this console's latest `hello`",
+}
 _CANDIDATE = {
     "type": "object",
     "properties": {
@@ -71,7 +78,10 @@ _SIGNAL_BODY = {
                 "type": {"enum": ["sdp"]},
                 "description": {
                     "type": "object",
-                    "properties": {"type": {"enum": ["offer"]}, "sdp": {"type": "string", "maxLength": 65536}},
+                    "properties": {
+                        "type": {"enum": ["offer"]},
+                        "sdp": {"type": "string", "maxLength": 65536},
+                    },
                     "required": ["type", "sdp"],
                 },
             },
@@ -79,7 +89,11 @@ _SIGNAL_BODY = {
         },
         {
             "type": "object",
-            "properties": {"connection_id": _CONNECTION_ID, "type": {"enum": ["ice"]}, "candidate": _CANDIDATE},
+            "properties": {
+                "connection_id": _CONNECTION_ID,
+                "type": {"enum": ["ice"]},
+                "candidate": _CANDIDATE,
+            },
             "required": ["connection_id", "type", "candidate"],
         },
         {
@@ -129,7 +143,13 @@ def _path_parameter(name: str, description: str) -> Dict[str, Any]:
 
 _CONVERSATION_ID = _path_parameter("conversation_id", "the conversation id (Rasa's sender id)")
 _CALL_ID = _path_parameter("call_id", "the call's id")
-_BLOCK_ID = {"name": "block_id", "in": "path", "required": True, "description": "the block's id", "schema": {"type": "integer"}}
+_BLOCK_ID = {
+    "name": "block_id",
+    "in": "path",
+    "required": True,
+    "description": "the block's id",
+    "schema": {"type": "integer"},
+}
 _ASSET = _path_parameter("asset", "a file name of the console (console.js, console.css)")
 _VENDOR_ASSET = _path_parameter("asset", "a browser library the console loads (chart.umd.min.js)")
 
@@ -147,7 +167,9 @@ def _reason_body() -> Dict[str, Any]:
 
 # Text that is not blank (the desk strips it first).
 _NOT_BLANK = "\\S"
-_TEXT_BODY = _object({"text": {"type": "string", "pattern": _NOT_BLANK, "maxLength": 4000}}, ("text",))
+_TEXT_BODY = _object(
+    {"text": {"type": "string", "pattern": _NOT_BLANK, "maxLength": 4000}}, ("text",)
+)
 
 
 @dataclass(frozen=True)
@@ -186,90 +208,360 @@ _CONVERSATION_ERRORS = (404, 409)
 _CALL_ERRORS = (403, 404, 409, 413, 422, 429)
 
 OPERATIONS: Tuple[Operation, ...] = (
-    Operation("get", "/", "The agent console (HTML)", PUBLIC, 200, _STRING, media_type="text/html", tag=TAG_CONSOLE),
-    Operation("get", "/assets/{asset}", "A file of the console", PUBLIC, 200, _STRING, errors=(404,), parameters=(_ASSET,), media_type="*/*", tag=TAG_CONSOLE),
-    Operation("get", "/assets/vendor/{asset}", "A browser library the console loads", PUBLIC, 200, _STRING, errors=(404,), parameters=(_VENDOR_ASSET,), media_type="*/*", tag=TAG_CONSOLE),
+    Operation(
+        "get",
+        "/",
+        "The agent console (HTML)",
+        PUBLIC,
+        200,
+        _STRING,
+        media_type="text/html",
+        tag=TAG_CONSOLE,
+    ),
+    Operation(
+        "get",
+        "/assets/{asset}",
+        "A file of the console",
+        PUBLIC,
+        200,
+        _STRING,
+        errors=(404,),
+        parameters=(_ASSET,),
+        media_type="*/*",
+        tag=TAG_CONSOLE,
+    ),
+    Operation(
+        "get",
+        "/assets/vendor/{asset}",
+        "A browser library the console loads",
+        PUBLIC,
+        200,
+        _STRING,
+        errors=(404,),
+        parameters=(_VENDOR_ASSET,),
+        media_type="*/*",
+        tag=TAG_CONSOLE,
+    ),
     Operation("get", "/openapi.json", "This document", PUBLIC, 200, {"type": "object"}),
-    Operation("get", "/live", "The live socket (WebSocket; docs/desk.md 'Live updates'): the session cookie authenticates it", PUBLIC, 101,
-              errors=(426,), tag=TAG_LIVE,
-              success_description="Switching Protocols. A refused session or origin gets one `error` message, then the socket closes"),
-    Operation("post", "/login", "Sign in (JSON only); sets the session cookie", PUBLIC, 200, _ref("Me"),
-              body=_object({"email": {"type": "string", "minLength": 1, "maxLength": 320}, "password": {"type": "string", "minLength": 1}}, ("email", "password")),
-              errors=(*_BODY_ERRORS, 401, 415, 429, 503)),
-    Operation("post", "/logout", "Sign out; the agent's conversations go back to the queue", WRITE, 204),
+    Operation(
+        "get",
+        "/live",
+        "The live socket (WebSocket; docs/desk.md 'Live updates'): the session cookie authenticates it",
+        PUBLIC,
+        101,
+        errors=(426,),
+        tag=TAG_LIVE,
+        success_description="Switching Protocols. A refused session or origin gets one `error` message, then the socket closes",
+    ),
+    Operation(
+        "post",
+        "/login",
+        "Sign in (JSON only); sets the session cookie",
+        PUBLIC,
+        200,
+        _ref("Me"),
+        body=_object(
+            {
+                "email": {"type": "string", "minLength": 1, "maxLength": 320},
+                "password": {"type": "string", "minLength": 1},
+            },
+            ("email", "password"),
+        ),
+        errors=(*_BODY_ERRORS, 401, 415, 429, 503),
+    ),
+    Operation(
+        "post", "/logout", "Sign out; the agent's conversations go back to the queue", WRITE, 204
+    ),
     Operation("get", "/me", "Who is signed in, and the CSRF token", SESSION, 200, _ref("Me")),
-    Operation("put", "/me/status", "Set online, away or offline", WRITE, 200, _object({"agent": _ref("Agent")}, ("agent",)),
-              body=_object({"status": {"enum": ["online", "away", "offline"]}}, ("status",)), errors=_BODY_ERRORS),
-    Operation("get", "/teams", "The teams of escalation.yml", SESSION, 200,
-              _object({"teams": {"type": "array", "items": _object({"key": _STRING, "name": _STRING}, ("key", "name"))}}, ("teams",))),
-    Operation("get", "/queue", "Queued and live conversations you may see, by priority, SLA deadline, age", SESSION, 200,
-              _object({"conversations": {"type": "array", "items": _ref("Summary")}}, ("conversations",))),
-    Operation("get", "/agents", "Every agent (supervisors and admins)", SESSION, 200,
-              _object({"agents": {"type": "array", "items": _ref("Agent")}}, ("agents",)), errors=(403,)),
-    Operation("post", "/agents", "Add an agent (admins)", WRITE, 201, _object({"agent": _ref("Agent")}, ("agent",)),
-              body=_object(
-                  {
-                      "email": {"type": "string", "pattern": "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", "maxLength": 320},
-                      "name": {"type": "string", "pattern": _NOT_BLANK, "maxLength": 255},
-                      "password": {"type": "string", "minLength": 12},
-                      "role": {"enum": ["agent", "supervisor", "admin"]},
-                      "teams": {"type": "array", "items": _STRING},
-                      "capacity": {"type": "integer", "minimum": 0, "maximum": 50},
-                      "languages": {"type": "array", "items": _STRING},
-                  },
-                  ("email", "name", "password"),
-              ),
-              errors=(*_BODY_ERRORS, 403, 409)),
-    Operation("get", "/metrics", "The escalation metrics of a period (supervisors and admins; docs/metrics.md)", SESSION, 200,
-              _ref("MetricsReport"), errors=(400, 403), parameters=tuple(_METRICS_PARAMETERS)),
-    Operation("get", "/metrics.csv", "The same report as a CSV download: a row per breakdown row, the totals first", SESSION, 200,
-              _STRING, errors=(400, 403), parameters=tuple(_METRICS_PARAMETERS), media_type="text/csv"),
-    Operation("get", "/conversations/{conversation_id}", "One conversation: ticket, context, transcript, history, notes", SESSION, 200,
-              _ref("Detail"), errors=(403, 404), parameters=(_CONVERSATION_ID,)),
-    Operation("post", "/conversations/{conversation_id}/accept", "Take the conversation (supervisors may take one over)", WRITE, 200,
-              _ref("Detail"), errors=_CONVERSATION_ERRORS, parameters=(_CONVERSATION_ID,)),
-    Operation("post", "/conversations/{conversation_id}/messages", "Write to the customer", WRITE, 201,
-              _object({"message": _ref("Message")}, ("message",)), body=_TEXT_BODY,
-              errors=(*_BODY_ERRORS, *_CONVERSATION_ERRORS), parameters=(_CONVERSATION_ID,)),
-    Operation("post", "/conversations/{conversation_id}/typing", "Tell the customer you are typing", WRITE, 204,
-              body=_object({"typing": {"type": "boolean"}}, ("typing",)),
-              errors=(*_BODY_ERRORS, *_CONVERSATION_ERRORS), parameters=(_CONVERSATION_ID,)),
-    Operation("post", "/conversations/{conversation_id}/notes", "An internal note (never shown to the customer)", WRITE, 201,
-              _object({"note": _ref("Note")}, ("note",)), body=_TEXT_BODY,
-              errors=(*_BODY_ERRORS, *_CONVERSATION_ERRORS), parameters=(_CONVERSATION_ID,)),
-    Operation("post", "/conversations/{conversation_id}/transfer", "Functional escalation to another team", WRITE, 200,
-              _ref("Detail"), body=_object({"team": {"type": "string", "pattern": _NOT_BLANK}, "reason": {"type": "string", "maxLength": 500, "nullable": True}}, ("team",)),
-              errors=(*_BODY_ERRORS, *_CONVERSATION_ERRORS), parameters=(_CONVERSATION_ID,)),
-    Operation("post", "/conversations/{conversation_id}/escalate", "Hierarchical escalation to the next level", WRITE, 200,
-              _ref("Detail"), body=_reason_body(), errors=(*_BODY_ERRORS, *_CONVERSATION_ERRORS), parameters=(_CONVERSATION_ID,)),
-    Operation("post", "/conversations/{conversation_id}/resolve", "Resolve; the bot asks the customer for a rating", WRITE, 200,
-              _ref("Detail"), body=_reason_body(), errors=(*_BODY_ERRORS, *_CONVERSATION_ERRORS), parameters=(_CONVERSATION_ID,)),
-    Operation("post", "/conversations/{conversation_id}/return-to-bot", "Give the conversation back to the bot", WRITE, 200,
-              _ref("Detail"), body=_reason_body(), errors=(*_BODY_ERRORS, *_CONVERSATION_ERRORS), parameters=(_CONVERSATION_ID,)),
-    Operation("post", "/conversations/{conversation_id}/block",
-              "End an abusive customer's conversation for good and block them: the conversation, and with "
-              "block_address their addresses for BATON_LIMIT_BLOCK_ADDRESS_HOURS", WRITE, 200,
-              _object({"conversation": _ref("Detail"), "blocks": {"type": "array", "items": _ref("Block")}}, ("conversation", "blocks")),
-              body=_object({"reason": {"type": "string", "pattern": _NOT_BLANK, "maxLength": 500}, "block_address": {"type": "boolean"}}, ("reason",)),
-              errors=(*_BODY_ERRORS, *_CONVERSATION_ERRORS), parameters=(_CONVERSATION_ID,)),
-    Operation("get", "/blocks", "The blocks in force (supervisors and admins)", SESSION, 200,
-              _object({"blocks": {"type": "array", "items": _ref("Block")}}, ("blocks",)), errors=(403,)),
-    Operation("delete", "/blocks/{block_id}", "Lift a block (supervisors and admins)", WRITE, 204,
-              errors=(403, 404), parameters=(_BLOCK_ID,)),
-    Operation("post", "/conversations/{conversation_id}/calls", "Offer a video call or ask for the customer's screen (docs/calls.md)", WRITE, 201,
-              _ref("CallAnswer"), body=_object({"media": {"enum": ["video", "screen"]}, "connection_id": _CONNECTION_ID}, ("media", "connection_id")),
-              errors=_CALL_ERRORS, parameters=(_CONVERSATION_ID,)),
-    Operation("post", "/conversations/{conversation_id}/calls/{call_id}/accept", "Accept the customer's request for a call", WRITE, 200,
-              _ref("CallAnswer"), body=_object({"connection_id": _CONNECTION_ID}, ("connection_id",)),
-              errors=_CALL_ERRORS, parameters=(_CONVERSATION_ID, _CALL_ID)),
-    Operation("post", "/conversations/{conversation_id}/calls/{call_id}/decline", "Decline the customer's request for a call", WRITE, 200,
-              _ref("CallAnswer"), body=_object({"reason": {"enum": ["declined", "permission_denied", "no_device", "unsupported"]}}),
-              errors=_CALL_ERRORS, parameters=(_CONVERSATION_ID, _CALL_ID)),
-    Operation("post", "/conversations/{conversation_id}/calls/{call_id}/signal", "Relay the offer, an ICE candidate, or 'connected' (bound console only)", WRITE, 204,
-              body=_SIGNAL_BODY, errors=_CALL_ERRORS, parameters=(_CONVERSATION_ID, _CALL_ID)),
-    Operation("post", "/conversations/{conversation_id}/calls/{call_id}/hangup", "End the call (also when it already ended)", WRITE, 200,
-              _ref("CallAnswer"), body=_object({"reason": {"enum": ["hung_up", "media_failed", "agent_disconnected"]}}),
-              errors=_CALL_ERRORS, parameters=(_CONVERSATION_ID, _CALL_ID)),
+    Operation(
+        "put",
+        "/me/status",
+        "Set online, away or offline",
+        WRITE,
+        200,
+        _object({"agent": _ref("Agent")}, ("agent",)),
+        body=_object({"status": {"enum": ["online", "away", "offline"]}}, ("status",)),
+        errors=_BODY_ERRORS,
+    ),
+    Operation(
+        "get",
+        "/teams",
+        "The teams of escalation.yml",
+        SESSION,
+        200,
+        _object(
+            {
+                "teams": {
+                    "type": "array",
+                    "items": _object({"key": _STRING, "name": _STRING}, ("key", "name")),
+                }
+            },
+            ("teams",),
+        ),
+    ),
+    Operation(
+        "get",
+        "/queue",
+        "Queued and live conversations you may see, by priority, SLA deadline, age",
+        SESSION,
+        200,
+        _object({"conversations": {"type": "array", "items": _ref("Summary")}}, ("conversations",)),
+    ),
+    Operation(
+        "get",
+        "/agents",
+        "Every agent (supervisors and admins)",
+        SESSION,
+        200,
+        _object({"agents": {"type": "array", "items": _ref("Agent")}}, ("agents",)),
+        errors=(403,),
+    ),
+    Operation(
+        "post",
+        "/agents",
+        "Add an agent (admins)",
+        WRITE,
+        201,
+        _object({"agent": _ref("Agent")}, ("agent",)),
+        body=_object(
+            {
+                "email": {
+                    "type": "string",
+                    "pattern": "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$",
+                    "maxLength": 320,
+                },
+                "name": {"type": "string", "pattern": _NOT_BLANK, "maxLength": 255},
+                "password": {"type": "string", "minLength": 12},
+                "role": {"enum": ["agent", "supervisor", "admin"]},
+                "teams": {"type": "array", "items": _STRING},
+                "capacity": {"type": "integer", "minimum": 0, "maximum": 50},
+                "languages": {"type": "array", "items": _STRING},
+            },
+            ("email", "name", "password"),
+        ),
+        errors=(*_BODY_ERRORS, 403, 409),
+    ),
+    Operation(
+        "get",
+        "/metrics",
+        "The escalation metrics of a period (supervisors and admins; docs/metrics.md)",
+        SESSION,
+        200,
+        _ref("MetricsReport"),
+        errors=(400, 403),
+        parameters=tuple(_METRICS_PARAMETERS),
+    ),
+    Operation(
+        "get",
+        "/metrics.csv",
+        "The same report as a CSV download: a row per breakdown row, the totals first",
+        SESSION,
+        200,
+        _STRING,
+        errors=(400, 403),
+        parameters=tuple(_METRICS_PARAMETERS),
+        media_type="text/csv",
+    ),
+    Operation(
+        "get",
+        "/conversations/{conversation_id}",
+        "One conversation: ticket, context, transcript, history, notes",
+        SESSION,
+        200,
+        _ref("Detail"),
+        errors=(403, 404),
+        parameters=(_CONVERSATION_ID,),
+    ),
+    Operation(
+        "post",
+        "/conversations/{conversation_id}/accept",
+        "Take the conversation (supervisors may take one over)",
+        WRITE,
+        200,
+        _ref("Detail"),
+        errors=_CONVERSATION_ERRORS,
+        parameters=(_CONVERSATION_ID,),
+    ),
+    Operation(
+        "post",
+        "/conversations/{conversation_id}/messages",
+        "Write to the customer",
+        WRITE,
+        201,
+        _object({"message": _ref("Message")}, ("message",)),
+        body=_TEXT_BODY,
+        errors=(*_BODY_ERRORS, *_CONVERSATION_ERRORS),
+        parameters=(_CONVERSATION_ID,),
+    ),
+    Operation(
+        "post",
+        "/conversations/{conversation_id}/typing",
+        "Tell the customer you are typing",
+        WRITE,
+        204,
+        body=_object({"typing": {"type": "boolean"}}, ("typing",)),
+        errors=(*_BODY_ERRORS, *_CONVERSATION_ERRORS),
+        parameters=(_CONVERSATION_ID,),
+    ),
+    Operation(
+        "post",
+        "/conversations/{conversation_id}/notes",
+        "An internal note (never shown to the customer)",
+        WRITE,
+        201,
+        _object({"note": _ref("Note")}, ("note",)),
+        body=_TEXT_BODY,
+        errors=(*_BODY_ERRORS, *_CONVERSATION_ERRORS),
+        parameters=(_CONVERSATION_ID,),
+    ),
+    Operation(
+        "post",
+        "/conversations/{conversation_id}/transfer",
+        "Functional escalation to another team",
+        WRITE,
+        200,
+        _ref("Detail"),
+        body=_object(
+            {
+                "team": {"type": "string", "pattern": _NOT_BLANK},
+                "reason": {"type": "string", "maxLength": 500, "nullable": True},
+            },
+            ("team",),
+        ),
+        errors=(*_BODY_ERRORS, *_CONVERSATION_ERRORS),
+        parameters=(_CONVERSATION_ID,),
+    ),
+    Operation(
+        "post",
+        "/conversations/{conversation_id}/escalate",
+        "Hierarchical escalation to the next level",
+        WRITE,
+        200,
+        _ref("Detail"),
+        body=_reason_body(),
+        errors=(*_BODY_ERRORS, *_CONVERSATION_ERRORS),
+        parameters=(_CONVERSATION_ID,),
+    ),
+    Operation(
+        "post",
+        "/conversations/{conversation_id}/resolve",
+        "Resolve; the bot asks the customer for a rating",
+        WRITE,
+        200,
+        _ref("Detail"),
+        body=_reason_body(),
+        errors=(*_BODY_ERRORS, *_CONVERSATION_ERRORS),
+        parameters=(_CONVERSATION_ID,),
+    ),
+    Operation(
+        "post",
+        "/conversations/{conversation_id}/return-to-bot",
+        "Give the conversation back to the bot",
+        WRITE,
+        200,
+        _ref("Detail"),
+        body=_reason_body(),
+        errors=(*_BODY_ERRORS, *_CONVERSATION_ERRORS),
+        parameters=(_CONVERSATION_ID,),
+    ),
+    Operation(
+        "post",
+        "/conversations/{conversation_id}/block",
+        "End an abusive customer's conversation for good and block them: the conversation, and with "
+        "block_address their addresses for BATON_LIMIT_BLOCK_ADDRESS_HOURS",
+        WRITE,
+        200,
+        _object(
+            {"conversation": _ref("Detail"), "blocks": {"type": "array", "items": _ref("Block")}},
+            ("conversation", "blocks"),
+        ),
+        body=_object(
+            {
+                "reason": {"type": "string", "pattern": _NOT_BLANK, "maxLength": 500},
+                "block_address": {"type": "boolean"},
+            },
+            ("reason",),
+        ),
+        errors=(*_BODY_ERRORS, *_CONVERSATION_ERRORS),
+        parameters=(_CONVERSATION_ID,),
+    ),
+    Operation(
+        "get",
+        "/blocks",
+        "The blocks in force (supervisors and admins)",
+        SESSION,
+        200,
+        _object({"blocks": {"type": "array", "items": _ref("Block")}}, ("blocks",)),
+        errors=(403,),
+    ),
+    Operation(
+        "delete",
+        "/blocks/{block_id}",
+        "Lift a block (supervisors and admins)",
+        WRITE,
+        204,
+        errors=(403, 404),
+        parameters=(_BLOCK_ID,),
+    ),
+    Operation(
+        "post",
+        "/conversations/{conversation_id}/calls",
+        "Offer a video call or ask for the customer's screen (docs/calls.md)",
+        WRITE,
+        201,
+        _ref("CallAnswer"),
+        body=_object(
+            {"media": {"enum": ["video", "screen"]}, "connection_id": _CONNECTION_ID},
+            ("media", "connection_id"),
+        ),
+        errors=_CALL_ERRORS,
+        parameters=(_CONVERSATION_ID,),
+    ),
+    Operation(
+        "post",
+        "/conversations/{conversation_id}/calls/{call_id}/accept",
+        "Accept the customer's request for a call",
+        WRITE,
+        200,
+        _ref("CallAnswer"),
+        body=_object({"connection_id": _CONNECTION_ID}, ("connection_id",)),
+        errors=_CALL_ERRORS,
+        parameters=(_CONVERSATION_ID, _CALL_ID),
+    ),
+    Operation(
+        "post",
+        "/conversations/{conversation_id}/calls/{call_id}/decline",
+        "Decline the customer's request for a call",
+        WRITE,
+        200,
+        _ref("CallAnswer"),
+        body=_object(
+            {"reason": {"enum": ["declined", "permission_denied", "no_device", "unsupported"]}}
+        ),
+        errors=_CALL_ERRORS,
+        parameters=(_CONVERSATION_ID, _CALL_ID),
+    ),
+    Operation(
+        "post",
+        "/conversations/{conversation_id}/calls/{call_id}/signal",
+        "Relay the offer, an ICE candidate, or 'connected' (bound console only)",
+        WRITE,
+        204,
+        body=_SIGNAL_BODY,
+        errors=_CALL_ERRORS,
+        parameters=(_CONVERSATION_ID, _CALL_ID),
+    ),
+    Operation(
+        "post",
+        "/conversations/{conversation_id}/calls/{call_id}/hangup",
+        "End the call (also when it already ended)",
+        WRITE,
+        200,
+        _ref("CallAnswer"),
+        body=_object({"reason": {"enum": ["hung_up", "media_failed", "agent_disconnected"]}}),
+        errors=_CALL_ERRORS,
+        parameters=(_CONVERSATION_ID, _CALL_ID),
+    ),
 )
 
 
@@ -334,13 +626,30 @@ _TICKET = _object(
         "reasons": {
             "type": "array",
             "items": _object(
-                {"type": _nullable(_STRING), "code": _nullable(_STRING), "text": _nullable(_STRING)},
+                {
+                    "type": _nullable(_STRING),
+                    "code": _nullable(_STRING),
+                    "text": _nullable(_STRING),
+                },
                 ("type", "code", "text"),
             ),
         },
     },
-    ("reference", "status", "priority", "team", "team_name", "level", "tier", "category",
-     "first_response_due", "resolution_due", "created_at", "assigned_agent", "reasons"),
+    (
+        "reference",
+        "status",
+        "priority",
+        "team",
+        "team_name",
+        "level",
+        "tier",
+        "category",
+        "first_response_due",
+        "resolution_due",
+        "created_at",
+        "assigned_agent",
+        "reasons",
+    ),
 )
 _SUMMARY_PROPERTIES: Dict[str, Any] = {
     "conversation_id": _STRING,
@@ -360,7 +669,15 @@ _SUMMARY_PROPERTIES: Dict[str, Any] = {
     "offered_to_me": {"type": "boolean"},
     "offer_expires_at": _nullable(_MOMENT),
 }
-_SUMMARY_REQUIRED = ("conversation_id", "state", "customer", "ticket", "last_message", "waiting_since", "offered_to_me")
+_SUMMARY_REQUIRED = (
+    "conversation_id",
+    "state",
+    "customer",
+    "ticket",
+    "last_message",
+    "waiting_since",
+    "offered_to_me",
+)
 _MESSAGE = _object(
     {
         "id": _nullable(_STRING),
@@ -368,7 +685,11 @@ _MESSAGE = _object(
         "text": _STRING,
         "at": _nullable(_MOMENT),
         "agent": _nullable(_PERSON),
-        "intent": _nullable(_object({"name": _STRING, "confidence": {"type": "number", "nullable": True}}, ("name",))),
+        "intent": _nullable(
+            _object(
+                {"name": _STRING, "confidence": {"type": "number", "nullable": True}}, ("name",)
+            )
+        ),
         "sentiment": {"type": "object", "nullable": True},
         "call": _ref("CallNotice"),
     },
@@ -414,7 +735,12 @@ SCHEMAS: Dict[str, Any] = {
             "agent": _ref("Agent"),
             "csrf_token": _STRING,
             "calls": _object(
-                {"provider": {**_nullable({"enum": ["webrtc", "jitsi"]}), "description": "null: calls are off (hide the call buttons)"}},
+                {
+                    "provider": {
+                        **_nullable({"enum": ["webrtc", "jitsi"]}),
+                        "description": "null: calls are off (hide the call buttons)",
+                    }
+                },
                 ("provider",),
             ),
         },
@@ -426,7 +752,10 @@ SCHEMAS: Dict[str, Any] = {
     "Detail": _object(
         {
             **_SUMMARY_PROPERTIES,
-            "context": {"type": "object", "description": "The escalation packet (docs/escalation.md)"},
+            "context": {
+                "type": "object",
+                "description": "The escalation packet (docs/escalation.md)",
+            },
             "transcript": {"type": "array", "items": _ref("Message")},
             "history": {"type": "array", "items": _ref("HistoryEntry")},
             "notes": {"type": "array", "items": _ref("Note")},
@@ -477,7 +806,10 @@ SCHEMAS: Dict[str, Any] = {
             "reason": _STRING,
             "created_by": {"type": "integer", "nullable": True, "description": "the agent's id"},
             "created_at": _MOMENT,
-            "expires_at": {**_nullable(_MOMENT), "description": "null: until a supervisor lifts it"},
+            "expires_at": {
+                **_nullable(_MOMENT),
+                "description": "null: until a supervisor lifts it",
+            },
         },
         ("id", "kind", "value", "reason", "created_by", "created_at", "expires_at"),
     ),

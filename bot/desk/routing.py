@@ -159,11 +159,17 @@ class Router:
                         "at": now,
                         "actor": ACTOR_ROUTER,
                         "action": ACTION_OFFERED,
-                        "from_value": agent_token(previous[ticket.id]) if ticket.id in previous else None,
+                        "from_value": agent_token(previous[ticket.id])
+                        if ticket.id in previous
+                        else None,
                         "to_value": agent_token(chosen.id),
                         "reason": (
                             f"online in {ticket.team}, {chosen.load} of {chosen.capacity} chats and offers, "
-                            + (f"speaks {ticket.language}" if speaks else f"nobody free speaks {ticket.language}")
+                            + (
+                                f"speaks {ticket.language}"
+                                if speaks
+                                else f"nobody free speaks {ticket.language}"
+                            )
                             + f"; offer until {expires_at.isoformat()}"
                         ),
                         "escalation_type": None,
@@ -222,7 +228,9 @@ class Router:
                 .values(offered_agent_id=None, offer_expires_at=None)
             )
 
-    def _free_candidates(self, session: Session, now: dt.datetime, postgres: bool) -> List[_Candidate]:
+    def _free_candidates(
+        self, session: Session, now: dt.datetime, postgres: bool
+    ) -> List[_Candidate]:
         """Online agents in at least one team with room for another chat, locked on PostgreSQL."""
         statement = (
             select(_AGENTS.c.id, _AGENTS.c.capacity, _AGENTS.c.languages)

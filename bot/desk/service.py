@@ -222,7 +222,9 @@ class DeskService:
         with self._session_factory.begin() as session:
             handoff = self._visible(session, agent, conversation_id)
             if handoff.status not in LIVE_TICKET_STATUSES:
-                raise Conflict(f"Ticket {handoff.reference} is {handoff.status}; it cannot be accepted.")
+                raise Conflict(
+                    f"Ticket {handoff.reference} is {handoff.status}; it cannot be accepted."
+                )
             if handoff.assigned_agent_id == agent.id:
                 return handoff
             if handoff.assigned_agent_id is not None and not agent.sees_all_teams:
@@ -269,7 +271,12 @@ class DeskService:
             return _load(session, conversation_id)  # type: ignore[return-value]
 
     def transfer(
-        self, agent: AgentRecord, conversation_id: str, team: str, reason: str | None, now: dt.datetime
+        self,
+        agent: AgentRecord,
+        conversation_id: str,
+        team: str,
+        reason: str | None,
+        now: dt.datetime,
     ) -> Handoff:
         """Functional escalation: to another team's first tier, back in the queue."""
         if team not in self._policy.config.team_keys:
@@ -323,7 +330,9 @@ class DeskService:
         if not text:
             raise InvalidRequest("A note needs some text.")
         if len(text) > MAX_NOTE_LENGTH:
-            raise InvalidRequest(f"A note is at most {MAX_NOTE_LENGTH} characters (this one: {len(text)}).")
+            raise InvalidRequest(
+                f"A note is at most {MAX_NOTE_LENGTH} characters (this one: {len(text)})."
+            )
         with self._session_factory.begin() as session:
             handoff = self._visible(session, agent, conversation_id)
             self._record(
@@ -354,11 +363,20 @@ class DeskService:
         with self._session_factory() as session:
             handoff = self._visible(session, agent, conversation_id)
         if handoff.status in LIVE_TICKET_STATUSES and handoff.state in OPEN_STATES:
-            return self._close(agent, conversation_id, now, "closed", "resolved", reason, action="blocked")
+            return self._close(
+                agent, conversation_id, now, "closed", "resolved", reason, action="blocked"
+            )
         with self._session_factory.begin() as session:
             self._record(
-                session, handoff.ticket_id, now, agent_actor(agent), "blocked",
-                handoff.status, handoff.status, _reason(reason), None,
+                session,
+                handoff.ticket_id,
+                now,
+                agent_actor(agent),
+                "blocked",
+                handoff.status,
+                handoff.status,
+                _reason(reason),
+                None,
             )
             return _load(session, conversation_id)  # type: ignore[return-value]
 
@@ -421,7 +439,15 @@ class DeskService:
                 if changed:
                     self._set_state(session, row.sender_id, "queued", now)
                     self._record(
-                        session, row.id, now, "desk", "requeued", f"agent:{agent_id}", None, reason, None
+                        session,
+                        row.id,
+                        now,
+                        "desk",
+                        "requeued",
+                        f"agent:{agent_id}",
+                        None,
+                        reason,
+                        None,
                     )
             return [row.sender_id for row in rows]
 
@@ -512,8 +538,12 @@ class DeskService:
         # The new team or level owes the customer a first response of its own.
         first_response_due, _ = self._policy.deadlines(handoff.priority, target.team, now)
         self._move(
-            session, handoff, now,
-            team=target.team, level=target.level, tier=target.tier,
+            session,
+            handoff,
+            now,
+            team=target.team,
+            level=target.level,
+            tier=target.tier,
             first_response_due=first_response_due,
         )
         self._record(

@@ -136,20 +136,29 @@ class SignInGuard:
         verdict = await self._per_client.hit(client_key)
         if not verdict.allowed:
             await self._refuse(
-                attempt, now, REFUSED_CLIENT_BUDGET, verdict.retry_after_seconds,
+                attempt,
+                now,
+                REFUSED_CLIENT_BUDGET,
+                verdict.retry_after_seconds,
                 "Too many sign-in attempts from your network; wait a few minutes.",
             )
         verdict = await self._per_address.check(address_key)
         if not verdict.allowed:
             await self._per_client.refund(client_key)
             await self._refuse(
-                attempt, now, REFUSED_BACK_OFF, verdict.retry_after_seconds,
+                attempt,
+                now,
+                REFUSED_BACK_OFF,
+                verdict.retry_after_seconds,
                 f"Too many failed sign-ins for this address; wait {verdict.retry_after_seconds} s and try again.",
             )
         if not await self._in_flight.enter(address_key):
             await self._per_client.refund(client_key)
             await self._refuse(
-                attempt, now, REFUSED_IN_FLIGHT, 1,
+                attempt,
+                now,
+                REFUSED_IN_FLIGHT,
+                1,
                 "A sign-in for this address is already being checked; try again in a second.",
             )
         try:
@@ -157,7 +166,11 @@ class SignInGuard:
         except PoolBusy:
             await self._per_client.refund(client_key)
             await self._refuse(
-                attempt, now, REFUSED_BUSY, 1, "The desk is busy signing people in; try again in a second."
+                attempt,
+                now,
+                REFUSED_BUSY,
+                1,
+                "The desk is busy signing people in; try again in a second.",
             )
         finally:
             await self._in_flight.leave(address_key)
@@ -165,9 +178,14 @@ class SignInGuard:
         if agent is None:
             back_off = await self._per_address.failed(address_key)
             await self._audit(
-                attempt, now, audit.FAILED,
-                {"reason": WRONG_PASSWORD, "known_device": bool(device),
-                 "back_off_seconds": back_off.retry_after_seconds if not back_off.allowed else 0},
+                attempt,
+                now,
+                audit.FAILED,
+                {
+                    "reason": WRONG_PASSWORD,
+                    "known_device": bool(device),
+                    "back_off_seconds": back_off.retry_after_seconds if not back_off.allowed else 0,
+                },
             )
             return SignInResult(None)
         await self._per_address.succeeded(address_key)
@@ -179,7 +197,9 @@ class SignInGuard:
         self, attempt: SignInAttempt, now: dt.datetime, reason: str, retry_after: int, message: str
     ) -> None:
         if (await self._refusals_audited.hit(f"{attempt.client_address}|{reason}")).allowed:
-            await self._audit(attempt, now, audit.REFUSED, {"reason": reason, "retry_after": retry_after})
+            await self._audit(
+                attempt, now, audit.REFUSED, {"reason": reason, "retry_after": retry_after}
+            )
         raise SignInRefused(reason, retry_after, message)
 
     async def _audit(

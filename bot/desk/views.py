@@ -36,7 +36,9 @@ def ticket_json(handoff: Handoff, policy: YamlEscalationPolicy) -> Dict[str, Any
         "status": handoff.status,
         "priority": handoff.priority,
         "team": handoff.team,
-        "team_name": policy.config.team(handoff.team).name if handoff.team in team_keys else handoff.team,
+        "team_name": policy.config.team(handoff.team).name
+        if handoff.team in team_keys
+        else handoff.team,
         "level": handoff.level,
         "tier": handoff.tier,
         "category": handoff.category,
@@ -93,9 +95,7 @@ def detail_json(
     history: List[HistoryItem],
     now: dt.datetime | None = None,
 ) -> Dict[str, Any]:
-    detail = summary_json(
-        handoff, policy, viewer, transcript[-1] if transcript else None, now
-    )
+    detail = summary_json(handoff, policy, viewer, transcript[-1] if transcript else None, now)
     detail["context"] = handoff.context
     detail["transcript"] = transcript
     detail["history"] = [history_json(item) for item in history if item.action != "note"]

@@ -438,7 +438,9 @@ class EscalationClock:
         self._notifier = notifier
         self._now = now
 
-    def sweep(self, batch_size: int = DEFAULT_BATCH_SIZE, workers: int | None = None) -> SweepResult:
+    def sweep(
+        self, batch_size: int = DEFAULT_BATCH_SIZE, workers: int | None = None
+    ) -> SweepResult:
         """Handle every breach due at this moment, a batch (one transaction) at a time.
 
         Notifications go out after each batch commits, so a rolled-back batch

@@ -79,7 +79,9 @@ class YamlEscalationPolicy:
 
     def __init__(self, config: EscalationConfig) -> None:
         self.config = config
-        self.signal_evaluator = SignalEvaluator(config.signals, config.declined_offer_cooldown_turns)
+        self.signal_evaluator = SignalEvaluator(
+            config.signals, config.declined_offer_cooldown_turns
+        )
         # Compiled once per policy, not at import, and reused for every case.
         self._patterns: Dict[str, Pattern[str]] = {}
         for keyword in self._all_keywords():

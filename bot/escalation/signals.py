@@ -220,7 +220,11 @@ def conversation_turns(
             continue
         elif kind == "action" and event.get("name") not in NOT_AN_ANSWER:
             current["answered"] = True
-        elif kind == "slot" and event.get("name") == SLOT_HUMAN_OFFERED and event.get("value") is True:
+        elif (
+            kind == "slot"
+            and event.get("name") == SLOT_HUMAN_OFFERED
+            and event.get("value") is True
+        ):
             current["offered_person"] = True
     close()
     return turns
@@ -317,7 +321,10 @@ class SignalEvaluator:
             return _cue_count(rule, window, frozenset({CUE_SHOUTING}), "shouting")
         if rule.type == LEAVE_OR_COMPLAIN:
             return _cue_count(
-                rule, window, frozenset({CUE_LEAVE, CUE_COMPLAINT}), "threatening to leave or complain"
+                rule,
+                window,
+                frozenset({CUE_LEAVE, CUE_COMPLAINT}),
+                "threatening to leave or complain",
             )
         if rule.type == REPEATED_FALLBACK:
             if not turns[-1].not_understood:

@@ -118,10 +118,10 @@ class EscalationPolicy(Protocol):
     def route(self, signals: CaseSignals, now: dt.datetime) -> RoutingDecision:
         """Team, level, priority, reasons and SLA deadlines for a new escalation."""
 
-    def deadlines(self, priority: str, team: str, start: dt.datetime) -> Tuple[dt.datetime, dt.datetime]:
+    def deadlines(
+        self, priority: str, team: str, start: dt.datetime
+    ) -> Tuple[dt.datetime, dt.datetime]:
         """First-response and resolution deadlines from `start`, in the team's business hours."""
 
-    def on_breach(
-        self, kind: BreachKind, priority: str, team: str, level: int
-    ) -> BreachOutcome:
+    def on_breach(self, kind: BreachKind, priority: str, team: str, level: int) -> BreachOutcome:
         """What to do when a ticket of this priority, at this team and level, breaches `kind`."""

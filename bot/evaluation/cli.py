@@ -67,8 +67,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="Measure NLU (cross-validation and held-out split) and frustration "
         "detection against Baton's quality targets.",
     )
-    parser.add_argument("--folds", type=int, default=DEFAULT_FOLDS, help="cross-validation folds (default %(default)s)")
-    parser.add_argument("--skip-cv", action="store_true", help="skip cross-validation (a quick run: held-out split only)")
+    parser.add_argument(
+        "--folds",
+        type=int,
+        default=DEFAULT_FOLDS,
+        help="cross-validation folds (default %(default)s)",
+    )
+    parser.add_argument(
+        "--skip-cv",
+        action="store_true",
+        help="skip cross-validation (a quick run: held-out split only)",
+    )
     parser.add_argument(
         "--cv-only",
         action="store_true",
@@ -93,16 +102,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="also print which labels the held-out split confuses (kept out of sight by "
         "default: data work looks at cross-validation, never at the test split)",
     )
-    parser.add_argument("--data", type=Path, default=Path("data/nlu"), help="NLU data (default %(default)s)")
-    parser.add_argument("--config", type=Path, default=Path("config.yml"), help="Rasa config (default %(default)s)")
-    parser.add_argument("--domain", type=Path, default=Path("domain.yml"), help="Rasa domain (default %(default)s)")
+    parser.add_argument(
+        "--data", type=Path, default=Path("data/nlu"), help="NLU data (default %(default)s)"
+    )
+    parser.add_argument(
+        "--config", type=Path, default=Path("config.yml"), help="Rasa config (default %(default)s)"
+    )
+    parser.add_argument(
+        "--domain", type=Path, default=Path("domain.yml"), help="Rasa domain (default %(default)s)"
+    )
     parser.add_argument(
         "--frustration-dir",
         type=Path,
         default=DEFAULT_FRUSTRATION_DIR,
         help="directory of the labelled test.yml (default %(default)s)",
     )
-    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results (default %(default)s)")
+    parser.add_argument(
+        "--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results (default %(default)s)"
+    )
     return parser
 
 
@@ -175,9 +192,14 @@ def _writer_cv_section(writer_cross_validation) -> FrustrationSection:
     try:
         messages, flags = writer_cross_validation()
     except ImportError as error:
-        return FrustrationSection(FRUSTRATION_WRITER_CV, where, not_measured=f"the detector is not available ({error})")
+        return FrustrationSection(
+            FRUSTRATION_WRITER_CV, where, not_measured=f"the detector is not available ({error})"
+        )
     return FrustrationSection(
-        FRUSTRATION_WRITER_CV, where, score_frustration(messages, flags), misses=misclassified(messages, flags)
+        FRUSTRATION_WRITER_CV,
+        where,
+        score_frustration(messages, flags),
+        misses=misclassified(messages, flags),
     )
 
 
@@ -202,7 +224,9 @@ def run(args: argparse.Namespace, command: str) -> EvaluationResults:
         pooled = cross_validate(
             training_data, examples, split.train, args.folds, args.config, args.domain, _progress
         )
-        cross_validation = NluSection(CROSS_VALIDATION, len(split.train), len(pooled), score_nlu(pooled))
+        cross_validation = NluSection(
+            CROSS_VALIDATION, len(split.train), len(pooled), score_nlu(pooled)
+        )
         cv_errors = [p for p in pooled if is_error(p)]
 
     held_out = None
@@ -212,7 +236,14 @@ def run(args: argparse.Namespace, command: str) -> EvaluationResults:
             f"{args.trainings} training(s)"
         )
         runs = train_and_predict_with_seeds(
-            training_data, examples, split.train, split.test, args.config, args.domain, args.trainings, _progress
+            training_data,
+            examples,
+            split.train,
+            split.test,
+            args.config,
+            args.domain,
+            args.trainings,
+            _progress,
         )
         held_out = NluSection(
             HELD_OUT,
@@ -220,7 +251,9 @@ def run(args: argparse.Namespace, command: str) -> EvaluationResults:
             len(split.test),
             score_nlu([prediction for run in runs for prediction in run]),
             trainings=len(runs),
-            per_training=[TrainingScores.of(offset, score_nlu(run)) for offset, run in enumerate(runs)]
+            per_training=[
+                TrainingScores.of(offset, score_nlu(run)) for offset, run in enumerate(runs)
+            ]
             if len(runs) > 1
             else [],
         )
@@ -269,12 +302,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     _quiet_rasa()
     try:
         results = run(args, command)
-    except (FrustrationSetError, TrainingFailed, ConfigSeedError, FileNotFoundError, ValueError) as error:
+    except (
+        FrustrationSetError,
+        TrainingFailed,
+        ConfigSeedError,
+        FileNotFoundError,
+        ValueError,
+    ) as error:
         print(f"evaluation failed: {error}", file=sys.stderr)
         return EXIT_ERROR
     print(render_report(results, show_held_out_confusions=args.show_held_out_confusions))
     path = write_results(results, args.output)
     print(f"Results written to {path}")
     if results.missed:
-        print(f"{len(results.missed)} target(s) not met (see above); the evaluation itself ran fine.")
+        print(
+            f"{len(results.missed)} target(s) not met (see above); the evaluation itself ran fine."
+        )
     return 0

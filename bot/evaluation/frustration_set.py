@@ -64,14 +64,22 @@ def _parse_message(item: Any, source: str, line: int, position: int) -> Labelled
 
     unknown = sorted(set(item) - set(FIELDS), key=str)
     if unknown:
-        raise FrustrationSetError(f"{at(unknown[0])} has unknown keys {unknown}; allowed: {', '.join(FIELDS)}")
+        raise FrustrationSetError(
+            f"{at(unknown[0])} has unknown keys {unknown}; allowed: {', '.join(FIELDS)}"
+        )
     text, category, frustrated = item.get("text"), item.get("category"), item.get("frustrated")
     if not isinstance(text, str) or not text.strip():
-        raise FrustrationSetError(f"{at('text')}: 'text' is missing or empty; allowed: a non-empty string")
+        raise FrustrationSetError(
+            f"{at('text')}: 'text' is missing or empty; allowed: a non-empty string"
+        )
     if not isinstance(category, str) or not category.strip():
-        raise FrustrationSetError(f"{at('category')}: 'category' is missing or empty; allowed: a non-empty string")
+        raise FrustrationSetError(
+            f"{at('category')}: 'category' is missing or empty; allowed: a non-empty string"
+        )
     if not isinstance(frustrated, bool):
-        raise FrustrationSetError(f"{at('frustrated')}: 'frustrated' is {frustrated!r}; allowed: true, false")
+        raise FrustrationSetError(
+            f"{at('frustrated')}: 'frustrated' is {frustrated!r}; allowed: true, false"
+        )
     return LabelledMessage(text=text, category=category.strip(), frustrated=frustrated)
 
 
@@ -96,7 +104,9 @@ def parse_frustration_set(content: str, source: str = "<string>") -> List[Labell
     except YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 0
-        raise FrustrationSetError(f"{source}:{line}: not valid YAML ({error.__class__.__name__})") from error
+        raise FrustrationSetError(
+            f"{source}:{line}: not valid YAML ({error.__class__.__name__})"
+        ) from error
     if not isinstance(document, dict) or not isinstance(document.get(MESSAGES_KEY), list):
         raise FrustrationSetError(
             f"{source}:{_line_of(document)}: no '{MESSAGES_KEY}' list; "
@@ -108,7 +118,9 @@ def parse_frustration_set(content: str, source: str = "<string>") -> List[Labell
         for position, item in enumerate(messages)
     ]
     if not result:
-        raise FrustrationSetError(f"{source}:{_line_of(document, MESSAGES_KEY)}: '{MESSAGES_KEY}' is empty")
+        raise FrustrationSetError(
+            f"{source}:{_line_of(document, MESSAGES_KEY)}: '{MESSAGES_KEY}' is empty"
+        )
     return result
 
 

@@ -120,7 +120,9 @@ def intent_precision_recall(
         (precision, recall); precision is None when the intent was never
         predicted, recall None when no message truly had it.
     """
-    true_positive = sum(1 for p in predictions if p.intent == intent and base_intent(p.true_intent) == intent)
+    true_positive = sum(
+        1 for p in predictions if p.intent == intent and base_intent(p.true_intent) == intent
+    )
     predicted = sum(1 for p in predictions if p.intent == intent)
     actual = sum(1 for p in predictions if base_intent(p.true_intent) == intent)
     return _ratio(true_positive, predicted), _ratio(true_positive, actual)

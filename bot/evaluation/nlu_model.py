@@ -26,9 +26,7 @@ class TrainingFailed(RuntimeError):
     """Rasa did not produce a model."""
 
 
-def train_nlu_model(
-    training_data: TrainingData, workdir: Path, config: Path, domain: Path
-) -> Path:
+def train_nlu_model(training_data: TrainingData, workdir: Path, config: Path, domain: Path) -> Path:
     """Writes `training_data` to `workdir` and trains an NLU-only model from it.
 
     Args:

@@ -81,7 +81,9 @@ def train_and_predict_with_seeds(
             progress(f"held-out training {offset + 1}/{trainings} (seeds + {offset})")
             seeded = write_seeded_config(config, offset, Path(workdir))
             runs.append(train_and_predict(training_data, examples, train, test, seeded, domain))
-            progress(f"held-out training {offset + 1}/{trainings}: done in {time.monotonic() - started:.0f} s")
+            progress(
+                f"held-out training {offset + 1}/{trainings}: done in {time.monotonic() - started:.0f} s"
+            )
     return runs
 
 
@@ -104,7 +106,9 @@ def cross_validate(
     pooled: List[Prediction] = []
     for number, (train, test) in enumerate(stratified_folds(labels, folds), start=1):
         started = time.monotonic()
-        progress(f"cross-validation fold {number}/{folds}: training on {len(train)}, testing {len(test)}")
+        progress(
+            f"cross-validation fold {number}/{folds}: training on {len(train)}, testing {len(test)}"
+        )
         pooled.extend(
             train_and_predict(
                 training_data,
@@ -115,5 +119,7 @@ def cross_validate(
                 domain,
             )
         )
-        progress(f"cross-validation fold {number}/{folds}: done in {time.monotonic() - started:.0f} s")
+        progress(
+            f"cross-validation fold {number}/{folds}: done in {time.monotonic() - started:.0f} s"
+        )
     return pooled

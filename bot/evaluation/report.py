@@ -35,7 +35,9 @@ def score(value: float | None) -> str:
 
 
 def _row(label: str, target: str, cells: Sequence[str], verdict: str = "") -> str:
-    line = f"  {label:<{_LABEL_WIDTH}}{target:<10}" + "".join(f"{c:<{_COLUMN_WIDTH}}" for c in cells)
+    line = f"  {label:<{_LABEL_WIDTH}}{target:<10}" + "".join(
+        f"{c:<{_COLUMN_WIDTH}}" for c in cells
+    )
     return (line + verdict).rstrip()
 
 
@@ -68,7 +70,9 @@ def _nlu_table(results: EvaluationResults, checks: Dict[str, TargetCheck]) -> Li
         cells = []
         for scores in sets:
             value = getattr(scores, metric)
-            cells.append(_with_support(value, getattr(scores, support)) if support else score(value))
+            cells.append(
+                _with_support(value, getattr(scores, support)) if support else score(value)
+            )
         check = checks.get(metric)
         return _row(label, _target_text(target), cells, check.verdict.value if check else "")
 
@@ -129,7 +133,12 @@ def _frustration_table(
     for label, metric in (("precision", "precision"), ("recall", "recall"), ("F1", "f1")):
         check = checks.get(f"frustration:{metric}")
         lines.append(
-            _row(label, _target_text(_find(FRUSTRATION_TARGETS, metric)), cells(metric), check.verdict.value if check else "")
+            _row(
+                label,
+                _target_text(_find(FRUSTRATION_TARGETS, metric)),
+                cells(metric),
+                check.verdict.value if check else "",
+            )
         )
     for section in ordered:
         if section.scores:
@@ -188,7 +197,13 @@ def render_report(
     """
     data = results.data
     checks = {c.metric: c for c in results.checks if not c.judged_on.startswith("frustration")}
-    checks.update({f"frustration:{c.metric}": c for c in results.checks if c.judged_on.startswith("frustration")})
+    checks.update(
+        {
+            f"frustration:{c.metric}": c
+            for c in results.checks
+            if c.judged_on.startswith("frustration")
+        }
+    )
     minutes, seconds = divmod(round(results.duration_seconds), 60)
     lines = [
         f"Baton quality report, {results.date}, {minutes} min {seconds} s",
@@ -196,33 +211,65 @@ def render_report(
         f"NLU data: {data.path}: {data.examples} examples, {data.labels} labels; "
         f"{data.train_examples} train / {data.held_out_examples} held out "
         f"({data.test_fraction:.0%} by hash of text)"
-        + (f"; cross-validation over the {data.train_examples} train examples" if data.folds else ""),
+        + (
+            f"; cross-validation over the {data.train_examples} train examples"
+            if data.folds
+            else ""
+        ),
     ]
     if data.untested_labels:
-        lines.append(f"  no held-out example (not measured there): {', '.join(data.untested_labels)}")
+        lines.append(
+            f"  no held-out example (not measured there): {', '.join(data.untested_labels)}"
+        )
     if data.untrained_labels:
-        lines.append(f"  no training example (cannot be predicted): {', '.join(data.untrained_labels)}")
+        lines.append(
+            f"  no training example (cannot be predicted): {', '.join(data.untrained_labels)}"
+        )
     lines += [""] + _nlu_table(results, checks) + [""]
     if results.held_out and results.held_out.per_training:
         lines += _per_training_table(results.held_out) + [""]
     lines += _frustration_table(results.frustration, checks) + [""]
     if results.cross_validation:
         cv = results.cross_validation.scores
-        lines += _confusions("cross-validation intent confusions (true -> predicted)", cv.intent_confusions, confusion_limit)
-        lines += _confusions("cross-validation FAQ misses (true -> answered)", cv.faq_confusions, confusion_limit)
+        lines += _confusions(
+            "cross-validation intent confusions (true -> predicted)",
+            cv.intent_confusions,
+            confusion_limit,
+        )
+        lines += _confusions(
+            "cross-validation FAQ misses (true -> answered)", cv.faq_confusions, confusion_limit
+        )
     if results.held_out and show_held_out_confusions:
         held = results.held_out.scores
-        summed = f", summed over {results.held_out.trainings} trainings" if results.held_out.trainings > 1 else ""
-        lines += _confusions(f"held-out intent confusions (true -> predicted{summed})", held.intent_confusions, confusion_limit)
-        lines += _confusions(f"held-out FAQ misses (true -> answered{summed})", held.faq_confusions, confusion_limit)
+        summed = (
+            f", summed over {results.held_out.trainings} trainings"
+            if results.held_out.trainings > 1
+            else ""
+        )
+        lines += _confusions(
+            f"held-out intent confusions (true -> predicted{summed})",
+            held.intent_confusions,
+            confusion_limit,
+        )
+        lines += _confusions(
+            f"held-out FAQ misses (true -> answered{summed})", held.faq_confusions, confusion_limit
+        )
     if results.cross_validation_errors:
-        lines += ["", f"  cross-validation errors (first {min(error_limit, len(results.cross_validation_errors))} "
-                  f"of {len(results.cross_validation_errors)}; all in the JSON):"]
+        lines += [
+            "",
+            f"  cross-validation errors (first {min(error_limit, len(results.cross_validation_errors))} "
+            f"of {len(results.cross_validation_errors)}; all in the JSON):",
+        ]
         for p in results.cross_validation_errors[:error_limit]:
-            lines.append(f"    {p.true_intent} -> {predicted_label(p)} ({p.confidence:.2f}): {p.text}")
+            lines.append(
+                f"    {p.true_intent} -> {predicted_label(p)} ({p.confidence:.2f}): {p.text}"
+            )
     for section in results.frustration:
         if section.name == FRUSTRATION_WRITER_CV and section.misses:
-            lines += ["", f"  frustration writer-cv misses ({len(section.misses)}; all in the JSON):"]
+            lines += [
+                "",
+                f"  frustration writer-cv misses ({len(section.misses)}; all in the JSON):",
+            ]
             lines += [
                 f"    {'missed' if m.frustrated else 'false alarm'} [{m.category}]: {m.text}"
                 for m in section.misses[:error_limit]

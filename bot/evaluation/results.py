@@ -147,7 +147,9 @@ def check_targets(
     for target in NLU_TARGETS:
         value = getattr(held_out, target.metric) if held_out else None
         checks.append(
-            TargetCheck(target.label, target.metric, HELD_OUT, target.minimum, value, target.check(value))
+            TargetCheck(
+                target.label, target.metric, HELD_OUT, target.minimum, value, target.check(value)
+            )
         )
     for target in FRUSTRATION_TARGETS:
         value = getattr(frustration_test, target.metric) if frustration_test else None

@@ -74,5 +74,8 @@ def write_seeded_config(path: Path, offset: int, workdir: Path) -> Path:
     import yaml
 
     seeded = workdir / f"config-seed-offset-{offset}.yml"
-    seeded.write_text(yaml.safe_dump(with_seed_offset(read_config(path), offset), sort_keys=False), encoding="utf-8")
+    seeded.write_text(
+        yaml.safe_dump(with_seed_offset(read_config(path), offset), sort_keys=False),
+        encoding="utf-8",
+    )
     return seeded

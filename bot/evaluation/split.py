@@ -150,5 +150,6 @@ def stratified_folds(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         return [
-            (train.tolist(), test.tolist()) for train, test in splitter.split(positions, list(labels))
+            (train.tolist(), test.tolist())
+            for train, test in splitter.split(positions, list(labels))
         ]

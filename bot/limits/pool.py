@@ -41,7 +41,9 @@ class BoundedPool:
             raise PoolBusy()
         self._admitted += 1
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, partial(work, *args))
+            return await asyncio.get_running_loop().run_in_executor(
+                self._executor, partial(work, *args)
+            )
         finally:
             self._admitted -= 1
 

@@ -74,7 +74,9 @@ class LimitSettings:
             if not raw:
                 continue
             default = getattr(cls, spec.name)
-            values[spec.name] = _budget(name, raw) if isinstance(default, Budget) else _positive(name, raw)
+            values[spec.name] = (
+                _budget(name, raw) if isinstance(default, Budget) else _positive(name, raw)
+            )
         return cls(**values)
 
 

@@ -120,7 +120,8 @@ def compute_metrics(
     step("root causes")
     newest_first = sorted(escalations, key=lambda e: e.created_at, reverse=True)
     causes = find_root_causes(
-        EscalationSample(e.reference, e.sender_id, e.trigger_intent, e.trigger_text) for e in newest_first
+        EscalationSample(e.reference, e.sender_id, e.trigger_intent, e.trigger_text)
+        for e in newest_first
     )
     step("breakdowns")
     conversations = sum(row[2] for row in per_day_channel)
@@ -166,11 +167,15 @@ def _conversation_counts(session: Any, query: MetricsQuery) -> List[Tuple[str, s
             func.count(),
             func.count(escalated.c.conversation_id),
         )
-        .select_from(conversations.outerjoin(escalated, escalated.c.conversation_id == conversations.c.id))
+        .select_from(
+            conversations.outerjoin(escalated, escalated.c.conversation_id == conversations.c.id)
+        )
         .where(conversations.c.created_at >= query.since, conversations.c.created_at < query.until)
         .group_by(day, conversations.c.channel)
     )
-    return [(row[0], row[1] or UNKNOWN, int(row[2]), int(row[3])) for row in session.execute(statement)]
+    return [
+        (row[0], row[1] or UNKNOWN, int(row[2]), int(row[3])) for row in session.execute(statement)
+    ]
 
 
 def _escalations(session: Any, query: MetricsQuery, now: dt.datetime) -> List[_Escalation]:
@@ -217,13 +222,29 @@ def _escalations(session: Any, query: MetricsQuery, now: dt.datetime) -> List[_E
 def _escalation(row: Any, now: dt.datetime) -> _Escalation:
     # Unpacked once: a Row's attribute access costs microseconds, times thousands of rows.
     (
-        reference, conversation_id, created, first_response_at, first_response_due, resolved_at,
-        resolution_due, team, category, reason, trigger_intent, trigger_text, sender_id, channel,
-        started_at, first_at, rating,
+        reference,
+        conversation_id,
+        created,
+        first_response_at,
+        first_response_due,
+        resolved_at,
+        resolution_due,
+        team,
+        category,
+        reason,
+        trigger_intent,
+        trigger_text,
+        sender_id,
+        channel,
+        started_at,
+        first_at,
+        rating,
     ) = row
     # Conversations recorded before their start was (migration 0006) started "at"
     # their escalation: their time to escalation is unknown, not zero.
-    to_escalation = _seconds(started_at, created) if first_at == created and started_at < created else None
+    to_escalation = (
+        _seconds(started_at, created) if first_at == created and started_at < created else None
+    )
     return _Escalation(
         reference=reference,
         sender_id=sender_id,
@@ -365,7 +386,11 @@ def _ticket_measures(escalations: Sequence[_Escalation]) -> Dict[str, Any]:
         "time_to_escalation": _spread(e.time_to_escalation for e in escalations),
         "first_reply": _spread(e.first_reply for e in escalations),
         "resolution": _spread(e.resolution for e in escalations),
-        "sla": {"measured": len(decided), "met": sum(decided), "compliance": _percent(sum(decided), len(decided))},
+        "sla": {
+            "measured": len(decided),
+            "met": sum(decided),
+            "compliance": _percent(sum(decided), len(decided)),
+        },
         "csat": {
             "answers": len(ratings),
             "average": round(sum(ratings) / len(ratings), 2) if ratings else None,
@@ -379,7 +404,11 @@ def _spread(values: Iterable[float | None]) -> Dict[str, Any]:
     known = sorted(value for value in values if value is not None)
     if not known:
         return {"count": 0, "median": None, "p90": None}
-    return {"count": len(known), "median": round(_percentile(known, 0.5), 1), "p90": round(_percentile(known, 0.9), 1)}
+    return {
+        "count": len(known),
+        "median": round(_percentile(known, 0.5), 1),
+        "p90": round(_percentile(known, 0.9), 1),
+    }
 
 
 def _percentile(ordered: Sequence[float], fraction: float) -> float:

@@ -106,7 +106,9 @@ def read_counts(engine: Engine) -> DatabaseCounts:
         ).all()
         teams = connection.execute(select(_TEAMS.c.key)).scalars().all()
     return DatabaseCounts(
-        conversations=_summed(((channel or UNKNOWN, state), n) for channel, state, n in conversations),
+        conversations=_summed(
+            ((channel or UNKNOWN, state), n) for channel, state, n in conversations
+        ),
         escalations=_summed((kind or UNKNOWN, n) for kind, n in escalations),
         queue=_summed(((team, priority), n) for team, priority, n in queue),
         agents=_summed((status, n) for status, n in agents),
@@ -197,7 +199,9 @@ def _database_families(counts: DatabaseCounts) -> Iterator[Metric]:
         labels=["channel", "state"],
     )
     for channel in sorted(by_channel):
-        states = sorted({*CONVERSATION_STATES, *(s for c, s in counts.conversations if c == channel)})
+        states = sorted(
+            {*CONVERSATION_STATES, *(s for c, s in counts.conversations if c == channel)}
+        )
         for state in states:
             current.add_metric([channel, state], counts.conversations.get((channel, state), 0))
     yield current
@@ -262,7 +266,9 @@ class BatonMetrics:
             self.registry.register(self.database)
 
     @classmethod
-    def for_engine(cls, engine: Engine, cache_seconds: float = DEFAULT_CACHE_SECONDS) -> BatonMetrics:
+    def for_engine(
+        cls, engine: Engine, cache_seconds: float = DEFAULT_CACHE_SECONDS
+    ) -> BatonMetrics:
         return cls(lambda: read_counts(engine), cache_seconds)
 
     def exposition(self, accept: str | None = None) -> Tuple[bytes, str]:

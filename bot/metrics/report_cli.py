@@ -26,7 +26,12 @@ STEPS = 5
 # Below this a bar would only flicker.
 PROGRESS_AFTER_SECONDS = 0.3
 TOP_ROWS = 5
-BREAKDOWNS_SHOWN = (("type", "By escalation type"), ("reason", "By reason"), ("team", "By team"), ("channel", "By channel"))
+BREAKDOWNS_SHOWN = (
+    ("type", "By escalation type"),
+    ("reason", "By reason"),
+    ("team", "By team"),
+    ("channel", "By channel"),
+)
 
 
 class ReportRefused(Exception):
@@ -39,7 +44,9 @@ def run_report(args: argparse.Namespace) -> int:
     now = dt.datetime.now(dt.timezone.utc)
     try:
         query = report_query(args.since, args.until, args.team, now)
-        report = _compute(Settings.from_env().database_url, query, now, show_progress=args.format == "table")
+        report = _compute(
+            Settings.from_env().database_url, query, now, show_progress=args.format == "table"
+        )
     except ReportRefused as refused:
         print(f"bot report: {refused}", file=sys.stderr)
         return 2
@@ -67,7 +74,9 @@ def report_query(since: str, until: str | None, team: str | None, now: dt.dateti
     if query.team:
         known = _team_keys()
         if query.team not in known:
-            raise ReportRefused(f"no team {query.team!r} in escalation.yml; its teams: {', '.join(known)}")
+            raise ReportRefused(
+                f"no team {query.team!r} in escalation.yml; its teams: {', '.join(known)}"
+            )
     return query
 
 
@@ -78,10 +87,14 @@ def _team_keys() -> List[str]:
     try:
         return [team.key for team in load_default_policy().config.teams]
     except EscalationConfigError as problems:
-        raise ReportRefused(f"escalation.yml has mistakes (bot check-escalation lists them):\n{problems}") from None
+        raise ReportRefused(
+            f"escalation.yml has mistakes (bot check-escalation lists them):\n{problems}"
+        ) from None
 
 
-def _compute(database_url: str, query: MetricsQuery, now: dt.datetime, show_progress: bool) -> Dict[str, Any]:
+def _compute(
+    database_url: str, query: MetricsQuery, now: dt.datetime, show_progress: bool
+) -> Dict[str, Any]:
     from sqlalchemy.exc import SQLAlchemyError
 
     from bot.db import make_engine, make_session_factory
@@ -92,10 +105,14 @@ def _compute(database_url: str, query: MetricsQuery, now: dt.datetime, show_prog
         upgrade(database_url)
         engine = make_engine(database_url)
         with _StepProgress(enabled=show_progress) as progress:
-            return compute_metrics(make_session_factory(engine), query, now, progress=progress.step).as_dict()
+            return compute_metrics(
+                make_session_factory(engine), query, now, progress=progress.step
+            ).as_dict()
     except SQLAlchemyError as error:
         detail = str(getattr(error, "orig", None) or error).strip().splitlines()
-        raise ReportRefused(f"can't read the database: {detail[0] if detail else type(error).__name__}") from None
+        raise ReportRefused(
+            f"can't read the database: {detail[0] if detail else type(error).__name__}"
+        ) from None
     finally:
         if engine is not None:
             engine.dispose()
@@ -126,7 +143,11 @@ class _StepProgress:
             self._bar.stop()
 
     def step(self, name: str) -> None:
-        if self._bar is None and self._enabled and self._clock() - self._started > PROGRESS_AFTER_SECONDS:
+        if (
+            self._bar is None
+            and self._enabled
+            and self._clock() - self._started > PROGRESS_AFTER_SECONDS
+        ):
             self._bar = Progress(
                 TextColumn("[bold]Reading[/] {task.description}"),
                 BarColumn(),
@@ -172,10 +193,18 @@ def kpi_table(report: Mapping[str, Any], title: str) -> Table:
     table.add_row("Time to first agent reply", _times(totals["first_reply"]), "median / p90")
     table.add_row("Resolution time", _times(totals["resolution"]), "median / p90")
     sla = totals["sla"]
-    table.add_row("SLA compliance", _rate(sla["compliance"]), f"{sla['met']} of {sla['measured']} decided tickets")
+    table.add_row(
+        "SLA compliance",
+        _rate(sla["compliance"]),
+        f"{sla['met']} of {sla['measured']} decided tickets",
+    )
     csat = totals["csat"]
     average = f"{csat['average']:.2f} / 5" if csat["average"] is not None else "–"
-    table.add_row("CSAT (escalated)", average, f"{_rate(csat['satisfied_rate'])} rated 4–5, {csat['answers']} answers")
+    table.add_row(
+        "CSAT (escalated)",
+        average,
+        f"{_rate(csat['satisfied_rate'])} rated 4–5, {csat['answers']} answers",
+    )
     return table
 
 
@@ -188,7 +217,9 @@ def reference_table(report: Mapping[str, Any]) -> Table:
     table.add_column(f"Yours ({_rate(rate)})")
     for reference in report["references"]["escalation_rate"]:
         low, high = reference["low"], reference["high"]
-        where = "–" if rate is None else "below" if rate < low else "above" if rate > high else "within"
+        where = (
+            "–" if rate is None else "below" if rate < low else "above" if rate > high else "within"
+        )
         table.add_row(reference["industry"], f"{low:g}–{high:g} %", where)
     return table
 
@@ -214,14 +245,21 @@ def _breakdown_table(caption: str, rows: Sequence[Mapping[str, Any]]) -> Table:
 
 def root_cause_tables(causes: Mapping[str, Any]) -> List[Table]:
     tables = []
-    for key, caption in (("intents", "Top intents before an escalation"), ("faq_misses", "FAQ answers that did not help")):
+    for key, caption in (
+        ("intents", "Top intents before an escalation"),
+        ("faq_misses", "FAQ answers that did not help"),
+    ):
         if causes[key]:
             table = Table(title=caption, title_justify="left")
             table.add_column("Intent")
             table.add_column("Escalations", justify="right")
             table.add_column("Example tickets")
             for row in causes[key][:TOP_ROWS]:
-                table.add_row(row["intent"], f"{row['escalations']:,}", ", ".join(e["ticket"] for e in row["examples"]))
+                table.add_row(
+                    row["intent"],
+                    f"{row['escalations']:,}",
+                    ", ".join(e["ticket"] for e in row["examples"]),
+                )
             tables.append(table)
     if causes["fallback_utterances"]:
         table = Table(title="Messages the bot did not understand", title_justify="left")
@@ -231,7 +269,9 @@ def root_cause_tables(causes: Mapping[str, Any]) -> List[Table]:
         for group in causes["fallback_utterances"][:TOP_ROWS]:
             similar = "".join(f"\n  ~ {text}" for text in group["similar"][:2])
             table.add_row(
-                f"{group['text']}{similar}", f"{group['count']:,}", ", ".join(e["ticket"] for e in group["examples"])
+                f"{group['text']}{similar}",
+                f"{group['count']:,}",
+                ", ".join(e["ticket"] for e in group["examples"]),
             )
         tables.append(table)
     return tables

@@ -80,7 +80,9 @@ def group_utterances(samples: Sequence[EscalationSample]) -> List[Dict[str, Any]
     for sample in samples:
         by_wording[_normalised(sample.text or "")].append(sample)
     wordings = sorted(by_wording, key=lambda w: (-len(by_wording[w]), w))
-    vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4), lowercase=True).fit_transform(wordings)
+    vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4), lowercase=True).fit_transform(
+        wordings
+    )
     leaders: List[int] = []
     members: Dict[int, List[int]] = {}
     for index in range(len(wordings)):
@@ -100,7 +102,9 @@ def group_utterances(samples: Sequence[EscalationSample]) -> List[Dict[str, Any]
             {
                 "text": by_wording[wordings[leader]][0].text,
                 "count": len(grouped),
-                "similar": [by_wording[wordings[i]][0].text for i in members[leader][1 : 1 + SIMILAR_SHOWN]],
+                "similar": [
+                    by_wording[wordings[i]][0].text for i in members[leader][1 : 1 + SIMILAR_SHOWN]
+                ],
                 "examples": _examples(grouped),
             }
         )

@@ -68,7 +68,11 @@ class AnswerConfidenceFallback(GraphComponent, IntentClassifier):
 
     def __init__(self, config: Dict[str, Any]) -> None:
         threshold = config.get(THRESHOLD)
-        if not isinstance(threshold, (int, float)) or isinstance(threshold, bool) or not 0 <= threshold <= 1:
+        if (
+            not isinstance(threshold, (int, float))
+            or isinstance(threshold, bool)
+            or not 0 <= threshold <= 1
+        ):
             raise ValueError(
                 f"AnswerConfidenceFallback: '{THRESHOLD}' must be a number from 0 to 1, got {threshold!r}"
             )
@@ -105,7 +109,10 @@ class AnswerConfidenceFallback(GraphComponent, IntentClassifier):
             too_far = self._too_far(message)
             if confidence >= self._threshold and too_far is None:
                 continue
-            fallback = {INTENT_NAME_KEY: DEFAULT_NLU_FALLBACK_INTENT_NAME, PREDICTED_CONFIDENCE_KEY: self._threshold}
+            fallback = {
+                INTENT_NAME_KEY: DEFAULT_NLU_FALLBACK_INTENT_NAME,
+                PREDICTED_CONFIDENCE_KEY: self._threshold,
+            }
             message.data[INTENT] = fallback
             message.data.setdefault(INTENT_RANKING_KEY, [])
             message.data[INTENT_RANKING_KEY].insert(0, dict(fallback))

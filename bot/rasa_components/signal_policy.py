@@ -212,4 +212,3 @@ def _actions_since_latest_message(events: Iterable[Event]) -> List[str] | None:
         if isinstance(event, ActionExecuted) and event.action_name != ACTION_LISTEN:
             actions.append(str(event.action_name))
     return None
-

@@ -77,9 +77,7 @@ class ModelSettings:
             f"chars {self.char_ngrams[0]}-{self.char_ngrams[1]}" if self.char_ngrams else "",
             (f"rule features x{self.rule_feature_scale:g}" if self.rule_features else ""),
         ]
-        decisive = (
-            f", or {'/'.join(self.decisive_evidence)}" if self.decisive_evidence else ""
-        )
+        decisive = f", or {'/'.join(self.decisive_evidence)}" if self.decisive_evidence else ""
         return (
             f"{' + '.join(b for b in blocks if b)}; C={self.c:g}"
             f"{', balanced' if self.balanced else ''}; p >= {self.threshold:.3f}{decisive}"
@@ -262,7 +260,10 @@ class _FittedModel:
         blocks = [vectorizer.transform(plain) for vectorizer in self.vectorizers]
         if self.settings.rule_features:
             dense = np.array(
-                [rule_features(text, reading) for text, reading in zip(texts, readings, strict=True)]
+                [
+                    rule_features(text, reading)
+                    for text, reading in zip(texts, readings, strict=True)
+                ]
             )
             blocks.append(sparse.csr_matrix((dense - self.feature_means) / self.feature_scales))
         return sparse.hstack(blocks, format="csr")

@@ -133,9 +133,7 @@ class FrustrationRules:
         openers = compile_phrases(lexicon.calm_question_openers, places).pattern
         # An opener at the start of a clause (of a sentence that `_calm_question` has cut
         # out: `^` is the sentence's start).
-        self._question_opening = re.compile(
-            rf"(?:^|(?<=[,;:]))\s*{_QUESTION_LEAD_IN}(?:{openers})"
-        )
+        self._question_opening = re.compile(rf"(?:^|(?<=[,;:]))\s*{_QUESTION_LEAD_IN}(?:{openers})")
         self._repeat_words = lexicon.repeat_words_in_capitals
         run = lexicon.shouting.punctuation_run_at_least
         self._exclamations = re.compile(rf"!{{{run},}}")

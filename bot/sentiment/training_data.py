@@ -143,6 +143,8 @@ def _messages(document: Any, writer: str, source: str) -> List[LabelledMessage]:
         if not isinstance(category, str) or not category.strip():
             raise LabelledDataError(f"{where}: 'category' is {category!r}; allowed: a word")
         if not isinstance(frustrated, bool):
-            raise LabelledDataError(f"{where}: 'frustrated' is {frustrated!r}; allowed: true, false")
+            raise LabelledDataError(
+                f"{where}: 'frustrated' is {frustrated!r}; allowed: true, false"
+            )
         result.append(LabelledMessage(text, category.strip(), frustrated, writer))
     return result

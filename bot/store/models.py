@@ -363,10 +363,14 @@ class Call(Base):
     )
     # The conversation's current ticket when the call was offered (its history gets the rows).
     ticket_id = Column(
-        Integer, ForeignKey("tickets.id", name="fk_calls_ticket_id", ondelete="CASCADE"), nullable=False
+        Integer,
+        ForeignKey("tickets.id", name="fk_calls_ticket_id", ondelete="CASCADE"),
+        nullable=False,
     )
     agent_id = Column(
-        Integer, ForeignKey("agents.id", name="fk_calls_agent_id", ondelete="SET NULL"), nullable=True
+        Integer,
+        ForeignKey("agents.id", name="fk_calls_agent_id", ondelete="SET NULL"),
+        nullable=True,
     )
     media = Column(String(8), nullable=False)
     provider = Column(String(8), nullable=False)
@@ -434,7 +438,8 @@ class CustomerBlock(Base):
     value = Column(String(255), nullable=False)
     reason = Column(Text, nullable=False)
     created_by = Column(
-        Integer, ForeignKey("agents.id", name="fk_customer_blocks_created_by", ondelete="SET NULL"),
+        Integer,
+        ForeignKey("agents.id", name="fk_customer_blocks_created_by", ondelete="SET NULL"),
         nullable=True,
     )
     created_at = Column(UTCDateTime, nullable=False)

@@ -136,7 +136,9 @@ class TicketStore:
                     # (a repeated call, a retry after a lost acknowledgement), or the
                     # conversation has a live ticket already (one live per conversation).
                     logger.info("ticket.open.conflict key_length=%d", len(idempotency_key))
-                existing = self._by_key(idempotency_key) or self._live_ticket(conversation_sender_id)
+                existing = self._by_key(idempotency_key) or self._live_ticket(
+                    conversation_sender_id
+                )
                 if existing is not None:
                     return existing, False
             raise RuntimeError(
@@ -205,7 +207,9 @@ class TicketStore:
             return ticket
         return None
 
-    def record_conversation_start(self, sender_id: str, channel: str | None, now: dt.datetime) -> str:
+    def record_conversation_start(
+        self, sender_id: str, channel: str | None, now: dt.datetime
+    ) -> str:
         """Note that a conversation session started, and return the conversation's state.
 
         The first session inserts the conversation (state `bot`, started `now`): the
@@ -221,13 +225,16 @@ class TicketStore:
             for _ in range(MAX_CONFLICT_RETRIES):
                 with self._session_factory.begin() as session:
                     row = session.execute(
-                        select(_CONVERSATIONS.c.id, _CONVERSATIONS.c.state, _CONVERSATIONS.c.channel)
-                        .where(_CONVERSATIONS.c.sender_id == sender_id)
+                        select(
+                            _CONVERSATIONS.c.id, _CONVERSATIONS.c.state, _CONVERSATIONS.c.channel
+                        ).where(_CONVERSATIONS.c.sender_id == sender_id)
                     ).first()
                     if row is not None:
                         if channel and not row.channel:
                             session.execute(
-                                update(_CONVERSATIONS).where(_CONVERSATIONS.c.id == row.id).values(channel=channel)
+                                update(_CONVERSATIONS)
+                                .where(_CONVERSATIONS.c.id == row.id)
+                                .values(channel=channel)
                             )
                         return str(row.state)
                 try:
@@ -246,7 +253,9 @@ class TicketStore:
                     return "bot"
                 except IntegrityError:
                     logger.info("conversation.start.conflict")
-            raise RuntimeError(f"conversation {sender_id!r} still conflicts after {MAX_CONFLICT_RETRIES} tries")
+            raise RuntimeError(
+                f"conversation {sender_id!r} still conflicts after {MAX_CONFLICT_RETRIES} tries"
+            )
 
         return with_retries(attempt, self._retry, what="record_conversation_start")
 

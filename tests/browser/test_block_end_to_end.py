@@ -45,7 +45,9 @@ def test_an_agent_ends_and_blocks_an_abusive_customer_from_the_console(
     reply = widget.ask("I want to talk to a person")
     expect(reply).to_contain_text(re.compile(r"\bCS-[0-9A-Z]{6}\b"))
     reference = re.search(r"\bCS-[0-9A-Z]{6}\b", reply.inner_text()).group(0)
-    conversation_id = customer_page.evaluate("() => localStorage.getItem('baton.session.' + location.origin)")
+    conversation_id = customer_page.evaluate(
+        "() => localStorage.getItem('baton.session.' + location.origin)"
+    )
 
     agent = create_agent(baton_server.database_url, name="Blocking Robin", teams=ALL_TEAMS)
     agent_page.goto(f"{baton_server.url}/desk/")
@@ -59,7 +61,9 @@ def test_an_agent_ends_and_blocks_an_abusive_customer_from_the_console(
     expect(agent_page.get_by_test_id("desk-block-address")).not_to_be_checked()
     agent_page.get_by_test_id("desk-action-reason").fill("insults after a warning")
     console.action_submit.click()
-    expect(agent_page.get_by_test_id("desk-notice")).to_have_text("Conversation ended; the customer is blocked.")
+    expect(agent_page.get_by_test_id("desk-notice")).to_have_text(
+        "Conversation ended; the customer is blocked."
+    )
     expect(console.context_field("status")).to_contain_text("ticket closed")
 
     expect(widget.from_sender("system").filter(has_text=ENDED)).to_have_count(1)

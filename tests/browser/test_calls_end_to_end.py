@@ -47,7 +47,10 @@ def call_pages(media_browser: Browser) -> Iterator[Tuple[Page, Page]]:
     capture (docs/calls.md 5.2); no script may throw."""
     expect.set_options(timeout=LIVE_TIMEOUT_MS)
     try:
-        with live_pages(media_browser, LIVE_TIMEOUT_MS, prepare=prepare_call_context) as (customer, agent):
+        with live_pages(media_browser, LIVE_TIMEOUT_MS, prepare=prepare_call_context) as (
+            customer,
+            agent,
+        ):
             yield customer, agent
     finally:
         expect.set_options(timeout=EXPECT_TIMEOUT_MS)
@@ -142,7 +145,9 @@ def test_a_video_call_connects_both_ways_and_its_end_is_on_the_ticket(
     screen_id = console.call.get_attribute("data-call-id")
     assert screen_id and screen_id != call_id
     expect(widget.from_sender("system").filter(has_text="Screen sharing declined")).to_have_count(1)
-    expect(console.from_sender("system").filter(has_text="Screen sharing declined")).to_have_count(1)
+    expect(console.from_sender("system").filter(has_text="Screen sharing declined")).to_have_count(
+        1
+    )
 
     widget.send(CUSTOMER_AFTER)
     reply = console.from_sender("customer").filter(has_text=CUSTOMER_AFTER)

@@ -41,7 +41,10 @@ def desk(context: BrowserContext, password: str) -> Iterator[FakeDesk]:
             waiting_minutes=12,
             transcript=[
                 message(
-                    "customer", "I was charged twice", at=started, sentiment="negative",
+                    "customer",
+                    "I was charged twice",
+                    at=started,
+                    sentiment="negative",
                     cues=["repeated_attempt"],
                 ),
                 message("bot", "Sorry to hear that. What is your order number?", at=started),

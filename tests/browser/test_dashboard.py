@@ -69,17 +69,23 @@ def tile(page: Page, name: str) -> Any:
 
 def chart(page: Page, canvas_id: str) -> Any:
     """A chart's data once it is drawn (Chart.js is loaded on demand)."""
-    page.wait_for_function(f"() => window.Chart && Chart.getChart(document.getElementById('{canvas_id}'))")
+    page.wait_for_function(
+        f"() => window.Chart && Chart.getChart(document.getElementById('{canvas_id}'))"
+    )
     return page.evaluate(CHART_DATA, canvas_id)
 
 
-def test_a_supervisor_sees_the_figures_and_charts_of_the_last_week(page: Page, seeded_desk: SeededDesk) -> None:
+def test_a_supervisor_sees_the_figures_and_charts_of_the_last_week(
+    page: Page, seeded_desk: SeededDesk
+) -> None:
     open_dashboard(page, seeded_desk, seeded_desk.supervisor)
 
     expect(page.get_by_label("Period", exact=True)).to_have_value("7")
     expect(tile(page, "conversations")).to_have_text("1,000")
     expect(tile(page, "escalation-rate")).to_have_text("15.0 %")
-    expect(page.get_by_test_id("dash-kpi-escalation-rate-sub")).to_have_text("150 of 1,000 conversations")
+    expect(page.get_by_test_id("dash-kpi-escalation-rate-sub")).to_have_text(
+        "150 of 1,000 conversations"
+    )
     expect(tile(page, "containment")).to_have_text("85.0 %")
     # Seeded: escalated 2 minutes in, answered after 1 minute, resolved after 30.
     expect(tile(page, "time-to-escalation")).to_have_text("2 min")
@@ -93,12 +99,15 @@ def test_a_supervisor_sees_the_figures_and_charts_of_the_last_week(page: Page, s
     days = last_days(7)
     rate = chart(page, "dash-rate-chart")
     values = dict(zip(days, rate["datasets"][0]["data"], strict=True))
-    assert {day: value for day, value in values.items() if value is not None} == {day: 15.0 for day in utc_days(seeded_desk)}
+    assert {day: value for day, value in values.items() if value is not None} == {
+        day: 15.0 for day in utc_days(seeded_desk)
+    }
     assert [d["data"] for d in rate["datasets"][1:]] == [[10.0] * 7, [20.0] * 7]
     assert rate["datasets"][1]["label"].startswith("Telecommunications")
     assert rate["drawn"] == 7 and rate["width"] > 300 and rate["height"] > 200
     expect(page.get_by_test_id("dash-rate-chart")).to_have_attribute(
-        "aria-label", re.compile(r"15\.0 % over the period\. Telecommunications reference: 10 to 20 %")
+        "aria-label",
+        re.compile(r"15\.0 % over the period\. Telecommunications reference: 10 to 20 %"),
     )
     rate_rows = page.get_by_test_id("dash-rate-table").locator("tbody tr")
     expect(rate_rows).to_have_count(7)
@@ -122,7 +131,10 @@ def test_a_supervisor_sees_the_figures_and_charts_of_the_last_week(page: Page, s
     wordings = {"my router keeps blinking red", "router blinking red again!!"}
     expect(fallback.locator("q")).to_have_text(re.compile("|".join(map(re.escape, wordings))))
     expect(fallback.get_by_test_id("dash-similar")).to_have_count(1)
-    shown = {fallback.locator("q").inner_text(), fallback.get_by_test_id("dash-similar").inner_text()}
+    shown = {
+        fallback.locator("q").inner_text(),
+        fallback.get_by_test_id("dash-similar").inner_text(),
+    }
     assert shown == wordings
 
 
@@ -132,7 +144,9 @@ def test_the_team_filter_changes_the_numbers(page: Page, seeded_desk: SeededDesk
     page.get_by_label("Team filter", exact=True).select_option(label="Billing & Payments")
     # The seeding gives billing every other escalation: 75 of the 1,000 conversations.
     expect(tile(page, "escalation-rate")).to_have_text("7.5 %")
-    expect(page.get_by_test_id("dash-kpi-escalation-rate-sub")).to_have_text("75 of 1,000 conversations")
+    expect(page.get_by_test_id("dash-kpi-escalation-rate-sub")).to_have_text(
+        "75 of 1,000 conversations"
+    )
     expect(page.get_by_test_id("dash-breakdown-team").locator("tbody tr")).to_have_count(1)
     expect(page.get_by_test_id("dash-status")).to_contain_text("Billing & Payments's escalations")
     assert sum(chart(page, "dash-volume-chart")["datasets"][1]["data"]) == 75
@@ -140,7 +154,9 @@ def test_the_team_filter_changes_the_numbers(page: Page, seeded_desk: SeededDesk
     expect(tile(page, "escalation-rate")).to_have_text("15.0 %")
 
 
-def test_chosen_dates_narrow_the_period_and_wrong_ones_are_explained(page: Page, seeded_desk: SeededDesk) -> None:
+def test_chosen_dates_narrow_the_period_and_wrong_ones_are_explained(
+    page: Page, seeded_desk: SeededDesk
+) -> None:
     open_dashboard(page, seeded_desk, seeded_desk.supervisor)
     expect(tile(page, "conversations")).to_have_text("1,000")
     first, second = utc_days(seeded_desk)
@@ -151,7 +167,9 @@ def test_chosen_dates_narrow_the_period_and_wrong_ones_are_explained(page: Page,
         len(last_days(3))
     )
     page.get_by_label("To (included)", exact=True).fill(first)
-    expect(page.get_by_test_id("dash-status")).to_have_text("The first day must not be after the last day.")
+    expect(page.get_by_test_id("dash-status")).to_have_text(
+        "The first day must not be after the last day."
+    )
     page.get_by_label("From", exact=True).fill("2024-01-01")
     # The server's own refusal is shown as it words it.
     expect(page.get_by_test_id("dash-status")).to_contain_text("ask for at most 366 days")
@@ -167,7 +185,10 @@ def test_another_industry_moves_the_reference_band(page: Page, seeded_desk: Seed
     page.wait_for_function(
         "() => Chart.getChart(document.getElementById('dash-rate-chart')).data.datasets[1].data[0] === 3"
     )
-    assert [d["data"] for d in chart(page, "dash-rate-chart")["datasets"][1:]] == [[3.0] * 7, [7.0] * 7]
+    assert [d["data"] for d in chart(page, "dash-rate-chart")["datasets"][1:]] == [
+        [3.0] * 7,
+        [7.0] * 7,
+    ]
     page.get_by_label("Industry reference", exact=True).select_option("")
     page.wait_for_function(
         "() => Chart.getChart(document.getElementById('dash-rate-chart')).data.datasets.length === 1"
@@ -187,9 +208,12 @@ def test_the_csv_export_downloads_the_filtered_report(page: Page, seeded_desk: S
     with open(download.path(), encoding="utf-8") as file:
         rows = list(csv.DictReader(io.StringIO(file.read())))
     total = rows[0]
-    assert (total["dimension"], total["conversations"], total["escalated"], total["escalation_rate"]) == (
-        "total", "1000", "75", "7.5"
-    )
+    assert (
+        total["dimension"],
+        total["conversations"],
+        total["escalated"],
+        total["escalation_rate"],
+    ) == ("total", "1000", "75", "7.5")
     assert total["team_filter"] == "technical"
     assert [row["key"] for row in rows if row["dimension"] == "day"] == days
     assert [row["key"] for row in rows if row["dimension"] == "team"] == ["technical"]
@@ -206,7 +230,9 @@ def test_an_example_opens_its_conversation(page: Page, seeded_desk: SeededDesk) 
     console = DeskConsole(page)
     expect(console.chat_title).to_have_text(f"Guest · {reference}")
     expect(page.get_by_test_id("desk-ctx-reference")).to_have_text(reference)
-    expect(page.get_by_role("button", name="Conversations")).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_role("button", name="Conversations")).to_have_attribute(
+        "aria-pressed", "true"
+    )
     # The same example in a new tab: /desk/#conversation=<id>.
     other = page.context.new_page()
     other.goto(f"{seeded_desk.url}/desk/#conversation={conversation_id}")

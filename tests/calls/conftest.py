@@ -42,7 +42,11 @@ def service(session_factory: sessionmaker) -> CallService:
 
 
 def add_agent(
-    directory: AgentDirectory, name: str, *, teams: Sequence[str] = ("billing",), role: str = "agent"
+    directory: AgentDirectory,
+    name: str,
+    *,
+    teams: Sequence[str] = ("billing",),
+    role: str = "agent",
 ) -> AgentRecord:
     agent = directory.create_agent(
         email=f"{name.lower()}.{next(_numbers)}@example.com",

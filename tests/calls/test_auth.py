@@ -20,11 +20,27 @@ CALL_A = "ca" * 16
 
 def call(state: str = "connecting", provider: str = "webrtc") -> CallRecord:
     return CallRecord(
-        id=CALL_A, conversation_pk=1, conversation_id=CONVERSATION_A, ticket_id=1, team="billing",
-        agent_id=1, agent_name="Agent One", media="video", provider=provider, state=state,
-        started_by="agent:1", customer_sid="sid-a", agent_connection=CONNECTION_A, room=None,
-        created_at=T0, expires_at=None, answered_at=None, connected_at=None, ended_at=None,
-        end_reason=None, ended_by=None,
+        id=CALL_A,
+        conversation_pk=1,
+        conversation_id=CONVERSATION_A,
+        ticket_id=1,
+        team="billing",
+        agent_id=1,
+        agent_name="Agent One",
+        media="video",
+        provider=provider,
+        state=state,
+        started_by="agent:1",
+        customer_sid="sid-a",
+        agent_connection=CONNECTION_A,
+        room=None,
+        created_at=T0,
+        expires_at=None,
+        answered_at=None,
+        connected_at=None,
+        ended_at=None,
+        end_reason=None,
+        ended_by=None,
     )
 
 
@@ -33,16 +49,46 @@ def call(state: str = "connecting", provider: str = "webrtc") -> CallRecord:
     [
         (CustomerSocket("sid-a", None), call(), "ice", "no_session", "no_session"),
         (CustomerSocket("sid-a", None), None, "request", "no_session", "no_session"),
-        (CustomerSocket("sid-a", CONVERSATION_A, False), None, "request", "not_allowed", "not_with_agent"),
+        (
+            CustomerSocket("sid-a", CONVERSATION_A, False),
+            None,
+            "request",
+            "not_allowed",
+            "not_with_agent",
+        ),
         (CustomerSocket("sid-a", CONVERSATION_A), None, "accept", "no_such_call", "unknown_call"),
         # A socket of session B about conversation A's call: the same answer as an unknown id.
-        (CustomerSocket("sid-b", CONVERSATION_B), call(), "ice", "no_such_call", "wrong_conversation"),
-        (CustomerSocket("sid-b", CONVERSATION_B), call("inviting"), "accept", "no_such_call", "wrong_conversation"),
-        (CustomerSocket("sid-b", CONVERSATION_B), call(), "hangup", "no_such_call", "wrong_conversation"),
+        (
+            CustomerSocket("sid-b", CONVERSATION_B),
+            call(),
+            "ice",
+            "no_such_call",
+            "wrong_conversation",
+        ),
+        (
+            CustomerSocket("sid-b", CONVERSATION_B),
+            call("inviting"),
+            "accept",
+            "no_such_call",
+            "wrong_conversation",
+        ),
+        (
+            CustomerSocket("sid-b", CONVERSATION_B),
+            call(),
+            "hangup",
+            "no_such_call",
+            "wrong_conversation",
+        ),
         # Another tab of the right session, not bound to the call.
         (CustomerSocket("sid-other", CONVERSATION_A), call(), "sdp", "not_allowed", "wrong_socket"),
         (CustomerSocket("sid-other", CONVERSATION_A), call(), "ice", "not_allowed", "wrong_socket"),
-        (CustomerSocket("sid-other", CONVERSATION_A), call(), "connected", "not_allowed", "wrong_socket"),
+        (
+            CustomerSocket("sid-other", CONVERSATION_A),
+            call(),
+            "connected",
+            "not_allowed",
+            "wrong_socket",
+        ),
     ],
 )
 def test_customer_refusals(socket, record, signal_type, code, reason):
@@ -55,7 +101,10 @@ def test_customer_refusals(socket, record, signal_type, code, reason):
     "socket, signal_type",
     [
         (CustomerSocket("sid-a", CONVERSATION_A), "ice"),
-        (CustomerSocket("sid-other", CONVERSATION_A), "hangup"),  # any tab of the session may hang up
+        (
+            CustomerSocket("sid-other", CONVERSATION_A),
+            "hangup",
+        ),  # any tab of the session may hang up
         (CustomerSocket("sid-other", CONVERSATION_A), "accept"),
     ],
 )
@@ -90,13 +139,22 @@ FACTS = ConversationFacts(1, CONVERSATION_A, "with_agent", 1, "billing", "CS-1",
 @pytest.mark.parametrize(
     "agent, facts, code, reason",
     [
-        (AgentFacts(1, "One", ("billing",), False), None, "no_such_conversation", "no_conversation"),
+        (
+            AgentFacts(1, "One", ("billing",), False),
+            None,
+            "no_such_conversation",
+            "no_conversation",
+        ),
         (AgentFacts(1, "One", ("technical",), False), FACTS, "not_allowed", "other_team"),
         (AgentFacts(2, "Two", ("billing",), False), FACTS, "not_with_you", "not_assigned"),
         # A supervisor sees every team but has not taken the conversation over.
         (AgentFacts(9, "Boss", (), True), FACTS, "not_with_you", "not_assigned"),
-        (AgentFacts(1, "One", ("billing",), False), ConversationFacts(1, CONVERSATION_A, "queued", 1, "billing",
-                                                                     "CS-1", None, None), "not_with_you", "not_assigned"),
+        (
+            AgentFacts(1, "One", ("billing",), False),
+            ConversationFacts(1, CONVERSATION_A, "queued", 1, "billing", "CS-1", None, None),
+            "not_with_you",
+            "not_assigned",
+        ),
     ],
 )
 def test_invite_and_accept_need_the_conversation(agent, facts, code, reason):
@@ -151,15 +209,25 @@ def test_strangers_are_refused_and_logged(service, session_factory, directory, c
         service.invite(boss, mine, "video", CONNECTION_B, T0)
     assert boss_refused.value.code == "not_with_you"
 
-    reasons = [line.getMessage().split(" reason=")[1].split(" ")[0] for line in rejected_lines(caplog)]
-    assert reasons == ["wrong_conversation", "wrong_conversation", "wrong_agent", "not_assigned", "not_assigned"]
+    reasons = [
+        line.getMessage().split(" reason=")[1].split(" ")[0] for line in rejected_lines(caplog)
+    ]
+    assert reasons == [
+        "wrong_conversation",
+        "wrong_conversation",
+        "wrong_agent",
+        "not_assigned",
+        "not_assigned",
+    ]
     assert all(line.levelno == logging.WARNING for line in rejected_lines(caplog))
     text = "\n".join(line.getMessage() for line in rejected_lines(caplog))
     assert call_record.id not in text and mine not in text  # ids are shortened
     assert f"call={call_record.id[:8]}…" in text
 
 
-def test_wrong_socket_and_wrong_console_through_the_service(service, session_factory, directory, caplog):
+def test_wrong_socket_and_wrong_console_through_the_service(
+    service, session_factory, directory, caplog
+):
     caplog.set_level(logging.INFO, logger="bot.calls")
     one = add_agent(directory, "One")
     mine = handed_off(session_factory, one)

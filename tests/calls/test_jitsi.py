@@ -23,15 +23,34 @@ BASE = {"BATON_CALL_PROVIDER": "jitsi", "BATON_JITSI_DOMAIN": "meet.example.com"
 
 def call(room: str, media: str = "video") -> CallRecord:
     return CallRecord(
-        id="0123456789abcdef0123456789abcdef", conversation_pk=1, conversation_id="c" * 32, ticket_id=1,
-        team="billing", agent_id=3, agent_name="Sam Carter", media=media, provider="jitsi", state="active",
-        started_by="agent:3", customer_sid=None, agent_connection=None, room=room, created_at=NOW,
-        expires_at=None, answered_at=NOW, connected_at=NOW, ended_at=None, end_reason=None, ended_by=None,
+        id="0123456789abcdef0123456789abcdef",
+        conversation_pk=1,
+        conversation_id="c" * 32,
+        ticket_id=1,
+        team="billing",
+        agent_id=3,
+        agent_name="Sam Carter",
+        media=media,
+        provider="jitsi",
+        state="active",
+        started_by="agent:3",
+        customer_sid=None,
+        agent_connection=None,
+        room=room,
+        created_at=NOW,
+        expires_at=None,
+        answered_at=NOW,
+        connected_at=NOW,
+        ended_at=None,
+        end_reason=None,
+        ended_by=None,
     )
 
 
 def test_rooms_are_prefixed_lowercase_and_carry_128_random_bits():
-    provider = make_provider(CallSettings.from_env({**BASE, "BATON_JITSI_ROOM_PREFIX": "acme-help"}))
+    provider = make_provider(
+        CallSettings.from_env({**BASE, "BATON_JITSI_ROOM_PREFIX": "acme-help"})
+    )
     rooms = [provider.new_room() for _ in range(2000)]
     assert len(set(rooms)) == len(rooms)
     for room in rooms[:50]:
@@ -46,7 +65,9 @@ def test_rooms_are_prefixed_lowercase_and_carry_128_random_bits():
 
 def test_a_join_url_without_token_authentication():
     provider = JitsiProvider(CallSettings.from_env(BASE))
-    url = provider.join(call("baton-" + "1" * 32), Participant("customer", "Ana Müller"), NOW).join_url
+    url = provider.join(
+        call("baton-" + "1" * 32), Participant("customer", "Ana Müller"), NOW
+    ).join_url
     assert url.startswith("https://meet.example.com/baton-" + "1" * 32 + "#userInfo.displayName=")
     assert "jwt=" not in url
     name = url.split("userInfo.displayName=", 1)[1]
@@ -55,26 +76,44 @@ def test_a_join_url_without_token_authentication():
 
 def test_a_screen_share_starts_sharing_with_video_muted():
     provider = JitsiProvider(CallSettings.from_env(BASE))
-    url = provider.join(call("baton-" + "2" * 32, "screen"), Participant("customer", None), NOW).join_url
+    url = provider.join(
+        call("baton-" + "2" * 32, "screen"), Participant("customer", None), NOW
+    ).join_url
     assert url.endswith("&config.startScreenSharing=true&config.startWithVideoMuted=true")
 
 
 def test_jwt_claims_per_participant():
-    settings = CallSettings.from_env({
-        **BASE, "BATON_JITSI_APP_ID": "baton", "BATON_JITSI_APP_SECRET": APP_SECRET,
-        "BATON_JITSI_JWT_AUDIENCE": "meet", "BATON_CALL_MAX_MINUTES": "60",
-    })
+    settings = CallSettings.from_env(
+        {
+            **BASE,
+            "BATON_JITSI_APP_ID": "baton",
+            "BATON_JITSI_APP_SECRET": APP_SECRET,
+            "BATON_JITSI_JWT_AUDIENCE": "meet",
+            "BATON_CALL_MAX_MINUTES": "60",
+        }
+    )
     provider = JitsiProvider(settings)
     room = "baton-" + "3" * 32
     agent_url = provider.join(call(room), Participant("agent", "Sam Carter", 3), NOW).join_url
     customer_url = provider.join(call(room), Participant("customer", "Ana"), NOW).join_url
-    for url, user in ((agent_url, {"name": "Sam Carter", "id": "agent:3", "moderator": True}),
-                      (customer_url, {"name": "Ana", "id": "customer", "moderator": False})):
+    for url, user in (
+        (agent_url, {"name": "Sam Carter", "id": "agent:3", "moderator": True}),
+        (customer_url, {"name": "Ana", "id": "customer", "moderator": False}),
+    ):
         token = url.split("?jwt=", 1)[1].split("#", 1)[0]
-        claims = jwt.decode(token, APP_SECRET, algorithms=["HS256"], audience="meet",
-                            options={"verify_exp": False, "verify_nbf": False})
+        claims = jwt.decode(
+            token,
+            APP_SECRET,
+            algorithms=["HS256"],
+            audience="meet",
+            options={"verify_exp": False, "verify_nbf": False},
+        )
         assert claims == {
-            "aud": "meet", "iss": "baton", "sub": "meet.example.com", "room": room,
-            "nbf": int(NOW.timestamp()) - 10, "exp": int(NOW.timestamp()) + 65 * 60,
+            "aud": "meet",
+            "iss": "baton",
+            "sub": "meet.example.com",
+            "room": room,
+            "nbf": int(NOW.timestamp()) - 10,
+            "exp": int(NOW.timestamp()) + 65 * 60,
             "context": {"user": user},
         }

@@ -23,7 +23,9 @@ def history(session_factory, call_id):
         return [
             (row.action, row.actor, row.to_value, row.reason)
             for row in session.execute(
-                select(TicketHistory).where(TicketHistory.from_value == call_id).order_by(TicketHistory.id)
+                select(TicketHistory)
+                .where(TicketHistory.from_value == call_id)
+                .order_by(TicketHistory.id)
             ).scalars()
         ]
 
@@ -47,7 +49,9 @@ def test_an_invite_racing_a_request_leaves_exactly_one_live_call(session_factory
 
         def request(barrier, conversation, sid):
             barrier.wait()
-            return service.customer_signal(conversation, sid, {"type": "request", "media": "video"}, T0)
+            return service.customer_signal(
+                conversation, sid, {"type": "request", "media": "video"}, T0
+            )
 
         with ThreadPoolExecutor(2) as pool:
             futures = [
@@ -96,12 +100,26 @@ def test_history_rows_and_duration(session_factory, directory, service):
     agent = add_agent(directory, "Timer")
     conversation = handed_off(session_factory, agent)
     call, _ = service.invite(agent, conversation, "video", CONNECTION_A, T0)
-    service.customer_signal(conversation, "sid-1", {"type": "accept", "call_id": call.id}, T0 + dt.timedelta(seconds=2))
-    service.customer_signal(conversation, "sid-1", {"type": "connected", "call_id": call.id}, T0 + dt.timedelta(seconds=4))
+    service.customer_signal(
+        conversation, "sid-1", {"type": "accept", "call_id": call.id}, T0 + dt.timedelta(seconds=2)
+    )
+    service.customer_signal(
+        conversation,
+        "sid-1",
+        {"type": "connected", "call_id": call.id},
+        T0 + dt.timedelta(seconds=4),
+    )
     # The other side's `connected` changes nothing.
-    service.agent_signal(agent, conversation, call.id, {"type": "connected", "connection_id": CONNECTION_A},
-                         T0 + dt.timedelta(seconds=5))
-    ended, _ = service.agent_hangup(agent, conversation, call.id, "hung_up", T0 + dt.timedelta(seconds=256, milliseconds=700))
+    service.agent_signal(
+        agent,
+        conversation,
+        call.id,
+        {"type": "connected", "connection_id": CONNECTION_A},
+        T0 + dt.timedelta(seconds=5),
+    )
+    ended, _ = service.agent_hangup(
+        agent, conversation, call.id, "hung_up", T0 + dt.timedelta(seconds=256, milliseconds=700)
+    )
     assert ended.duration_seconds == 252
     assert history(session_factory, call.id) == [
         ("call_offered", f"agent:{agent.id}", "video", "webrtc"),
@@ -109,7 +127,9 @@ def test_history_rows_and_duration(session_factory, directory, service):
         ("call_ended", f"agent:{agent.id}", "252", "hung_up"),
     ]
     # Hanging up again answers with the call as it is, and writes nothing.
-    again, outcome = service.agent_hangup(agent, conversation, call.id, "hung_up", T0 + dt.timedelta(seconds=300))
+    again, outcome = service.agent_hangup(
+        agent, conversation, call.id, "hung_up", T0 + dt.timedelta(seconds=300)
+    )
     assert again.state == "ended" and len(history(session_factory, call.id)) == 3
     assert [d.signal["type"] for d in outcome] == ["ended"]
 
@@ -134,8 +154,12 @@ def test_pruning_deletes_only_calls_that_ended_more_than_a_day_ago(session_facto
     long_ended, recently_ended, live = (handed_off(session_factory, agent) for _ in range(3))
     old_call, _ = service.invite(agent, long_ended, "video", CONNECTION_A, T0)
     service.conversation_closed(long_ended, "conversation_closed", "desk", T0)
-    recent_call, _ = service.invite(agent, recently_ended, "video", CONNECTION_A, now - dt.timedelta(hours=23))
-    service.conversation_closed(recently_ended, "conversation_closed", "desk", now - dt.timedelta(hours=23))
+    recent_call, _ = service.invite(
+        agent, recently_ended, "video", CONNECTION_A, now - dt.timedelta(hours=23)
+    )
+    service.conversation_closed(
+        recently_ended, "conversation_closed", "desk", now - dt.timedelta(hours=23)
+    )
     # Live, its deadline long past: ending it (and writing call_ended) is the sweep's job.
     live_call, _ = service.invite(agent, live, "video", CONNECTION_A, T0)
 

@@ -30,7 +30,9 @@ class ParsingProcessor:
 async def test_parsing_leaves_the_loop_and_answers_the_same():
     processor = ParsingProcessor()
     assert offload_parsing(processor, 100) is True
-    answers = await asyncio.gather(*(processor.parse_message(f"hi {n}", only_output_properties=False) for n in range(20)))
+    answers = await asyncio.gather(
+        *(processor.parse_message(f"hi {n}", only_output_properties=False) for n in range(20))
+    )
     assert [answer["text"] for answer in answers] == [f"hi {n}" for n in range(20)]
     assert all(answer["only"] is False for answer in answers)
     assert threading.get_ident() not in processor.threads
@@ -43,7 +45,9 @@ async def test_a_flood_waits_no_longer_than_the_queue_and_the_rest_is_refused_at
     release = threading.Event()
 
     class SlowProcessor(ParsingProcessor):
-        async def parse_message(self, message: str, tracker=None, only_output_properties: bool = True):
+        async def parse_message(
+            self, message: str, tracker=None, only_output_properties: bool = True
+        ):
             release.wait(30)  # held until every parse has asked for the thread
             return await super().parse_message(message, tracker, only_output_properties)
 

@@ -46,7 +46,11 @@ def store_for(url: str, store_class: type = TunedSQLTrackerStore) -> SQLTrackerS
 
 def a_verified_turn(sender_id: str) -> DialogueStateTracker:
     """What Rasa holds in memory during a verified customer's first turn."""
-    metadata = {METADATA_CHANNEL: "webchat", METADATA_CUSTOMER_ID: "C-1001", METADATA_CUSTOMER_TOKEN: TOKEN}
+    metadata = {
+        METADATA_CHANNEL: "webchat",
+        METADATA_CUSTOMER_ID: "C-1001",
+        METADATA_CUSTOMER_TOKEN: TOKEN,
+    }
     return DialogueStateTracker.from_events(
         sender_id,
         [
@@ -80,8 +84,14 @@ async def test_a_saved_turn_keeps_everything_but_the_token(database_url):
 
     again = await store.retrieve("c1")
     assert again is not None and again.latest_message is not None
-    assert again.latest_message.metadata == {METADATA_CHANNEL: "webchat", METADATA_CUSTOMER_ID: "C-1001"}
-    assert again.get_slot(SESSION_METADATA) == {METADATA_CHANNEL: "webchat", METADATA_CUSTOMER_ID: "C-1001"}
+    assert again.latest_message.metadata == {
+        METADATA_CHANNEL: "webchat",
+        METADATA_CUSTOMER_ID: "C-1001",
+    }
+    assert again.get_slot(SESSION_METADATA) == {
+        METADATA_CHANNEL: "webchat",
+        METADATA_CUSTOMER_ID: "C-1001",
+    }
 
 
 async def test_appended_events_are_scrubbed_too(database_url):
@@ -109,7 +119,9 @@ async def test_tokens_stored_before_are_scrubbed_once_when_the_store_opens(datab
     assert scrub_stored_tokens(store, force=True) == 0
 
 
-def test_the_scrub_command_reads_the_endpoints_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+def test_the_scrub_command_reads_the_endpoints_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
     db = tmp_path / "tracker.db"
     endpoints = tmp_path / "endpoints.yml"
     endpoints.write_text(

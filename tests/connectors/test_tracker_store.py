@@ -70,4 +70,9 @@ async def test_appended_events_are_in_the_tracker_in_order(tmp_path):
     # A later save by Rasa adds after them and duplicates nothing.
     tracker.update(UserUttered("then me"))
     await store.save(tracker)
-    assert [event.type_name for event in (await store.retrieve("c3")).events] == ["user", "bot", "bot", "user"]
+    assert [event.type_name for event in (await store.retrieve("c3")).events] == [
+        "user",
+        "bot",
+        "bot",
+        "user",
+    ]

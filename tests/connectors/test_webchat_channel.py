@@ -34,7 +34,9 @@ async def test_only_the_latest_buttons_payloads_reach_rasa_as_intents():
         await customer.connect()
         output = server.channel.get_output_channel()
         assert output is not None
-        await output.send_response(customer.session_id, {"text": "Shall I?", "buttons": list(YES_NO)})
+        await output.send_response(
+            customer.session_id, {"text": "Shall I?", "buttons": list(YES_NO)}
+        )
         assert (await customer.next("bot_uttered"))["quick_replies"][0]["payload"] == "/affirm"
 
         await customer.say("/affirm")  # the click
@@ -56,7 +58,9 @@ async def test_an_agents_message_takes_the_buttons_before_it_away():
         await customer.connect()
         output = server.channel.get_output_channel()
         assert output is not None
-        await output.send_response(customer.session_id, {"text": "Shall I?", "buttons": list(YES_NO)})
+        await output.send_response(
+            customer.session_id, {"text": "Shall I?", "buttons": list(YES_NO)}
+        )
         await server.channel.emit_to_conversation(
             customer.session_id, "bot_uttered", {"text": "Sam here", "baton": {"sender": "agent"}}
         )
@@ -70,7 +74,10 @@ async def test_buttons_survive_a_restart_of_the_server_through_the_tracker():
     await store.save(
         DialogueStateTracker.from_events(
             session_id,
-            [UserUttered("I want a person"), BotUttered("Shall I connect you?", data={"buttons": YES_NO})],
+            [
+                UserUttered("I want a person"),
+                BotUttered("Shall I connect you?", data={"buttons": YES_NO}),
+            ],
         )
     )
     # A fresh channel (a restarted server) has nothing in memory: the tracker has the buttons.
@@ -87,7 +94,10 @@ async def test_buttons_survive_a_restart_of_the_server_through_the_tracker():
 
 
 async def test_a_third_party_widgets_init_payload_is_allowed_only_when_configured():
-    async with channel_server(init_payloads=["/get_started"]) as server, widgets(server.url, 1) as (widget,):
+    async with (
+        channel_server(init_payloads=["/get_started"]) as server,
+        widgets(server.url, 1) as (widget,),
+    ):
         await widget.connect()
         await widget.say("/get_started")
         assert (await server.received.get()).text == "/get_started"
@@ -126,7 +136,9 @@ async def test_a_guest_socket_leaves_the_room_when_the_owner_logs_in():
         assert moved_to != owner.session_id
         assert (await intruder.next("history")) == {"messages": []}
 
-        await server.channel.emit_to_conversation(owner.session_id, "bot_uttered", {"text": "Invoice INV-1: £42"})
+        await server.channel.emit_to_conversation(
+            owner.session_id, "bot_uttered", {"text": "Invoice INV-1: £42"}
+        )
         assert (await owner.next("bot_uttered"))["text"] == "Invoice INV-1: £42"
         assert await intruder.marker(server) == []
 
@@ -160,7 +172,9 @@ async def test_the_owners_other_tabs_stay():
         other_tab.session_id, other_tab.token = tab.session_id, jane
         await other_tab.connect()
         assert other_tab.session_id == tab.session_id
-        await server.channel.emit_to_conversation(tab.session_id, "bot_uttered", {"text": "hello Jane"})
+        await server.channel.emit_to_conversation(
+            tab.session_id, "bot_uttered", {"text": "hello Jane"}
+        )
         assert (await other_tab.next("bot_uttered"))["text"] == "hello Jane"
         assert (await tab.next("bot_uttered"))["text"] == "hello Jane"
 
@@ -275,14 +289,19 @@ async def test_a_packet_over_the_limit_closes_that_socket_and_nothing_else():
 
 def test_the_client_address_is_the_peer_unless_a_trusted_proxy_names_another():
     forwarded = {"x-forwarded-for": "203.0.113.9"}
-    behind_proxy = {"sanic.request": SimpleNamespace(ip="10.0.0.5", headers=forwarded), "REMOTE_ADDR": "127.0.0.1"}
+    behind_proxy = {
+        "sanic.request": SimpleNamespace(ip="10.0.0.5", headers=forwarded),
+        "REMOTE_ADDR": "127.0.0.1",
+    }
     assert client_address(behind_proxy, TrustedProxies.parse("10.0.0.0/8")) == "203.0.113.9"
     # Anyone can send the header: from a peer that is not a declared proxy it is ignored.
     assert client_address(behind_proxy, TrustedProxies()) == "10.0.0.5"
 
 
 def test_init_payloads_must_be_payloads():
-    assert init_payloads_from_env({"BATON_WEBCHAT_INIT_PAYLOADS": " /get_started , "}) == ["/get_started"]
+    assert init_payloads_from_env({"BATON_WEBCHAT_INIT_PAYLOADS": " /get_started , "}) == [
+        "/get_started"
+    ]
     assert init_payloads_from_env({}) == []
     with pytest.raises(SettingsError, match="BATON_WEBCHAT_INIT_PAYLOADS"):
         init_payloads_from_env({"BATON_WEBCHAT_INIT_PAYLOADS": "get_started"})

@@ -63,7 +63,9 @@ async def channel_server(
         clock=clock,
     )
     port = free_port()
-    server_state = ChannelServer(url=f"http://127.0.0.1:{port}", channel=channel, app=app, clock=clock)
+    server_state = ChannelServer(
+        url=f"http://127.0.0.1:{port}", channel=channel, app=app, clock=clock
+    )
     server_state.turns_may_finish.set()
 
     async def on_new_message(message: UserMessage) -> None:
@@ -76,7 +78,9 @@ async def channel_server(
         tracker_store=tracker_store or InMemoryTrackerStore(DOMAIN),
         lock_store=InMemoryLockStore(),
     )
-    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False)
+    server = await app.create_server(
+        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
+    )
     assert server is not None
     await server.startup()
     await server.before_start()
@@ -100,7 +104,14 @@ class Widget:
         self.sio = socketio.AsyncClient(reconnection=False)
         self.events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self.disconnected = asyncio.Event()
-        for name in ("bot_uttered", "baton_error", "session_confirm", "history", "baton_call", "baton_status"):
+        for name in (
+            "bot_uttered",
+            "baton_error",
+            "session_confirm",
+            "history",
+            "baton_call",
+            "baton_status",
+        ):
             self.sio.on(name, self._recorder(name))
         self.sio.on("disconnect", self.disconnected.set)
 
@@ -122,7 +133,9 @@ class Widget:
 
     async def request_session(self, session_id: Any = "keep") -> str:
         """Send session_request (with the stored id unless another is given); the confirmed id."""
-        payload: Dict[str, Any] = {"session_id": self.session_id if session_id == "keep" else session_id}
+        payload: Dict[str, Any] = {
+            "session_id": self.session_id if session_id == "keep" else session_id
+        }
         if self.token:
             payload["customData"] = {"token": self.token}
         await self.sio.emit("session_request", payload)

@@ -18,7 +18,9 @@ def copy_project(target: Path) -> Path:
     for name in PROJECT_FILES:
         shutil.copy(PROJECT_ROOT / name, target / name)
     for name in PROJECT_FOLDERS:
-        shutil.copytree(PROJECT_ROOT / name, target / name, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            PROJECT_ROOT / name, target / name, ignore=shutil.ignore_patterns("__pycache__")
+        )
     (target / "bot").mkdir()
     shutil.copy(PROJECT_ROOT / "bot" / "constants.py", target / "bot" / "constants.py")
     return target

@@ -60,7 +60,11 @@ def _plant(root: Path) -> Dict[str, Tuple[str, int]]:
     """One mistake of each kind; returns where each is, as `bot check` should report it."""
     where: Dict[str, Tuple[str, int]] = {}
     domain = root / "domain.yml"
-    replace_once(domain, "  - ask_ticket_status\n", "  - ask_ticket_status\n  - ask_student_discount\n  - ask_loyalty_points\n")
+    replace_once(
+        domain,
+        "  - ask_ticket_status\n",
+        "  - ask_ticket_status\n  - ask_student_discount\n  - ask_loyalty_points\n",
+    )
     replace_once(
         domain,
         "responses:\n",
@@ -71,27 +75,51 @@ def _plant(root: Path) -> Dict[str, Tuple[str, int]]:
     where["orphan_intent"] = ("domain.yml", line_of(domain, "  - ask_loyalty_points"))
     where["unused_response"] = ("domain.yml", line_of(domain, "utter_never_said:"))
     where["answer_without_examples"] = ("domain.yml", line_of(domain, "utter_faq/gift_vouchers:"))
-    replace_once(domain, 'question: "How do I return something?"', 'question: "Can I swap it for another colour?"')
-    where["question_not_an_example"] = ("domain.yml", line_of(domain, "Can I swap it for another colour?"))
+    replace_once(
+        domain,
+        'question: "How do I return something?"',
+        'question: "Can I swap it for another colour?"',
+    )
+    where["question_not_an_example"] = (
+        "domain.yml",
+        line_of(domain, "Can I swap it for another colour?"),
+    )
 
     basics = root / "data" / "nlu" / "basics.yml"
     parking = "".join(f"    - {text}\n" for text in PARKING_EXAMPLES)
     append(
         basics,
-        "\n- intent: ask_store_parking\n  examples: |\n" + parking
+        "\n- intent: ask_store_parking\n  examples: |\n"
+        + parking
         # Greet has "Hello there!" and "good morning": one differs only in punctuation.
         + "    - Hello there!!\n    - good morning\n"
         "\n- intent: ask_student_discount\n  examples: |\n"
         "    - is there a student discount\n    - student deals\n    - discount for students?\n",
     )
-    where["intent_not_in_domain"] = ("data/nlu/basics.yml", line_of(basics, "- intent: ask_store_parking"))
+    where["intent_not_in_domain"] = (
+        "data/nlu/basics.yml",
+        line_of(basics, "- intent: ask_store_parking"),
+    )
     parking_line = where["intent_not_in_domain"][1]
-    where["near_duplicate"] = ("data/nlu/basics.yml", line_of(basics, "- Hello there!!", after=parking_line))
-    where["exact_duplicate"] = ("data/nlu/basics.yml", line_of(basics, "- good morning", after=parking_line))
-    where["few_examples"] = ("data/nlu/basics.yml", line_of(basics, "- intent: ask_student_discount"))
+    where["near_duplicate"] = (
+        "data/nlu/basics.yml",
+        line_of(basics, "- Hello there!!", after=parking_line),
+    )
+    where["exact_duplicate"] = (
+        "data/nlu/basics.yml",
+        line_of(basics, "- good morning", after=parking_line),
+    )
+    where["few_examples"] = (
+        "data/nlu/basics.yml",
+        line_of(basics, "- intent: ask_student_discount"),
+    )
 
     faq = root / "data" / "nlu" / "faq.yml"
-    append(faq, "\n- intent: faq/gift_cards\n  examples: |\n" + "".join(f"    - {t}\n" for t in GIFT_CARD_EXAMPLES))
+    append(
+        faq,
+        "\n- intent: faq/gift_cards\n  examples: |\n"
+        + "".join(f"    - {t}\n" for t in GIFT_CARD_EXAMPLES),
+    )
     where["unanswered_faq"] = ("data/nlu/faq.yml", line_of(faq, "- intent: faq/gift_cards"))
 
     rules = root / "data" / "rules" / "basics.yml"
@@ -101,7 +129,10 @@ def _plant(root: Path) -> Dict[str, Tuple[str, int]]:
         "\n  - rule: A goodbye with an answer nobody wrote\n    steps:\n      - intent: goodbye\n"
         "      - action: utter_see_you_soon\n",
     )
-    where["missing_response"] = ("data/rules/basics.yml", line_of(rules, "- action: utter_see_you_soon"))
+    where["missing_response"] = (
+        "data/rules/basics.yml",
+        line_of(rules, "- action: utter_see_you_soon"),
+    )
 
     stories = root / "data" / "stories" / "planted.yml"
     stories.write_text(
@@ -110,7 +141,10 @@ def _plant(root: Path) -> Dict[str, Tuple[str, int]]:
         "  - story: Planted thanks two\n    steps:\n      - intent: thank\n      - action: utter_goodbye\n",
         encoding="utf-8",
     )
-    where["story_conflict"] = ("data/stories/planted.yml", line_of(stories, "- story: Planted thanks"))
+    where["story_conflict"] = (
+        "data/stories/planted.yml",
+        line_of(stories, "- story: Planted thanks"),
+    )
 
     escalation = root / "escalation.yml"
     replace_once(escalation, '      tuesday: "08:00-20:00"', '      tusday: "08:00-20:00"')
@@ -119,7 +153,9 @@ def _plant(root: Path) -> Dict[str, Tuple[str, int]]:
 
 
 @pytest.fixture(scope="module")
-def broken(tmp_path_factory: pytest.TempPathFactory) -> Tuple[Path, Dict[str, Tuple[str, int]], CheckResult]:
+def broken(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Tuple[Path, Dict[str, Tuple[str, int]], CheckResult]:
     root = copy_project(tmp_path_factory.mktemp("broken") / "project")
     where = _plant(root)
     return root, where, check_project(root)
@@ -138,31 +174,61 @@ def test_the_real_project_is_clean(real_project: CheckResult) -> None:
 
 # Each planted mistake: what the message says about it.
 EXPECTED: List[Tuple[str, str]] = [
-    ("orphan_intent", "The intent 'ask_loyalty_points' is listed in the domain file, but is not found in the NLU"),
+    (
+        "orphan_intent",
+        "The intent 'ask_loyalty_points' is listed in the domain file, but is not found in the NLU",
+    ),
     ("orphan_intent", "The intent 'ask_loyalty_points' is not used in any story or rule"),
     ("unused_response", "response 'utter_never_said' is never used"),
-    ("answer_without_examples", "answer 'utter_faq/gift_vouchers' is never given: no examples of 'faq/gift_vouchers'"),
+    (
+        "answer_without_examples",
+        "answer 'utter_faq/gift_vouchers' is never given: no examples of 'faq/gift_vouchers'",
+    ),
     ("answer_without_examples", "answer 'utter_faq/gift_vouchers' names no question to suggest"),
     (
         "question_not_an_example",
         "the question 'Can I swap it for another colour?' of 'utter_faq/returns' is not one of the examples of 'faq/returns'",
     ),
-    ("intent_not_in_domain", "labeled with intent 'ask_store_parking'. This intent is not listed in your domain"),
-    ("near_duplicate", "example 'Hello there!!' of intent 'ask_store_parking' is also an example of 'greet'"),
-    ("exact_duplicate", "example 'good morning' of intent 'ask_store_parking' is also an example of 'greet'"),
-    ("few_examples", f"intent 'ask_student_discount' has 3 examples; give it at least {MIN_EXAMPLES}"),
-    ("unanswered_faq", "'faq/gift_cards' has examples but no answer: add the response 'utter_faq/gift_cards'"),
-    ("missing_response", "The action 'utter_see_you_soon' is used in the stories, but is not a valid utterance action"),
+    (
+        "intent_not_in_domain",
+        "labeled with intent 'ask_store_parking'. This intent is not listed in your domain",
+    ),
+    (
+        "near_duplicate",
+        "example 'Hello there!!' of intent 'ask_store_parking' is also an example of 'greet'",
+    ),
+    (
+        "exact_duplicate",
+        "example 'good morning' of intent 'ask_store_parking' is also an example of 'greet'",
+    ),
+    (
+        "few_examples",
+        f"intent 'ask_student_discount' has 3 examples; give it at least {MIN_EXAMPLES}",
+    ),
+    (
+        "unanswered_faq",
+        "'faq/gift_cards' has examples but no answer: add the response 'utter_faq/gift_cards'",
+    ),
+    (
+        "missing_response",
+        "The action 'utter_see_you_soon' is used in the stories, but is not a valid utterance action",
+    ),
     ("story_conflict", "Story structure conflict after intent 'thank'"),
     ("escalation_typo", "unknown weekday 'tusday'"),
 ]
 
 
-@pytest.mark.parametrize(("mistake", "says"), EXPECTED, ids=[f"{m}-{i}" for i, (m, _) in enumerate(EXPECTED)])
+@pytest.mark.parametrize(
+    ("mistake", "says"), EXPECTED, ids=[f"{m}-{i}" for i, (m, _) in enumerate(EXPECTED)]
+)
 def test_each_planted_mistake_is_reported_at_its_line(broken, mistake: str, says: str) -> None:
     _root, where, result = broken
     path, line = where[mistake]
-    at_line = [finding.message for finding in result.findings if (finding.path, finding.line) == (path, line)]
+    at_line = [
+        finding.message
+        for finding in result.findings
+        if (finding.path, finding.line) == (path, line)
+    ]
     assert any(says in message for message in at_line), (
         f"nothing at {path}:{line} says {says!r}; there: {at_line}; all:\n"
         + "\n".join(map(str, result.findings))
@@ -183,7 +249,13 @@ def test_nothing_but_the_planted_mistakes_is_reported(broken) -> None:
     "name",
     # Sent by actions through bot/constants.py, asked by forms, Rasa's own default,
     # and an intent only the desk triggers: none of them is a mistake.
-    ["utter_handoff_queued", "utter_ask_case_category", "utter_ask_csat_comment", "utter_default", "handoff_resolved"],
+    [
+        "utter_handoff_queued",
+        "utter_ask_case_category",
+        "utter_ask_csat_comment",
+        "utter_default",
+        "handoff_resolved",
+    ],
 )
 def test_names_used_by_code_forms_and_rasa_are_not_reported(broken, name: str) -> None:
     _root, _where, result = broken
@@ -208,7 +280,9 @@ def test_a_response_only_code_sends_is_unused_once_the_code_stops_naming_it(
 ) -> None:
     root = copy_project(tmp_path / "project")
     constants = root / "bot" / "constants.py"
-    replace_once(constants, 'UTTER_HANDOFF_FAILED = "utter_handoff_failed"', 'UTTER_HANDOFF_FAILED = "x"')
+    replace_once(
+        constants, 'UTTER_HANDOFF_FAILED = "utter_handoff_failed"', 'UTTER_HANDOFF_FAILED = "x"'
+    )
     findings = check_project(root, rasa=NO_RASA).findings
     assert [str(f) for f in findings] == [
         f"domain.yml:{line_of(root / 'domain.yml', 'utter_handoff_failed:')}: response "
@@ -220,7 +294,11 @@ def test_a_response_only_code_sends_is_unused_once_the_code_stops_naming_it(
 def test_a_response_built_from_a_prefix_in_code_counts_as_used(tmp_path: Path) -> None:
     root = copy_project(tmp_path / "project")
     constants = root / "bot" / "constants.py"
-    replace_once(constants, 'UTTER_HANDOFF_FAILED = "utter_handoff_failed"', 'UTTER_HANDOFF_FAILED = f"utter_handoff_{1}"')
+    replace_once(
+        constants,
+        'UTTER_HANDOFF_FAILED = "utter_handoff_failed"',
+        'UTTER_HANDOFF_FAILED = f"utter_handoff_{1}"',
+    )
     assert check_project(root, rasa=NO_RASA).findings == []
 
 
@@ -246,7 +324,8 @@ def test_a_priority_rule_naming_an_unknown_intent_is_reported(tmp_path: Path) ->
 def test_a_file_that_is_not_yaml_is_reported_at_its_line(tmp_path: Path) -> None:
     root = copy_project(tmp_path / "project")
     (root / "data" / "nlu" / "extra.yml").write_text(
-        'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - hi\n  - x: [\n', encoding="utf-8"
+        'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - hi\n  - x: [\n',
+        encoding="utf-8",
     )
     rasa_said = (
         "\x1b[91mYamlSyntaxException: Failed to read 'data/nlu/extra.yml'. while parsing a block mapping\n"
@@ -267,12 +346,16 @@ def test_rasa_schema_errors_become_findings_with_their_lines(tmp_path: Path) -> 
         "  in data/nlu/extra.yml:3:\n      Key 'exampels' was not defined. Path: '/nlu/0'\n\x1b[0m"
     )
     findings = check_project(root, rasa=RasaRun(1, rasa_said, 1.0)).findings
-    assert [str(f) for f in findings] == ["data/nlu/extra.yml:3: Key 'exampels' was not defined. Path: '/nlu/0'"]
+    assert [str(f) for f in findings] == [
+        "data/nlu/extra.yml:3: Key 'exampels' was not defined. Path: '/nlu/0'"
+    ]
 
 
 def test_a_failed_rasa_run_is_never_clean(tmp_path: Path) -> None:
     root = copy_project(tmp_path / "project")
-    findings = check_project(root, rasa=RasaRun(1, "Traceback ...\nSomething odd happened\n", 1.0)).findings
+    findings = check_project(
+        root, rasa=RasaRun(1, "Traceback ...\nSomething odd happened\n", 1.0)
+    ).findings
     assert len(findings) == 1
     assert "rasa data validate failed (exit 1)" in findings[0].message
     assert "Something odd happened" in findings[0].message

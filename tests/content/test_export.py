@@ -46,16 +46,22 @@ DOMAIN = Domain.from_dict({"intents": ["greet", "request_human", "faq", "inform"
 
 # Everything a customer could type to break out of a YAML scalar, a comment or Rasa markup.
 NASTY = (
-    'my order: - "BW-1" \'quoted\'\n- intent: greet\n  examples: |\n    - injected example\n'
-    "# a comment? [BW-100234](order_number) {\"entity\": \"x\"} | > & * ! % @ `\r\n"
-    "---\n...\u2028- action: utter_greet\u0085\ttab\x0bvt\x1b[31m \\u0041 \U0001F600 end"
+    "my order: - \"BW-1\" 'quoted'\n- intent: greet\n  examples: |\n    - injected example\n"
+    '# a comment? [BW-100234](order_number) {"entity": "x"} | > & * ! % @ `\r\n'
+    "---\n...\u2028- action: utter_greet\u0085\ttab\x0bvt\x1b[31m \\u0041 \U0001f600 end"
 )
 
 
 def user(text: str, intent: str, at: dt.datetime, **parse: Any) -> UserUttered:
-    data: Dict[str, Any] = {"intent": {"name": intent, "confidence": 0.42}, "entities": [], "text": text}
+    data: Dict[str, Any] = {
+        "intent": {"name": intent, "confidence": 0.42},
+        "entities": [],
+        "text": text,
+    }
     data.update(parse)
-    return UserUttered(text, data["intent"], data["entities"], parse_data=data, timestamp=at.timestamp())
+    return UserUttered(
+        text, data["intent"], data["entities"], parse_data=data, timestamp=at.timestamp()
+    )
 
 
 def action(name: str, at: dt.datetime) -> ActionExecuted:
@@ -68,7 +74,11 @@ def faq(text: str, sub_intent: str, at: dt.datetime) -> UserUttered:
 
 
 def session(at: dt.datetime) -> List[Event]:
-    return [action("action_session_start", at), SessionStarted(timestamp=at.timestamp()), action("action_listen", at)]
+    return [
+        action("action_session_start", at),
+        SessionStarted(timestamp=at.timestamp()),
+        action("action_listen", at),
+    ]
 
 
 def conversations() -> Dict[str, List[Event]]:
@@ -108,9 +118,13 @@ def conversations() -> Dict[str, List[Event]]:
         ],
         # Failed, but before the period: not exported.
         "conv-old": session(SINCE - dt.timedelta(days=2))
-        + [user("blorp", "nlu_fallback", SINCE - dt.timedelta(days=2)), action("action_handle_fallback", SINCE - dt.timedelta(days=2))],
+        + [
+            user("blorp", "nlu_fallback", SINCE - dt.timedelta(days=2)),
+            action("action_handle_fallback", SINCE - dt.timedelta(days=2)),
+        ],
         # Understood throughout: not exported.
-        "conv-fine": session(t) + [user("hello", "greet", t + minute), action("utter_greet", t + minute)],
+        "conv-fine": session(t)
+        + [user("hello", "greet", t + minute), action("utter_greet", t + minute)],
     }
 
 
@@ -122,11 +136,30 @@ async def save_conversations(store: TunedSQLTrackerStore, chats: Dict[str, List[
 def open_ticket(session_factory: sessionmaker, sender_id: str, at: dt.datetime) -> str:
     store = TicketStore(session_factory, retry=NO_WAIT)
     context = {
-        "escalation_reasons": [{"type": "customer_initiated", "rule": "asked_for_human", "detail": "asked for a person\n- action: x"}],
-        "transcript": [{"sender": "customer", "text": "get me someone from billing on the line", "intent": "request_human"}],
+        "escalation_reasons": [
+            {
+                "type": "customer_initiated",
+                "rule": "asked_for_human",
+                "detail": "asked for a person\n- action: x",
+            }
+        ],
+        "transcript": [
+            {
+                "sender": "customer",
+                "text": "get me someone from billing on the line",
+                "intent": "request_human",
+            }
+        ],
     }
     ticket, _created = store.open_ticket(
-        f"key-{sender_id}", sender_id, "webchat", CustomerInfo("C-1001"), decision(at), context, "billing", at
+        f"key-{sender_id}",
+        sender_id,
+        "webchat",
+        CustomerInfo("C-1001"),
+        decision(at),
+        context,
+        "billing",
+        at,
     )
     return ticket.reference
 
@@ -153,13 +186,17 @@ async def exported(migrated_url: str, session_factory: sessionmaker, tmp_path: P
     """The export of `conversations()`; on PostgreSQL Rasa's `events` table sits beside Baton's."""
     if migrated_url.startswith("sqlite"):
         tracker_url = f"sqlite:///{tmp_path / 'tracker.db'}"
-        store = TunedSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "tracker.db"))
+        store = TunedSQLTrackerStore(
+            domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "tracker.db")
+        )
     else:
         tracker_url = migrated_url
         store = TunedSQLTrackerStore(domain=DOMAIN, dialect="postgresql", host=migrated_url)
     await save_conversations(store, conversations())
     store.engine.dispose()
-    reference = open_ticket(session_factory, "conv-escalated", NOW - dt.timedelta(days=1, minutes=-2))
+    reference = open_ticket(
+        session_factory, "conv-escalated", NOW - dt.timedelta(days=1, minutes=-2)
+    )
     # A ticket from before the period.
     open_ticket(session_factory, "conv-old", SINCE - dt.timedelta(hours=1))
     result = export_review(
@@ -174,18 +211,25 @@ async def exported(migrated_url: str, session_factory: sessionmaker, tmp_path: P
     return result, reference
 
 
-async def test_exports_the_escalated_and_the_failed_conversation_as_rasa_test_stories(exported) -> None:
+async def test_exports_the_escalated_and_the_failed_conversation_as_rasa_test_stories(
+    exported,
+) -> None:
     result, reference = exported
     assert (result.escalated, result.failed) == (1, 1)
     assert result.folder is not None and result.folder.parent.name == "review"
-    assert sorted(path.name for path in result.folder.iterdir()) == sorted([NLU_FILE, README_FILE, STORIES_FILE])
+    assert sorted(path.name for path in result.folder.iterdir()) == sorted(
+        [NLU_FILE, README_FILE, STORIES_FILE]
+    )
     stories = read_stories(result.folder / STORIES_FILE)
     assert [step.block_name for step in stories] == [
         f"1. escalated {reference} (conv-escalated)",
         "2. failed (conv-failed)",
     ]
     escalated, failed = stories
-    assert user_turns([escalated]) == [("hi", "greet", None), ("get me someone from billing on the line", "request_human", None)]
+    assert user_turns([escalated]) == [
+        ("hi", "greet", None),
+        ("get me someone from billing on the line", "request_human", None),
+    ]
     assert actions_of(escalated) == ["utter_greet", "action_request_handoff"]
     assert user_turns([failed]) == [
         (example_text(NASTY), "nlu_fallback", None),
@@ -194,9 +238,16 @@ async def test_exports_the_escalated_and_the_failed_conversation_as_rasa_test_st
         # The button click: intent and entity, no text.
         (None, "inform", None),
     ]
-    assert actions_of(failed) == ["action_handle_fallback", "utter_faq", "action_default_fallback", "utter_anything_else"]
+    assert actions_of(failed) == [
+        "action_handle_fallback",
+        "utter_faq",
+        "action_default_fallback",
+        "utter_anything_else",
+    ]
     button = [e for e in failed.events if isinstance(e, UserUttered)][-1]
-    assert [(entity["entity"], entity["value"]) for entity in button.entities] == [("case_category", "billing")]
+    assert [(entity["entity"], entity["value"]) for entity in button.entities] == [
+        ("case_category", "billing")
+    ]
 
     text = (result.folder / STORIES_FILE).read_text(encoding="utf-8")
     assert f"# Escalated: ticket {reference}, priority P3, team billing, open;" in text
@@ -206,7 +257,9 @@ async def test_exports_the_escalated_and_the_failed_conversation_as_rasa_test_st
     assert "date of birth" not in text
 
 
-async def test_candidates_are_valid_nlu_data_with_placeholders_for_what_was_not_understood(exported) -> None:
+async def test_candidates_are_valid_nlu_data_with_placeholders_for_what_was_not_understood(
+    exported,
+) -> None:
     result, _reference = exported
     data = load_data(str(result.folder / NLU_FILE))
     examples = sorted(
@@ -230,9 +283,9 @@ async def test_the_nasty_message_stays_one_line_of_text(exported) -> None:
     line = example_text(NASTY)
     assert "\n" not in line and "\u2028" not in line and "\x0b" not in line
     # The words survive, the entity markup does not, nothing was injected.
-    assert 'my order: - "BW-1" \'quoted\' - intent: greet examples: |' in line
+    assert "my order: - \"BW-1\" 'quoted' - intent: greet examples: |" in line
     assert "[BW-100234] (order_number)" in line
-    assert line.endswith("\\ u0041 \U0001F600 end")  # no \\u escape left for Rasa to decode
+    assert line.endswith("\\ u0041 \U0001f600 end")  # no \\u escape left for Rasa to decode
     data = load_data(str(result.folder / NLU_FILE))
     assert not data.entity_examples
     assert "greet" not in data.intents
@@ -245,7 +298,9 @@ async def test_the_nasty_message_stays_one_line_of_text(exported) -> None:
     )
 
 
-async def test_the_limit_counts_conversations_escalations_first(migrated_url, session_factory, tmp_path) -> None:
+async def test_the_limit_counts_conversations_escalations_first(
+    migrated_url, session_factory, tmp_path
+) -> None:
     store = TunedSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "tracker.db"))
     await save_conversations(store, conversations())
     store.engine.dispose()
@@ -262,7 +317,9 @@ async def test_the_limit_counts_conversations_escalations_first(migrated_url, se
 
 
 def test_nothing_to_export_writes_no_folder(migrated_url: str, tmp_path: Path) -> None:
-    TunedSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "tracker.db")).engine.dispose()
+    TunedSQLTrackerStore(
+        domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "tracker.db")
+    ).engine.dispose()
     result = export_review(
         database_url=migrated_url,
         tracker_url=f"sqlite:///{tmp_path / 'tracker.db'}",
@@ -275,7 +332,9 @@ def test_nothing_to_export_writes_no_folder(migrated_url: str, tmp_path: Path) -
     assert not (tmp_path / "review").exists()
 
 
-def test_a_missing_tracker_file_is_said_so_and_not_created(migrated_url: str, tmp_path: Path) -> None:
+def test_a_missing_tracker_file_is_said_so_and_not_created(
+    migrated_url: str, tmp_path: Path
+) -> None:
     missing = tmp_path / "nowhere" / "tracker.db"
     with pytest.raises(SourceUnavailable, match="the SQLite file .*tracker.db does not exist"):
         export_review(
@@ -313,10 +372,16 @@ async def test_the_command_reads_endpoints_and_database_url(tmp_path, monkeypatc
     database_url = f"sqlite:///{tmp_path / 'baton.db'}"
     upgrade(database_url)
     monkeypatch.setenv("DATABASE_URL", database_url)
-    store = TunedSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(project / "var" / "tracker.db"))
+    store = TunedSQLTrackerStore(
+        domain=DOMAIN, dialect="sqlite", db=str(project / "var" / "tracker.db")
+    )
     recent = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)
     await save_conversations(
-        store, {"conv-1": session(recent) + [user("zzkk qq", "nlu_fallback", recent), action("action_handle_fallback", recent)]}
+        store,
+        {
+            "conv-1": session(recent)
+            + [user("zzkk qq", "nlu_fallback", recent), action("action_handle_fallback", recent)]
+        },
     )
     store.engine.dispose()
 
@@ -335,7 +400,9 @@ def test_the_command_says_when_the_database_is_unreachable(tmp_path, monkeypatch
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/baton?connect_timeout=2")
     assert run_export(args(tmp_path / "review", project)) == 2
     err = capsys.readouterr().err
-    assert err.startswith("bot export-review: cannot read the tickets in Baton's database (postgresql://nobody@127.0.0.1:1/baton")
+    assert err.startswith(
+        "bot export-review: cannot read the tickets in Baton's database (postgresql://nobody@127.0.0.1:1/baton"
+    )
     assert not (tmp_path / "review").exists()
 
 
@@ -351,7 +418,9 @@ def test_the_command_refuses_a_bad_period(tmp_path, since, message, capsys) -> N
 def test_an_in_memory_tracker_store_has_nothing_to_export(tmp_path, capsys) -> None:
     project = tmp_path / "project"
     project.mkdir()
-    (project / "endpoints.yml").write_text("action_endpoint:\n  url: http://localhost:5055/webhook\n", encoding="utf-8")
+    (project / "endpoints.yml").write_text(
+        "action_endpoint:\n  url: http://localhost:5055/webhook\n", encoding="utf-8"
+    )
     assert run_export(args(tmp_path / "review", project)) == 2
     assert "has no tracker_store" in capsys.readouterr().err
 
@@ -364,11 +433,19 @@ def test_an_in_memory_tracker_store_has_nothing_to_export(tmp_path, capsys) -> N
             "  username: rasa\n  password: ${TRACKER_TEST_PASSWORD}\n",
             "postgresql://rasa:s3cret@db.example:5433/rasa",
         ),
-        ("  type: sql\n  dialect: postgresql\n  url: db.example:6543\n  db: rasa\n", "postgresql://db.example:6543/rasa"),
-        ("  type: connectors.tracker_store.TunedSQLTrackerStore\n  dialect: sqlite\n  db: var/tracker.db\n", "sqlite:///{project}/var/tracker.db"),
+        (
+            "  type: sql\n  dialect: postgresql\n  url: db.example:6543\n  db: rasa\n",
+            "postgresql://db.example:6543/rasa",
+        ),
+        (
+            "  type: connectors.tracker_store.TunedSQLTrackerStore\n  dialect: sqlite\n  db: var/tracker.db\n",
+            "sqlite:///{project}/var/tracker.db",
+        ),
     ],
 )
-def test_the_tracker_store_url_comes_from_endpoints_yml(tmp_path, monkeypatch, tracker_store, url) -> None:
+def test_the_tracker_store_url_comes_from_endpoints_yml(
+    tmp_path, monkeypatch, tracker_store, url
+) -> None:
     from bot.content.sources import tracker_url_from_endpoints
 
     monkeypatch.setenv("TRACKER_TEST_PASSWORD", "s3cret")
@@ -379,8 +456,13 @@ def test_the_tracker_store_url_comes_from_endpoints_yml(tmp_path, monkeypatch, t
 def test_a_tracker_store_that_is_not_sql_is_refused(tmp_path) -> None:
     from bot.content.sources import tracker_url_from_endpoints
 
-    (tmp_path / "endpoints.yml").write_text("tracker_store:\n  type: redis\n  url: localhost\n", encoding="utf-8")
-    with pytest.raises(SourceUnavailable, match="the tracker store is 'redis'; export-review reads SQL tracker stores only"):
+    (tmp_path / "endpoints.yml").write_text(
+        "tracker_store:\n  type: redis\n  url: localhost\n", encoding="utf-8"
+    )
+    with pytest.raises(
+        SourceUnavailable,
+        match="the tracker store is 'redis'; export-review reads SQL tracker stores only",
+    ):
         tracker_url_from_endpoints(tmp_path)
 
 
@@ -406,10 +488,19 @@ def test_each_failed_session_is_its_own_story_and_a_handback_is_a_note() -> None
             action("utter_back_with_assistant", first),
         ]
         + session(second)
-        + [user("hi", "greet", second), action("utter_greet", second), user("wxyz", "out_of_scope", second)]
+        + [
+            user("hi", "greet", second),
+            action("utter_greet", second),
+            user("wxyz", "out_of_scope", second),
+        ]
     ]
-    stories = failure_stories(FailedConversation("c-9", first.timestamp(), 2), events, SINCE.timestamp(), NOW.timestamp())
-    assert [story.title for story in stories] == ["failed (c-9), session 1 of 2", "failed (c-9), session 2 of 2"]
+    stories = failure_stories(
+        FailedConversation("c-9", first.timestamp(), 2), events, SINCE.timestamp(), NOW.timestamp()
+    )
+    assert [story.title for story in stories] == [
+        "failed (c-9), session 1 of 2",
+        "failed (c-9), session 2 of 2",
+    ]
     one, two = stories
     assert [(s.intent, s.text, s.action, s.note) for s in one.steps] == [
         ("nlu_fallback", "qqq", None, None),
@@ -419,15 +510,26 @@ def test_each_failed_session_is_its_own_story_and_a_handback_is_a_note() -> None
         (None, "", None, "a person had the conversation here (2 customer message(s))"),
         (None, "", "utter_back_with_assistant", None),
     ]
-    assert [(s.intent, s.text) for s in two.steps if s.intent] == [("greet", "hi"), ("out_of_scope", "wxyz")]
-    assert one.why == ["Failed: 1 customer message(s) not understood or out of scope, 0 default fallback(s)."]
+    assert [(s.intent, s.text) for s in two.steps if s.intent] == [
+        ("greet", "hi"),
+        ("out_of_scope", "wxyz"),
+    ]
+    assert one.why == [
+        "Failed: 1 customer message(s) not understood or out of scope, 0 default fallback(s)."
+    ]
 
 
 def test_a_session_starts_with_rasas_session_start_action() -> None:
     from bot.content.export import sessions
 
     first, second = NOW - dt.timedelta(days=2), NOW - dt.timedelta(days=1)
-    events = [e.as_dict() for e in session(first) + [user("hi", "greet", first)] + session(second) + [user("yo", "greet", second)]]
+    events = [
+        e.as_dict()
+        for e in session(first)
+        + [user("hi", "greet", first)]
+        + session(second)
+        + [user("yo", "greet", second)]
+    ]
     parts = sessions(events)
     assert [[e["event"] for e in part] for part in parts] == [
         ["action", "session_started", "action", "user"],

@@ -44,7 +44,9 @@ def test_no_request_for_a_person_in_the_data_is_marked(what_is_replying, texts_b
     assert marked == []
 
 
-def test_nearly_every_question_about_what_is_replying_is_marked(what_is_replying, texts_by_intent) -> None:
+def test_nearly_every_question_about_what_is_replying_is_marked(
+    what_is_replying, texts_by_intent
+) -> None:
     questions = texts_by_intent[INTENT_BOT_CHALLENGE]
     unmarked = [t for t in questions if not what_is_replying.search(t)]
     assert len(unmarked) <= len(questions) // 20, unmarked

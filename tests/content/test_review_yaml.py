@@ -18,20 +18,20 @@ from bot.content.project import normalise
 from bot.content.review_yaml import example_text, one_line, quoted
 
 NASTY_TEXTS = [
-    'key: value - "quoted" \'single\'',
+    "key: value - \"quoted\" 'single'",
     "- intent: greet\n  examples: |\n    - injected",
     "# not a comment",
     "ends with a colon:",
     "| > ! & * % @ ` ? { } [ ] ,",
-    "[BW-100234](order_number) and [x]{\"entity\": \"y\"} and [a][{\"entity\": \"b\"}]",
+    '[BW-100234](order_number) and [x]{"entity": "y"} and [a][{"entity": "b"}]',
     "line\rbreaks\r\nof\x85every\u2028kind\u2029here\x0band\x0cthere\x1c\x1d\x1e",
     "control \x00\x07\x1b[31m chars \ufeff bom \ufffe",
     "   leading and trailing spaces   ",
     "tabs\tinside\t",
     "---",
     "...",
-    "back\\slash \\n \\u0041 \\\"",
-    "emoji \U0001F600 and accents éàü and 漢字",
+    'back\\slash \\n \\u0041 \\"',
+    "emoji \U0001f600 and accents éàü and 漢字",
     "true",
     "null",
     "123",
@@ -63,7 +63,11 @@ def test_rasa_reads_back_exactly_the_written_line(text: str, tmp_path: Path) -> 
     assert [(m.get("intent"), m.get("text")) for m in data.intent_examples] == expected
     assert data.entity_examples == []
 
-    story = ReviewStory(text, [text], [Step(intent="nlu_fallback", text=line), Step(action="action_handle_fallback")])
+    story = ReviewStory(
+        text,
+        [text],
+        [Step(intent="nlu_fallback", text=line), Step(action="action_handle_fallback")],
+    )
     (tmp_path / "test_stories.yml").write_text(stories_yaml([story], text), encoding="utf-8")
     [read] = YAMLStoryReader().read_from_file(tmp_path / "test_stories.yml")
     users = [event for event in read.events if isinstance(event, UserUttered)]
@@ -71,7 +75,7 @@ def test_rasa_reads_back_exactly_the_written_line(text: str, tmp_path: Path) -> 
     assert read.block_name == example_text(f"1. {text}") or read.block_name == f"1. {text}"
 
 
-@pytest.mark.parametrize("text", NASTY_TEXTS + ["", "\"", "\\"])
+@pytest.mark.parametrize("text", NASTY_TEXTS + ["", '"', "\\"])
 def test_a_quoted_scalar_reads_back_as_the_text_on_one_line(text: str) -> None:
     assert YAML(typ="safe").load(f"key: {quoted(text)}\n") == {"key": one_line(text)}
     assert read_yaml(f"key: {quoted(text)}\n") == {"key": one_line(text)}

@@ -71,7 +71,10 @@ def add_ticket(
     with session_factory.begin() as session:
         conversation_id = session.execute(
             insert(Conversation).values(
-                sender_id=f"conv-{number}", state=state, created_at=created_at, updated_at=created_at
+                sender_id=f"conv-{number}",
+                state=state,
+                created_at=created_at,
+                updated_at=created_at,
             )
         ).inserted_primary_key[0]
         return session.execute(

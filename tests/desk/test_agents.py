@@ -39,7 +39,11 @@ def test_an_agent_is_created_offline_with_a_hashed_password(directory, session_f
         "agent",
         "offline",
     )
-    assert (agent.capacity, agent.languages, agent.teams) == (2, ("en", "cy"), ("billing", "technical"))
+    assert (agent.capacity, agent.languages, agent.teams) == (
+        2,
+        ("en", "cy"),
+        ("billing", "technical"),
+    )
     assert directory.agent(agent.id) == agent
     assert directory.agent_by_email("SAM@example.com") == agent
     row = stored(session_factory, agent.id)
@@ -70,14 +74,25 @@ def test_the_agent_json_is_the_contract_shape(directory):
 
 @pytest.mark.parametrize(
     "role, visible",
-    [("agent", {"billing"}), ("supervisor", {"billing", "technical", "shop"}), ("admin", {"billing", "technical", "shop"})],
+    [
+        ("agent", {"billing"}),
+        ("supervisor", {"billing", "technical", "shop"}),
+        ("admin", {"billing", "technical", "shop"}),
+    ],
 )
 def test_agents_see_their_teams_and_supervisors_and_admins_see_all(directory, role, visible):
     person = directory.create_agent(
-        email=f"{role}@example.com", name=role, password=PASSWORD, role=role, teams=["billing"], now=T0
+        email=f"{role}@example.com",
+        name=role,
+        password=PASSWORD,
+        role=role,
+        teams=["billing"],
+        now=T0,
     )
 
-    assert {team for team in ("billing", "technical", "shop") if person.can_see_team(team)} == visible
+    assert {
+        team for team in ("billing", "technical", "shop") if person.can_see_team(team)
+    } == visible
 
 
 def test_an_email_is_taken_whatever_its_case(directory):
@@ -147,7 +162,9 @@ def test_the_right_password_signs_in_and_is_a_sign_of_life(directory, session_fa
         ("", ""),
     ],
 )
-def test_a_wrong_password_or_unknown_email_signs_nobody_in(directory, session_factory, email, password):
+def test_a_wrong_password_or_unknown_email_signs_nobody_in(
+    directory, session_factory, email, password
+):
     agent = directory.create_agent(email="sam@example.com", name="Sam", password=PASSWORD, now=T0)
 
     assert directory.authenticate(email, password, LATER) is None
@@ -207,7 +224,9 @@ def test_a_status_change_is_stored_and_refused_when_unknown(directory, session_f
     assert online.status == "online"
     assert directory.agent(agent.id).status == "online"
     assert stored(session_factory, agent.id).last_seen_at == LATER
-    with pytest.raises(ValueError, match="status 'busy' is not a status; allowed: online, away, offline"):
+    with pytest.raises(
+        ValueError, match="status 'busy' is not a status; allowed: online, away, offline"
+    ):
         directory.set_status(agent.id, "busy", LATER)
     with pytest.raises(UnknownAgent):
         directory.set_status(agent.id + 100, "online", LATER)
@@ -215,10 +234,14 @@ def test_a_status_change_is_stored_and_refused_when_unknown(directory, session_f
 
 
 def test_has_admin_is_true_only_once_an_admin_exists(directory):
-    directory.create_agent(email="sup@example.com", name="Sup", password=PASSWORD, role="supervisor", now=T0)
+    directory.create_agent(
+        email="sup@example.com", name="Sup", password=PASSWORD, role="supervisor", now=T0
+    )
     assert directory.has_admin() is False
 
-    directory.create_agent(email="boss@example.com", name="Boss", password=PASSWORD, role="admin", now=T0)
+    directory.create_agent(
+        email="boss@example.com", name="Boss", password=PASSWORD, role="admin", now=T0
+    )
     assert directory.has_admin() is True
 
 
@@ -273,6 +296,8 @@ def test_ensure_password_changes_it_only_when_it_does_not_verify(directory, sess
 def test_a_hash_made_elsewhere_verifies(directory, session_factory):
     agent = directory.create_agent(email="sam@example.com", name="Sam", password=PASSWORD, now=T0)
     with session_factory.begin() as session:
-        session.get(Agent, agent.id).password_hash = hash_password("set by another tool", CHEAP_HASHER)
+        session.get(Agent, agent.id).password_hash = hash_password(
+            "set by another tool", CHEAP_HASHER
+        )
 
     assert directory.authenticate("sam@example.com", "set by another tool", LATER) is not None

@@ -61,8 +61,21 @@ def test_agent_add_reads_the_password_from_stdin_and_stores_the_agent(
 ):
     code = run(
         monkeypatch,
-        "agent", "add", "--email", "Sam@Example.com", "--name", "Sam Carter",
-        "--team", "billing", "--team", "shop", "--capacity", "2", "--language", "en", "cy",
+        "agent",
+        "add",
+        "--email",
+        "Sam@Example.com",
+        "--name",
+        "Sam Carter",
+        "--team",
+        "billing",
+        "--team",
+        "shop",
+        "--capacity",
+        "2",
+        "--language",
+        "en",
+        "cy",
         "--password-stdin",
         stdin=PASSWORD + "\n",
     )
@@ -73,13 +86,27 @@ def test_agent_add_reads_the_password_from_stdin_and_stores_the_agent(
     assert PASSWORD not in out
     sam = directory_of().authenticate("sam@example.com", PASSWORD, T0)
     assert sam is not None
-    assert (sam.role, sam.teams, sam.capacity, sam.languages) == ("agent", ("billing", "shop"), 2, ("en", "cy"))
+    assert (sam.role, sam.teams, sam.capacity, sam.languages) == (
+        "agent",
+        ("billing", "shop"),
+        2,
+        ("en", "cy"),
+    )
 
 
-def test_agent_add_admin_and_the_teams_come_from_escalation_yml(cli_database, directory_of, monkeypatch):
+def test_agent_add_admin_and_the_teams_come_from_escalation_yml(
+    cli_database, directory_of, monkeypatch
+):
     code = run(
         monkeypatch,
-        "agent", "add", "--admin", "--email", "you@example.com", "--name", "You", "--password-stdin",
+        "agent",
+        "add",
+        "--admin",
+        "--email",
+        "you@example.com",
+        "--name",
+        "You",
+        "--password-stdin",
         stdin=PASSWORD,
     )
 
@@ -95,7 +122,9 @@ def test_agent_add_without_stdin_asks_twice(cli_database, directory_of, monkeypa
     prompts = []
     monkeypatch.setattr("getpass.getpass", lambda prompt: prompts.append(prompt) or next(answers))
 
-    code = main(["agent", "add", "--role", "supervisor", "--email", "dana@example.com", "--name", "Dana"])
+    code = main(
+        ["agent", "add", "--role", "supervisor", "--email", "dana@example.com", "--name", "Dana"]
+    )
 
     assert code == 0
     assert len(prompts) == 2
@@ -109,7 +138,9 @@ def test_agent_add_without_stdin_asks_twice(cli_database, directory_of, monkeypa
         (["too short"], "the password is 9 characters; use at least 12"),
     ],
 )
-def test_agent_add_refuses_a_bad_typed_password(migrated, directory_of, monkeypatch, capsys, answers, message):
+def test_agent_add_refuses_a_bad_typed_password(
+    migrated, directory_of, monkeypatch, capsys, answers, message
+):
     typed = iter(answers)
     monkeypatch.setattr("getpass.getpass", lambda prompt: next(typed))
 
@@ -124,9 +155,21 @@ def test_agent_add_refuses_a_bad_typed_password(migrated, directory_of, monkeypa
 @pytest.mark.parametrize(
     "arguments, stdin, message",
     [
-        (["--team", "biling"], PASSWORD, "unknown team 'biling'; known teams: billing, technical, shop"),
-        (["--role", "owner"], PASSWORD, "role 'owner' is not a role; allowed: agent, supervisor, admin"),
-        (["--admin", "--role", "agent"], PASSWORD, "--admin and --role agent contradict each other"),
+        (
+            ["--team", "biling"],
+            PASSWORD,
+            "unknown team 'biling'; known teams: billing, technical, shop",
+        ),
+        (
+            ["--role", "owner"],
+            PASSWORD,
+            "role 'owner' is not a role; allowed: agent, supervisor, admin",
+        ),
+        (
+            ["--admin", "--role", "agent"],
+            PASSWORD,
+            "--admin and --role agent contradict each other",
+        ),
         (["--capacity", "-1"], PASSWORD, "capacity -1 is out of range"),
         (["--language", "english"], PASSWORD, "'english' is not a language code"),
         ([], "short\n", "the password is 5 characters; use at least 12"),
@@ -138,7 +181,14 @@ def test_agent_add_errors_are_one_line_and_exit_2(
 ):
     code = run(
         monkeypatch,
-        "agent", "add", "--email", "sam@example.com", "--name", "Sam", "--password-stdin", *arguments,
+        "agent",
+        "add",
+        "--email",
+        "sam@example.com",
+        "--name",
+        "Sam",
+        "--password-stdin",
+        *arguments,
         stdin=stdin,
     )
 
@@ -155,7 +205,9 @@ def test_agent_add_refuses_a_taken_email(cli_database, monkeypatch, capsys):
     capsys.readouterr()
 
     assert run(monkeypatch, *arguments[:3], "SAM@example.com", *arguments[4:], stdin=PASSWORD) == 2
-    assert capsys.readouterr().err == "bot: an agent with the email sam@example.com already exists\n"
+    assert (
+        capsys.readouterr().err == "bot: an agent with the email sam@example.com already exists\n"
+    )
 
 
 def test_a_bad_email_is_refused_before_the_password_is_asked(cli_database, monkeypatch, capsys):
@@ -174,14 +226,34 @@ def test_a_missing_option_is_argparses_usage_error(cli_database):
 def test_agent_list_shows_everybody_with_their_load(cli_database, monkeypatch, capsys):
     assert main(["agent", "list"]) == 0
     assert "no agents yet" in capsys.readouterr().out
-    run(monkeypatch, "agent", "add", "--email", "sam@example.com", "--name", "Sam", "--team", "billing",
-        "--password-stdin", stdin=PASSWORD)
+    run(
+        monkeypatch,
+        "agent",
+        "add",
+        "--email",
+        "sam@example.com",
+        "--name",
+        "Sam",
+        "--team",
+        "billing",
+        "--password-stdin",
+        stdin=PASSWORD,
+    )
     capsys.readouterr()
 
     assert main(["agent", "list"]) == 0
 
     header, sam = capsys.readouterr().out.splitlines()
-    assert header.split() == ["ID", "EMAIL", "NAME", "ROLE", "STATUS", "CHATS", "TEAMS", "LANGUAGES"]
+    assert header.split() == [
+        "ID",
+        "EMAIL",
+        "NAME",
+        "ROLE",
+        "STATUS",
+        "CHATS",
+        "TEAMS",
+        "LANGUAGES",
+    ]
     assert sam.split()[1:] == ["sam@example.com", "Sam", "agent", "offline", "0/3", "billing", "en"]
 
 
@@ -196,7 +268,9 @@ def test_an_unreachable_database_is_one_line_and_exit_2(monkeypatch, capsys):
 # --- what `bot run` sets up -----------------------------------------------------------
 
 
-def test_demo_mode_creates_sam_and_dana_with_one_generated_password(migrated, directory_of, tmp_path):
+def test_demo_mode_creates_sam_and_dana_with_one_generated_password(
+    migrated, directory_of, tmp_path
+):
     secrets_file = tmp_path / "var" / "secrets.env"
     env: dict = {}
     settings = Settings.from_env({"DATABASE_URL": migrated, "BATON_DEMO": "1"})
@@ -208,7 +282,12 @@ def test_demo_mode_creates_sam_and_dana_with_one_generated_password(migrated, di
     directory = directory_of()
     sam = directory.authenticate(DEMO_AGENT.email, password, T0)
     dana = directory.authenticate(DEMO_SUPERVISOR.email, password, T0)
-    assert (sam.name, sam.role, sam.capacity, sam.teams) == ("Sam Carter", "agent", 3, tuple(sorted(POLICY_TEAMS)))
+    assert (sam.name, sam.role, sam.capacity, sam.teams) == (
+        "Sam Carter",
+        "agent",
+        3,
+        tuple(sorted(POLICY_TEAMS)),
+    )
     assert (dana.name, dana.role) == ("Dana Reyes", "supervisor")
 
     # The next run reuses the password and the people.
@@ -217,7 +296,9 @@ def test_demo_mode_creates_sam_and_dana_with_one_generated_password(migrated, di
     assert len(directory.agents()) == 2
 
 
-def test_a_fresh_secrets_file_gives_the_demo_people_its_new_password(migrated, directory_of, tmp_path):
+def test_a_fresh_secrets_file_gives_the_demo_people_its_new_password(
+    migrated, directory_of, tmp_path
+):
     settings = Settings.from_env({"DATABASE_URL": migrated, "BATON_DEMO": "1"})
     first = prepare_desk(settings, load_default_policy(), secrets_file=tmp_path / "a.env", env={})
 
@@ -232,14 +313,21 @@ def test_a_fresh_secrets_file_gives_the_demo_people_its_new_password(migrated, d
 def test_no_demo_people_and_no_password_outside_demo_mode(migrated, directory_of, tmp_path):
     settings = Settings.from_env({"DATABASE_URL": migrated})
 
-    assert prepare_desk(settings, load_default_policy(), secrets_file=tmp_path / "s.env", env={}) is None
+    assert (
+        prepare_desk(settings, load_default_policy(), secrets_file=tmp_path / "s.env", env={})
+        is None
+    )
     assert directory_of().agents() == []
     assert not (tmp_path / "s.env").exists()
 
 
 def test_the_admin_from_the_environment_is_created_once(migrated, directory_of, tmp_path):
     settings = Settings.from_env(
-        {"DATABASE_URL": migrated, "BATON_ADMIN_EMAIL": "Boss@Example.com", "BATON_ADMIN_PASSWORD": PASSWORD}
+        {
+            "DATABASE_URL": migrated,
+            "BATON_ADMIN_EMAIL": "Boss@Example.com",
+            "BATON_ADMIN_PASSWORD": PASSWORD,
+        }
     )
 
     prepare_desk(settings, load_default_policy(), secrets_file=tmp_path / "s.env", env={})
@@ -254,10 +342,16 @@ def test_an_admin_email_taken_by_an_agent_stops_the_start(migrated, directory_of
     directory_of().sync_teams([("billing", "Billing")])
     directory_of().create_agent(email="boss@example.com", name="Boss", password=PASSWORD, now=T0)
     settings = Settings.from_env(
-        {"DATABASE_URL": migrated, "BATON_ADMIN_EMAIL": "boss@example.com", "BATON_ADMIN_PASSWORD": PASSWORD}
+        {
+            "DATABASE_URL": migrated,
+            "BATON_ADMIN_EMAIL": "boss@example.com",
+            "BATON_ADMIN_PASSWORD": PASSWORD,
+        }
     )
 
-    with pytest.raises(Exception, match="cannot create the admin of BATON_ADMIN_EMAIL: an agent with the email"):
+    with pytest.raises(
+        Exception, match="cannot create the admin of BATON_ADMIN_EMAIL: an agent with the email"
+    ):
         prepare_desk(settings, load_default_policy(), secrets_file=tmp_path / "s.env", env={})
 
 
@@ -277,5 +371,7 @@ def test_the_demo_password_is_generated_not_built_in(tmp_path):
 
     assert first[DEMO_AGENT_PASSWORD] != second[DEMO_AGENT_PASSWORD]
     assert Path(tmp_path / "one.env").stat().st_mode & 0o777 == 0o600
-    source = (PROJECT_ROOT / "bot" / "desk" / "demo.py").read_text() + (PROJECT_ROOT / "bot" / "cli.py").read_text()
+    source = (PROJECT_ROOT / "bot" / "desk" / "demo.py").read_text() + (
+        PROJECT_ROOT / "bot" / "cli.py"
+    ).read_text()
     assert first[DEMO_AGENT_PASSWORD] not in source

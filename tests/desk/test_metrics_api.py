@@ -61,14 +61,20 @@ def desk_server(database_url: str, log_path: Path) -> Iterator[str]:
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-c", code], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "-c", code],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + STARTUP_DEADLINE_SECONDS
         while not _answers(f"{url}/desk/api/me"):
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the desk server did not start; its log:\n{log_path.read_text()[-5000:]}")
+                raise RuntimeError(
+                    f"the desk server did not start; its log:\n{log_path.read_text()[-5000:]}"
+                )
             time.sleep(0.2)  # polling for readiness, not timing a behaviour
         yield url
     finally:
@@ -124,10 +130,14 @@ def seeded_desk_server(workdir: Path) -> Iterator[SeededDesk]:
         )
         today = dt.datetime.now(dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
         since = today - dt.timedelta(days=3)
-        seed_history(session_factory, start=since, days=2, conversations=CONVERSATIONS, escalated=ESCALATED)
+        seed_history(
+            session_factory, start=since, days=2, conversations=CONVERSATIONS, escalated=ESCALATED
+        )
         injection_day = today - dt.timedelta(days=10)
         with session_factory.begin() as session:
-            conversation = add_conversation(session, "formula-customer", injection_day + dt.timedelta(hours=9))
+            conversation = add_conversation(
+                session, "formula-customer", injection_day + dt.timedelta(hours=9)
+            )
             add_ticket(
                 session,
                 conversation,
@@ -139,7 +149,9 @@ def seeded_desk_server(workdir: Path) -> Iterator[SeededDesk]:
     finally:
         engine.dispose()
     people = {
-        role: create_agent(database_url, name=f"Metrics {role.title()}", role=role, teams=("billing",)).email
+        role: create_agent(
+            database_url, name=f"Metrics {role.title()}", role=role, teams=("billing",)
+        ).email
         for role in ("supervisor", "admin", "agent")
     }
     with desk_server(database_url, workdir / "server.log") as url:
@@ -194,9 +206,13 @@ def test_supervisors_and_admins_see_the_metrics(seeded_desk: SeededDesk, role: s
 # --- the JSON report ----------------------------------------------------------------------------
 
 
-def test_the_report_is_the_documented_shape_with_the_seeded_numbers(seeded_desk: SeededDesk) -> None:
+def test_the_report_is_the_documented_shape_with_the_seeded_numbers(
+    seeded_desk: SeededDesk,
+) -> None:
     desk = seeded_desk.client(seeded_desk.supervisor)
-    answer = desk.http.get(f"{seeded_desk.url}/desk/api/metrics", params=_period(seeded_desk), timeout=60)
+    answer = desk.http.get(
+        f"{seeded_desk.url}/desk/api/metrics", params=_period(seeded_desk), timeout=60
+    )
     assert answer.status_code == 200
     report = answer.json()
     assert report["period"] == {
@@ -208,15 +224,20 @@ def test_the_report_is_the_documented_shape_with_the_seeded_numbers(seeded_desk:
     assert (totals["conversations"], totals["escalated"], totals["contained"]) == (1000, 150, 850)
     assert (totals["escalation_rate"], totals["containment_rate"]) == (15.0, 85.0)
     assert [row["key"] for row in report["breakdowns"]["day"]] == [
-        _day(seeded_desk.since), _day(seeded_desk.since + dt.timedelta(days=1))
+        _day(seeded_desk.since),
+        _day(seeded_desk.since + dt.timedelta(days=1)),
     ]
     assert {row["key"] for row in report["breakdowns"]["team"]} == {"billing", "technical"}
-    assert {"industry": "Telecommunications", "low": 10.0, "high": 20.0} in report["references"]["escalation_rate"]
+    assert {"industry": "Telecommunications", "low": 10.0, "high": 20.0} in report["references"][
+        "escalation_rate"
+    ]
     # The endpoint is compute_metrics, nothing added or lost on the way (JSON round trip).
     engine = make_engine(seeded_desk.database_url)
     try:
         query = MetricsQuery(since=seeded_desk.since, until=seeded_desk.until)
-        direct = compute_metrics(make_session_factory(engine), query, dt.datetime.now(dt.timezone.utc))
+        direct = compute_metrics(
+            make_session_factory(engine), query, dt.datetime.now(dt.timezone.utc)
+        )
     finally:
         engine.dispose()
     assert report["totals"] == direct.as_dict()["totals"]
@@ -226,7 +247,9 @@ def test_the_report_is_the_documented_shape_with_the_seeded_numbers(seeded_desk:
 def test_the_team_filter_keeps_that_teams_escalations(seeded_desk: SeededDesk) -> None:
     desk = seeded_desk.client(seeded_desk.admin)
     answer = desk.http.get(
-        f"{seeded_desk.url}/desk/api/metrics", params=_period(seeded_desk, team="billing"), timeout=60
+        f"{seeded_desk.url}/desk/api/metrics",
+        params=_period(seeded_desk, team="billing"),
+        timeout=60,
     )
     assert answer.status_code == 200
     report = answer.json()
@@ -252,10 +275,19 @@ def test_without_a_period_the_report_covers_the_last_seven_days(seeded_desk: See
     [
         ({"since": "last week"}, "'since': 'last week' is not a moment"),
         ({"since": "7d", "until": "tomorrow"}, "'until': 'tomorrow' is not a moment"),
-        ({"since": "2026-11-20", "until": "2026-11-10"}, "'since' (2026-11-20T00:00:00+00:00) must be before 'until'"),
+        (
+            {"since": "2026-11-20", "until": "2026-11-10"},
+            "'since' (2026-11-20T00:00:00+00:00) must be before 'until'",
+        ),
         ({"since": "2026-11-20", "until": "2026-11-20"}, "must be before 'until'"),
-        ({"since": "2025-01-01", "until": "2026-11-01"}, "The period is 669 days; ask for at most 366 days"),
-        ({"team": "sales"}, "Unknown team 'sales'; known teams: billing, technical, shop, customer_care, care_managers."),
+        (
+            {"since": "2025-01-01", "until": "2026-11-01"},
+            "The period is 669 days; ask for at most 366 days",
+        ),
+        (
+            {"team": "sales"},
+            "Unknown team 'sales'; known teams: billing, technical, shop, customer_care, care_managers.",
+        ),
     ],
 )
 @pytest.mark.parametrize("path", ["/metrics", "/metrics.csv"])
@@ -287,7 +319,11 @@ def test_the_csv_download_holds_the_totals_and_every_breakdown_row(seeded_desk: 
     report = desk.http.get(f"{seeded_desk.url}/desk/api/metrics", params=params, timeout=60).json()
     rows = _csv_rows(answer.text)
     assert rows[0]["dimension"] == "total"
-    assert (rows[0]["conversations"], rows[0]["escalated"], rows[0]["escalation_rate"]) == ("1000", "150", "15.0")
+    assert (rows[0]["conversations"], rows[0]["escalated"], rows[0]["escalation_rate"]) == (
+        "1000",
+        "150",
+        "15.0",
+    )
     assert rows[0]["since"] == seeded_desk.since.isoformat()
     for dimension, breakdown in report["breakdowns"].items():
         assert [row["key"] for row in rows if row["dimension"] == dimension] == [
@@ -301,12 +337,19 @@ def test_the_csv_download_holds_the_totals_and_every_breakdown_row(seeded_desk: 
     ]
 
 
-def test_a_period_that_does_not_start_at_midnight_names_its_time_in_the_file_name(seeded_desk: SeededDesk) -> None:
+def test_a_period_that_does_not_start_at_midnight_names_its_time_in_the_file_name(
+    seeded_desk: SeededDesk,
+) -> None:
     desk = seeded_desk.client(seeded_desk.supervisor)
     answer = desk.http.get(
-        f"{seeded_desk.url}/desk/api/metrics.csv", params={"since": "2026-11-01T09:30", "until": "2026-11-02"}, timeout=60
+        f"{seeded_desk.url}/desk/api/metrics.csv",
+        params={"since": "2026-11-01T09:30", "until": "2026-11-02"},
+        timeout=60,
     )
-    assert answer.headers["Content-Disposition"] == 'attachment; filename="baton-metrics-2026-11-01T0930-2026-11-02.csv"'
+    assert (
+        answer.headers["Content-Disposition"]
+        == 'attachment; filename="baton-metrics-2026-11-01T0930-2026-11-02.csv"'
+    )
 
 
 def test_a_customers_formula_reaches_the_csv_as_text(seeded_desk: SeededDesk) -> None:
@@ -314,9 +357,13 @@ def test_a_customers_formula_reaches_the_csv_as_text(seeded_desk: SeededDesk) ->
     desk = seeded_desk.client(seeded_desk.supervisor)
     params = {"since": _day(day), "until": _day(day + dt.timedelta(days=1))}
     report = desk.http.get(f"{seeded_desk.url}/desk/api/metrics", params=params, timeout=60).json()
-    assert [group["text"] for group in report["root_causes"]["fallback_utterances"]] == [FORMULA_TEXT]
+    assert [group["text"] for group in report["root_causes"]["fallback_utterances"]] == [
+        FORMULA_TEXT
+    ]
     answer = desk.http.get(f"{seeded_desk.url}/desk/api/metrics.csv", params=params, timeout=60)
-    (utterance,) = [row for row in _csv_rows(answer.text) if row["dimension"] == "fallback_utterance"]
+    (utterance,) = [
+        row for row in _csv_rows(answer.text) if row["dimension"] == "fallback_utterance"
+    ]
     assert utterance["key"] == "'" + FORMULA_TEXT
     assert utterance["escalated"] == "1"
 
@@ -329,15 +376,29 @@ def test_the_chart_library_is_served_to_the_console(seeded_desk: SeededDesk) -> 
     assert served.status_code == 200
     assert served.headers["Content-Type"].startswith("application/javascript")
     assert served.text.startswith("/*!\n * Chart.js v4.")
-    assert requests.get(f"{seeded_desk.url}/desk/assets/vendor/socket.io.min.js", timeout=30).status_code == 404
-    assert requests.get(f"{seeded_desk.url}/desk/assets/vendor/..%2F..%2Fsettings.py", timeout=30).status_code == 404
+    assert (
+        requests.get(
+            f"{seeded_desk.url}/desk/assets/vendor/socket.io.min.js", timeout=30
+        ).status_code
+        == 404
+    )
+    assert (
+        requests.get(
+            f"{seeded_desk.url}/desk/assets/vendor/..%2F..%2Fsettings.py", timeout=30
+        ).status_code
+        == 404
+    )
 
 
 def test_the_openapi_description_has_the_metrics_endpoints(seeded_desk: SeededDesk) -> None:
     paths = requests.get(f"{seeded_desk.url}/desk/api/openapi.json", timeout=30).json()["paths"]
     for path in ("/metrics", "/metrics.csv"):
         operation = paths[path]["get"]
-        assert [parameter["name"] for parameter in operation["parameters"]] == ["since", "until", "team"]
+        assert [parameter["name"] for parameter in operation["parameters"]] == [
+            "since",
+            "until",
+            "team",
+        ]
         assert {"200", "400", "401", "403"} <= set(operation["responses"])
     assert "text/csv" in paths["/metrics.csv"]["get"]["responses"]["200"]["content"]
 
@@ -345,10 +406,17 @@ def test_the_openapi_description_has_the_metrics_endpoints(seeded_desk: SeededDe
 # --- report_csv on its own ----------------------------------------------------------------------
 
 REPORT: Dict[str, Any] = {
-    "period": {"since": "2026-11-20T00:00:00+00:00", "until": "2026-11-27T00:00:00+00:00", "team": None},
+    "period": {
+        "since": "2026-11-20T00:00:00+00:00",
+        "until": "2026-11-27T00:00:00+00:00",
+        "team": None,
+    },
     "totals": {
-        "conversations": 1000, "escalated": 150, "contained": 850,
-        "escalation_rate": 15.0, "containment_rate": 85.0,
+        "conversations": 1000,
+        "escalated": 150,
+        "contained": 850,
+        "escalation_rate": 15.0,
+        "containment_rate": 85.0,
         "time_to_escalation": {"count": 150, "median": 95.0, "p90": 410.0},
         "first_reply": {"count": 140, "median": 60.0, "p90": 300.0},
         "resolution": {"count": 120, "median": 1800.0, "p90": 7200.0},
@@ -356,15 +424,23 @@ REPORT: Dict[str, Any] = {
         "csat": {"answers": 80, "average": 4.2, "satisfied_rate": 82.5},
     },
     "breakdowns": {
-        "reason": [{"key": "=1+1", "escalated": 3, "escalation_rate": 0.3,
-                    "time_to_escalation": {"count": 0, "median": None, "p90": None}}],
+        "reason": [
+            {
+                "key": "=1+1",
+                "escalated": 3,
+                "escalation_rate": 0.3,
+                "time_to_escalation": {"count": 0, "median": None, "p90": None},
+            }
+        ],
         "day": [{"key": "2026-11-20", "conversations": 0, "escalated": 0, "escalation_rate": None}],
     },
     "references": {"escalation_rate": []},
     "root_causes": {
         "intents": [{"intent": "faq/returns", "escalations": 31, "examples": []}],
         "faq_misses": [],
-        "fallback_utterances": [{"text": "@SUM(A1:A9)", "count": 2, "similar": ["-2+3"], "examples": []}],
+        "fallback_utterances": [
+            {"text": "@SUM(A1:A9)", "count": 2, "similar": ["-2+3"], "examples": []}
+        ],
     },
 }
 
@@ -374,15 +450,31 @@ def test_report_csv_writes_a_header_the_totals_then_the_breakdowns_and_causes() 
     assert rows[0] == list(COLUMNS)
     table = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
     assert [(row["dimension"], row["key"]) for row in table] == [
-        ("total", ""), ("day", "2026-11-20"), ("reason", "'=1+1"),
-        ("root_cause_intent", "faq/returns"), ("fallback_utterance", "'@SUM(A1:A9)"),
+        ("total", ""),
+        ("day", "2026-11-20"),
+        ("reason", "'=1+1"),
+        ("root_cause_intent", "faq/returns"),
+        ("fallback_utterance", "'@SUM(A1:A9)"),
     ]
     total = table[0]
-    assert (total["conversations"], total["escalation_rate"], total["containment_rate"]) == ("1000", "15.0", "85.0")
-    assert (total["first_reply_median_seconds"], total["resolution_p90_seconds"]) == ("60.0", "7200.0")
-    assert (total["sla_compliance"], total["csat_average"], total["csat_satisfied_rate"]) == ("90.0", "4.2", "82.5")
+    assert (total["conversations"], total["escalation_rate"], total["containment_rate"]) == (
+        "1000",
+        "15.0",
+        "85.0",
+    )
+    assert (total["first_reply_median_seconds"], total["resolution_p90_seconds"]) == (
+        "60.0",
+        "7200.0",
+    )
+    assert (total["sla_compliance"], total["csat_average"], total["csat_satisfied_rate"]) == (
+        "90.0",
+        "4.2",
+        "82.5",
+    )
     assert (total["since"], total["until"], total["team_filter"]) == (
-        "2026-11-20T00:00:00+00:00", "2026-11-27T00:00:00+00:00", ""
+        "2026-11-20T00:00:00+00:00",
+        "2026-11-27T00:00:00+00:00",
+        "",
     )
     # null and missing measures are empty cells, never "None".
     assert table[1]["escalation_rate"] == "" and table[2]["time_to_escalation_median_seconds"] == ""
@@ -411,4 +503,8 @@ def test_cells_a_spreadsheet_would_run_get_a_quote(text: str, shown: str) -> Non
 def test_numbers_are_not_quoted_even_when_negative() -> None:
     report = {"totals": {"conversations": -1, "escalated": 0, "escalation_rate": -0.5}}
     total = list(csv.DictReader(io.StringIO(report_csv(report))))[0]
-    assert (total["conversations"], total["escalated"], total["escalation_rate"]) == ("-1", "0", "-0.5")
+    assert (total["conversations"], total["escalated"], total["escalation_rate"]) == (
+        "-1",
+        "0",
+        "-0.5",
+    )

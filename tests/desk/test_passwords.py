@@ -31,7 +31,9 @@ def test_the_same_password_hashes_differently_each_time():
     assert hash_password(GOOD, CHEAP_HASHER) != hash_password(GOOD, CHEAP_HASHER)
 
 
-@pytest.mark.parametrize("bad_hash", [None, "", "plain text", "$argon2id$v=19$m=65536,t=3,p=4$broken", "$2b$12$bcrypt"])
+@pytest.mark.parametrize(
+    "bad_hash", [None, "", "plain text", "$argon2id$v=19$m=65536,t=3,p=4$broken", "$2b$12$bcrypt"]
+)
 def test_a_bad_or_missing_hash_never_verifies_and_never_raises(bad_hash):
     assert verify_password(GOOD, bad_hash) is False
 

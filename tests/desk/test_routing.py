@@ -34,14 +34,18 @@ def ticket(session_factory, ticket_id: int) -> Ticket:
 
 
 def offer_rows(session_factory, ticket_id: int | None = None) -> list:
-    statement = select(TicketHistory).where(TicketHistory.action == "offered").order_by(TicketHistory.id)
+    statement = (
+        select(TicketHistory).where(TicketHistory.action == "offered").order_by(TicketHistory.id)
+    )
     if ticket_id is not None:
         statement = statement.where(TicketHistory.ticket_id == ticket_id)
     with session_factory() as session:
         return session.execute(statement).scalars().all()
 
 
-def test_a_queued_ticket_is_offered_to_an_online_agent_of_its_team(router, directory, session_factory):
+def test_a_queued_ticket_is_offered_to_an_online_agent_of_its_team(
+    router, directory, session_factory
+):
     sam = add_agent(directory, "Sam", teams=["billing"])
     add_agent(directory, "Tech", teams=["technical"])
     ticket_id = add_ticket(session_factory, team="billing")
@@ -52,9 +56,18 @@ def test_a_queued_ticket_is_offered_to_an_online_agent_of_its_team(router, direc
     assert offer.reference.startswith("CS-T")
     assert offer.conversation_id.startswith("conv-")
     stored = ticket(session_factory, ticket_id)
-    assert (stored.offered_agent_id, stored.offer_expires_at, stored.status) == (sam.id, T0 + OFFER, "open")
+    assert (stored.offered_agent_id, stored.offer_expires_at, stored.status) == (
+        sam.id,
+        T0 + OFFER,
+        "open",
+    )
     (row,) = offer_rows(session_factory, ticket_id)
-    assert (row.actor, row.to_value, row.from_value, row.at) == ("router", f"agent:{sam.id}", None, T0)
+    assert (row.actor, row.to_value, row.from_value, row.at) == (
+        "router",
+        f"agent:{sam.id}",
+        None,
+        T0,
+    )
 
 
 def test_a_live_offer_is_not_made_again(router, directory, session_factory):
@@ -81,12 +94,20 @@ def test_the_order_among_many_follows_priority_deadline_and_age(router, director
     due = T0 + dt.timedelta(minutes=15)
     ids = {
         "P4": add_ticket(session_factory, priority="P4", created_at=T0 - dt.timedelta(hours=9)),
-        "P2 young": add_ticket(session_factory, priority="P2", created_at=T0, first_response_due=due),
+        "P2 young": add_ticket(
+            session_factory, priority="P2", created_at=T0, first_response_due=due
+        ),
         "P2 old": add_ticket(
-            session_factory, priority="P2", created_at=T0 - dt.timedelta(hours=1), first_response_due=due
+            session_factory,
+            priority="P2",
+            created_at=T0 - dt.timedelta(hours=1),
+            first_response_due=due,
         ),
         "P2 urgent": add_ticket(
-            session_factory, priority="P2", created_at=T0, first_response_due=T0 + dt.timedelta(minutes=1)
+            session_factory,
+            priority="P2",
+            created_at=T0,
+            first_response_due=T0 + dt.timedelta(minutes=1),
         ),
         "P1": add_ticket(session_factory, priority="P1", created_at=T0),
     }
@@ -94,7 +115,13 @@ def test_the_order_among_many_follows_priority_deadline_and_age(router, director
 
     offers = router.offer_waiting(T0)
 
-    assert [names[offer.ticket_id] for offer in offers] == ["P1", "P2 urgent", "P2 old", "P2 young", "P4"]
+    assert [names[offer.ticket_id] for offer in offers] == [
+        "P1",
+        "P2 urgent",
+        "P2 old",
+        "P2 young",
+        "P4",
+    ]
 
 
 def test_the_least_loaded_agent_gets_the_offer(router, directory, session_factory):
@@ -111,7 +138,9 @@ def test_the_least_loaded_agent_gets_the_offer(router, directory, session_factor
 def test_offers_spread_over_agents_and_stop_at_capacity(router, directory, session_factory):
     sam = add_agent(directory, "Sam", capacity=2)
     lee = add_agent(directory, "Lee", capacity=1)
-    tickets = [add_ticket(session_factory, created_at=T0 + dt.timedelta(seconds=n)) for n in range(5)]
+    tickets = [
+        add_ticket(session_factory, created_at=T0 + dt.timedelta(seconds=n)) for n in range(5)
+    ]
 
     offers = router.offer_waiting(T0)
 
@@ -121,7 +150,9 @@ def test_offers_spread_over_agents_and_stop_at_capacity(router, directory, sessi
     assert ticket(session_factory, tickets[3]).offered_agent_id is None
 
 
-def test_active_chats_and_live_offers_both_count_against_capacity(router, directory, session_factory):
+def test_active_chats_and_live_offers_both_count_against_capacity(
+    router, directory, session_factory
+):
     sam = add_agent(directory, "Sam", capacity=2)
     add_ticket(session_factory, status="assigned", state="with_agent", assigned_agent_id=sam.id)
     first = add_ticket(session_factory)
@@ -132,7 +163,9 @@ def test_active_chats_and_live_offers_both_count_against_capacity(router, direct
 
 
 @pytest.mark.parametrize("status", ["away", "offline"])
-def test_agents_who_are_not_online_are_not_offered_anything(router, directory, session_factory, status):
+def test_agents_who_are_not_online_are_not_offered_anything(
+    router, directory, session_factory, status
+):
     add_agent(directory, "Sam", status=status)
     add_agent(directory, "Zero", capacity=0)
     ticket_id = add_ticket(session_factory)
@@ -154,7 +187,9 @@ def test_nobody_in_the_team_means_no_offer(router, directory, session_factory):
     "state, status",
     [("bot", "open"), ("with_agent", "open"), ("queued", "resolved"), ("queued", "closed")],
 )
-def test_only_open_tickets_of_queued_conversations_are_offered(router, directory, session_factory, state, status):
+def test_only_open_tickets_of_queued_conversations_are_offered(
+    router, directory, session_factory, state, status
+):
     add_agent(directory, "Sam")
     add_ticket(session_factory, state=state, status=status)
 
@@ -180,7 +215,9 @@ def test_without_a_speaker_the_ticket_still_goes_to_someone(router, directory, s
     assert "nobody free speaks fr" in offer_rows(session_factory)[0].reason
 
 
-def test_equal_load_goes_to_who_least_recently_got_a_conversation(router, directory, session_factory):
+def test_equal_load_goes_to_who_least_recently_got_a_conversation(
+    router, directory, session_factory
+):
     first = add_agent(directory, "First")
     second = add_agent(directory, "Second")
     one = add_ticket(session_factory)
@@ -229,7 +266,9 @@ def test_an_expired_offer_goes_to_another_agent(router, directory, session_facto
     ]
 
 
-def test_an_expired_offer_is_made_again_when_nobody_else_can_take_it(router, directory, session_factory):
+def test_an_expired_offer_is_made_again_when_nobody_else_can_take_it(
+    router, directory, session_factory
+):
     sam = add_agent(directory, "Sam")
     ticket_id = add_ticket(session_factory)
     router.offer_waiting(T0)
@@ -291,14 +330,18 @@ def impatient_router(postgres_only):
     """A router whose connection gives up on a row lock after 5 s: waiting is the bug, not a hang."""
     url = make_url(postgres_only)
     options = f"{url.query.get('options', '')} -clock_timeout=5s".strip()
-    engine = make_engine(url.update_query_dict({"options": options}).render_as_string(hide_password=False))
+    engine = make_engine(
+        url.update_query_dict({"options": options}).render_as_string(hide_password=False)
+    )
     yield Router(make_session_factory(engine))
     engine.dispose()
 
 
 @pytest.mark.postgres
 @ON_POSTGRESQL
-def test_a_ticket_another_router_holds_is_skipped(impatient_router, directory, session_factory, engine):
+def test_a_ticket_another_router_holds_is_skipped(
+    impatient_router, directory, session_factory, engine
+):
     router = impatient_router
     sam = add_agent(directory, "Sam")
     held = add_ticket(session_factory, priority="P1")
@@ -315,13 +358,17 @@ def test_a_ticket_another_router_holds_is_skipped(impatient_router, directory, s
 
 @pytest.mark.postgres
 @ON_POSTGRESQL
-def test_an_agent_another_router_holds_is_skipped(impatient_router, directory, session_factory, engine):
+def test_an_agent_another_router_holds_is_skipped(
+    impatient_router, directory, session_factory, engine
+):
     router = impatient_router
     sam = add_agent(directory, "Sam")
     lee = add_agent(directory, "Lee")
     ticket_id = add_ticket(session_factory)
     with engine.connect() as other:
-        other.execute(text("SELECT id FROM agents WHERE id = :id FOR NO KEY UPDATE"), {"id": sam.id})
+        other.execute(
+            text("SELECT id FROM agents WHERE id = :id FOR NO KEY UPDATE"), {"id": sam.id}
+        )
 
         assert offered(router.offer_waiting(T0)) == {ticket_id: lee.id}
         other.rollback()
@@ -329,7 +376,9 @@ def test_an_agent_another_router_holds_is_skipped(impatient_router, directory, s
 
 @pytest.mark.postgres
 @ON_POSTGRESQL
-def test_routers_racing_on_postgresql_never_offer_a_ticket_twice(postgres_only, directory, session_factory):
+def test_routers_racing_on_postgresql_never_offer_a_ticket_twice(
+    postgres_only, directory, session_factory
+):
     agents = [add_agent(directory, f"Agent{n}", capacity=3) for n in range(4)]
     for n in range(30):
         add_ticket(session_factory, created_at=T0 + dt.timedelta(seconds=n))
@@ -383,7 +432,9 @@ def test_routers_racing_on_postgresql_never_offer_a_ticket_twice(postgres_only, 
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_on_sqlite_a_pass_holds_the_write_lock_before_it_reads(migrated_url, router, directory, session_factory, engine):
+def test_on_sqlite_a_pass_holds_the_write_lock_before_it_reads(
+    migrated_url, router, directory, session_factory, engine
+):
     add_agent(directory, "Sam")
     add_ticket(session_factory)
     path = make_url(migrated_url).database

@@ -35,7 +35,9 @@ def history_actions(session_factory, ticket_id: int) -> list:
         return [
             (row.actor, row.action, row.escalation_type)
             for row in session.execute(
-                select(TicketHistory).where(TicketHistory.ticket_id == ticket_id).order_by(TicketHistory.id)
+                select(TicketHistory)
+                .where(TicketHistory.ticket_id == ticket_id)
+                .order_by(TicketHistory.id)
             ).scalars()
         ]
 
@@ -46,7 +48,10 @@ def test_the_queue_is_ordered_by_priority_deadline_and_age_and_filtered_by_team(
     late_p3 = add_ticket(session_factory, priority="P3", created_at=T0)
     p1 = add_ticket(session_factory, priority="P1", created_at=T0 + dt.timedelta(minutes=2))
     early_p3 = add_ticket(
-        session_factory, priority="P3", created_at=T0, first_response_due=T0 + dt.timedelta(minutes=5)
+        session_factory,
+        priority="P3",
+        created_at=T0,
+        first_response_due=T0 + dt.timedelta(minutes=5),
     )
     technical = add_ticket(session_factory, team="technical")
     add_ticket(session_factory, state="bot", status="closed")
@@ -66,7 +71,11 @@ def test_accept_takes_the_conversation_once(service, directory, session_factory)
     second = add_agent(directory, "Second")
 
     taken = service.accept(first, conversation, LATER)
-    assert (taken.state, taken.status, taken.assigned_agent_id) == ("with_agent", "assigned", first.id)
+    assert (taken.state, taken.status, taken.assigned_agent_id) == (
+        "with_agent",
+        "assigned",
+        first.id,
+    )
     assert taken.first_response_at == LATER
 
     with pytest.raises(Conflict, match="First already took"):
@@ -110,7 +119,11 @@ def test_transfer_and_escalate_requeue_with_history(service, directory, session_
 
     moved = service.transfer(agent, conversation, "technical", "router fault", LATER)
     assert (moved.state, moved.status, moved.team, moved.level, moved.assigned_agent_id) == (
-        "queued", "open", "technical", 0, None,
+        "queued",
+        "open",
+        "technical",
+        0,
+        None,
     )
     assert moved.first_response_due > LATER
 
@@ -144,7 +157,11 @@ def test_an_agent_cannot_act_on_a_colleagues_conversation_but_a_supervisor_can(
     assert service.check_can_write(owner, conversation) == "billing"
 
     resolved = service.resolve(supervisor, conversation, "done", LATER)
-    assert (resolved.state, resolved.status, resolved.resolved_at) == ("resolved", "resolved", LATER)
+    assert (resolved.state, resolved.status, resolved.resolved_at) == (
+        "resolved",
+        "resolved",
+        LATER,
+    )
     with pytest.raises(Conflict, match="already resolved"):
         service.return_to_bot(owner, conversation, None, LATER)
 
@@ -176,10 +193,16 @@ def test_an_agents_conversations_go_back_to_the_queue(service, directory, sessio
     conversations = [sender_of(session_factory, add_ticket(session_factory)) for _ in range(2)]
     for conversation in conversations:
         service.accept(agent, conversation, LATER)
-    assert sorted(service.requeue_agent(agent.id, "agent disconnected", LATER)) == sorted(conversations)
+    assert sorted(service.requeue_agent(agent.id, "agent disconnected", LATER)) == sorted(
+        conversations
+    )
     for conversation in conversations:
         handoff = service.handoff(agent, conversation)
-        assert (handoff.state, handoff.status, handoff.assigned_agent_id) == ("queued", "open", None)
+        assert (handoff.state, handoff.status, handoff.assigned_agent_id) == (
+            "queued",
+            "open",
+            None,
+        )
     assert service.requeue_agent(agent.id, "again", LATER) == []
 
 
@@ -217,7 +240,11 @@ def test_two_agents_racing_for_one_conversation_one_wins(directory, session_fact
 
     assert sum(wins.values()) == len(conversations)
     with session_factory() as session:
-        assigned = session.execute(
-            select(TicketHistory.ticket_id).where(TicketHistory.action == "assigned")
-        ).scalars().all()
+        assigned = (
+            session.execute(
+                select(TicketHistory.ticket_id).where(TicketHistory.action == "assigned")
+            )
+            .scalars()
+            .all()
+        )
     assert len(assigned) == len(set(assigned)) == len(conversations)

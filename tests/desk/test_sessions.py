@@ -101,7 +101,9 @@ def test_no_use_keeps_a_session_past_the_absolute_limit(sessions, sam):
     assert sessions.resolve(token, T0 + ABSOLUTE) is None
 
 
-def test_a_shorter_absolute_limit_applies_to_sessions_started_before(session_factory, sessions, sam):
+def test_a_shorter_absolute_limit_applies_to_sessions_started_before(
+    session_factory, sessions, sam
+):
     token, _ = sessions.start(sam.id, T0)
     stricter = DeskSessions(session_factory, idle=IDLE, absolute=dt.timedelta(hours=2))
 

@@ -44,7 +44,9 @@ def make_guard(
     return SignInGuard(
         authenticate=authenticate or directory.authenticate,
         per_client=MemoryRateLimiter(per_client, 600, clock),
-        per_address=MemoryBackOff(free_failures=3, base_delay=1, max_delay=60, forget_after=900, clock=clock),
+        per_address=MemoryBackOff(
+            free_failures=3, base_delay=1, max_delay=60, forget_after=900, clock=clock
+        ),
         in_flight=MemoryConcurrencyLimit(1),
         pool=pool or BoundedPool(2, 4, "test-password"),
         devices=DeviceTokens(b"k" * 32),
@@ -57,7 +59,9 @@ def attempt(password: str, client: str = STRANGER, device: str | None = None) ->
     return SignInAttempt("sam@example.com", password, client, device)
 
 
-async def test_failures_past_the_free_ones_back_off_and_the_wait_is_capped(directory, session_factory) -> None:
+async def test_failures_past_the_free_ones_back_off_and_the_wait_is_capped(
+    directory, session_factory
+) -> None:
     add_agent(directory, "Sam")
     clock = ManualClock()
     guard = make_guard(directory, session_factory, clock)
@@ -91,7 +95,9 @@ async def test_a_stranger_cannot_lock_the_agent_out_of_the_browser_they_signed_i
     assert signed_in.agent is not None and signed_in.agent.name == "Sam"
 
 
-async def test_a_device_token_for_another_address_counts_for_nothing(directory, session_factory) -> None:
+async def test_a_device_token_for_another_address_counts_for_nothing(
+    directory, session_factory
+) -> None:
     devices = DeviceTokens(b"k" * 32)
     token = devices.mint("dana@example.com")
     assert devices.device_of(token, "dana@example.com") is not None
@@ -106,7 +112,9 @@ async def test_password_spraying_from_one_client_runs_out_of_budget_across_addre
     clock = ManualClock()
     guard = make_guard(directory, session_factory, clock, per_client=5)
     for number in range(5):
-        await guard.sign_in(SignInAttempt(f"user{number}@example.com", "Summer2026!!", STRANGER), T0)
+        await guard.sign_in(
+            SignInAttempt(f"user{number}@example.com", "Summer2026!!", STRANGER), T0
+        )
     with pytest.raises(SignInRefused) as refused:
         await guard.sign_in(SignInAttempt("user9@example.com", "Summer2026!!", STRANGER), T0)
     assert refused.value.reason == REFUSED_CLIENT_BUDGET
@@ -125,7 +133,9 @@ async def test_successes_give_the_client_budget_back_so_an_office_can_sign_in_to
         assert result.agent is not None
 
 
-async def test_parallel_guesses_at_one_address_are_counted_not_all_checked(directory, session_factory) -> None:
+async def test_parallel_guesses_at_one_address_are_counted_not_all_checked(
+    directory, session_factory
+) -> None:
     add_agent(directory, "Sam")
     release = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -144,7 +154,10 @@ async def test_parallel_guesses_at_one_address_are_counted_not_all_checked(direc
     )
     release.set()
     await first
-    assert all(isinstance(outcome, SignInRefused) and outcome.reason == REFUSED_IN_FLIGHT for outcome in outcomes)
+    assert all(
+        isinstance(outcome, SignInRefused) and outcome.reason == REFUSED_IN_FLIGHT
+        for outcome in outcomes
+    )
 
 
 async def test_a_full_password_pool_refuses_at_once(directory, session_factory) -> None:
@@ -156,7 +169,9 @@ async def test_a_full_password_pool_refuses_at_once(directory, session_factory) 
 
     pool = BoundedPool(1, 0, "test-full")
     guard = make_guard(directory, session_factory, ManualClock(), pool=pool, authenticate=blocked)
-    first = asyncio.ensure_future(guard.sign_in(SignInAttempt("a@example.com", "x" * 12, STRANGER), T0))
+    first = asyncio.ensure_future(
+        guard.sign_in(SignInAttempt("a@example.com", "x" * 12, STRANGER), T0)
+    )
     while pool.admitted == 0:
         await asyncio.sleep(0)  # let the first attempt reach the pool; no time passes
     with pytest.raises(SignInRefused) as refused:
@@ -179,4 +194,7 @@ async def test_every_attempt_is_audited_with_where_it_came_from_and_never_the_pa
         (audit.FAILED, audit.ANONYMOUS, STRANGER),
     ]
     assert all(entry.subject == "sam@example.com" for entry in entries)
-    assert not any(PASSWORD in str(entry.as_json()) or "not the password" in str(entry.as_json()) for entry in entries)
+    assert not any(
+        PASSWORD in str(entry.as_json()) or "not the password" in str(entry.as_json())
+        for entry in entries
+    )

@@ -60,7 +60,9 @@ class DeskClient:
 
     def login(self, email: str, password: str = TEST_PASSWORD) -> requests.Response:
         answer = self.http.post(
-            f"{self.base_url}/desk/api/login", json={"email": email, "password": password}, timeout=30
+            f"{self.base_url}/desk/api/login",
+            json={"email": email, "password": password},
+            timeout=30,
         )
         if answer.status_code == 200:
             self.csrf_token = answer.json()["csrf_token"]

@@ -74,7 +74,9 @@ async def open_floor(server: Any, count: int, concurrency: int = 10) -> Floor:
             customer = WidgetClient(server.url)
             await customer.__aenter__()
             queued[customer.session_id]  # type: ignore[index]  # created before it can arrive
-            await customer.send({"message": "I want to talk to a human", "session_id": customer.session_id})
+            await customer.send(
+                {"message": "I want to talk to a human", "session_id": customer.session_id}
+            )
             sent = time.monotonic()
             reply = await customer.next_message()
             assert "CS-" in reply["text"], reply
@@ -98,7 +100,10 @@ async def open_floor(server: Any, count: int, concurrency: int = 10) -> Floor:
     for index, conversation in enumerate(conversations.values()):
         if index % CHATS_PER_AGENT == 0:
             desk = _signed_in(
-                server, f"Load Agent {len(agent_sessions) + 1}", role="supervisor", capacity=CHATS_PER_AGENT
+                server,
+                f"Load Agent {len(agent_sessions) + 1}",
+                role="supervisor",
+                capacity=CHATS_PER_AGENT,
             )
             agent_sessions.append(
                 aiohttp.ClientSession(
@@ -153,7 +158,9 @@ async def exchange(floor: Floor, per_side: int, interval: float) -> None:
         for index in range(per_side):
             text = f"customer {conversation.conversation_id[:8]} #{index}"
             conversation.customer_sent.append((text, time.monotonic()))
-            await conversation.customer.send({"message": text, "session_id": conversation.conversation_id})
+            await conversation.customer.send(
+                {"message": text, "session_id": conversation.conversation_id}
+            )
             await asyncio.sleep(interval)
 
     async def agent_talks(conversation: Conversation, offset: float) -> None:
@@ -171,8 +178,14 @@ async def exchange(floor: Floor, per_side: int, interval: float) -> None:
     await asyncio.gather(
         collect_agent_side(),
         *(collect_customer_side(conversation) for conversation in conversations),
-        *(customer_talks(conversation, index * step) for index, conversation in enumerate(conversations)),
-        *(agent_talks(conversation, index * step) for index, conversation in enumerate(conversations)),
+        *(
+            customer_talks(conversation, index * step)
+            for index, conversation in enumerate(conversations)
+        ),
+        *(
+            agent_talks(conversation, index * step)
+            for index, conversation in enumerate(conversations)
+        ),
     )
 
 
@@ -184,5 +197,7 @@ def latencies(floor: Floor) -> Tuple[List[float], List[float]]:
         sent = dict(conversation.customer_sent)
         to_agent += [at - sent[text] for text, at in conversation.agent_received if text in sent]
         sent = dict(conversation.agent_sent)
-        to_customer += [at - sent[text] for text, at in conversation.customer_received if text in sent]
+        to_customer += [
+            at - sent[text] for text, at in conversation.customer_received if text in sent
+        ]
     return to_agent, to_customer

@@ -28,8 +28,12 @@ EVENT_TIMEOUT_SECONDS = 30
 LOG_WAIT_SECONDS = 30
 OFFER = {"type": "offer", "sdp": "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=offer\r\n"}
 ANSWER = {"type": "answer", "sdp": "v=0\r\no=- 3 4 IN IP4 127.0.0.1\r\ns=answer\r\n"}
-CANDIDATE = {"candidate": "candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host", "sdpMid": "0",
-             "sdpMLineIndex": 0, "usernameFragment": "e2e"}
+CANDIDATE = {
+    "candidate": "candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host",
+    "sdpMid": "0",
+    "sdpMLineIndex": 0,
+    "usernameFragment": "e2e",
+}
 
 
 class CallWidget(WidgetClient):
@@ -49,7 +53,9 @@ class CallWidget(WidgetClient):
     async def notice(self, text_start: str) -> Dict[str, Any]:
         while True:
             message = await self.next_message()
-            if (message.get("baton") or {}).get("notice") == "call" and message["text"].startswith(text_start):
+            if (message.get("baton") or {}).get("notice") == "call" and message["text"].startswith(
+                text_start
+            ):
                 return message
 
     async def emit_call(self, signal: Dict[str, Any]) -> None:
@@ -97,7 +103,9 @@ def call_history(server: Any, call_id: str) -> list:
     try:
         with engine.connect() as connection:
             rows = connection.execute(
-                select(TicketHistory.__table__).where(TicketHistory.from_value == call_id).order_by(TicketHistory.id)
+                select(TicketHistory.__table__)
+                .where(TicketHistory.from_value == call_id)
+                .order_by(TicketHistory.id)
             ).all()
     finally:
         engine.dispose()
@@ -124,17 +132,28 @@ async def test_an_agents_video_call_round_trip_is_relayed_and_recorded(baton_ser
             assert desk.call("POST", f"/conversations/{conversation_id}/accept").status_code == 200
             assert (await customer.call_signal("available"))["provider"] == "webrtc"
 
-            offered = desk.call("POST", f"/conversations/{conversation_id}/calls",
-                                {"media": "video", "connection_id": console.connection_id})
+            offered = desk.call(
+                "POST",
+                f"/conversations/{conversation_id}/calls",
+                {"media": "video", "connection_id": console.connection_id},
+            )
             assert offered.status_code == 201, offered.text
             call = offered.json()["call"]
             call_id = call["id"]
             assert (call["state"], call["started_by"], call["connection_id"]) == (
-                "inviting", "agent", console.connection_id)
-            assert (await console.call_signal("inviting", conversation_id))["signal"]["call_id"] == call_id
+                "inviting",
+                "agent",
+                console.connection_id,
+            )
+            assert (await console.call_signal("inviting", conversation_id))["signal"][
+                "call_id"
+            ] == call_id
             invite = await customer.call_signal("invite", call_id=call_id)
             assert (invite["media"], invite["agent_name"]) == ("video", "Sam Caller")
-            assert desk.call("GET", f"/conversations/{conversation_id}").json()["call"]["state"] == "inviting"
+            assert (
+                desk.call("GET", f"/conversations/{conversation_id}").json()["call"]["state"]
+                == "inviting"
+            )
 
             await customer.emit_call({"type": "accept", "call_id": call_id})
             answerer = await customer.call_signal("connecting", call_id=call_id)
@@ -146,34 +165,54 @@ async def test_an_agents_video_call_round_trip_is_relayed_and_recorded(baton_ser
 
             # SDP and ICE, both ways, reach the other side unchanged.
             signal_path = f"/conversations/{conversation_id}/calls/{call_id}/signal"
-            sent = desk.call("POST", signal_path,
-                             {"type": "sdp", "connection_id": console.connection_id, "description": OFFER})
+            sent = desk.call(
+                "POST",
+                signal_path,
+                {"type": "sdp", "connection_id": console.connection_id, "description": OFFER},
+            )
             assert sent.status_code == 204, sent.text
             assert (await customer.call_signal("sdp", call_id=call_id))["description"] == OFFER
             await customer.emit_call({"type": "sdp", "call_id": call_id, "description": ANSWER})
-            assert (await console.call_signal("sdp", conversation_id))["signal"]["description"] == ANSWER
-            assert desk.call("POST", signal_path, {"type": "ice", "connection_id": console.connection_id,
-                                                   "candidate": CANDIDATE}).status_code == 204
+            assert (await console.call_signal("sdp", conversation_id))["signal"][
+                "description"
+            ] == ANSWER
+            assert (
+                desk.call(
+                    "POST",
+                    signal_path,
+                    {"type": "ice", "connection_id": console.connection_id, "candidate": CANDIDATE},
+                ).status_code
+                == 204
+            )
             assert (await customer.call_signal("ice", call_id=call_id))["candidate"] == CANDIDATE
             await customer.emit_call({"type": "ice", "call_id": call_id, "candidate": CANDIDATE})
-            assert (await console.call_signal("ice", conversation_id))["signal"]["candidate"] == CANDIDATE
+            assert (await console.call_signal("ice", conversation_id))["signal"][
+                "candidate"
+            ] == CANDIDATE
 
             await customer.emit_call({"type": "connected", "call_id": call_id})
             assert (await customer.call_signal("active", call_id=call_id))["connected_at"]
             await console.call_signal("active", conversation_id)
-            assert (await customer.notice("Video call started"))["baton"]["call"]["event"] == "started"
+            assert (await customer.notice("Video call started"))["baton"]["call"][
+                "event"
+            ] == "started"
             started_line = await console.next_of("message", conversation_id=conversation_id)
             assert started_line["message"]["sender"] == "system"
             assert started_line["message"]["call"]["event"] == "started"
 
-            hung_up = desk.call("POST", f"/conversations/{conversation_id}/calls/{call_id}/hangup",
-                                {"reason": "hung_up"})
+            hung_up = desk.call(
+                "POST",
+                f"/conversations/{conversation_id}/calls/{call_id}/hangup",
+                {"reason": "hung_up"},
+            )
             assert hung_up.status_code == 200, hung_up.text
             assert hung_up.json()["call"]["state"] == "ended"
             ended = await customer.call_signal("ended", call_id=call_id)
             assert (ended["reason"], ended["by"]) == ("hung_up", "agent")
             assert isinstance(ended["duration_seconds"], int) and ended["duration_seconds"] >= 0
-            assert (await console.call_signal("ended", conversation_id))["signal"]["reason"] == "hung_up"
+            assert (await console.call_signal("ended", conversation_id))["signal"][
+                "reason"
+            ] == "hung_up"
             await customer.notice("Video call ended after")
             # Hanging up again answers with the call as it is.
             again = desk.call("POST", f"/conversations/{conversation_id}/calls/{call_id}/hangup")
@@ -182,27 +221,46 @@ async def test_an_agents_video_call_round_trip_is_relayed_and_recorded(baton_ser
         actor = f"agent:{agent['id']}"
         history = call_history(baton_server, call_id)
         assert [row[:2] for row in history] == [
-            ("call_offered", actor), ("call_started", actor), ("call_ended", actor)
+            ("call_offered", actor),
+            ("call_started", actor),
+            ("call_ended", actor),
         ]
         assert history[0][2:] == ("video", "webrtc") and history[2][3] == "hung_up"
         assert history[2][2].isdigit()
         detail = desk.call("GET", f"/conversations/{conversation_id}").json()
         assert [h["action"] for h in detail["history"] if h["action"].startswith("call_")] == [
-            "call_offered", "call_started", "call_ended"
+            "call_offered",
+            "call_started",
+            "call_ended",
         ]
         system = [m for m in detail["transcript"] if m["sender"] == "system"]
         assert [m["call"]["event"] for m in system] == ["started", "ended"]
 
         events = tracker_events_when(
-            baton_server.tracker_db, conversation_id,
+            baton_server.tracker_db,
+            conversation_id,
             lambda evs: sum(1 for e in evs if (e.get("metadata") or {}).get("call")) >= 2,
         )
-        notices = [e["metadata"]["call"] for e in events if e.get("event") == "bot" and (e.get("metadata") or {}).get("call")]
-        assert [(n["event"], n["started_by"]) for n in notices] == [("started", "agent"), ("ended", "agent")]
-        assert all("agent" not in {k for k in (e.get("metadata") or {}) if k != "call"} for e in events if (e.get("metadata") or {}).get("call"))
+        notices = [
+            e["metadata"]["call"]
+            for e in events
+            if e.get("event") == "bot" and (e.get("metadata") or {}).get("call")
+        ]
+        assert [(n["event"], n["started_by"]) for n in notices] == [
+            ("started", "agent"),
+            ("ended", "agent"),
+        ]
+        assert all(
+            "agent" not in {k for k in (e.get("metadata") or {}) if k != "call"}
+            for e in events
+            if (e.get("metadata") or {}).get("call")
+        )
         # After a reload the widget shows the two system lines.
         replayed = await customer.request_session()
-        assert [m["call"]["event"] for m in replayed if m["sender"] == "system"] == ["started", "ended"]
+        assert [m["call"]["event"] for m in replayed if m["sender"] == "system"] == [
+            "started",
+            "ended",
+        ]
         # Nothing of the SDP or the candidates reached the log.
         log = baton_server.log()
         assert "o=- 1 2 IN IP4" not in log and "typ host" not in log
@@ -219,8 +277,11 @@ async def test_strangers_are_refused_with_their_codes_and_logged(baton_server):
     try:
         async with Console(baton_server.url, desk.cookie_header()) as console:
             assert desk.call("POST", f"/conversations/{conversation_id}/accept").status_code == 200
-            call_id = desk.call("POST", f"/conversations/{conversation_id}/calls",
-                                {"media": "screen", "connection_id": console.connection_id}).json()["call"]["id"]
+            call_id = desk.call(
+                "POST",
+                f"/conversations/{conversation_id}/calls",
+                {"media": "screen", "connection_id": console.connection_id},
+            ).json()["call"]["id"]
             await customer.call_signal("invite", call_id=call_id)
 
             # A customer socket of another session names this call.
@@ -228,31 +289,53 @@ async def test_strangers_are_refused_with_their_codes_and_logged(baton_server):
             refused = await stranger.call_signal("error")
             assert (refused["code"], refused["in_reply_to"]) == ("no_such_call", "accept")
             # A socket that never confirmed a session.
-            await no_session.sio.connect(baton_server.url, socketio_path="/socket.io", transports=["websocket"])
+            await no_session.sio.connect(
+                baton_server.url, socketio_path="/socket.io", transports=["websocket"]
+            )
             await no_session.emit_call({"type": "hangup", "call_id": call_id})
             assert (await no_session.call_signal("error"))["code"] == "no_session"
             await no_session.emit_call("not an object")
             assert (await no_session.call_signal("error"))["code"] == "malformed_payload"
 
             # An agent who is not assigned: on the call, and inviting.
-            not_theirs = other_desk.call("POST", f"/conversations/{conversation_id}/calls/{call_id}/hangup")
+            not_theirs = other_desk.call(
+                "POST", f"/conversations/{conversation_id}/calls/{call_id}/hangup"
+            )
             assert (not_theirs.status_code, not_theirs.json()["code"]) == (403, "not_allowed")
-            invite = other_desk.call("POST", f"/conversations/{conversation_id}/calls",
-                                     {"media": "video", "connection_id": "c" * 32})
+            invite = other_desk.call(
+                "POST",
+                f"/conversations/{conversation_id}/calls",
+                {"media": "video", "connection_id": "c" * 32},
+            )
             assert (invite.status_code, invite.json()["code"]) == (409, "not_with_you")
             # The call named under another conversation's path: the same answer as an unknown id.
-            elsewhere = desk.call("POST", f"/conversations/{stranger_conversation}/calls/{call_id}/hangup")
+            elsewhere = desk.call(
+                "POST", f"/conversations/{stranger_conversation}/calls/{call_id}/hangup"
+            )
             assert (elsewhere.status_code, elsewhere.json()["code"]) == (404, "no_such_call")
             # Without the CSRF header.
-            assert desk.call("POST", f"/conversations/{conversation_id}/calls/{call_id}/hangup",
-                             csrf=False).status_code == 403
-            bad = desk.call("POST", f"/conversations/{conversation_id}/calls/{call_id}/signal",
-                            {"type": "sdp", "connection_id": console.connection_id,
-                             "description": {"type": "offer", "sdp": "v" * 70_000}})
+            assert (
+                desk.call(
+                    "POST", f"/conversations/{conversation_id}/calls/{call_id}/hangup", csrf=False
+                ).status_code
+                == 403
+            )
+            bad = desk.call(
+                "POST",
+                f"/conversations/{conversation_id}/calls/{call_id}/signal",
+                {
+                    "type": "sdp",
+                    "connection_id": console.connection_id,
+                    "description": {"type": "offer", "sdp": "v" * 70_000},
+                },
+            )
             assert (bad.status_code, bad.json()["code"]) == (413, "too_large")
 
             # The call is untouched by all of that.
-            assert desk.call("GET", f"/conversations/{conversation_id}").json()["call"]["state"] == "inviting"
+            assert (
+                desk.call("GET", f"/conversations/{conversation_id}").json()["call"]["state"]
+                == "inviting"
+            )
             log = log_when(
                 baton_server,
                 "reason=wrong_conversation type=accept",
@@ -262,10 +345,12 @@ async def test_strangers_are_refused_with_their_codes_and_logged(baton_server):
                 "reason=not_assigned type=invite",
                 "reason=csrf",
             )
-            for needle in ("code=no_such_call reason=wrong_conversation type=accept",
-                           "side=customer code=no_session reason=no_session type=hangup",
-                           "side=agent code=not_allowed reason=wrong_agent type=hangup",
-                           "side=agent code=not_with_you reason=not_assigned type=invite"):
+            for needle in (
+                "code=no_such_call reason=wrong_conversation type=accept",
+                "side=customer code=no_session reason=no_session type=hangup",
+                "side=agent code=not_allowed reason=wrong_agent type=hangup",
+                "side=agent code=not_with_you reason=not_assigned type=invite",
+            ):
                 assert needle in log, needle
             assert call_id not in log  # ids are shortened in the log
     finally:
@@ -278,17 +363,30 @@ async def test_a_dropped_customer_socket_ends_the_call_on_both_sides(baton_serve
     desk, _ = signed_in(baton_server, "Drop Watcher")
     async with Console(baton_server.url, desk.cookie_header()) as console:
         assert desk.call("POST", f"/conversations/{conversation_id}/accept").status_code == 200
-        call_id = desk.call("POST", f"/conversations/{conversation_id}/calls",
-                            {"media": "video", "connection_id": console.connection_id}).json()["call"]["id"]
+        call_id = desk.call(
+            "POST",
+            f"/conversations/{conversation_id}/calls",
+            {"media": "video", "connection_id": console.connection_id},
+        ).json()["call"]["id"]
         await customer.call_signal("invite", call_id=call_id)
         await customer.emit_call({"type": "accept", "call_id": call_id})
         await customer.call_signal("connecting", call_id=call_id)
         await customer.__aexit__()
 
         ended = await console.call_signal("ended", conversation_id)
-        assert (ended["signal"]["reason"], ended["signal"]["by"]) == ("customer_disconnected", "system")
-        assert call_history(baton_server, call_id)[-1] == ("call_ended", "desk", None, "customer_disconnected")
-        assert desk.call("GET", f"/conversations/{conversation_id}").json()["call"]["state"] == "ended"
+        assert (ended["signal"]["reason"], ended["signal"]["by"]) == (
+            "customer_disconnected",
+            "system",
+        )
+        assert call_history(baton_server, call_id)[-1] == (
+            "call_ended",
+            "desk",
+            None,
+            "customer_disconnected",
+        )
+        assert (
+            desk.call("GET", f"/conversations/{conversation_id}").json()["call"]["state"] == "ended"
+        )
 
 
 async def test_a_closed_console_ends_its_call_for_the_customer(baton_server):
@@ -297,13 +395,21 @@ async def test_a_closed_console_ends_its_call_for_the_customer(baton_server):
     try:
         async with Console(baton_server.url, desk.cookie_header()) as console:
             assert desk.call("POST", f"/conversations/{conversation_id}/accept").status_code == 200
-            call_id = desk.call("POST", f"/conversations/{conversation_id}/calls",
-                                {"media": "video", "connection_id": console.connection_id}).json()["call"]["id"]
+            call_id = desk.call(
+                "POST",
+                f"/conversations/{conversation_id}/calls",
+                {"media": "video", "connection_id": console.connection_id},
+            ).json()["call"]["id"]
             await customer.call_signal("invite", call_id=call_id)
             await customer.emit_call({"type": "accept", "call_id": call_id})
             await customer.call_signal("connecting", call_id=call_id)
         ended = await customer.call_signal("ended", call_id=call_id)
         assert (ended["reason"], ended["by"]) == ("agent_disconnected", "system")
-        assert call_history(baton_server, call_id)[-1] == ("call_ended", "desk", None, "agent_disconnected")
+        assert call_history(baton_server, call_id)[-1] == (
+            "call_ended",
+            "desk",
+            None,
+            "agent_disconnected",
+        )
     finally:
         await customer.__aexit__()

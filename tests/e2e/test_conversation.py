@@ -33,7 +33,9 @@ async def test_a_guest_and_a_verified_customer_talk_to_the_bot(baton_server):
 
         # The bot is paused while the ticket waits for a person: the message is
         # kept (for the agent), and the bot says nothing.
-        await guest.send({"message": "what's happening with my ticket?", "session_id": guest.session_id})
+        await guest.send(
+            {"message": "what's happening with my ticket?", "session_id": guest.session_id}
+        )
         with pytest.raises(asyncio.TimeoutError):
             await asyncio.wait_for(guest.messages.get(), PAUSED_SILENCE_SECONDS)
 
@@ -47,9 +49,14 @@ async def test_a_guest_and_a_verified_customer_talk_to_the_bot(baton_server):
     events = tracker_events_when(
         baton_server.tracker_db,
         guest.session_id,
-        lambda events: paused_then_kept(events)[-1:] == [("user", "what's happening with my ticket?")],
+        lambda events: (
+            paused_then_kept(events)[-1:] == [("user", "what's happening with my ticket?")]
+        ),
     )
-    assert paused_then_kept(events) == [("pause", None), ("user", "what's happening with my ticket?")]
+    assert paused_then_kept(events) == [
+        ("pause", None),
+        ("user", "what's happening with my ticket?"),
+    ]
 
     with sqlite3.connect(baton_server.database_url.removeprefix("sqlite:///")) as db:
         context, escalation_type, trigger_intent, trigger_text = db.execute(
@@ -138,11 +145,17 @@ async def test_bad_input_is_refused_clearly_and_nothing_breaks(baton_server):
 async def test_the_demo_token_endpoint_only_signs_demo_customers(baton_server):
     import requests
 
-    ok = requests.get(f"{baton_server.url}/webhooks/webchat/demo/token", params={"customer": "C-1001"}, timeout=10)
+    ok = requests.get(
+        f"{baton_server.url}/webhooks/webchat/demo/token", params={"customer": "C-1001"}, timeout=10
+    )
     assert ok.status_code == 200 and ok.json()["customer"]["name"] == "Jane Doe"
-    unknown = requests.get(f"{baton_server.url}/webhooks/webchat/demo/token", params={"customer": "C-9"}, timeout=10)
+    unknown = requests.get(
+        f"{baton_server.url}/webhooks/webchat/demo/token", params={"customer": "C-9"}, timeout=10
+    )
     assert unknown.status_code == 404 and "C-1001" in unknown.json()["error"]
-    traversal = requests.get(f"{baton_server.url}/webhooks/webchat/..%2F..%2Fpyproject.toml", timeout=10)
+    traversal = requests.get(
+        f"{baton_server.url}/webhooks/webchat/..%2F..%2Fpyproject.toml", timeout=10
+    )
     assert traversal.status_code == 404
 
 

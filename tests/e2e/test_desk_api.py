@@ -59,7 +59,9 @@ async def test_signing_out_gives_open_conversations_back_to_the_queue(baton_serv
         supervisor, _ = signed_in(baton_server, name="Sees All", role="supervisor")
         detail = supervisor.call("GET", f"/conversations/{conversation_id}").json()
         assert detail["state"] == "queued"
-        assert ("requeued", "agent signed out") in [(h["action"], h["reason"]) for h in detail["history"]]
+        assert ("requeued", "agent signed out") in [
+            (h["action"], h["reason"]) for h in detail["history"]
+        ]
     finally:
         await customer.__aexit__()
 
@@ -126,7 +128,9 @@ async def test_an_agent_accepts_chats_both_ways_and_resolves(baton_server):
         mine = [item for item in queue if item["conversation_id"] == conversation_id]
         assert mine and mine[0]["state"] == "queued"
         assert mine[0]["ticket"]["reference"].startswith("CS-")
-        assert any(reason["type"] == "customer_initiated" for reason in mine[0]["ticket"]["reasons"])
+        assert any(
+            reason["type"] == "customer_initiated" for reason in mine[0]["ticket"]["reasons"]
+        )
 
         async with LiveSocket(baton_server.url, desk.cookie_header()) as live:
             accepted = desk.call("POST", f"/conversations/{conversation_id}/accept")
@@ -139,14 +143,24 @@ async def test_an_agent_accepts_chats_both_ways_and_resolves(baton_server):
             # Typing, both ways.
             typing = desk.call("POST", f"/conversations/{conversation_id}/typing", {"typing": True})
             assert typing.status_code == 204
-            assert await asyncio.wait_for(customer.typing.get(), 30) == {"typing": True, "agent_name": "Riley Agent"}
-            assert desk.call("POST", f"/conversations/{conversation_id}/typing", {"typing": "yes"}).status_code == 422
+            assert await asyncio.wait_for(customer.typing.get(), 30) == {
+                "typing": True,
+                "agent_name": "Riley Agent",
+            }
+            assert (
+                desk.call(
+                    "POST", f"/conversations/{conversation_id}/typing", {"typing": "yes"}
+                ).status_code
+                == 422
+            )
             await customer.sio.emit("baton_typing", {"typing": True})
             customer_typing = await live.next_of("typing", conversation_id=conversation_id)
             assert (customer_typing["sender"], customer_typing["typing"]) == ("customer", True)
 
             sent = desk.call(
-                "POST", f"/conversations/{conversation_id}/messages", {"text": "Hi, I'm Riley. <b>How</b> can I help?"}
+                "POST",
+                f"/conversations/{conversation_id}/messages",
+                {"text": "Hi, I'm Riley. <b>How</b> can I help?"},
             )
             assert sent.status_code == 201
             reply = await customer.next_message()
@@ -171,24 +185,36 @@ async def test_an_agent_accepts_chats_both_ways_and_resolves(baton_server):
             await reloaded.__aenter__()
             await reloaded.__aexit__()
             assert reloaded.session_id == conversation_id
-            assert {"sender": "bot", "text": "Hi, I'm Riley. <b>How</b> can I help?", "agent": {"name": "Riley Agent"}}.items() <= next(
+            assert {
+                "sender": "bot",
+                "text": "Hi, I'm Riley. <b>How</b> can I help?",
+                "agent": {"name": "Riley Agent"},
+            }.items() <= next(
                 message for message in reloaded.replayed if message.get("agent")
             ).items()
 
-            resolved = desk.call("POST", f"/conversations/{conversation_id}/resolve", {"reason": "explained the bill"})
+            resolved = desk.call(
+                "POST",
+                f"/conversations/{conversation_id}/resolve",
+                {"reason": "explained the bill"},
+            )
             assert resolved.status_code == 200
             assert resolved.json()["ticket"]["status"] == "resolved"
             assert (await next_status(customer, "resolved"))["agent_name"] == "Riley Agent"
             # The bot is back and asks for a rating.
             rating_question = await customer.next_message()
-            assert rating_question.get("quick_replies") or rating_question.get("buttons"), rating_question
+            assert rating_question.get("quick_replies") or rating_question.get("buttons"), (
+                rating_question
+            )
 
         again = desk.call("POST", f"/conversations/{conversation_id}/resolve")
         assert again.status_code == 409
 
         # The bot's turn after the resume is saved after its question went out.
         events = tracker_events_when(
-            baton_server.tracker_db, conversation_id, lambda events: "resume" in [e["event"] for e in events]
+            baton_server.tracker_db,
+            conversation_id,
+            lambda events: "resume" in [e["event"] for e in events],
         )
         kinds = [event["event"] for event in events]
         assert "pause" in kinds and "resume" in kinds
@@ -197,7 +223,9 @@ async def test_an_agent_accepts_chats_both_ways_and_resolves(baton_server):
         assert spoken.index(("agent", "Hi, I'm Riley. <b>How</b> can I help?")) < spoken.index(
             ("customer", "My bill is wrong")
         )
-        agent_events = [e for e in events if e["event"] == "bot" and (e.get("metadata") or {}).get("agent")]
+        agent_events = [
+            e for e in events if e["event"] == "bot" and (e.get("metadata") or {}).get("agent")
+        ]
         assert agent_events[0]["metadata"]["agent"] == {"id": agent["id"], "name": "Riley Agent"}
     finally:
         await customer.__aexit__()
@@ -216,14 +244,17 @@ async def test_a_taken_conversation_conflicts_and_another_team_is_forbidden(bato
         taken = second.call("POST", f"/conversations/{conversation_id}/accept")
         assert taken.status_code == 409
         assert "First Taker" in taken.json()["error"]
-        not_yours = second.call("POST", f"/conversations/{conversation_id}/messages", {"text": "hello"})
+        not_yours = second.call(
+            "POST", f"/conversations/{conversation_id}/messages", {"text": "hello"}
+        )
         assert not_yours.status_code == 409
 
         forbidden = outsider.call("GET", f"/conversations/{conversation_id}")
         assert forbidden.status_code == 403
         assert outsider.call("POST", f"/conversations/{conversation_id}/accept").status_code == 403
         assert conversation_id not in [
-            item["conversation_id"] for item in outsider.call("GET", "/queue").json()["conversations"]
+            item["conversation_id"]
+            for item in outsider.call("GET", "/queue").json()["conversations"]
         ]
 
         missing = first.call("GET", "/conversations/no-such-conversation")
@@ -244,20 +275,38 @@ async def test_transfer_escalate_note_and_return_to_bot(baton_server):
         desk, _ = signed_in(baton_server, name="Morgan Mover", teams=ALL_TEAMS, capacity=10)
         assert desk.call("POST", f"/conversations/{conversation_id}/accept").status_code == 200
 
-        note = desk.call("POST", f"/conversations/{conversation_id}/notes", {"text": "Customer sounds <i>upset</i>"})
-        assert note.status_code == 201 and note.json()["note"]["text"] == "Customer sounds <i>upset</i>"
-        assert desk.call("POST", f"/conversations/{conversation_id}/notes", {"text": "  "}).status_code == 422
+        note = desk.call(
+            "POST",
+            f"/conversations/{conversation_id}/notes",
+            {"text": "Customer sounds <i>upset</i>"},
+        )
+        assert (
+            note.status_code == 201
+            and note.json()["note"]["text"] == "Customer sounds <i>upset</i>"
+        )
+        assert (
+            desk.call("POST", f"/conversations/{conversation_id}/notes", {"text": "  "}).status_code
+            == 422
+        )
 
-        unknown = desk.call("POST", f"/conversations/{conversation_id}/transfer", {"team": "nowhere"})
+        unknown = desk.call(
+            "POST", f"/conversations/{conversation_id}/transfer", {"team": "nowhere"}
+        )
         assert unknown.status_code == 422 and "billing" in unknown.json()["error"]
-        moved = desk.call("POST", f"/conversations/{conversation_id}/transfer", {"team": "billing", "reason": "billing question"})
+        moved = desk.call(
+            "POST",
+            f"/conversations/{conversation_id}/transfer",
+            {"team": "billing", "reason": "billing question"},
+        )
         assert moved.status_code == 200, moved.text
         assert moved.json()["state"] == "queued"
         assert moved.json()["ticket"]["team"] == "billing" and moved.json()["ticket"]["level"] == 0
         queued_again = await next_status(customer, "queued", team_name="Billing & Payments")
         assert queued_again["position"] >= 1
 
-        escalated = desk.call("POST", f"/conversations/{conversation_id}/escalate", {"reason": "needs a specialist"})
+        escalated = desk.call(
+            "POST", f"/conversations/{conversation_id}/escalate", {"reason": "needs a specialist"}
+        )
         assert escalated.status_code == 200
         assert escalated.json()["ticket"]["level"] == 1
         assert escalated.json()["ticket"]["tier"] == "specialist"
@@ -304,7 +353,10 @@ async def test_a_new_handoff_is_offered_to_an_online_agent_of_the_team(baton_ser
             assert desk.call("POST", f"/conversations/{conversation_id}/accept").status_code == 200
             # Done before the console closes: a closed console's chats go back to the
             # queue a second later, which would move the next test's queue.
-            assert desk.call("POST", f"/conversations/{conversation_id}/return-to-bot").status_code == 200
+            assert (
+                desk.call("POST", f"/conversations/{conversation_id}/return-to-bot").status_code
+                == 200
+            )
         finally:
             await customer.__aexit__()
 
@@ -331,14 +383,18 @@ async def test_an_agent_who_disconnects_gives_their_conversations_back_to_the_qu
         assert desk.call("PUT", "/me/status", {"status": "online"}).status_code == 200
         async with LiveSocket(baton_server.url, desk.cookie_header()):
             assert desk.call("POST", f"/conversations/{conversation_id}/accept").status_code == 200
-            desk.call("POST", f"/conversations/{conversation_id}/messages", {"text": "One moment please"})
+            desk.call(
+                "POST", f"/conversations/{conversation_id}/messages", {"text": "One moment please"}
+            )
             await next_status(customer, "agent_joined")  # what came before is read
         # The console closed; after the grace period the customer is queued again.
         requeued = await next_status(customer, "queued")
         assert requeued["position"] >= 1
         detail = desk.call("GET", f"/conversations/{conversation_id}").json()
         assert detail["state"] == "queued" and detail["ticket"]["assigned_agent"] is None
-        assert ("requeued", "agent disconnected") in [(h["action"], h["reason"]) for h in detail["history"]]
+        assert ("requeued", "agent disconnected") in [
+            (h["action"], h["reason"]) for h in detail["history"]
+        ]
         # Its history is intact, and the agent is away until they come back.
         assert "One moment please" in [m["text"] for m in detail["transcript"]]
         assert desk.call("GET", "/me").json()["agent"]["status"] == "away"
@@ -349,17 +405,31 @@ async def test_an_agent_who_disconnects_gives_their_conversations_back_to_the_qu
 async def test_agents_are_listed_for_supervisors_and_added_by_admins(baton_server):
     agent_desk, _ = signed_in(baton_server, name="Plain Agent", teams=("billing",))
     assert agent_desk.call("GET", "/agents").status_code == 403
-    assert agent_desk.call("POST", "/agents", {"email": "x@example.com", "name": "X", "password": "long enough password"}).status_code == 403
+    assert (
+        agent_desk.call(
+            "POST",
+            "/agents",
+            {"email": "x@example.com", "name": "X", "password": "long enough password"},
+        ).status_code
+        == 403
+    )
 
     admin, _ = signed_in(baton_server, name="Ada Admin", role="admin")
-    body = {"email": "new.person@example.com", "name": "New Person", "password": "a long enough password", "teams": ["billing"]}
+    body = {
+        "email": "new.person@example.com",
+        "name": "New Person",
+        "password": "a long enough password",
+        "teams": ["billing"],
+    }
     created = admin.call("POST", "/agents", body)
     assert created.status_code == 201, created.text
     assert created.json()["agent"]["teams"] == ["billing"]
     assert admin.call("POST", "/agents", body).status_code == 409
     weak = admin.call("POST", "/agents", {**body, "email": "weak@example.com", "password": "short"})
     assert weak.status_code == 422
-    assert "new.person@example.com" in [a["email"] for a in admin.call("GET", "/agents").json()["agents"]]
+    assert "new.person@example.com" in [
+        a["email"] for a in admin.call("GET", "/agents").json()["agents"]
+    ]
 
 
 async def test_bad_bodies_get_clear_errors(baton_server):
@@ -378,7 +448,12 @@ async def test_the_openapi_description_lists_every_endpoint(baton_server):
     spec = requests.get(f"{baton_server.url}/desk/api/openapi.json", timeout=30).json()
     assert spec["openapi"].startswith("3.")
     paths = spec["paths"]
-    for path in ("/login", "/queue", "/conversations/{conversation_id}/accept", "/conversations/{conversation_id}/return-to-bot"):
+    for path in (
+        "/login",
+        "/queue",
+        "/conversations/{conversation_id}/accept",
+        "/conversations/{conversation_id}/return-to-bot",
+    ):
         assert path in paths
     assert "409" in paths["/conversations/{conversation_id}/accept"]["post"]["responses"]
 
@@ -387,7 +462,10 @@ async def test_the_console_page_is_served_with_a_strict_policy(baton_server):
     page = requests.get(f"{baton_server.url}/desk/", timeout=30)
     assert page.status_code == 200
     assert "default-src 'self'" in page.headers["Content-Security-Policy"]
-    assert requests.get(f"{baton_server.url}/desk/assets/../../etc/passwd", timeout=30).status_code == 404
+    assert (
+        requests.get(f"{baton_server.url}/desk/assets/../../etc/passwd", timeout=30).status_code
+        == 404
+    )
 
 
 def test_bot_run_syncs_the_teams_of_escalation_yml(baton_server):

@@ -1,4 +1,4 @@
-""""Did you mean…?" on the real model: each suggested question gets its own answer."""
+""" "Did you mean…?" on the real model: each suggested question gets its own answer."""
 
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ def test_every_faq_question_the_bot_can_suggest_gets_its_own_answer(baton_server
         )
         assert response.status_code == 200, response.text
         parse_data = response.json()
-        answer = ((parse_data.get("response_selector") or {}).get("faq") or {}).get("response") or {}
+        answer = ((parse_data.get("response_selector") or {}).get("faq") or {}).get(
+            "response"
+        ) or {}
         answered[key] = (parse_data["intent"]["name"], answer.get("intent_response_key"))
     assert {key: got for key, got in answered.items() if got != ("faq", key)} == {}

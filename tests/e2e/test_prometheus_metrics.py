@@ -75,8 +75,14 @@ async def test_a_handoff_is_counted_and_its_wait_and_relay_are_observed(baton_se
         # The action server's ticket, counted by the Rasa server: as many as the database holds.
         assert ticket.escalation_type == "customer_initiated"
         assert value(first, "baton_metrics_database_up") == 1
-        assert value(first, "baton_escalations_total", type="customer_initiated") == escalations >= 1
-        assert value(first, "baton_queue_length", team=ticket.team, priority=ticket.priority) == waiting >= 1
+        assert (
+            value(first, "baton_escalations_total", type="customer_initiated") == escalations >= 1
+        )
+        assert (
+            value(first, "baton_queue_length", team=ticket.team, priority=ticket.priority)
+            == waiting
+            >= 1
+        )
         assert value(first, "baton_conversations_by_state", channel="webchat", state="queued") >= 1
 
         desk, _ = signed_in(baton_server, name="Metrics Watcher", teams=ALL_TEAMS)
@@ -86,21 +92,35 @@ async def test_a_handoff_is_counted_and_its_wait_and_relay_are_observed(baton_se
             await next_status(customer, "agent_joined")
 
             # The answer comes once the message is on the customer's socket.
-            sent = desk.call("POST", f"/conversations/{conversation_id}/messages", {"text": "Hello, how can I help?"})
+            sent = desk.call(
+                "POST",
+                f"/conversations/{conversation_id}/messages",
+                {"text": "Hello, how can I help?"},
+            )
             assert sent.status_code == 201, sent.text
             assert (await customer.next_message())["text"] == "Hello, how can I help?"
 
             # Observed before the console's socket writes it, so before it arrives here.
-            await customer.send({"message": "My router keeps restarting", "session_id": conversation_id})
-            assert (await live.messages(conversation_id, 1))[0]["text"] == "My router keeps restarting"
+            await customer.send(
+                {"message": "My router keeps restarting", "session_id": conversation_id}
+            )
+            assert (await live.messages(conversation_id, 1))[0][
+                "text"
+            ] == "My router keeps restarting"
 
             second = scrape(baton_server.url)
             assert desk.call("POST", f"/conversations/{conversation_id}/resolve").status_code == 200
 
-        assert value(second, "baton_queue_wait_seconds_count") == value(first, "baton_queue_wait_seconds_count") + 1
+        assert (
+            value(second, "baton_queue_wait_seconds_count")
+            == value(first, "baton_queue_wait_seconds_count") + 1
+        )
         for direction in (CUSTOMER_TO_AGENT, AGENT_TO_CUSTOMER):
             before = value(first, "baton_relay_latency_seconds_count", direction=direction)
-            assert value(second, "baton_relay_latency_seconds_count", direction=direction) == before + 1, direction
+            assert (
+                value(second, "baton_relay_latency_seconds_count", direction=direction)
+                == before + 1
+            ), direction
             took = value(second, "baton_relay_latency_seconds_sum", direction=direction) - value(
                 first, "baton_relay_latency_seconds_sum", direction=direction
             )

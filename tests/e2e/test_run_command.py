@@ -46,11 +46,24 @@ def test_it_prints_the_demo_url_and_ctrl_c_stops_every_process(tmp_path):
     log_path = tmp_path / "run.log"
     log = log_path.open("w")
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "bot"), "run", "--demo", "--port", str(port),
-         "--actions-port", str(actions_port), "--model", str(MODEL)],
+        [
+            str(Path(sys.executable).parent / "bot"),
+            "run",
+            "--demo",
+            "--port",
+            str(port),
+            "--actions-port",
+            str(actions_port),
+            "--model",
+            str(MODEL),
+        ],
         cwd=PROJECT_ROOT,
-        env={**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'baton.db'}",
-             "BATON_JWT_SECRET": "run-" + "r" * 40, "RASA_TELEMETRY_ENABLED": "false"},
+        env={
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'baton.db'}",
+            "BATON_JWT_SECRET": "run-" + "r" * 40,
+            "RASA_TELEMETRY_ENABLED": "false",
+        },
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group, as in a terminal
@@ -76,9 +89,15 @@ def test_it_prints_the_demo_url_and_ctrl_c_stops_every_process(tmp_path):
         except subprocess.TimeoutExpired:
             # Say which server hung, with the end of their output: a hang seen once
             # in CI, under load, did not show up again when run alone.
-            running = [Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ") for pid in servers if alive(pid)]
-            pytest.fail(f"Ctrl-C did not stop `bot run` within 60 s; still running: {running}\n"
-                        + log_path.read_text()[-4000:])
+            running = [
+                Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
+                for pid in servers
+                if alive(pid)
+            ]
+            pytest.fail(
+                f"Ctrl-C did not stop `bot run` within 60 s; still running: {running}\n"
+                + log_path.read_text()[-4000:]
+            )
         assert exit_code == 0
         assert not [pid for pid in servers if alive(pid)]
     finally:
@@ -94,8 +113,12 @@ def test_an_invalid_escalation_policy_refuses_to_start_with_its_line(tmp_path):
     result = subprocess.run(
         [str(Path(sys.executable).parent / "bot"), "run", "--model", str(MODEL)],
         cwd=PROJECT_ROOT,
-        env={**os.environ, "BATON_ESCALATION_FILE": str(broken), "DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}",
-             "BATON_JWT_SECRET": "run-" + "r" * 40},
+        env={
+            **os.environ,
+            "BATON_ESCALATION_FILE": str(broken),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}",
+            "BATON_JWT_SECRET": "run-" + "r" * 40,
+        },
         capture_output=True,
         text=True,
         timeout=120,
@@ -110,8 +133,12 @@ def refused_start(tmp_path: Path, *flags: str, **env: str) -> subprocess.Complet
     return subprocess.run(
         [str(Path(sys.executable).parent / "bot"), "run", *flags, "--model", str(MODEL)],
         cwd=PROJECT_ROOT,
-        env={**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}", "BATON_JWT_SECRET": "run-" + "r" * 40,
-             **env},
+        env={
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}",
+            "BATON_JWT_SECRET": "run-" + "r" * 40,
+            **env,
+        },
         capture_output=True,
         text=True,
         timeout=120,
@@ -120,7 +147,10 @@ def refused_start(tmp_path: Path, *flags: str, **env: str) -> subprocess.Complet
 
 def test_the_demo_never_runs_with_the_real_account_system(tmp_path):
     result = refused_start(
-        tmp_path, "--demo", BATON_ACCOUNT_BACKEND="http", BATON_ACCOUNT_API_URL="https://accounts.example"
+        tmp_path,
+        "--demo",
+        BATON_ACCOUNT_BACKEND="http",
+        BATON_ACCOUNT_API_URL="https://accounts.example",
     )
     assert result.returncode == 2
     assert "--demo" in result.stderr and "BATON_ACCOUNT_BACKEND=http" in result.stderr

@@ -21,11 +21,15 @@ OFFER_WORDS = "Would you like me to connect you with someone from our team?"
 
 def parse(server: Any, text: str, token: str | None) -> requests.Response:
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
-    return requests.post(f"{server.url}/model/parse", headers=headers, json={"text": text}, timeout=30)
+    return requests.post(
+        f"{server.url}/model/parse", headers=headers, json={"text": text}, timeout=30
+    )
 
 
 def test_model_parse_shows_the_sentiment_behind_its_token(baton_server):
-    angry = parse(baton_server, "This is RIDICULOUS, you useless lot!!!", baton_server.rasa_api_token)
+    angry = parse(
+        baton_server, "This is RIDICULOUS, you useless lot!!!", baton_server.rasa_api_token
+    )
     assert angry.status_code == 200, angry.text
     sentiment = angry.json()["sentiment"]
     assert sentiment["label"] == "negative" and -1 <= sentiment["compound"] < 0
@@ -52,12 +56,17 @@ async def replies_until(customer: WidgetClient, words: str, limit: int = 4) -> L
 async def test_a_frustrated_customer_is_offered_a_person_and_the_ticket_says_why(baton_server):
     async with WidgetClient(baton_server.url) as customer:
         await customer.say("how much does roaming cost in spain")
-        await customer.say("honestly this is ridiculous, I've been trying to pay my bill for an hour. how can I pay it")
+        await customer.say(
+            "honestly this is ridiculous, I've been trying to pay my bill for an hour. how can I pay it"
+        )
         # An FAQ question (billing date) asked in anger: the bot answers it, then offers
         # a person. (Worded as the model reads it as the question; an angry message it
         # takes for a problem report starts the case form, where no offer is made.)
         await customer.send(
-            {"message": "what date is my bill due?? third time asking, absolutely useless", "session_id": customer.session_id}
+            {
+                "message": "what date is my bill due?? third time asking, absolutely useless",
+                "session_id": customer.session_id,
+            }
         )
         # The answer first, then the offer; or, if the model did not understand the
         # message, the offer in place of "could you rephrase?" (never both).
@@ -71,7 +80,9 @@ async def test_a_frustrated_customer_is_offered_a_person_and_the_ticket_says_why
         assert "CS-" in accepted["text"], accepted
 
         # Messages to the agent keep their sentiment too.
-        await customer.send({"message": "hello?? is anyone even there", "session_id": customer.session_id})
+        await customer.send(
+            {"message": "hello?? is anyone even there", "session_id": customer.session_id}
+        )
         conversation_id = customer.session_id
 
         def customer_turns(events: list) -> list:
@@ -83,7 +94,9 @@ async def test_a_frustrated_customer_is_offered_a_person_and_the_ticket_says_why
             tracker_events_when,
             baton_server.tracker_db,
             conversation_id,
-            lambda events: any(e.get("text") == "hello?? is anyone even there" for e in customer_turns(events)),
+            lambda events: any(
+                e.get("text") == "hello?? is anyone even there" for e in customer_turns(events)
+            ),
         )
     turns = customer_turns(events)
     assert turns[-1]["text"] == "hello?? is anyone even there"
@@ -106,7 +119,11 @@ async def test_a_frustrated_customer_is_offered_a_person_and_the_ticket_says_why
     # The agent sees each message's mood in the console's data.
     desk, _ = signed_in(baton_server, name="Mood Reader", teams=ALL_TEAMS)
     detail = desk.call("GET", f"/conversations/{conversation_id}").json()
-    labels = [m["sentiment"]["label"] for m in detail["transcript"] if m["sender"] == "customer" and m["sentiment"]]
+    labels = [
+        m["sentiment"]["label"]
+        for m in detail["transcript"]
+        if m["sender"] == "customer" and m["sentiment"]
+    ]
     assert "negative" in labels
     assert detail["transcript"][-1]["text"] == "hello?? is anyone even there"
     assert detail["transcript"][-1]["sentiment"] is not None

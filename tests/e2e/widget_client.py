@@ -11,8 +11,13 @@ REPLY_TIMEOUT_SECONDS = 60
 
 
 class WidgetClient:
-    def __init__(self, url: str, token: str | None = None, session_id: str | None = None,
-                 headers: Dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        token: str | None = None,
+        session_id: str | None = None,
+        headers: Dict[str, str] | None = None,
+    ) -> None:
         self.url = url
         self.token = token
         self.session_id = session_id
@@ -35,8 +40,9 @@ class WidgetClient:
         self.sio.on("baton_typing", self.typing.put_nowait)
 
     async def __aenter__(self) -> WidgetClient:
-        await self.sio.connect(self.url, socketio_path="/socket.io", transports=["websocket"],
-                               headers=self.headers)
+        await self.sio.connect(
+            self.url, socketio_path="/socket.io", transports=["websocket"], headers=self.headers
+        )
         await self.request_session()
         return self
 

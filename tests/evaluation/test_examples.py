@@ -43,7 +43,9 @@ def test_retrieval_intents_keep_their_full_name_and_annotations_are_stripped(tra
     ]
 
 
-def test_a_subset_keeps_its_examples_with_their_entities_and_every_regex(training_data, tmp_path: Path):
+def test_a_subset_keeps_its_examples_with_their_entities_and_every_regex(
+    training_data, tmp_path: Path
+):
     part = subset(training_data, [2, 0])
     assert [e.intent for e in examples_of(part)] == ["ask_order_status", "faq/returns"]
     assert [r["name"] for r in part.regex_features] == ["order_number"]
@@ -52,4 +54,7 @@ def test_a_subset_keeps_its_examples_with_their_entities_and_every_regex(trainin
     text = written.read_text(encoding="utf-8")
     assert "[BW-100234](order_number)" in text
     assert "intent: faq/returns" in text
-    assert [e.intent for e in examples_of(load_training_data(written))] == ["ask_order_status", "faq/returns"]
+    assert [e.intent for e in examples_of(load_training_data(written))] == [
+        "ask_order_status",
+        "faq/returns",
+    ]

@@ -42,10 +42,22 @@ def test_a_valid_set_is_read_in_order():
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        (VALID.replace("frustrated: false", 'frustrated: "no"'), r"sets\.yml:12: message 3: 'frustrated' is 'no'; allowed: true, false"),
-        (VALID.replace('text: "my internet is down"', 'text: ""'), r"sets\.yml:10: message 3: 'text' is missing"),
-        (VALID.replace("category: sarcastic", "category:"), r"sets\.yml:8: message 2: 'category' is missing"),
-        (VALID.replace("category: angry", "category: angry\n    mood: bad"), r"sets\.yml:6: message 1 has unknown keys \['mood'\]"),
+        (
+            VALID.replace("frustrated: false", 'frustrated: "no"'),
+            r"sets\.yml:12: message 3: 'frustrated' is 'no'; allowed: true, false",
+        ),
+        (
+            VALID.replace('text: "my internet is down"', 'text: ""'),
+            r"sets\.yml:10: message 3: 'text' is missing",
+        ),
+        (
+            VALID.replace("category: sarcastic", "category:"),
+            r"sets\.yml:8: message 2: 'category' is missing",
+        ),
+        (
+            VALID.replace("category: angry", "category: angry\n    mood: bad"),
+            r"sets\.yml:6: message 1 has unknown keys \['mood'\]",
+        ),
         ("version: 1\nitems: []\n", r"sets\.yml:1: no 'messages' list"),
         ("version: 1\nmessages: []\n", r"sets\.yml:2: 'messages' is empty"),
         ("messages:\n  - text: [unclosed\n", r"sets\.yml:\d+: not valid YAML"),
@@ -115,7 +127,7 @@ def _writer_cv():
 
 def test_the_test_set_is_scored_and_the_writer_cv_kept_with_its_misses(tmp_path: Path):
     _write_sets(tmp_path, ("test",))
-    sections = evaluate_frustration(tmp_path, lambda: (lambda text: "useless" in text), _writer_cv)
+    sections = evaluate_frustration(tmp_path, lambda: lambda text: "useless" in text, _writer_cv)
     by_name = {s.name: s for s in sections}
     assert by_name["test"].scores.recall == pytest.approx(1 / 2)
     assert by_name["test"].misses == []
@@ -124,7 +136,7 @@ def test_the_test_set_is_scored_and_the_writer_cv_kept_with_its_misses(tmp_path:
 
 
 def test_a_missing_set_or_detector_is_reported_as_not_measured(tmp_path: Path):
-    sections = evaluate_frustration(tmp_path, lambda: (lambda text: True), _writer_cv)
+    sections = evaluate_frustration(tmp_path, lambda: lambda text: True, _writer_cv)
     assert sections[0].name == "test" and "not found" in sections[0].not_measured
     assert sections[1].scores is not None
 
@@ -140,4 +152,4 @@ def test_a_missing_set_or_detector_is_reported_as_not_measured(tmp_path: Path):
 def test_a_malformed_set_stops_the_evaluation(tmp_path: Path):
     (tmp_path / "test.yml").write_text("messages: []\n", encoding="utf-8")
     with pytest.raises(FrustrationSetError):
-        evaluate_frustration(tmp_path, lambda: (lambda text: True), _writer_cv)
+        evaluate_frustration(tmp_path, lambda: lambda text: True, _writer_cv)

@@ -23,7 +23,11 @@ def p(
     true: str, intent: str, retrieval: str | None = None, text: str = "x", suggested: tuple = ()
 ) -> Prediction:
     return Prediction(
-        text=text, true_intent=true, intent=intent, confidence=0.9, retrieval_intent=retrieval,
+        text=text,
+        true_intent=true,
+        intent=intent,
+        confidence=0.9,
+        retrieval_intent=retrieval,
         suggested_answers=suggested,
     )
 
@@ -83,7 +87,9 @@ def test_an_faq_counts_only_with_the_faq_intent_and_its_own_answer():
 def test_a_declined_faq_counts_as_suggested_when_its_answer_is_on_a_button():
     predictions = [
         p("faq/returns", "faq", "faq/returns"),  # answered
-        p("faq/returns", "nlu_fallback", suggested=("faq/refund_time", "faq/returns")),  # one click away
+        p(
+            "faq/returns", "nlu_fallback", suggested=("faq/refund_time", "faq/returns")
+        ),  # one click away
         p("faq/returns", "nlu_fallback", suggested=("faq/refund_time", "faq/esim")),  # not offered
         p("faq/returns", "faq", "faq/refund_time"),  # wrong answer, nothing offered
         p("greet", "nlu_fallback", suggested=("faq/returns",)),  # not an FAQ: not counted

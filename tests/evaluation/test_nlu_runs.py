@@ -92,7 +92,13 @@ def test_the_same_seed_trains_the_same_model_and_the_next_seed_another(project: 
 
     def run():
         return train_and_predict_with_seeds(
-            training_data, examples, train, test, project / "config.yml", project / "domain.yml", trainings=2
+            training_data,
+            examples,
+            train,
+            test,
+            project / "config.yml",
+            project / "domain.yml",
+            trainings=2,
         )
 
     first, again = run(), run()

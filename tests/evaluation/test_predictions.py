@@ -16,7 +16,10 @@ def _selector(key: str) -> dict:
 def test_the_shared_default_selector_gives_the_answer_key():
     parse = {
         "intent": {"name": "faq", "confidence": 0.97},
-        "response_selector": {"all_retrieval_intents": ["faq", "chitchat"], "default": _selector("faq/returns")},
+        "response_selector": {
+            "all_retrieval_intents": ["faq", "chitchat"],
+            "default": _selector("faq/returns"),
+        },
     }
     prediction = prediction_from_parse(NluExample("returns?", "faq/returns"), parse)
     assert prediction.intent == "faq"
@@ -26,7 +29,12 @@ def test_the_shared_default_selector_gives_the_answer_key():
 
 
 def test_a_selector_of_the_predicted_intent_wins_over_the_default():
-    parse = {"response_selector": {"chitchat": _selector("chitchat/joke"), "default": _selector("faq/esim")}}
+    parse = {
+        "response_selector": {
+            "chitchat": _selector("chitchat/joke"),
+            "default": _selector("faq/esim"),
+        }
+    }
     assert top_retrieval_intent(parse, "chitchat") == "chitchat/joke"
     assert top_retrieval_intent(parse, "faq") == "faq/esim"
 
@@ -59,7 +67,10 @@ def test_a_shared_selector_answer_of_another_retrieval_intent_is_no_answer():
 def test_a_declined_faq_question_carries_the_answers_it_is_offered():
     parse = {
         "intent": {"name": "nlu_fallback", "confidence": 0.15},
-        "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.15}, {"name": "faq", "confidence": 0.9}],
+        "intent_ranking": [
+            {"name": "nlu_fallback", "confidence": 0.15},
+            {"name": "faq", "confidence": 0.9},
+        ],
         "response_selector": {
             "faq": {
                 "response": {"intent_response_key": "faq/delivery_time", "confidence": 0.12},
@@ -74,5 +85,14 @@ def test_a_declined_faq_question_carries_the_answers_it_is_offered():
     prediction = prediction_from_parse(NluExample("by saturday?", "faq/shipping_cost"), parse)
     assert prediction.suggested_answers == ("faq/delivery_time", "faq/shipping_cost")
     # An answered message is offered nothing.
-    answered = {**parse, "intent": {"name": "faq", "confidence": 0.9}, "intent_ranking": [{"name": "faq"}]}
-    assert prediction_from_parse(NluExample("by saturday?", "faq/shipping_cost"), answered).suggested_answers == ()
+    answered = {
+        **parse,
+        "intent": {"name": "faq", "confidence": 0.9},
+        "intent_ranking": [{"name": "faq"}],
+    }
+    assert (
+        prediction_from_parse(
+            NluExample("by saturday?", "faq/shipping_cost"), answered
+        ).suggested_answers
+        == ()
+    )

@@ -28,7 +28,12 @@ from bot.evaluation.targets import Target, Verdict
 
 @pytest.mark.parametrize(
     ("value", "verdict"),
-    [(19 / 20, Verdict.PASS), (0.96, Verdict.PASS), (0.9499, Verdict.FAIL), (None, Verdict.NOT_MEASURED)],
+    [
+        (19 / 20, Verdict.PASS),
+        (0.96, Verdict.PASS),
+        (0.9499, Verdict.FAIL),
+        (None, Verdict.NOT_MEASURED),
+    ],
 )
 def test_a_target_passes_at_its_minimum(value, verdict):
     assert Target("m", "m", 0.95).check(value) is verdict
@@ -137,22 +142,37 @@ def test_held_out_confusions_are_printed_only_when_asked_for():
 
 
 def test_several_trainings_show_their_pooled_scores_and_each_trainings_spread():
-    first = score_nlu([_prediction("faq/esim", "faq", "faq/esim")] * 9 + [_prediction("faq/esim", "faq", "faq/roaming")])
-    second = score_nlu([_prediction("faq/esim", "faq", "faq/esim")] * 7 + [_prediction("faq/esim", "faq", "faq/roaming")] * 3)
+    first = score_nlu(
+        [_prediction("faq/esim", "faq", "faq/esim")] * 9
+        + [_prediction("faq/esim", "faq", "faq/roaming")]
+    )
+    second = score_nlu(
+        [_prediction("faq/esim", "faq", "faq/esim")] * 7
+        + [_prediction("faq/esim", "faq", "faq/roaming")] * 3
+    )
     pooled = score_nlu(
-        [_prediction("faq/esim", "faq", "faq/esim")] * 16 + [_prediction("faq/esim", "faq", "faq/roaming")] * 4
+        [_prediction("faq/esim", "faq", "faq/esim")] * 16
+        + [_prediction("faq/esim", "faq", "faq/roaming")] * 4
     )
     held_out = NluSection(
-        "held-out", 30, 10, pooled, trainings=2,
+        "held-out",
+        30,
+        10,
+        pooled,
+        trainings=2,
         per_training=[TrainingScores.of(0, first), TrainingScores.of(1, second)],
     )
-    results = dataclasses.replace(_results([True, True]), held_out=held_out, checks=check_targets(pooled, None))
+    results = dataclasses.replace(
+        _results([True, True]), held_out=held_out, checks=check_targets(pooled, None)
+    )
     report = render_report(results, show_held_out_confusions=True)
     lines = report.splitlines()
     assert "held-out (2 trainings)" in next(line for line in lines if line.startswith("  NLU"))
     assert next(line for line in lines if "examples tested" in line).split()[-1] == "10"
     assert "0.800 (n=20)" in next(line for line in lines if "FAQ top-1" in line)
-    per_training = lines[lines.index("  held-out, each training (seeds moved on by the offset):") + 2:][:2]
+    per_training = lines[
+        lines.index("  held-out, each training (seeds moved on by the offset):") + 2 :
+    ][:2]
     assert per_training[0].split()[0] == "+0" and "0.900" in per_training[0]
     assert per_training[1].split()[0] == "+1" and "0.700" in per_training[1]
     assert "held-out FAQ misses (true -> answered, summed over 2 trainings):" in report

@@ -75,7 +75,10 @@ def test_a_later_training_gets_a_written_copy_with_moved_seeds(tmp_path: Path):
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [("- just\n- a list\n", "does not hold a Rasa config"), ("pipeline: WhitespaceTokenizer\n", "'pipeline'")],
+    [
+        ("- just\n- a list\n", "does not hold a Rasa config"),
+        ("pipeline: WhitespaceTokenizer\n", "'pipeline'"),
+    ],
 )
 def test_a_config_that_is_not_components_is_refused(tmp_path: Path, content, message):
     config = tmp_path / "config.yml"

@@ -23,7 +23,9 @@ def _examples(intent: str, count: int, prefix: str = "") -> list[NluExample]:
 
 def _sides(examples: list[NluExample]) -> dict[str, bool]:
     split = holdout_split(examples)
-    return {examples[i].text: True for i in split.test} | {examples[i].text: False for i in split.train}
+    return {examples[i].text: True for i in split.test} | {
+        examples[i].text: False for i in split.train
+    }
 
 
 def test_a_text_has_the_same_position_on_every_run_and_machine():
@@ -57,7 +59,9 @@ def test_adding_reordering_and_removing_examples_never_moves_an_old_example():
 
 
 def test_about_the_test_fraction_of_every_intent_is_held_out():
-    examples = _examples("greet", 400) + _examples("faq/returns", 400) + _examples("request_human", 400)
+    examples = (
+        _examples("greet", 400) + _examples("faq/returns", 400) + _examples("request_human", 400)
+    )
     split = holdout_split(examples, test_fraction=0.2)
     held = Counter(examples[i].intent for i in split.test)
     for intent in ("greet", "faq/returns", "request_human"):

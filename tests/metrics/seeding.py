@@ -81,7 +81,10 @@ def add_ticket(
         [history_values(ticket_id, created_at, kind) for kind in (types or [escalation_type])],
     )
     if rating is not None:
-        session.execute(insert(_CSAT), {"ticket_id": ticket_id, "rating": rating, "comment": None, "at": created_at})
+        session.execute(
+            insert(_CSAT),
+            {"ticket_id": ticket_id, "rating": rating, "comment": None, "at": created_at},
+        )
     return ticket_id
 
 
@@ -253,7 +256,8 @@ def seed_history(
             ).all()
         )
         history = [
-            history_values(ticket_ids[t["reference"]], t["created_at"], t["escalation_type"]) for t in tickets
+            history_values(ticket_ids[t["reference"]], t["created_at"], t["escalation_type"])
+            for t in tickets
         ]
         for chunk in _chunks(history, CHUNK):
             session.execute(insert(_HISTORY), list(chunk))

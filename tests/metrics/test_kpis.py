@@ -42,16 +42,33 @@ def test_sla_compliance_counts_decided_tickets_only(session_factory):
     start = MONDAY + dt.timedelta(hours=9)
     with session_factory.begin() as session:
         on_time = add_conversation(session, "on-time", start)
-        add_ticket(session, on_time, start + dt.timedelta(minutes=5), reference="A1",
-                   first_reply_after=dt.timedelta(minutes=10), resolved_after=dt.timedelta(hours=1))
+        add_ticket(
+            session,
+            on_time,
+            start + dt.timedelta(minutes=5),
+            reference="A1",
+            first_reply_after=dt.timedelta(minutes=10),
+            resolved_after=dt.timedelta(hours=1),
+        )
         late_reply = add_conversation(session, "late-reply", start)
-        add_ticket(session, late_reply, start + dt.timedelta(minutes=5), reference="A2",
-                   first_reply_after=dt.timedelta(minutes=20), resolved_after=dt.timedelta(hours=1))
+        add_ticket(
+            session,
+            late_reply,
+            start + dt.timedelta(minutes=5),
+            reference="A2",
+            first_reply_after=dt.timedelta(minutes=20),
+            resolved_after=dt.timedelta(hours=1),
+        )
         never_answered = add_conversation(session, "never-answered", start)
         add_ticket(session, never_answered, start + dt.timedelta(minutes=5), reference="A3")
         still_open = add_conversation(session, "still-open", start)
-        add_ticket(session, still_open, start + dt.timedelta(minutes=5), reference="A4",
-                   first_reply_after=dt.timedelta(minutes=1))
+        add_ticket(
+            session,
+            still_open,
+            start + dt.timedelta(minutes=5),
+            reference="A4",
+            first_reply_after=dt.timedelta(minutes=1),
+        )
     # Half an hour in: A3 is past its first-response deadline, A4 is answered but its
     # resolution deadline (4 h) is still ahead.
     now = start + dt.timedelta(minutes=30)
@@ -70,7 +87,11 @@ def test_a_conversation_recorded_at_its_escalation_has_no_time_to_escalation(ses
         recent = add_conversation(session, "recent", at)
         add_ticket(session, recent, at + dt.timedelta(seconds=90), reference="L2")
 
-    assert report(session_factory)["totals"]["time_to_escalation"] == {"count": 1, "median": 90.0, "p90": 90.0}
+    assert report(session_factory)["totals"]["time_to_escalation"] == {
+        "count": 1,
+        "median": 90.0,
+        "p90": 90.0,
+    }
 
 
 def test_a_second_escalation_of_a_conversation_counts_the_conversation_once(session_factory):
@@ -78,7 +99,13 @@ def test_a_second_escalation_of_a_conversation_counts_the_conversation_once(sess
     with session_factory.begin() as session:
         twice = add_conversation(session, "twice", at)
         # Resolved before the second: a conversation has one live ticket at a time (migration 0007).
-        add_ticket(session, twice, at + dt.timedelta(minutes=1), reference="B1", resolved_after=dt.timedelta(minutes=30))
+        add_ticket(
+            session,
+            twice,
+            at + dt.timedelta(minutes=1),
+            reference="B1",
+            resolved_after=dt.timedelta(minutes=30),
+        )
         add_ticket(session, twice, at + dt.timedelta(minutes=40), reference="B2")
         add_conversation(session, "contained", at)
 
@@ -97,8 +124,12 @@ def test_breakdowns_by_day_and_channel_divide_by_their_own_conversations(session
         for n in range(4):
             add_conversation(session, f"mon-web-{n}", MONDAY + dt.timedelta(hours=n), "webchat")
         for n in range(2):
-            add_conversation(session, f"tue-rest-{n}", MONDAY + dt.timedelta(days=1, hours=n), "rest")
-        escalated = add_conversation(session, "tue-web", MONDAY + dt.timedelta(days=1, hours=5), "webchat")
+            add_conversation(
+                session, f"tue-rest-{n}", MONDAY + dt.timedelta(days=1, hours=n), "rest"
+            )
+        escalated = add_conversation(
+            session, "tue-web", MONDAY + dt.timedelta(days=1, hours=5), "webchat"
+        )
         add_ticket(session, escalated, MONDAY + dt.timedelta(days=1, hours=6), reference="C1")
 
     breakdowns = report(session_factory)["breakdowns"]
@@ -124,7 +155,10 @@ def test_escalation_only_breakdowns_are_shares_of_the_total_rate(session_factory
     assert reasons["repeated_fallback"]["escalated"] == 20
     assert reasons["repeated_fallback"]["escalation_rate"] == round(20 * 100 / 600, 1)
     assert sum(row["escalated"] for row in result["breakdowns"]["reason"]) == 60
-    assert {row["key"]: row["escalated"] for row in result["breakdowns"]["team"]} == {"billing": 30, "technical": 30}
+    assert {row["key"]: row["escalated"] for row in result["breakdowns"]["team"]} == {
+        "billing": 30,
+        "technical": 30,
+    }
     intents = {row["key"] for row in result["breakdowns"]["intent"]}
     assert {"nlu_fallback", "faq/returns", "request_human"} <= intents
 
@@ -133,8 +167,14 @@ def test_a_ticket_counts_under_every_escalation_type_it_had(session_factory):
     at = MONDAY + dt.timedelta(hours=2)
     with session_factory.begin() as session:
         conversation = add_conversation(session, "climbed", at)
-        add_ticket(session, conversation, at + dt.timedelta(minutes=1), reference="D1",
-                   escalation_type="customer_initiated", types=["functional", "customer_initiated", "hierarchical"])
+        add_ticket(
+            session,
+            conversation,
+            at + dt.timedelta(minutes=1),
+            reference="D1",
+            escalation_type="customer_initiated",
+            types=["functional", "customer_initiated", "hierarchical"],
+        )
 
     types = {row["key"]: row["escalated"] for row in report(session_factory)["breakdowns"]["type"]}
 
@@ -144,7 +184,9 @@ def test_a_ticket_counts_under_every_escalation_type_it_had(session_factory):
 def test_a_team_filter_keeps_that_teams_escalations_and_every_conversation(session_factory):
     seed_history(session_factory, start=MONDAY, days=7, conversations=200, escalated=40)
 
-    totals = report(session_factory, MetricsQuery(WEEK.since, WEEK.until, team="technical"))["totals"]
+    totals = report(session_factory, MetricsQuery(WEEK.since, WEEK.until, team="technical"))[
+        "totals"
+    ]
 
     assert totals["conversations"] == 200
     assert totals["escalated"] == 20
@@ -179,9 +221,15 @@ def test_root_causes_group_similar_misunderstood_messages(session_factory):
     assert [row["intent"] for row in causes["faq_misses"]] == ["faq/returns"]
     (router,) = causes["fallback_utterances"]
     assert router["count"] == 20
-    assert {router["text"], *router["similar"]} == {"my router keeps blinking red", "router blinking red again!!"}
+    assert {router["text"], *router["similar"]} == {
+        "my router keeps blinking red",
+        "router blinking red again!!",
+    }
     assert len(router["examples"]) == 3
-    assert all(example["ticket"] and example["conversation"].startswith("seed-") for example in router["examples"])
+    assert all(
+        example["ticket"] and example["conversation"].startswith("seed-")
+        for example in router["examples"]
+    )
 
 
 @pytest.mark.parametrize(

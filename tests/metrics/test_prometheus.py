@@ -178,10 +178,17 @@ async def get(url: str, **headers: str) -> Tuple[int, str, str]:
 # --- the database's counts ----------------------------------------------------------------
 
 
-async def test_the_database_counts_are_exposed_as_counters_and_gauges(migrated_url: str, engine: Engine):
+async def test_the_database_counts_are_exposed_as_counters_and_gauges(
+    migrated_url: str, engine: Engine
+):
     add_team(engine, "billing")
     add_team(engine, "technical")
-    for channel, state in [("webchat", "bot"), ("webchat", "bot"), ("webchat", "resolved"), (None, "bot")]:
+    for channel, state in [
+        ("webchat", "bot"),
+        ("webchat", "bot"),
+        ("webchat", "resolved"),
+        (None, "bot"),
+    ]:
         add_conversation(engine, channel, state)
     agent = add_agent(engine, "online")
     add_agent(engine, "away")
@@ -239,7 +246,9 @@ def test_reads_are_cached_for_a_few_seconds(migrated_url: str, engine: Engine):
 
     def escalations() -> float | None:
         exposition, _ = metrics.exposition()
-        return value(samples(exposition.decode()), "baton_escalations_total", type="customer_initiated")
+        return value(
+            samples(exposition.decode()), "baton_escalations_total", type="customer_initiated"
+        )
 
     assert escalations() == 1
     add_ticket(engine)
@@ -258,7 +267,9 @@ async def test_a_database_that_is_down_gives_database_up_0_not_an_error(caplog):
     assert status == 200, body
     parsed = samples(body)
     assert value(parsed, "baton_metrics_database_up") == 0
-    assert not any(name.startswith(("baton_escalations", "baton_queue_length")) for name, _ in parsed)
+    assert not any(
+        name.startswith(("baton_escalations", "baton_queue_length")) for name, _ in parsed
+    )
     # What the process observed itself is still there.
     assert value(parsed, "baton_relay_latency_seconds_count", direction=CUSTOMER_TO_AGENT) == 1
     assert "metrics.database.unavailable" in caplog.text
@@ -302,10 +313,20 @@ def test_the_hooks_feed_the_installed_metrics_and_nothing_without_them():
     parsed = samples(metrics.exposition()[0].decode())
 
     assert value(parsed, "baton_relay_latency_seconds_count", direction=CUSTOMER_TO_AGENT) == 1
-    assert value(parsed, "baton_relay_latency_seconds_bucket", direction=CUSTOMER_TO_AGENT, le="0.005") == 1
-    assert value(parsed, "baton_relay_latency_seconds_bucket", direction=CUSTOMER_TO_AGENT, le="0.0025") == 0
+    assert (
+        value(parsed, "baton_relay_latency_seconds_bucket", direction=CUSTOMER_TO_AGENT, le="0.005")
+        == 1
+    )
+    assert (
+        value(
+            parsed, "baton_relay_latency_seconds_bucket", direction=CUSTOMER_TO_AGENT, le="0.0025"
+        )
+        == 0
+    )
     assert value(parsed, "baton_relay_latency_seconds_count", direction=AGENT_TO_CUSTOMER) == 2
-    assert value(parsed, "baton_relay_latency_seconds_sum", direction=AGENT_TO_CUSTOMER) == pytest.approx(0.03)
+    assert value(
+        parsed, "baton_relay_latency_seconds_sum", direction=AGENT_TO_CUSTOMER
+    ) == pytest.approx(0.03)
     assert value(parsed, "baton_queue_wait_seconds_count") == 1
     assert value(parsed, "baton_queue_wait_seconds_sum") == 180
     assert value(parsed, "baton_queue_wait_seconds_bucket", le="120.0") == 0
@@ -407,7 +428,9 @@ def test_behind_a_proxy_declared_on_this_host_the_forwarded_client_decides(forwa
 async def test_the_route_is_exactly_metrics_whatever_prefix_rasa_gives(migrated_url: str):
     async with metrics_server(migrated_url) as (url, _):
         prefixed = await get(f"{url}/webhooks/prometheus/metrics")
-        openmetrics = await get(f"{url}/metrics", Accept="application/openmetrics-text; version=1.0.0")
+        openmetrics = await get(
+            f"{url}/metrics", Accept="application/openmetrics-text; version=1.0.0"
+        )
     assert prefixed[0] == 404
     assert openmetrics[0] == 200 and openmetrics[1].startswith("application/openmetrics-text")
     assert openmetrics[2].rstrip().endswith("# EOF")

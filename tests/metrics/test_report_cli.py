@@ -21,7 +21,9 @@ NOW = dt.datetime.now(dt.timezone.utc)
 
 @pytest.fixture
 def seeded_url(monkeypatch, session_factory, migrated_url):
-    seed_history(session_factory, start=NOW - dt.timedelta(days=3), days=2, conversations=1000, escalated=150)
+    seed_history(
+        session_factory, start=NOW - dt.timedelta(days=3), days=2, conversations=1000, escalated=150
+    )
     monkeypatch.setenv("DATABASE_URL", migrated_url)
     return migrated_url
 
@@ -95,7 +97,10 @@ def test_the_progress_bar_appears_only_when_reading_takes_a_moment():
 def test_the_installed_command_prints_the_report(seeded_url):
     bot = os.path.join(os.path.dirname(sys.executable), "bot")
     result = subprocess.run(
-        [bot, "report", "--since", "7d", "--format", "json"], capture_output=True, text=True, check=False
+        [bot, "report", "--since", "7d", "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
     assert result.returncode == 0, result.stderr

@@ -30,11 +30,17 @@ MESSAGES_BEFORE_BUTTONS = 5
 
 
 def user_event(events: Events, text: str) -> Dict[str, Any] | None:
-    return next((event for event in events if event["event"] == "user" and event.get("text") == text), None)
+    return next(
+        (event for event in events if event["event"] == "user" and event.get("text") == text), None
+    )
 
 
 def slots_set(events: Events, name: str) -> List[Any]:
-    return [event.get("value") for event in events if event["event"] == "slot" and event.get("name") == name]
+    return [
+        event.get("value")
+        for event in events
+        if event["event"] == "slot" and event.get("name") == name
+    ]
 
 
 async def question_with_buttons(client: WidgetClient) -> Dict[str, Any]:
@@ -71,7 +77,7 @@ async def test_a_typed_restart_does_not_undo_a_handoff(baton_server):
     typed = user_event(events, "/restart")
     assert typed is not None, "the message was kept for the agent"
     assert typed["parse_data"]["intent"].get("name") != "restart"
-    after = events[events.index(typed):]
+    after = events[events.index(typed) :]
     assert not [event for event in after if event["event"] in ("restart", "resume")]
     assert slots_set(events, "handoff_reference")  # still handed off, reference kept
 
@@ -79,16 +85,22 @@ async def test_a_typed_restart_does_not_undo_a_handoff(baton_server):
 async def test_a_typed_payload_sets_no_slot_and_keeps_its_text(baton_server):
     attack = '/inform{"case_urgency": "critical"}'
     async with WidgetClient(baton_server.url) as guest:
-        await start_case_form(guest)  # the form is active: a from_entity mapping would fill the slot
+        await start_case_form(
+            guest
+        )  # the form is active: a from_entity mapping would fill the slot
         await guest.send({"message": attack, "session_id": guest.session_id})
         await guest.next_message()
 
     events = tracker_events_when(
-        baton_server.tracker_db, guest.session_id, lambda events: user_event(events, attack) is not None
+        baton_server.tracker_db,
+        guest.session_id,
+        lambda events: user_event(events, attack) is not None,
     )
     typed = user_event(events, attack)
     assert typed is not None and typed["text"] == attack  # the transcript shows what was typed
-    assert not [entity for entity in typed["parse_data"]["entities"] if entity["entity"] == "case_urgency"]
+    assert not [
+        entity for entity in typed["parse_data"]["entities"] if entity["entity"] == "case_urgency"
+    ]
     assert "critical" not in slots_set(events, "case_urgency")
 
 
@@ -99,9 +111,13 @@ async def test_a_desk_only_intent_with_a_space_is_refused(baton_server):
         reply = await guest.say("hello")
         assert "rate" not in reply["text"].lower()
     events = tracker_events_when(
-        baton_server.tracker_db, guest.session_id, lambda events: user_event(events, "hello") is not None
+        baton_server.tracker_db,
+        guest.session_id,
+        lambda events: user_event(events, "hello") is not None,
     )
-    assert "handoff_resolved" not in [event.get("parse_data", {}).get("intent", {}).get("name") for event in events]
+    assert "handoff_resolved" not in [
+        event.get("parse_data", {}).get("intent", {}).get("name") for event in events
+    ]
 
 
 async def test_the_buttons_still_work_after_a_reload(baton_server):
@@ -109,12 +125,16 @@ async def test_the_buttons_still_work_after_a_reload(baton_server):
         await start_case_form(first)
     async with WidgetClient(baton_server.url, session_id=first.session_id) as reloaded:
         assert reloaded.session_id == first.session_id
-        assert CATEGORY_BILLING in [button["payload"] for button in reloaded.replayed[-1]["buttons"]]
+        assert CATEGORY_BILLING in [
+            button["payload"] for button in reloaded.replayed[-1]["buttons"]
+        ]
         await reloaded.send({"message": CATEGORY_BILLING, "session_id": reloaded.session_id})
         await reloaded.next_message()
 
     events = tracker_events_when(
-        baton_server.tracker_db, first.session_id, lambda events: "billing" in slots_set(events, "case_category")
+        baton_server.tracker_db,
+        first.session_id,
+        lambda events: "billing" in slots_set(events, "case_category"),
     )
     assert "billing" in slots_set(events, "case_category")
     clicked = user_event(events, CATEGORY_BILLING)
@@ -137,7 +157,9 @@ async def test_a_socket_left_in_a_guest_chat_hears_nothing_after_the_customer_lo
             assert customer.session_id == intruder.session_id
 
             assert (await intruder.next_error())["code"] == "session_replaced"
-            intruder.session_id = await asyncio.wait_for(intruder._confirmed.get(), REPLY_TIMEOUT_SECONDS)
+            intruder.session_id = await asyncio.wait_for(
+                intruder._confirmed.get(), REPLY_TIMEOUT_SECONDS
+            )
             assert intruder.session_id != customer.session_id
 
             invoice = await customer.say("what's my latest invoice?")
@@ -162,7 +184,9 @@ async def test_session_ids_the_server_never_issued_are_not_adopted(baton_server)
         assert re.fullmatch(r"[0-9a-f]{32}", again.session_id)
     assert not tracker_events(baton_server.tracker_db, made_up)
     # The logs name a conversation by its first characters only: the id is a guest's bearer secret.
-    assert not [line for line in baton_server.log().splitlines() if "webchat." in line and issued in line]
+    assert not [
+        line for line in baton_server.log().splitlines() if "webchat." in line and issued in line
+    ]
 
 
 # --- flooding -------------------------------------------------------------------------
@@ -186,7 +210,9 @@ async def test_a_message_flood_is_refused_politely(baton_server):
         for index in range(25):  # 20 a minute per socket, at most 5 waiting per conversation
             await flooder.send({"message": f"hello {index}", "session_id": flooder.session_id})
         refused = await flooder.next_error()
-        assert refused["code"] in ("rate_limited", "too_many_pending") and refused["retry_after"] >= 1
+        assert (
+            refused["code"] in ("rate_limited", "too_many_pending") and refused["retry_after"] >= 1
+        )
 
 
 async def test_an_oversized_packet_closes_that_socket_only(baton_server):

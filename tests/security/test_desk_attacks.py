@@ -43,7 +43,9 @@ def new_client() -> str:
     return f"198.18.{number % 250}.{(number >> 8) % 250 + 1}"
 
 
-def sign_in(server: BatonServer, email: str, password: str, client: str, **headers: str) -> requests.Response:
+def sign_in(
+    server: BatonServer, email: str, password: str, client: str, **headers: str
+) -> requests.Response:
     return requests.post(
         f"{server.url}{LOGIN}",
         json={"email": email, "password": password},
@@ -52,7 +54,9 @@ def sign_in(server: BatonServer, email: str, password: str, client: str, **heade
     )
 
 
-def audit_rows(server: BatonServer, *, subject: str | None = None, action: str | None = None) -> List[Tuple[str, str | None, Dict]]:
+def audit_rows(
+    server: BatonServer, *, subject: str | None = None, action: str | None = None
+) -> List[Tuple[str, str | None, Dict]]:
     """(outcome, client address, details) of the audit log's entries about `subject` or of `action`."""
     query = select(AuditEntry).order_by(AuditEntry.id)
     if subject is not None:
@@ -62,12 +66,17 @@ def audit_rows(server: BatonServer, *, subject: str | None = None, action: str |
     engine = make_engine(server.database_url)
     try:
         with make_session_factory(engine)() as session:
-            return [(row.outcome, row.client_address, row.details or {}) for row in session.execute(query).scalars()]
+            return [
+                (row.outcome, row.client_address, row.details or {})
+                for row in session.execute(query).scalars()
+            ]
     finally:
         engine.dispose()
 
 
-def test_a_sign_in_body_announced_at_100_mb_is_refused_before_it_is_read(server: BatonServer) -> None:
+def test_a_sign_in_body_announced_at_100_mb_is_refused_before_it_is_read(
+    server: BatonServer,
+) -> None:
     port = int(server.url.rsplit(":", 1)[1])
     head = post_head(LOGIN, "Content-Type: application/json", "Content-Length: 104857600")
     status, _, answer = asyncio.run(raw_request(port, head, b"{}"))
@@ -75,7 +84,9 @@ def test_a_sign_in_body_announced_at_100_mb_is_refused_before_it_is_read(server:
     assert "at most 4096" in answer["error"]
 
 
-def test_an_e_mail_address_longer_than_any_address_is_refused_without_hashing(server: BatonServer) -> None:
+def test_an_e_mail_address_longer_than_any_address_is_refused_without_hashing(
+    server: BatonServer,
+) -> None:
     address = "a" * 250 + "@example.com"
     answer = sign_in(server, address, "whatever password", new_client())
     assert answer.status_code == 422
@@ -114,7 +125,9 @@ def test_parallel_guesses_at_one_address_are_not_all_checked(server: BatonServer
     assert set(statuses) <= {401, 429}
 
 
-def test_back_off_after_failed_guesses_but_the_agents_own_browser_still_signs_in(server: BatonServer) -> None:
+def test_back_off_after_failed_guesses_but_the_agents_own_browser_still_signs_in(
+    server: BatonServer,
+) -> None:
     agent = create_agent(server.database_url, name="Back Off Target")
     office = new_client()
     browser = requests.Session()
@@ -128,7 +141,9 @@ def test_back_off_after_failed_guesses_but_the_agents_own_browser_still_signs_in
     assert "baton_desk_device" in browser.cookies.get_dict()
 
     stranger = new_client()
-    statuses = [sign_in(server, agent.email, f"wrong guess {n}", stranger).status_code for n in range(6)]
+    statuses = [
+        sign_in(server, agent.email, f"wrong guess {n}", stranger).status_code for n in range(6)
+    ]
     assert statuses[:5] == [401] * 5
     refused = sign_in(server, agent.email, TEST_PASSWORD, stranger)
     assert refused.status_code == 429
@@ -154,18 +169,26 @@ def test_password_spraying_from_one_client_runs_out_of_budget_and_others_are_not
 ) -> None:
     sprayer = new_client()
     statuses = [
-        sign_in(server, f"sprayed.{n}.{uuid.uuid4().hex[:6]}@example.com", "Winter2026!!", sprayer).status_code
+        sign_in(
+            server, f"sprayed.{n}.{uuid.uuid4().hex[:6]}@example.com", "Winter2026!!", sprayer
+        ).status_code
         for n in range(31)
     ]
     assert statuses[:30] == [401] * 30
     assert statuses[30] == 429
-    bystander = sign_in(server, f"someone.{uuid.uuid4().hex[:6]}@example.com", "Winter2026!!", new_client())
+    bystander = sign_in(
+        server, f"someone.{uuid.uuid4().hex[:6]}@example.com", "Winter2026!!", new_client()
+    )
     assert bystander.status_code == 401
 
 
-def test_the_cookie_is_secure_and_hsts_is_sent_when_the_trusted_proxy_says_https(server: BatonServer) -> None:
+def test_the_cookie_is_secure_and_hsts_is_sent_when_the_trusted_proxy_says_https(
+    server: BatonServer,
+) -> None:
     agent = create_agent(server.database_url, name="Tls Agent")
-    over_tls = sign_in(server, agent.email, TEST_PASSWORD, new_client(), **{"X-Forwarded-Proto": "https"})
+    over_tls = sign_in(
+        server, agent.email, TEST_PASSWORD, new_client(), **{"X-Forwarded-Proto": "https"}
+    )
     plain = sign_in(server, agent.email, TEST_PASSWORD, new_client())
     assert over_tls.status_code == plain.status_code == 200
     assert "Secure" in over_tls.headers["Set-Cookie"]
@@ -214,7 +237,8 @@ def test_the_live_socket_refuses_a_page_of_another_origin(server: BatonServer) -
     async def connect() -> Dict:
         url = server.url.replace("http://", "ws://") + "/desk/api/live"
         async with websockets.connect(
-            url, extra_headers={"Cookie": desk.cookie_header(), "Origin": "https://evil.example.com"}
+            url,
+            extra_headers={"Cookie": desk.cookie_header(), "Origin": "https://evil.example.com"},
         ) as socket:
             return json.loads(await asyncio.wait_for(socket.recv(), 30))
 
@@ -278,8 +302,6 @@ def test_a_log_in_names_no_password_in_the_audit_log(server: BatonServer) -> Non
     assert rows and "a wrong password here" not in json.dumps(rows)
 
 
-
-
 # --- an abusive customer, ended and blocked ------------------------------------------------
 
 ALL_TEAMS = ("billing", "technical", "shop", "customer_care", "care_managers")
@@ -297,15 +319,18 @@ async def _turned_away(server: BatonServer, session_id: str | None, client: str)
     """What a widget hears when it comes back: the `blocked` error, or a confirmed session."""
     widget = WidgetClient(server.url, session_id=session_id, headers={"X-Forwarded-For": client})
     try:
-        await widget.sio.connect(server.url, socketio_path="/socket.io", transports=["websocket"],
-                                 headers=widget.headers)
+        await widget.sio.connect(
+            server.url, socketio_path="/socket.io", transports=["websocket"], headers=widget.headers
+        )
     except socketio.exceptions.ConnectionError:
         return {"code": "refused_at_connect"}
     try:
         await widget.sio.emit("session_request", {"session_id": session_id})
         confirmed = asyncio.ensure_future(widget._confirmed.get())
         error = asyncio.ensure_future(widget.errors.get())
-        done, pending = await asyncio.wait({confirmed, error}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
+        done, pending = await asyncio.wait(
+            {confirmed, error}, timeout=60, return_when=asyncio.FIRST_COMPLETED
+        )
         for task in pending:
             task.cancel()
         assert done, "neither a session nor an error came back"
@@ -314,7 +339,9 @@ async def _turned_away(server: BatonServer, session_id: str | None, client: str)
         await widget.sio.disconnect()
 
 
-def test_an_agent_ends_and_blocks_an_abusive_customer_who_cannot_come_back(server: BatonServer) -> None:
+def test_an_agent_ends_and_blocks_an_abusive_customer_who_cannot_come_back(
+    server: BatonServer,
+) -> None:
     agent = create_agent(server.database_url, name="Blocking Agent", teams=ALL_TEAMS)
     supervisor = create_agent(server.database_url, name="Lifting Supervisor", role="supervisor")
     abusive, bystander = new_client(), new_client()
@@ -324,9 +351,13 @@ def test_an_agent_ends_and_blocks_an_abusive_customer_who_cannot_come_back(serve
         conversation_id = customer.session_id
         desk = desk_client(server)
         assert desk.login(agent.email).status_code == 200
-        assert (await asyncio.to_thread(desk.call, "POST", f"/conversations/{conversation_id}/accept")).ok
+        assert (
+            await asyncio.to_thread(desk.call, "POST", f"/conversations/{conversation_id}/accept")
+        ).ok
         blocked = await asyncio.to_thread(
-            desk.call, "POST", f"/conversations/{conversation_id}/block",
+            desk.call,
+            "POST",
+            f"/conversations/{conversation_id}/block",
             {"reason": "threats and insults", "block_address": True},
         )
         assert blocked.status_code == 200, blocked.text
@@ -347,17 +378,28 @@ def test_an_agent_ends_and_blocks_an_abusive_customer_who_cannot_come_back(serve
         assert lifting.login(supervisor.email).status_code == 200
         listed = (await asyncio.to_thread(lifting.call, "GET", "/blocks")).json()["blocks"]
         ours = [block for block in listed if block["reason"] == "threats and insults"]
-        assert len(ours) == 2 and all("…" in block["value"] for block in ours if block["kind"] == "session")
+        assert len(ours) == 2 and all(
+            "…" in block["value"] for block in ours if block["kind"] == "session"
+        )
         for block in ours:
-            assert (await asyncio.to_thread(lifting.call, "DELETE", f"/blocks/{block['id']}")).status_code == 204
-        assert (await _turned_away(server, conversation_id, abusive))["session_id"] == conversation_id
+            assert (
+                await asyncio.to_thread(lifting.call, "DELETE", f"/blocks/{block['id']}")
+            ).status_code == 204
+        assert (await _turned_away(server, conversation_id, abusive))[
+            "session_id"
+        ] == conversation_id
 
     asyncio.run(scenario())
-    actions = [(outcome, details.get("kind")) for outcome, _, details in audit_rows(server, action=audit.CUSTOMER_BLOCKED)]
+    actions = [
+        (outcome, details.get("kind"))
+        for outcome, _, details in audit_rows(server, action=audit.CUSTOMER_BLOCKED)
+    ]
     assert sorted(actions) == [(audit.SUCCEEDED, "address"), (audit.SUCCEEDED, "session")]
 
 
-def test_an_agent_of_another_team_cannot_block_a_conversation_they_cannot_see(server: BatonServer) -> None:
+def test_an_agent_of_another_team_cannot_block_a_conversation_they_cannot_see(
+    server: BatonServer,
+) -> None:
     outsider = create_agent(server.database_url, name="Other Team", teams=("shop",))
 
     async def scenario() -> int:
@@ -366,7 +408,10 @@ def test_an_agent_of_another_team_cannot_block_a_conversation_they_cannot_see(se
             desk = desk_client(server)
             assert desk.login(outsider.email).status_code == 200
             answer = await asyncio.to_thread(
-                desk.call, "POST", f"/conversations/{customer.session_id}/block", {"reason": "no reason"}
+                desk.call,
+                "POST",
+                f"/conversations/{customer.session_id}/block",
+                {"reason": "no reason"},
             )
             return answer.status_code
         finally:

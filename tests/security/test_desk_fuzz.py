@@ -113,10 +113,14 @@ def _registered() -> FrozenSet[Route]:
 def fuzzed_operation(context: Any) -> bool:
     """A JSON API operation (not the console's files, not the socket) the desk registers."""
     operation = context.operation
-    return TAG_API in (operation.tags or []) and (
-        operation.method.upper(),
-        API_SERVER + operation.path,
-    ) in _registered()
+    return (
+        TAG_API in (operation.tags or [])
+        and (
+            operation.method.upper(),
+            API_SERVER + operation.path,
+        )
+        in _registered()
+    )
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +164,9 @@ schema = (
     deadline=None,
     suppress_health_check=list(HealthCheck),
 )
-def test_the_desk_answers_every_request_as_its_document_says(case: Case, fuzzed_desk: FuzzedDesk) -> None:
+def test_the_desk_answers_every_request_as_its_document_says(
+    case: Case, fuzzed_desk: FuzzedDesk
+) -> None:
     case.call_and_validate(
         base_url=fuzzed_desk.api_url,
         session=fuzzed_desk.http,
@@ -170,9 +176,13 @@ def test_the_desk_answers_every_request_as_its_document_says(case: Case, fuzzed_
     )
 
 
-def test_a_plain_request_to_the_live_socket_is_refused_as_documented(fuzzed_desk: FuzzedDesk) -> None:
+def test_a_plain_request_to_the_live_socket_is_refused_as_documented(
+    fuzzed_desk: FuzzedDesk,
+) -> None:
     """Not a WebSocket handshake: a documented refusal in the shared error schema, never a 500."""
-    documented = fuzzed_desk.http.get(f"{fuzzed_desk.api_url}/openapi.json", timeout=REQUEST_TIMEOUT_SECONDS).json()
+    documented = fuzzed_desk.http.get(
+        f"{fuzzed_desk.api_url}/openapi.json", timeout=REQUEST_TIMEOUT_SECONDS
+    ).json()
     responses = documented["paths"]["/live"]["get"]["responses"]
     answer = fuzzed_desk.http.get(f"{fuzzed_desk.api_url}/live", timeout=REQUEST_TIMEOUT_SECONDS)
     assert answer.status_code < 500, answer.text[:200]

@@ -55,7 +55,9 @@ def test_every_documented_operation_is_a_route_of_the_desk(spec, registered):
 def test_the_document_is_valid_openapi_that_schemathesis_loads(spec):
     loaded = schemathesis.openapi.from_dict(spec)
     loaded.validate()  # against the OpenAPI 3.0 meta-schema; raises on a malformed document
-    problems = [str(result.err()) for result in loaded.get_all_operations() if isinstance(result, Err)]
+    problems = [
+        str(result.err()) for result in loaded.get_all_operations() if isinstance(result, Err)
+    ]
     assert not problems
     ids = [operation["operationId"] for _, _, operation in operations(spec)]
     assert len(ids) == len(set(ids)), "operationIds must be unique"
@@ -65,13 +67,17 @@ def test_path_parameters_are_exactly_those_of_the_path(spec):
     for method, path, operation in operations(spec):
         in_path = set(re.findall(r"{([^}]+)}", path))
         declared = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
-        assert declared == in_path, f"{method.upper()} {path}: declares {declared}, path has {in_path}"
+        assert declared == in_path, (
+            f"{method.upper()} {path}: declares {declared}, path has {in_path}"
+        )
 
 
 def test_every_error_answer_is_the_shared_error_schema(spec):
     shared = spec["components"]["responses"]
     for response in shared.values():
-        assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+        assert response["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/Error"
+        }
     assert spec["components"]["schemas"]["Error"]["required"] == ["error"]
     for method, path, operation in operations(spec):
         for status, response in operation["responses"].items():

@@ -20,11 +20,15 @@ from tests.baton_server import free_port
 from tests.security.raw_http import post_head, raw_request
 
 _APP_NAMES = itertools.count()
-LIMITS = LimitSettings(max_request_bytes=10_000, desk_max_body_bytes=1_000, webchat_max_packet_bytes=2_000)
+LIMITS = LimitSettings(
+    max_request_bytes=10_000, desk_max_body_bytes=1_000, webchat_max_packet_bytes=2_000
+)
 
 
 @asynccontextmanager
-async def guarded_server(proxies: TrustedProxies = TrustedProxies()) -> AsyncIterator[Tuple[int, List[int]]]:
+async def guarded_server(
+    proxies: TrustedProxies = TrustedProxies(),
+) -> AsyncIterator[Tuple[int, List[int]]]:
     """A Sanic app with the guard and two routes that record the body sizes they got."""
     Sanic.test_mode = True
     app = Sanic(f"baton_guard_test_{next(_APP_NAMES)}")
@@ -47,7 +51,9 @@ async def guarded_server(proxies: TrustedProxies = TrustedProxies()) -> AsyncIte
         await ws.send("hello")
 
     port = free_port()
-    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False)
+    server = await app.create_server(
+        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
+    )
     assert server is not None
     await server.startup()
     await server.before_start()
@@ -63,7 +69,9 @@ async def guarded_server(proxies: TrustedProxies = TrustedProxies()) -> AsyncIte
 async def test_a_declared_body_over_the_desk_limit_is_refused_before_it_is_sent() -> None:
     async with guarded_server() as (port, bodies):
         # A gigabyte announced and nothing sent: the answer comes from the headers alone.
-        status, _, answer = await raw_request(port, post_head("/desk/api/notes", "Content-Length: 1000000000"))
+        status, _, answer = await raw_request(
+            port, post_head("/desk/api/notes", "Content-Length: 1000000000")
+        )
     assert status == 413
     assert "at most 1000" in answer["error"] and answer["code"] == "too_large"
     assert bodies == []
@@ -72,7 +80,9 @@ async def test_a_declared_body_over_the_desk_limit_is_refused_before_it_is_sent(
 async def test_a_chunked_body_on_the_desk_api_is_refused() -> None:
     async with guarded_server() as (port, bodies):
         status, _, answer = await raw_request(
-            port, post_head("/desk/api/notes", "Transfer-Encoding: chunked"), b"5\r\nhello\r\n0\r\n\r\n"
+            port,
+            post_head("/desk/api/notes", "Transfer-Encoding: chunked"),
+            b"5\r\nhello\r\n0\r\n\r\n",
         )
     assert status == 411
     assert "Content-Length" in answer["error"]
@@ -93,8 +103,12 @@ async def test_a_chunked_body_elsewhere_is_cut_at_the_route_limit() -> None:
 
 async def test_bodies_within_the_limits_reach_their_routes() -> None:
     async with guarded_server() as (port, bodies):
-        desk = await raw_request(port, post_head("/desk/api/notes", "Content-Length: 1000"), b"a" * 1000)
-        other = await raw_request(port, post_head("/webhooks/other", "Content-Length: 5000"), b"a" * 5000)
+        desk = await raw_request(
+            port, post_head("/desk/api/notes", "Content-Length: 1000"), b"a" * 1000
+        )
+        other = await raw_request(
+            port, post_head("/webhooks/other", "Content-Length: 5000"), b"a" * 5000
+        )
     assert (desk[0], other[0]) == (200, 200)
     assert bodies == [1000, 5000]
 
@@ -115,8 +129,12 @@ async def test_a_plain_request_to_a_websocket_route_is_told_to_upgrade_not_a_ser
     plain_get = "\r\n".join(["GET /desk/api/live HTTP/1.1", "Host: 127.0.0.1", ""]) + "\r\n"
     async with guarded_server() as (port, _):
         status, _, answer = await raw_request(port, plain_get)
-        missing, _, not_found = await raw_request(port, post_head("/desk/api/nothing-here", "Content-Length: 0"))
-        wrong_method, _, not_allowed = await raw_request(port, post_head("/desk/api/live", "Content-Length: 0"))
+        missing, _, not_found = await raw_request(
+            port, post_head("/desk/api/nothing-here", "Content-Length: 0")
+        )
+        wrong_method, _, not_allowed = await raw_request(
+            port, post_head("/desk/api/live", "Content-Length: 0")
+        )
     assert (status, answer["code"]) == (426, "upgrade_required")
     assert (missing, not_found["error"]) == (404, "No such address.")
     assert wrong_method == 405 and "not allowed" in not_allowed["error"]

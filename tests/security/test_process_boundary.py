@@ -45,7 +45,11 @@ def network_address() -> str | None:
         except OSError:
             return None
         address = probe.getsockname()[0]
-    return None if ipaddress.ip_address(address).is_loopback or ipaddress.ip_address(address).is_unspecified else address
+    return (
+        None
+        if ipaddress.ip_address(address).is_loopback or ipaddress.ip_address(address).is_unspecified
+        else address
+    )
 
 
 def from_the_network(url: str) -> str:
@@ -109,7 +113,10 @@ def command_lines(pid: int) -> List[str]:
         current = pending.pop()
         try:
             lines.append(Path(f"/proc/{current}/cmdline").read_text().replace("\0", " "))
-            pending += [int(child) for child in Path(f"/proc/{current}/task/{current}/children").read_text().split()]
+            pending += [
+                int(child)
+                for child in Path(f"/proc/{current}/task/{current}/children").read_text().split()
+            ]
         except OSError:
             continue
     return lines
@@ -127,11 +134,19 @@ def production_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bato
 
 
 @pytest.mark.e2e
-def test_a_forged_tracker_posted_to_the_action_server_is_refused_and_opens_no_ticket(production_server):
+def test_a_forged_tracker_posted_to_the_action_server_is_refused_and_opens_no_ticket(
+    production_server,
+):
     call = forged_handoff_call(FORGED_SENDER)
 
-    for headers in ({}, {"Authorization": "Bearer not-the-token"}, {"Authorization": production_server.action_server_token}):
-        refused = requests.post(f"{production_server.actions_url}/webhook", json=call, headers=headers, timeout=30)
+    for headers in (
+        {},
+        {"Authorization": "Bearer not-the-token"},
+        {"Authorization": production_server.action_server_token},
+    ):
+        refused = requests.post(
+            f"{production_server.actions_url}/webhook", json=call, headers=headers, timeout=30
+        )
         assert refused.status_code == 401, refused.text
         assert "error" in refused.json()
     # Nor may a stranger list the actions; the health check tells nothing and stays open.
@@ -169,7 +184,9 @@ async def test_the_rasa_server_runs_custom_actions_with_the_token(production_ser
         sender_id = guest.session_id
     path = production_server.database_url.removeprefix("sqlite:///")
     with sqlite3.connect(path) as connection:
-        started = connection.execute("SELECT state FROM conversations WHERE sender_id = ?", (sender_id,)).fetchall()
+        started = connection.execute(
+            "SELECT state FROM conversations WHERE sender_id = ?", (sender_id,)
+        ).fetchall()
     assert started == [("bot",)]
     # (The refusals the direct attacks on the action server cause are in the log too;
     # a refused call of the Rasa server's own would show on its side as a 401.)
@@ -192,7 +209,12 @@ def test_rasa_api_takes_its_token_in_a_header_and_refuses_it_in_the_url(baton_se
     parse = f"{baton_server.url}/model/parse"
     token = baton_server.rasa_api_token
 
-    assert requests.post(parse, json={"text": "hi"}, headers=baton_server.api_headers(), timeout=30).status_code == 200
+    assert (
+        requests.post(
+            parse, json={"text": "hi"}, headers=baton_server.api_headers(), timeout=30
+        ).status_code
+        == 200
+    )
     in_the_url = requests.post(parse, params={"token": token}, json={"text": "hi"}, timeout=30)
     assert in_the_url.status_code == 400
     assert "Authorization: Bearer" in in_the_url.json()["error"]
@@ -200,7 +222,10 @@ def test_rasa_api_takes_its_token_in_a_header_and_refuses_it_in_the_url(baton_se
     wrong = {"Authorization": "Bearer " + "x" * len(token)}
     assert requests.post(parse, json={"text": "hi"}, headers=wrong, timeout=30).status_code == 401
     # The tracker of any conversation is behind the same lock.
-    assert requests.get(f"{baton_server.url}/conversations/anyone/tracker", timeout=30).status_code == 401
+    assert (
+        requests.get(f"{baton_server.url}/conversations/anyone/tracker", timeout=30).status_code
+        == 401
+    )
 
 
 @pytest.mark.e2e
@@ -211,14 +236,26 @@ def test_rasa_api_refuses_clients_on_other_hosts_even_with_the_token(production_
     # The server is on the network (customers reach the channel) ...
     assert requests.get(f"{remote}/webhooks/webchat/", timeout=10).status_code == 200
     # ... but its API is not, token or not.
-    for method, path in (("GET", "/status"), ("GET", "/version"), ("POST", "/model/parse"),
-                         ("GET", "/conversations/anyone/tracker")):
-        response = requests.request(method, f"{remote}{path}", headers=headers, json={"text": "hi"}, timeout=30)
+    for method, path in (
+        ("GET", "/status"),
+        ("GET", "/version"),
+        ("POST", "/model/parse"),
+        ("GET", "/conversations/anyone/tracker"),
+    ):
+        response = requests.request(
+            method, f"{remote}{path}", headers=headers, json={"text": "hi"}, timeout=30
+        )
         assert response.status_code == 403, (path, response.text)
     # Nor through a proxy on this host that is not declared a trusted one.
     forwarded = {**headers, "X-Forwarded-For": "203.0.113.7"}
-    assert requests.get(f"{production_server.url}/status", headers=forwarded, timeout=30).status_code == 403
-    assert requests.get(f"{production_server.url}/status", headers=headers, timeout=30).status_code == 200
+    assert (
+        requests.get(f"{production_server.url}/status", headers=forwarded, timeout=30).status_code
+        == 403
+    )
+    assert (
+        requests.get(f"{production_server.url}/status", headers=headers, timeout=30).status_code
+        == 200
+    )
 
 
 @pytest.mark.e2e

@@ -82,9 +82,18 @@ messages:
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        (VALID.replace("frustrated: false", "frustrated: maybe"), r"w\.yml:6: message 2: 'frustrated' is 'maybe'"),
-        (VALID.replace('text: "my internet is down"', 'text: ""'), r"w\.yml:6: message 2: 'text' is ''"),
-        (VALID.replace("category: angry", "category: angry\n    mood: bad"), r"w\.yml:3: message 1 has unknown keys \['mood'\]"),
+        (
+            VALID.replace("frustrated: false", "frustrated: maybe"),
+            r"w\.yml:6: message 2: 'frustrated' is 'maybe'",
+        ),
+        (
+            VALID.replace('text: "my internet is down"', 'text: ""'),
+            r"w\.yml:6: message 2: 'text' is ''",
+        ),
+        (
+            VALID.replace("category: angry", "category: angry\n    mood: bad"),
+            r"w\.yml:3: message 1 has unknown keys \['mood'\]",
+        ),
         ("version: 1\nitems: []\n", r"w\.yml:1: no 'messages' list"),
         ("version: 1\nmessages: []\n", r"w\.yml:2: 'messages' is empty"),
         ("messages:\n  - text: [unclosed\n", r"w\.yml:\d+: not valid YAML"),
@@ -181,7 +190,9 @@ def _tiny_corpus() -> List[LabelledMessage]:
         "lovely, cheers for the help",
     ]
     return [
-        LabelledMessage(text, "angry" if frustrated else "neutral", frustrated, f"writer{index % 3}")
+        LabelledMessage(
+            text, "angry" if frustrated else "neutral", frustrated, f"writer{index % 3}"
+        )
         for texts, frustrated in ((angry, True), (calm, False))
         for index, text in enumerate(texts)
     ]

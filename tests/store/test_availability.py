@@ -40,7 +40,9 @@ def open_for(store, sender, *, team="billing", priority="P3", minutes=15, at=T0)
         conversation_sender_id=sender,
         channel="webchat",
         customer=CustomerInfo(external_id=f"C-{sender}"),
-        decision=decision(at, team=team, priority=priority, first_response=dt.timedelta(minutes=minutes)),
+        decision=decision(
+            at, team=team, priority=priority, first_response=dt.timedelta(minutes=minutes)
+        ),
         context={"transcript": []},
         category=None,
         now=at,
@@ -144,14 +146,24 @@ def test_nobody_online_means_no_wait_estimate(store, session_factory, policy):
         ("billing", SATURDAY_LATE, False, MONDAY_8_LONDON),
         ("billing", SUMMER_SUNDAY, False, SUMMER_MONDAY_8_LONDON),
         # Closing time itself is closed: 20:00 is the first minute after the hours.
-        ("billing", dt.datetime(2026, 11, 30, 20, 0, tzinfo=UTC), False,
-         dt.datetime(2026, 12, 1, 8, 0, tzinfo=UTC)),
+        (
+            "billing",
+            dt.datetime(2026, 11, 30, 20, 0, tzinfo=UTC),
+            False,
+            dt.datetime(2026, 12, 1, 8, 0, tzinfo=UTC),
+        ),
         ("technical", SUNDAY_NOON, True, None),
-        ("technical", dt.datetime(2026, 11, 29, 23, 30, tzinfo=UTC), False,
-         dt.datetime(2026, 11, 30, 7, 0, tzinfo=UTC)),
+        (
+            "technical",
+            dt.datetime(2026, 11, 29, 23, 30, tzinfo=UTC),
+            False,
+            dt.datetime(2026, 11, 30, 7, 0, tzinfo=UTC),
+        ),
     ],
 )
-def test_business_hours_of_the_team(store, session_factory, policy, team, now, within_hours, next_opening):
+def test_business_hours_of_the_team(
+    store, session_factory, policy, team, now, within_hours, next_opening
+):
     mine = open_for(store, "mine", team=team, at=now)
     result = estimate(session_factory, mine, policy, now=now)
     assert (result.within_hours, result.next_opening) == (within_hours, next_opening)
@@ -184,7 +196,12 @@ def test_estimate_wait_minutes(position, agents, minutes, expected):
 
 @pytest.mark.parametrize(
     "value, expected",
-    [(None, DEFAULT_AVERAGE_HANDLING_MINUTES), ("", DEFAULT_AVERAGE_HANDLING_MINUTES), ("12", 12.0), (" 4.5 ", 4.5)],
+    [
+        (None, DEFAULT_AVERAGE_HANDLING_MINUTES),
+        ("", DEFAULT_AVERAGE_HANDLING_MINUTES),
+        ("12", 12.0),
+        (" 4.5 ", 4.5),
+    ],
 )
 def test_average_handling_minutes_from_env(value, expected):
     env = {} if value is None else {"BATON_AVERAGE_HANDLING_MINUTES": value}

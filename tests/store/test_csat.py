@@ -73,7 +73,10 @@ def test_a_second_answer_changes_nothing(store, session_factory):
     resolve(session_factory, ticket.reference, RESOLVED_AT)
     assert store.record_csat("conv-1", 5, "Great", ANSWERED_AT) is True
 
-    assert store.record_csat("conv-1", 1, "Changed my mind", ANSWERED_AT + dt.timedelta(minutes=1)) is False
+    assert (
+        store.record_csat("conv-1", 1, "Changed my mind", ANSWERED_AT + dt.timedelta(minutes=1))
+        is False
+    )
 
     assert answers(session_factory) == [(ticket.id, 5, "Great", ANSWERED_AT)]
     assert csat_rows(session_factory) == 1

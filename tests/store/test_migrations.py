@@ -45,7 +45,6 @@ def test_upgrade_to_head_matches_the_models_and_downgrades_to_base(database_url)
         engine.dispose()
 
 
-
 def test_0006_files_existing_tickets_under_their_cause_and_last_customer_message(database_url):
     import datetime as dt
 
@@ -76,10 +75,20 @@ def test_0006_files_existing_tickets_under_their_cause_and_last_customer_message
             connection.execute(
                 insert(Ticket.__table__),
                 {
-                    "reference": "OLD1", "conversation_id": conversation_id, "idempotency_key": "old",
-                    "status": "open", "priority": "P3", "team": "billing", "level": 0, "tier": "agent",
-                    "language": "en", "context": context, "first_response_due": at,
-                    "resolution_due": at, "created_at": at, "updated_at": at,
+                    "reference": "OLD1",
+                    "conversation_id": conversation_id,
+                    "idempotency_key": "old",
+                    "status": "open",
+                    "priority": "P3",
+                    "team": "billing",
+                    "level": 0,
+                    "tier": "agent",
+                    "language": "en",
+                    "context": context,
+                    "first_response_due": at,
+                    "resolution_due": at,
+                    "created_at": at,
+                    "updated_at": at,
                 },
             )
 
@@ -87,7 +96,12 @@ def test_0006_files_existing_tickets_under_their_cause_and_last_customer_message
 
         with engine.connect() as connection:
             row = connection.execute(
-                select(Ticket.escalation_type, Ticket.escalation_reason, Ticket.trigger_intent, Ticket.trigger_text)
+                select(
+                    Ticket.escalation_type,
+                    Ticket.escalation_reason,
+                    Ticket.trigger_intent,
+                    Ticket.trigger_text,
+                )
             ).one()
         assert tuple(row) == ("sentiment", "frustration_rising", "ask_invoice", "my bill doubled")
     finally:

@@ -53,7 +53,9 @@ def live_tickets(session_factory: sessionmaker, sender: str = "conv-1") -> int:
         ).scalar_one()
 
 
-def test_a_second_handoff_while_the_first_is_queued_returns_the_queued_ticket(store, session_factory):
+def test_a_second_handoff_while_the_first_is_queued_returns_the_queued_ticket(
+    store, session_factory
+):
     first, created_first = open_for(store, "conv-1:turn-1")
     second, created_second = open_for(store, "conv-1:turn-7")
 
@@ -68,7 +70,11 @@ def test_a_handoff_while_an_agent_holds_the_ticket_returns_that_ticket(store, se
     held, _ = open_for(store, "conv-1:turn-1")
     set_status(session_factory, held.id, "assigned")
     with session_factory.begin() as session:  # as the desk's accept leaves it
-        session.execute(update(Conversation).where(Conversation.sender_id == "conv-1").values(state="with_agent"))
+        session.execute(
+            update(Conversation)
+            .where(Conversation.sender_id == "conv-1")
+            .values(state="with_agent")
+        )
 
     again, created = open_for(store, "conv-1:turn-3")
 
@@ -80,7 +86,9 @@ def test_a_handoff_while_an_agent_holds_the_ticket_returns_that_ticket(store, se
 
 
 @pytest.mark.parametrize("finished", ["resolved", "closed"])
-def test_after_the_ticket_is_finished_a_new_handoff_opens_a_new_ticket(store, session_factory, finished):
+def test_after_the_ticket_is_finished_a_new_handoff_opens_a_new_ticket(
+    store, session_factory, finished
+):
     first, _ = open_for(store, "conv-1:turn-1")
     set_status(session_factory, first.id, finished)
 
@@ -103,7 +111,9 @@ def test_the_database_itself_refuses_a_second_live_ticket(store, session_factory
     # Code that bypasses the store (a future feature, a hand-written fix) meets the same rule.
     first, _ = open_for(store, "conv-1:turn-1")
     with session_factory() as session:
-        row = session.execute(select(Ticket.__table__).where(Ticket.id == first.id)).mappings().one()
+        row = (
+            session.execute(select(Ticket.__table__).where(Ticket.id == first.id)).mappings().one()
+        )
     duplicate = {**row, "reference": "CS-DUPL22", "idempotency_key": "conv-1:forged"}
     del duplicate["id"]
 
@@ -140,7 +150,9 @@ def test_two_racing_handoffs_with_different_keys_make_one_ticket(store, engine, 
     def escalate(key: str) -> None:
         results.append(open_for(TicketStore(session_factory, retry=NO_WAIT), key))
 
-    threads = [threading.Thread(target=escalate, args=(key,)) for key in ("conv-1:turn-4", "conv-1:turn-5")]
+    threads = [
+        threading.Thread(target=escalate, args=(key,)) for key in ("conv-1:turn-4", "conv-1:turn-5")
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -171,11 +183,20 @@ def test_migration_0007_closes_the_duplicates_an_older_database_holds(database_u
                 connection.execute(
                     insert(Ticket.__table__),
                     {
-                        "reference": reference, "conversation_id": conversation_id,
-                        "idempotency_key": reference, "status": status, "priority": "P3",
-                        "team": "billing", "level": 0, "tier": "agent", "context": {},
-                        "language": "en", "first_response_due": T0, "resolution_due": T0,
-                        "created_at": T0, "updated_at": T0,
+                        "reference": reference,
+                        "conversation_id": conversation_id,
+                        "idempotency_key": reference,
+                        "status": status,
+                        "priority": "P3",
+                        "team": "billing",
+                        "level": 0,
+                        "tier": "agent",
+                        "context": {},
+                        "language": "en",
+                        "first_response_due": T0,
+                        "resolution_due": T0,
+                        "created_at": T0,
+                        "updated_at": T0,
                     },
                 )
 
@@ -197,8 +218,11 @@ def test_migration_0007_closes_the_duplicates_an_older_database_holds(database_u
                 .order_by(Ticket.reference)
             ).all()
         assert statuses == {
-            "CS-AAAA22": "open", "CS-BBBB22": "closed",
-            "CS-CCCC22": "closed", "CS-DDDD22": "assigned", "CS-EEEE22": "resolved",
+            "CS-AAAA22": "open",
+            "CS-BBBB22": "closed",
+            "CS-CCCC22": "closed",
+            "CS-DDDD22": "assigned",
+            "CS-EEEE22": "resolved",
         }
         assert [(reference, reason.split(":")[0]) for reference, reason in closed] == [
             ("CS-BBBB22", "duplicate of CS-AAAA22"),

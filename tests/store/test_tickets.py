@@ -88,7 +88,9 @@ def test_the_same_idempotency_key_returns_the_first_ticket(store, session_factor
 def resolve(session_factory, ticket_id: int) -> None:
     """As the desk does when an agent resolves it: the conversation has no live ticket left."""
     with session_factory.begin() as session:
-        session.execute(update(Ticket).where(Ticket.id == ticket_id).values(status="resolved", resolved_at=T0))
+        session.execute(
+            update(Ticket).where(Ticket.id == ticket_id).values(status="resolved", resolved_at=T0)
+        )
 
 
 def test_a_new_escalation_after_the_last_was_resolved_is_a_new_ticket(store, session_factory):
@@ -229,13 +231,26 @@ def test_a_ticket_is_filed_under_its_cause_and_trigger_for_the_metrics(store, se
         customer=None,
         # The functional reason comes first in every decision; the cause is the request.
         decision=decision(T0),
-        context={"transcript": [], "trigger": {"intent": "faq/returns", "text": "how do returns work"}},
+        context={
+            "transcript": [],
+            "trigger": {"intent": "faq/returns", "text": "how do returns work"},
+        },
         category="billing",
         now=T0,
     )
 
     with session_factory() as session:
         row = session.execute(
-            select(Ticket.escalation_type, Ticket.escalation_reason, Ticket.trigger_intent, Ticket.trigger_text)
+            select(
+                Ticket.escalation_type,
+                Ticket.escalation_reason,
+                Ticket.trigger_intent,
+                Ticket.trigger_text,
+            )
         ).one()
-    assert tuple(row) == ("customer_initiated", "asked_for_human", "faq/returns", "how do returns work")
+    assert tuple(row) == (
+        "customer_initiated",
+        "asked_for_human",
+        "faq/returns",
+        "how do returns work",
+    )

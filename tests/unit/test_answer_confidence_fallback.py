@@ -13,14 +13,20 @@ def parsed(intent: str, selectors: dict, confidence: float = 0.98) -> Message:
         data={
             "text": "how tall is the Eiffel Tower",
             "intent": {"name": intent, "confidence": confidence},
-            "intent_ranking": [{"name": intent, "confidence": confidence}, {"name": "greet", "confidence": 0.01}],
+            "intent_ranking": [
+                {"name": intent, "confidence": confidence},
+                {"name": "greet", "confidence": 0.01},
+            ],
             "response_selector": {"all_retrieval_intents": ["faq", "chitchat"], **selectors},
         }
     )
 
 
 def answer(key: str, confidence: float) -> dict:
-    return {"response": {"intent_response_key": key, "confidence": confidence, "responses": []}, "ranking": []}
+    return {
+        "response": {"intent_response_key": key, "confidence": confidence, "responses": []},
+        "ranking": [],
+    }
 
 
 @pytest.mark.parametrize(
@@ -47,7 +53,11 @@ def test_an_unsure_answer_is_declined(intent, selectors, declined):
     AnswerConfidenceFallback({"threshold": 0.15}).process([message])
     if declined:
         assert message.get("intent") == {"name": "nlu_fallback", "confidence": 0.15}
-        assert [i["name"] for i in message.get("intent_ranking")] == ["nlu_fallback", intent, "greet"]
+        assert [i["name"] for i in message.get("intent_ranking")] == [
+            "nlu_fallback",
+            intent,
+            "greet",
+        ]
         selected = next(iter(v for k, v in selectors.items()))["response"]
         assert message.get(ANSWER_DECLINED) == {
             "intent_response_key": selected["intent_response_key"],

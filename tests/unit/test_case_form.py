@@ -14,7 +14,13 @@ from bot.settings import Settings
 from tests.services import TEST_JWT_SECRET
 from tests.trackers import metadata_for, tracker, user_event
 
-DOMAIN_SLOTS = ["case_category", "case_description", "order_number", "contact_email", "case_urgency"]
+DOMAIN_SLOTS = [
+    "case_category",
+    "case_description",
+    "order_number",
+    "contact_email",
+    "case_urgency",
+]
 
 
 @pytest.fixture
@@ -54,7 +60,11 @@ async def test_required_slots(form, category, verified, expected):
         ("validate_case_urgency", "critical", "critical"),
         ("validate_order_number", "it's bw-100234 I think", "BW-100234"),
         ("validate_contact_email", " Sam.Lee@Example.com. ", "sam.lee@example.com"),
-        ("validate_case_description", "  my   router keeps rebooting  ", "my router keeps rebooting"),
+        (
+            "validate_case_description",
+            "  my   router keeps rebooting  ",
+            "my router keeps rebooting",
+        ),
     ],
 )
 def test_valid_answers_are_normalised(form, method, typed, expected):
@@ -72,7 +82,11 @@ def test_valid_answers_are_normalised(form, method, typed, expected):
         ("validate_order_number", "12345", "starts with BW-"),
         ("validate_contact_email", "sam at example", "name@example.com"),
         ("validate_case_description", "help", "a little more"),
-        ("validate_case_description", "x" * (case_details.MAX_DESCRIPTION_LENGTH + 1), "shorten it"),
+        (
+            "validate_case_description",
+            "x" * (case_details.MAX_DESCRIPTION_LENGTH + 1),
+            "shorten it",
+        ),
     ],
 )
 def test_invalid_answers_tell_the_customer_what_would_fit(form, method, typed, says):

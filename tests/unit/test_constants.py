@@ -14,7 +14,8 @@ BUILT_IN = {"nlu_fallback", "requested_slot"}
 
 def names(prefix: str):
     return sorted(
-        (name, value) for name, value in vars(constants).items()
+        (name, value)
+        for name, value in vars(constants).items()
         if name.startswith(prefix) and isinstance(value, str)
     )
 

@@ -75,7 +75,11 @@ def test_a_bad_rating_is_asked_again_saying_what_fits(value, says):
 @pytest.mark.parametrize(
     "value, intent, expected",
     [
-        ("The agent sorted it out in five minutes", "request_human", "The agent sorted it out in five minutes"),
+        (
+            "The agent sorted it out in five minutes",
+            "request_human",
+            "The agent sorted it out in five minutes",
+        ),
         ("my refund came through quickly", "faq", "my refund came through quickly"),
         ("  too   slow\n to answer ", "nlu_fallback", "too slow to answer"),
         ("/deny", "deny", "-"),  # the No comment button
@@ -90,7 +94,10 @@ def test_a_bad_rating_is_asked_again_saying_what_fits(value, says):
     ],
 )
 def test_a_comment_or_none(value, intent, expected):
-    assert validate("validate_csat_comment", value, intent=intent) == ({"csat_comment": expected}, [])
+    assert validate("validate_csat_comment", value, intent=intent) == (
+        {"csat_comment": expected},
+        [],
+    )
 
 
 def extract(text: str, intent: str, requested_slot: str | None = "csat_rating", entities=None):
@@ -139,10 +146,18 @@ def test_the_rating_is_not_taken_from_the_answer_to_another_question():
 def test_a_rating_button_at_the_comment_question_changes_the_rating_and_asks_again():
     dispatcher = CollectingDispatcher()
     current = tracker(
-        [user_event('/rate_support{"csat_rating": "5"}', "rate_support", entities=[{"entity": "csat_rating", "value": "5"}])],
+        [
+            user_event(
+                '/rate_support{"csat_rating": "5"}',
+                "rate_support",
+                entities=[{"entity": "csat_rating", "value": "5"}],
+            )
+        ],
         active_loop="csat_form",
     )
-    result = ValidateCsatForm().validate_csat_comment('/rate_support{"csat_rating": "5"}', dispatcher, current, {})
+    result = ValidateCsatForm().validate_csat_comment(
+        '/rate_support{"csat_rating": "5"}', dispatcher, current, {}
+    )
     assert (result, dispatcher.messages) == ({"csat_comment": None}, [])
 
 

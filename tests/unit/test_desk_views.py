@@ -7,12 +7,36 @@ from bot.desk.views import transcript
 
 def test_the_agents_transcript_names_agents_and_skips_triggers():
     events = [
-        {"event": "user", "text": "I want a human", "timestamp": 1.0, "message_id": "m1", "metadata": {},
-         "parse_data": {"intent": {"name": "request_human", "confidence": 0.97}, "sentiment": {"compound": -0.2, "label": "neutral"}}},
-        {"event": "bot", "text": "Hi, Sam here", "timestamp": 2.0, "data": {},
-         "metadata": {"agent": {"id": 3, "name": "Sam"}, "message_id": "a1"}},
-        {"event": "user", "text": "EXTERNAL: handoff_resolved", "timestamp": 3.0, "metadata": {"is_external": True}},
-        {"event": "bot", "text": "Rate us", "timestamp": 4.0, "data": {"buttons": [{"title": "5", "payload": "/rate"}]}},
+        {
+            "event": "user",
+            "text": "I want a human",
+            "timestamp": 1.0,
+            "message_id": "m1",
+            "metadata": {},
+            "parse_data": {
+                "intent": {"name": "request_human", "confidence": 0.97},
+                "sentiment": {"compound": -0.2, "label": "neutral"},
+            },
+        },
+        {
+            "event": "bot",
+            "text": "Hi, Sam here",
+            "timestamp": 2.0,
+            "data": {},
+            "metadata": {"agent": {"id": 3, "name": "Sam"}, "message_id": "a1"},
+        },
+        {
+            "event": "user",
+            "text": "EXTERNAL: handoff_resolved",
+            "timestamp": 3.0,
+            "metadata": {"is_external": True},
+        },
+        {
+            "event": "bot",
+            "text": "Rate us",
+            "timestamp": 4.0,
+            "data": {"buttons": [{"title": "5", "payload": "/rate"}]},
+        },
         {"event": "user", "text": "/rate", "timestamp": 5.0, "message_id": "m2", "metadata": {}},
     ]
     messages = transcript(events)

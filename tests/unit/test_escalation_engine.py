@@ -233,17 +233,26 @@ def test_manager_words_alone_do_not_lift_a_case_the_customer_did_not_ask_for(shi
 # --- sentiment and automatic signals --------------------------------------------------
 
 
-def turn(compound: float = 0.0, intent: str = "inform", frustrated: bool = False, cues=()) -> CustomerTurn:
+def turn(
+    compound: float = 0.0, intent: str = "inform", frustrated: bool = False, cues=()
+) -> CustomerTurn:
     return CustomerTurn(
-        text="...", intent=intent, compound=compound, frustrated=frustrated,
-        cues=frozenset(cues), answered=True,
+        text="...",
+        intent=intent,
+        compound=compound,
+        frustrated=frustrated,
+        cues=frozenset(cues),
+        answered=True,
     )
 
 
 def test_falling_sentiment_raises_priority(shipped):
     scores = (0.3, -0.4, -0.6, -0.8)
     signals = case(
-        "hmm", "this is bad", "useless", "awful",
+        "hmm",
+        "this is bad",
+        "useless",
+        "awful",
         category="billing",
         turns=tuple(turn(score) for score in scores),
     )

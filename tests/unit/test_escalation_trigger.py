@@ -27,17 +27,26 @@ def test_the_topic_before_a_request_for_a_person_is_the_trigger():
         user_event("yes", "affirm"),
     ]
 
-    assert escalation_trigger(events) == {"intent": "faq/refunds", "text": "how long do refunds take"}
+    assert escalation_trigger(events) == {
+        "intent": "faq/refunds",
+        "text": "how long do refunds take",
+    }
 
 
 def test_a_misunderstood_message_is_a_trigger_too():
-    events = [user_event("blorp the flux capacitor", "nlu_fallback"), user_event("agent", "request_human")]
+    events = [
+        user_event("blorp the flux capacitor", "nlu_fallback"),
+        user_event("agent", "request_human"),
+    ]
 
     assert escalation_trigger(events)["intent"] == "nlu_fallback"
 
 
 def test_button_payloads_are_not_the_customers_words():
-    events = [user_event("my invoice is wrong", "ask_invoice"), user_event('/inform{"case_category": "billing"}', "inform")]
+    events = [
+        user_event("my invoice is wrong", "ask_invoice"),
+        user_event('/inform{"case_category": "billing"}', "inform"),
+    ]
 
     assert escalation_trigger(events)["text"] == "my invoice is wrong"
 

@@ -74,7 +74,9 @@ async def test_accepting_the_offer_hands_off(database_url):
     result = await ActionAnswerHumanOffer(services).run(
         dispatcher, tracker([user_event("yes please", "affirm")], slots={"human_offered": True}), {}
     )
-    assert [message["response"] for message in dispatcher.messages] == ["utter_handoff_no_agents_online"]
+    assert [message["response"] for message in dispatcher.messages] == [
+        "utter_handoff_no_agents_online"
+    ]
     assert result[-2:] == [ActionExecuted("action_listen"), ConversationPaused()]
     ticket = services.tickets.ticket_by_reference(result[0]["value"])
     assert ticket.context["reason"] == "repeated_fallback"
@@ -106,8 +108,12 @@ async def test_a_declined_faq_question_is_offered_the_likeliest_questions():
     }
     domain = {
         "responses": {
-            "utter_faq/delivery_time": [{"text": "...", "metadata": {"question": "How long does delivery take?"}}],
-            "utter_faq/shipping_cost": [{"text": "...", "metadata": {"question": "How much does delivery cost?"}}],
+            "utter_faq/delivery_time": [
+                {"text": "...", "metadata": {"question": "How long does delivery take?"}}
+            ],
+            "utter_faq/shipping_cost": [
+                {"text": "...", "metadata": {"question": "How much does delivery cost?"}}
+            ],
         }
     }
     dispatcher = CollectingDispatcher()

@@ -1,4 +1,4 @@
-""""Did you mean…?": which FAQ questions a declined message is offered."""
+""" "Did you mean…?": which FAQ questions a declined message is offered."""
 
 from __future__ import annotations
 
@@ -7,9 +7,15 @@ import pytest
 from bot.faq_suggestions import faq_questions, suggested_questions
 
 RESPONSES = {
-    "utter_faq/delivery_time": [{"text": "3-5 days.", "metadata": {"question": "How long does delivery take?"}}],
-    "utter_faq/shipping_cost": [{"text": "£3.95.", "metadata": {"question": " How much does delivery cost? "}}],
-    "utter_faq/returns": [{"text": "30 days.", "metadata": {"question": "How do I return something?"}}],
+    "utter_faq/delivery_time": [
+        {"text": "3-5 days.", "metadata": {"question": "How long does delivery take?"}}
+    ],
+    "utter_faq/shipping_cost": [
+        {"text": "£3.95.", "metadata": {"question": " How much does delivery cost? "}}
+    ],
+    "utter_faq/returns": [
+        {"text": "30 days.", "metadata": {"question": "How do I return something?"}}
+    ],
     # No question: never suggested.
     "utter_faq/esim": [{"text": "Yes."}],
     "utter_chitchat/joke": [{"text": "Ha.", "metadata": {"question": "Tell me a joke"}}],
@@ -62,7 +68,9 @@ def test_only_faq_answers_with_a_question_are_suggestable():
     ],
 )
 def test_suggestions(intent, ranking, answers, expected):
-    assert suggested_questions(parse(intent, ranking, answers), faq_questions(RESPONSES)) == expected
+    assert (
+        suggested_questions(parse(intent, ranking, answers), faq_questions(RESPONSES)) == expected
+    )
 
 
 def test_parse_data_without_a_selector_suggests_nothing():

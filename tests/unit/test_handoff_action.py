@@ -92,14 +92,28 @@ async def test_a_ticket_holds_the_context_a_person_needs(services):
     assert (ticket.team, ticket.category, ticket.status) == ("billing", "billing", "open")
     packet = ticket.context
     assert packet["version"] == 3
-    assert packet["customer"] == {"verified": False, "customer_id": None, "name": None, "tier": None}
+    assert packet["customer"] == {
+        "verified": False,
+        "customer_id": None,
+        "name": None,
+        "tier": None,
+    }
     assert packet["details"] == {"case_category": "billing", "case_description": "Charged twice"}
     assert packet["fallback_count"] == 1
-    assert [turn["sender"] for turn in packet["transcript"]] == ["customer", "bot", "customer", "bot", "customer"]
+    assert [turn["sender"] for turn in packet["transcript"]] == [
+        "customer",
+        "bot",
+        "customer",
+        "bot",
+        "customer",
+    ]
     assert packet["transcript"][2]["intent"] == "nlu_fallback"
     assert all("sentiment" in turn for turn in packet["transcript"] if turn["sender"] == "customer")
     assert packet["reason"] == "customer_request"
-    assert {reason["type"] for reason in packet["escalation_reasons"]} >= {"functional", "customer_initiated"}
+    assert {reason["type"] for reason in packet["escalation_reasons"]} >= {
+        "functional",
+        "customer_initiated",
+    }
     assert packet["priority"]["value"] == ticket.priority
     assert packet["suggested_team"] == {"key": "billing", "name": "Billing & Payments"}
     assert packet["sla"]["first_response_due"] == ticket.first_response_due.isoformat()
@@ -118,7 +132,9 @@ async def test_a_verified_business_customer_is_named_and_bumped(services):
 async def test_an_outage_is_priority_one(services):
     _, events = await run(
         services,
-        conversation(last="the internet is down in my whole street, total outage", intent="report_problem"),
+        conversation(
+            last="the internet is down in my whole street, total outage", intent="report_problem"
+        ),
         case_category="technical",
     )
     ticket = services.tickets.ticket_by_reference(events[0]["value"])
@@ -136,7 +152,9 @@ async def test_a_replayed_action_opens_no_second_ticket(services):
 
 async def test_the_case_details_are_cleared_for_the_next_case(services):
     _, events = await run(services, conversation(), case_category="billing")
-    cleared = {event["name"] for event in events if event["event"] == "slot" and event["value"] is None}
+    cleared = {
+        event["name"] for event in events if event["event"] == "slot" and event["value"] is None
+    }
     assert cleared == {*CASE_SLOTS, "csat_rating", "csat_comment", "human_offer_reason"}
 
 
@@ -148,14 +166,18 @@ async def test_with_agents_online_the_customer_hears_their_place_and_wait(servic
     # Someone else is already waiting for Billing, at the same priority.
     earlier = [user_event("I need a person about my bill", "request_human")]
     await ActionRequestHandoff(services).run(
-        CollectingDispatcher(), tracker(earlier, slots={"case_category": "billing"}, sender_id="someone"), {}
+        CollectingDispatcher(),
+        tracker(earlier, slots={"case_category": "billing"}, sender_id="someone"),
+        {},
     )
 
     messages, events = await run(services, conversation(), case_category="billing")
 
     reference = events[0]["value"]
     assert events == handed_off(reference)
-    assert [said(m, handoff_reference=1, team_name=1, position=1, wait_minutes=1) for m in messages] == [
+    assert [
+        said(m, handoff_reference=1, team_name=1, position=1, wait_minutes=1) for m in messages
+    ] == [
         {
             "response": "utter_handoff_agents_online",
             "handoff_reference": reference,
@@ -169,7 +191,9 @@ async def test_with_agents_online_the_customer_hears_their_place_and_wait(servic
 async def test_a_second_customer_waits_behind_the_first(services):
     add_agent(services.tickets.session_factory, ["customer_care"])
     first = [user_event("I need a person", "request_human")]
-    await ActionRequestHandoff(services).run(CollectingDispatcher(), tracker(first, sender_id="first"), {})
+    await ActionRequestHandoff(services).run(
+        CollectingDispatcher(), tracker(first, sender_id="first"), {}
+    )
 
     messages, events = await run(services, conversation())
 
@@ -189,7 +213,9 @@ async def test_a_second_customer_waits_behind_the_first(services):
         ({"contact_email": "sam@example.com"}, "utter_handoff_no_agents_online_email"),
     ],
 )
-async def test_within_hours_with_nobody_online_the_first_response_is_promised(services, slots, response):
+async def test_within_hours_with_nobody_online_the_first_response_is_promised(
+    services, slots, response
+):
     messages, events = await run(services, conversation(), case_category="billing", **slots)
 
     reference = events[0]["value"]
@@ -206,7 +232,9 @@ async def test_within_hours_with_nobody_online_the_first_response_is_promised(se
 async def test_a_verified_customer_with_an_email_is_told_we_will_email(services):
     token = mint_token("C-1001", TEST_JWT_SECRET)
     meta = metadata_for(token, "C-1001")
-    messages, events = await run(services, [user_event("a person please", "request_human", metadata=meta)])
+    messages, events = await run(
+        services, [user_event("a person please", "request_human", metadata=meta)]
+    )
     assert events == handed_off(events[0]["value"])
     assert messages[0]["response"] == "utter_handoff_no_agents_online_email"
 
@@ -218,7 +246,9 @@ async def test_a_verified_customer_with_an_email_is_told_we_will_email(services)
         ({"contact_email": "sam@example.com"}, "utter_handoff_after_hours_email"),
     ],
 )
-async def test_outside_hours_the_customer_hears_when_the_team_is_back(database_url, slots, response):
+async def test_outside_hours_the_customer_hears_when_the_team_is_back(
+    database_url, slots, response
+):
     services = build_services(database_url, clock=lambda: SUNDAY_NOON)
     messages, events = await run(services, conversation(), case_category="billing", **slots)
 
@@ -283,7 +313,10 @@ async def test_a_database_outage_gets_an_honest_message(services):
 def frustrated(text: str, cues=("negative_tone",), compound: float = -0.7):
     event = user_event(text, "ask_invoice")
     event["parse_data"]["sentiment"] = {
-        "compound": compound, "label": "negative", "frustrated": True, "cues": list(cues),
+        "compound": compound,
+        "label": "negative",
+        "frustrated": True,
+        "cues": list(cues),
     }
     return event
 
@@ -311,7 +344,9 @@ async def test_an_accepted_offer_names_the_signal_and_raises_priority(services):
         bot_event("I'm sorry this has been frustrating. Would you like me to connect you?"),
         user_event("yes please", "affirm"),
     ]
-    messages, result = await run(services, events, human_offered=True, human_offer_reason="frustration")
+    messages, result = await run(
+        services, events, human_offered=True, human_offer_reason="frustration"
+    )
     assert "utter_handoff_signal" not in [m["response"] for m in messages]
     ticket = services.tickets.ticket_by_reference(result[0]["value"])
     assert ticket.context["reason"] == "frustration"
@@ -322,7 +357,9 @@ async def test_an_accepted_offer_names_the_signal_and_raises_priority(services):
     trend = [t["sentiment"] for t in ticket.context["transcript"] if t["sender"] == "customer"]
     assert [s and s["compound"] for s in trend] == [-0.7, -0.7, None]
     assert ticket.context["sentiment"] == {
-        "trajectory": [-0.7, -0.7, None], "frustrated_messages": 2, "latest": "negative",
+        "trajectory": [-0.7, -0.7, None],
+        "frustrated_messages": 2,
+        "latest": "negative",
     }
 
 

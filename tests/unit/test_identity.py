@@ -57,7 +57,17 @@ def test_a_minted_token_verifies_to_its_customer():
         (jwt.encode({"sub": "C-1001", "exp": 9999999999}, SECRET, algorithm="HS512"), SECRET),
         (jwt.encode({"sub": "C-1001", "exp": 9999999999}, key=None, algorithm="none"), SECRET),
     ],
-    ids=["none", "empty", "garbage", "other key", "expired", "no secret", "no exp", "hs512", "alg none"],
+    ids=[
+        "none",
+        "empty",
+        "garbage",
+        "other key",
+        "expired",
+        "no secret",
+        "no exp",
+        "hs512",
+        "alg none",
+    ],
 )
 def test_anything_else_is_refused(token, secret):
     with pytest.raises(InvalidToken):

@@ -48,7 +48,9 @@ async def test_a_flood_of_keys_stays_within_max_keys_and_idle_keys_go_first() ->
 
 async def test_back_off_grows_after_the_free_failures_and_is_capped() -> None:
     clock = ManualClock()
-    back_off = MemoryBackOff(free_failures=2, base_delay=1, max_delay=8, forget_after=600, clock=clock)
+    back_off = MemoryBackOff(
+        free_failures=2, base_delay=1, max_delay=8, forget_after=600, clock=clock
+    )
     waits = [(await back_off.failed("x")).retry_after for _ in range(7)]
     assert waits == [0, 1, 2, 4, 8, 8, 8]
     assert not (await back_off.check("x")).allowed
@@ -58,7 +60,9 @@ async def test_back_off_grows_after_the_free_failures_and_is_capped() -> None:
 
 async def test_back_off_forgets_after_a_success_or_a_quiet_period() -> None:
     clock = ManualClock()
-    back_off = MemoryBackOff(free_failures=1, base_delay=1, max_delay=60, forget_after=300, clock=clock)
+    back_off = MemoryBackOff(
+        free_failures=1, base_delay=1, max_delay=60, forget_after=300, clock=clock
+    )
     await back_off.failed("x")
     await back_off.succeeded("x")
     assert (await back_off.check("x")).allowed

@@ -16,7 +16,12 @@ NONE = TrustedProxies()
     [
         (NONE, "203.0.113.9", "1.2.3.4", "203.0.113.9"),  # a client's own header is ignored
         (PROXY, "10.0.0.5", "198.51.100.7", "198.51.100.7"),
-        (PROXY, "10.0.0.5", "6.6.6.6, 198.51.100.7", "198.51.100.7"),  # the spoofed left part stays out
+        (
+            PROXY,
+            "10.0.0.5",
+            "6.6.6.6, 198.51.100.7",
+            "198.51.100.7",
+        ),  # the spoofed left part stays out
         (PROXY, "10.0.0.5", "198.51.100.7, 10.0.0.9", "198.51.100.7"),  # two of our proxies
         (PROXY, "10.0.0.5", "", "10.0.0.5"),
         (PROXY, "10.0.0.5", "not-an-address", "10.0.0.5"),
@@ -24,7 +29,9 @@ NONE = TrustedProxies()
         (PROXY, "203.0.113.9", "10.0.0.1", "203.0.113.9"),
     ],
 )
-def test_the_client_address(proxies: TrustedProxies, peer: str, forwarded_for: str, client: str) -> None:
+def test_the_client_address(
+    proxies: TrustedProxies, peer: str, forwarded_for: str, client: str
+) -> None:
     headers = {"x-forwarded-for": forwarded_for} if forwarded_for else {}
     assert proxies.client_address(peer, headers) == client
 

@@ -21,7 +21,9 @@ from tests.trackers import tracker, user_event
 
 SENDER = "c0ffee"
 STARTED = [SessionStarted(), ActionExecuted("action_listen")]
-DOMAIN = {"session_config": {"session_expiration_time": 120, "carry_over_slots_to_new_session": False}}
+DOMAIN = {
+    "session_config": {"session_expiration_time": 120, "carry_over_slots_to_new_session": False}
+}
 
 
 @pytest.fixture
@@ -83,7 +85,9 @@ async def test_without_the_database_the_session_starts_unpaused(services):
     unreachable = create_engine("sqlite:////proc/baton-no-such-dir/baton.db", future=True)
     broken = dataclasses.replace(
         services,
-        tickets=TicketStore(make_session_factory(unreachable), retry=RetryPolicy(attempts=2, base_delay=0.0)),
+        tickets=TicketStore(
+            make_session_factory(unreachable), retry=RetryPolicy(attempts=2, base_delay=0.0)
+        ),
     )
     assert await start(broken) == STARTED
 
@@ -95,7 +99,12 @@ def conversation_rows(services: Services):
 
     with services.tickets.session_factory() as session:
         return session.execute(
-            select(Conversation.sender_id, Conversation.channel, Conversation.state, Conversation.created_at)
+            select(
+                Conversation.sender_id,
+                Conversation.channel,
+                Conversation.state,
+                Conversation.created_at,
+            )
         ).all()
 
 

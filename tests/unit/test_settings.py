@@ -54,7 +54,10 @@ def test_values_are_read():
 
 def test_the_admin_password_is_not_in_the_settings_repr():
     settings = Settings.from_env(
-        {"BATON_ADMIN_EMAIL": "admin@example.com", "BATON_ADMIN_PASSWORD": "a long admin passphrase"}
+        {
+            "BATON_ADMIN_EMAIL": "admin@example.com",
+            "BATON_ADMIN_PASSWORD": "a long admin passphrase",
+        }
     )
     assert "a long admin passphrase" not in repr(settings)
 
@@ -81,7 +84,10 @@ def test_the_admin_password_rule_is_the_desk_password_rule():
             {"BATON_ADMIN_EMAIL": "admin@example.com", "BATON_ADMIN_PASSWORD": "short"},
             "BATON_ADMIN_PASSWORD is 5 characters; use at least 12",
         ),
-        ({"BATON_DESK_SESSION_HOURS": "eight"}, "BATON_DESK_SESSION_HOURS is 'eight'; expected a whole number"),
+        (
+            {"BATON_DESK_SESSION_HOURS": "eight"},
+            "BATON_DESK_SESSION_HOURS is 'eight'; expected a whole number",
+        ),
         ({"BATON_DESK_SESSION_HOURS": "0"}, "BATON_DESK_SESSION_HOURS is 0; allowed: 1 to 24"),
         ({"BATON_DESK_SESSION_HOURS": "25"}, "allowed: 1 to 24"),
         ({"BATON_OFFER_SECONDS": "1.5"}, "BATON_OFFER_SECONDS is '1.5'; expected a whole number"),

@@ -40,11 +40,19 @@ MOODS: Dict[str, Dict[str, Any]] = {
     "happy": {"compound": 0.7, "label": "positive", "frustrated": False, "cues": []},
     "negative": {"compound": -0.4, "label": "negative", "frustrated": False, "cues": []},
     "gloomy": {"compound": -0.7, "label": "negative", "frustrated": False, "cues": []},
-    "fed_up": {"compound": -0.6, "label": "negative", "frustrated": True, "cues": ["negative_tone"]},
+    "fed_up": {
+        "compound": -0.6,
+        "label": "negative",
+        "frustrated": True,
+        "cues": ["negative_tone"],
+    },
     "abusive": {"compound": -0.8, "label": "negative", "frustrated": True, "cues": ["abusive"]},
     "shouting": {"compound": -0.2, "label": "negative", "frustrated": True, "cues": ["shouting"]},
     "leaving": {
-        "compound": -0.3, "label": "negative", "frustrated": True, "cues": ["threat_to_leave"],
+        "compound": -0.3,
+        "label": "negative",
+        "frustrated": True,
+        "cues": ["threat_to_leave"],
     },
 }
 
@@ -151,13 +159,20 @@ CASES: List[Tuple[str, List[Event], str | None]] = [
     ),
     (
         "abuse while an agent has the conversation",
-        conversation(answered("request_human", "calm", HANDOFF), [ConversationPaused()], said("inform", "abusive")),
+        conversation(
+            answered("request_human", "calm", HANDOFF),
+            [ConversationPaused()],
+            said("inform", "abusive"),
+        ),
         None,
     ),
     (
         "abuse inside the case form",
         conversation(
-            said("report_problem"), did("case_form"), [ActiveLoop("case_form")], said("inform", "abusive")
+            said("report_problem"),
+            did("case_form"),
+            [ActiveLoop("case_form")],
+            said("inform", "abusive"),
         ),
         None,
     ),
@@ -169,7 +184,9 @@ CASES: List[Tuple[str, List[Event], str | None]] = [
     ("one shouted message", conversation(answered("faq/outage_check", "shouting")), None),
     (
         "shouting twice in three messages",
-        conversation(answered("faq/outage_check", "shouting"), answered("faq/outage_check", "shouting")),
+        conversation(
+            answered("faq/outage_check", "shouting"), answered("faq/outage_check", "shouting")
+        ),
         OFFER,
     ),
     ("a threat to leave", conversation(answered("faq/cancel_contract", "leaving")), OFFER),
@@ -330,7 +347,9 @@ def predicted(policy: SignalEscalationPolicy, domain: Domain, events: List[Event
     return domain.action_names_or_texts[prediction.max_confidence_index]
 
 
-@pytest.mark.parametrize("events, expected", [(e, x) for _, e, x in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    "events, expected", [(e, x) for _, e, x in CASES], ids=[c[0] for c in CASES]
+)
 def test_the_policy_decides(policy, domain, events, expected):
     assert predicted(policy, domain, events) == expected
 
@@ -338,14 +357,20 @@ def test_the_policy_decides(policy, domain, events, expected):
 def test_messages_without_sentiment_are_scored_from_their_text(policy, domain):
     # A story test's messages carry only a labelled intent: the policy scores the text.
     events = conversation(
-        [ActionExecuted("action_listen"), UserUttered("You are a useless bunch of idiots", {"name": "ask_invoice"})]
+        [
+            ActionExecuted("action_listen"),
+            UserUttered("You are a useless bunch of idiots", {"name": "ask_invoice"}),
+        ]
     )
     assert predicted(policy, domain, events) == HANDOFF
 
 
 def test_a_calm_unscored_message_is_left_alone(policy, domain):
     events = conversation(
-        [ActionExecuted("action_listen"), UserUttered("Could you tell me when my bill is due?", {"name": "ask_invoice"})],
+        [
+            ActionExecuted("action_listen"),
+            UserUttered("Could you tell me when my bill is due?", {"name": "ask_invoice"}),
+        ],
         did("action_account_answer"),
     )
     assert predicted(policy, domain, events) is None

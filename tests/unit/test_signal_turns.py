@@ -22,15 +22,40 @@ def event(kind: str, **fields: Any) -> Dict[str, Any]:
 def test_retrieval_intents_are_read_from_the_intent_or_the_response_selector():
     turns = conversation_turns(
         [
-            user("how do I return it", "faq", response_selector={"faq": {"response": {"intent_response_key": "faq/returns"}}}),
-            {"event": "user", "text": "refund?", "parse_data": {"intent": {"name": "faq", "full_retrieval_intent_name": "faq/refund_time"}}},
+            user(
+                "how do I return it",
+                "faq",
+                response_selector={"faq": {"response": {"intent_response_key": "faq/returns"}}},
+            ),
+            {
+                "event": "user",
+                "text": "refund?",
+                "parse_data": {
+                    "intent": {"name": "faq", "full_retrieval_intent_name": "faq/refund_time"}
+                },
+            },
             # A selector trained on every retrieval intent answers under "default"…
-            user("roaming?", "faq", response_selector={"default": {"response": {"intent_response_key": "faq/roaming"}}}),
+            user(
+                "roaming?",
+                "faq",
+                response_selector={"default": {"response": {"intent_response_key": "faq/roaming"}}},
+            ),
             # …for every message, even one that is not a retrieval intent.
-            user("hi", "greet", response_selector={"default": {"response": {"intent_response_key": "chitchat/joke"}}}),
+            user(
+                "hi",
+                "greet",
+                response_selector={
+                    "default": {"response": {"intent_response_key": "chitchat/joke"}}
+                },
+            ),
         ]
     )
-    assert [turn.intent for turn in turns] == ["faq/returns", "faq/refund_time", "faq/roaming", "greet"]
+    assert [turn.intent for turn in turns] == [
+        "faq/returns",
+        "faq/refund_time",
+        "faq/roaming",
+        "greet",
+    ]
 
 
 def test_an_answer_and_an_offer_are_noted_on_the_turn_they_follow():
@@ -74,7 +99,8 @@ def test_the_recorded_sentiment_is_used_and_a_missing_one_is_scored_from_the_tex
 
     recorded = {"compound": 0.4, "label": "positive", "frustrated": False, "cues": []}
     turns = conversation_turns(
-        [user("thanks!", "thank", sentiment=recorded), user("oh great, thanks a lot", "thank")], analyze
+        [user("thanks!", "thank", sentiment=recorded), user("oh great, thanks a lot", "thank")],
+        analyze,
     )
     assert scored == ["oh great, thanks a lot"]
     assert [(t.compound, t.frustrated, t.cues) for t in turns] == [

@@ -1,4 +1,4 @@
-""""What's happening with my ticket?" is answered for the ticket's owner only."""
+""" "What's happening with my ticket?" is answered for the ticket's owner only."""
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ def services(database_url: str) -> Services:
 
 
 async def open_ticket(services, sender_id, token=None, customer_id=None) -> str:
-    events = [user_event("I want a human", "request_human", metadata=metadata_for(token, customer_id))]
+    events = [
+        user_event("I want a human", "request_human", metadata=metadata_for(token, customer_id))
+    ]
     result = await ActionRequestHandoff(services).run(
         CollectingDispatcher(), tracker(events, sender_id=sender_id), {}
     )
@@ -29,11 +31,18 @@ async def open_ticket(services, sender_id, token=None, customer_id=None) -> str:
 async def ask(services, sender_id, reference=None, token=None, customer_id=None) -> str:
     entities = [{"entity": "ticket_reference", "value": reference}] if reference else []
     event = user_event(
-        "what's happening with my ticket", "ask_ticket_status",
-        entities=entities, metadata=metadata_for(token, customer_id),
+        "what's happening with my ticket",
+        "ask_ticket_status",
+        entities=entities,
+        metadata=metadata_for(token, customer_id),
     )
     dispatcher = CollectingDispatcher()
-    assert await ActionTicketStatus(services).run(dispatcher, tracker([event], sender_id=sender_id), {}) == []
+    assert (
+        await ActionTicketStatus(services).run(
+            dispatcher, tracker([event], sender_id=sender_id), {}
+        )
+        == []
+    )
     return dispatcher.messages[0]["text"]
 
 
@@ -58,7 +67,9 @@ async def test_a_stranger_learns_nothing_about_someone_elses_ticket(services):
     assert f"can't find ticket {reference}" in answer
     assert "waiting" not in answer
     other = mint_token("C-1002", TEST_JWT_SECRET)
-    assert "can't find" in await ask(services, "conversation-c", reference=reference, token=other, customer_id="C-1002")
+    assert "can't find" in await ask(
+        services, "conversation-c", reference=reference, token=other, customer_id="C-1002"
+    )
 
 
 async def test_no_ticket_yet(services):

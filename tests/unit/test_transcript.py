@@ -22,7 +22,12 @@ def test_only_user_and_bot_messages_are_shown_in_order():
     assert visible_messages(events) == [
         {"sender": "user", "text": "hi", "timestamp": 1},
         {"sender": "bot", "text": "Hello!", "timestamp": 2},
-        {"sender": "bot", "text": "Pick one", "timestamp": 3, "buttons": [{"title": "Yes", "payload": "/affirm"}]},
+        {
+            "sender": "bot",
+            "text": "Pick one",
+            "timestamp": 3,
+            "buttons": [{"title": "Yes", "payload": "/affirm"}],
+        },
     ]
 
 
@@ -36,17 +41,39 @@ def test_the_owner_is_the_last_verified_customer():
     assert conversation_owner(events[:1]) is None
 
 
-RATING_BUTTONS = [{"title": str(n), "payload": f'/rate_support{{"csat_rating": "{n}"}}'} for n in (1, 2, 3, 4, 5)]
+RATING_BUTTONS = [
+    {"title": str(n), "payload": f'/rate_support{{"csat_rating": "{n}"}}'} for n in (1, 2, 3, 4, 5)
+]
 
 
 def test_triggered_intents_are_not_shown_and_a_button_click_shows_its_title():
     events = [
-        {"event": "user", "text": "EXTERNAL: handoff_resolved", "timestamp": 1, "metadata": {"is_external": True}},
-        {"event": "bot", "text": "How did we do?", "timestamp": 2, "data": {"buttons": RATING_BUTTONS}},
-        {"event": "user", "text": '/rate_support{"csat_rating": "4"}', "timestamp": 3, "metadata": {}},
+        {
+            "event": "user",
+            "text": "EXTERNAL: handoff_resolved",
+            "timestamp": 1,
+            "metadata": {"is_external": True},
+        },
+        {
+            "event": "bot",
+            "text": "How did we do?",
+            "timestamp": 2,
+            "data": {"buttons": RATING_BUTTONS},
+        },
+        {
+            "event": "user",
+            "text": '/rate_support{"csat_rating": "4"}',
+            "timestamp": 3,
+            "metadata": {},
+        },
         {"event": "bot", "text": "Thanks", "timestamp": 4, "data": {}},
         # Typed later, after other buttons were gone: shown as typed.
-        {"event": "user", "text": '/rate_support{"csat_rating": "4"}', "timestamp": 5, "metadata": {}},
+        {
+            "event": "user",
+            "text": '/rate_support{"csat_rating": "4"}',
+            "timestamp": 5,
+            "metadata": {},
+        },
     ]
     assert [(m["sender"], m["text"]) for m in visible_messages(events)] == [
         ("bot", "How did we do?"),
@@ -57,7 +84,15 @@ def test_triggered_intents_are_not_shown_and_a_button_click_shows_its_title():
 
 
 def test_an_agents_message_is_labelled_with_their_name():
-    events = [{"event": "bot", "text": "Hi, Sam here", "timestamp": 1, "data": {}, "metadata": {"agent": {"id": 3, "name": "Sam"}}}]
+    events = [
+        {
+            "event": "bot",
+            "text": "Hi, Sam here",
+            "timestamp": 1,
+            "data": {},
+            "metadata": {"agent": {"id": 3, "name": "Sam"}},
+        }
+    ]
     assert visible_messages(events) == [
         {"sender": "bot", "text": "Hi, Sam here", "timestamp": 1, "agent": {"name": "Sam"}}
     ]

@@ -32,6 +32,4 @@ def downgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.UniqueConstraint("conversation_id", "turn_key", name="uq_handoff_requests_turn"),
     )
-    op.create_index(
-        "ix_handoff_requests_conversation_id", "handoff_requests", ["conversation_id"]
-    )
+    op.create_index("ix_handoff_requests_conversation_id", "handoff_requests", ["conversation_id"])

@@ -40,12 +40,8 @@ def upgrade() -> None:
         agents.add_column(sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table("tickets") as tickets:
         tickets.add_column(sa.Column("offered_agent_id", sa.Integer(), nullable=True))
-        tickets.add_column(
-            sa.Column("offer_expires_at", sa.DateTime(timezone=True), nullable=True)
-        )
-        tickets.add_column(
-            sa.Column("language", sa.String(8), nullable=False, server_default="en")
-        )
+        tickets.add_column(sa.Column("offer_expires_at", sa.DateTime(timezone=True), nullable=True))
+        tickets.add_column(sa.Column("language", sa.String(8), nullable=False, server_default="en"))
         tickets.create_foreign_key(
             "fk_tickets_offered_agent_id",
             "agents",

@@ -53,7 +53,8 @@ def upgrade() -> None:
         sa.CheckConstraint("media IN ('video', 'screen')", name="ck_calls_media"),
         sa.CheckConstraint("provider IN ('webrtc', 'jitsi')", name="ck_calls_provider"),
         sa.CheckConstraint(
-            "state IN ('requested', 'inviting', 'connecting', 'active', 'ended')", name="ck_calls_state"
+            "state IN ('requested', 'inviting', 'connecting', 'active', 'ended')",
+            name="ck_calls_state",
         ),
     )
     op.create_index(

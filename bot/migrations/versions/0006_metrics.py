@@ -22,7 +22,12 @@ depends_on = None
 # As bot.escalation.types.CAUSE_PRECEDENCE when this migration was written: a
 # migration keeps its own copy, so later changes to the code don't rewrite history.
 _CAUSE_PRECEDENCE = (
-    "sentiment", "automatic", "customer_initiated", "priority", "hierarchical", "functional",
+    "sentiment",
+    "automatic",
+    "customer_initiated",
+    "priority",
+    "hierarchical",
+    "functional",
 )
 
 
@@ -82,10 +87,11 @@ def _filed_under(raw_context: object) -> dict:
             break
     # Packets before version 3 have no trigger: the last customer message stands in.
     customer_turns = [
-        turn for turn in context.get("transcript") or []
+        turn
+        for turn in context.get("transcript") or []
         if isinstance(turn, dict) and turn.get("sender") == "customer"
     ]
     if customer_turns:
-        values["trigger_intent"] = (str(customer_turns[-1].get("intent") or "") or None)
-        values["trigger_text"] = (str(customer_turns[-1].get("text") or "")[:500] or None)
+        values["trigger_intent"] = str(customer_turns[-1].get("intent") or "") or None
+        values["trigger_text"] = str(customer_turns[-1].get("text") or "")[:500] or None
     return values
