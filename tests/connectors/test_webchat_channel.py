@@ -20,7 +20,8 @@ from bot.limits.settings import Budget, LimitSettings
 from bot.proxies import TrustedProxies
 from bot.settings import SettingsError
 from connectors.payloads import NEUTRAL_PREFIX
-from connectors.webchat import client_address, init_payloads_from_env
+from connectors.webchat.init_payloads import init_payloads_from_env
+from connectors.webchat.socket_server import client_address
 from tests.connectors.webchat_server import DOMAIN, JWT_SECRET, Widget, channel_server, widgets
 
 YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]

@@ -23,7 +23,7 @@ from sanic import Sanic
 
 from bot.limits.settings import LimitSettings
 from bot.settings import Settings
-from connectors.webchat import WebchatInput
+from connectors.webchat.channel import WebchatInput
 from tests.baton_server import free_port
 from tests.clocks import ManualClock
 
