@@ -434,39 +434,215 @@
   };
 
   // --- Calls (docs/calls.md): the customer answers, the agent's console offers --------------
+  // The shared call machinery (bot/web/console/call-core.js), inlined by tools/build_widget.mjs:
+  // edit it there, then run `node tools/build_widget.mjs`.
+  /* BEGIN call-core */
+  /* The call machinery shared by the agent console and the customer widget (docs/calls.md):
+   * the call record's state machine and the WebRTC plumbing, written once.
+   *
+   * An ES module for the console; tools/build_widget.mjs inlines it into widget.js (a classic
+   * script) with its `export` keywords removed. So it imports nothing, declares only these
+   * names, and touches no element of its own: callers pass their elements and callbacks.
+   * The console offers (it creates the SDP offer), the customer's widget answers.
+   */
+
+  /** The states of a call the server still runs (the console's own "starting" and the
+   * widget's "requesting" come before the server knows of the call). */
   const CALL_LIVE = ['requested', 'inviting', 'connecting', 'active'];
-  const DROP_GRACE_MS = 10000; // a connection `disconnected` this long is given up (2.3)
+  /** A connection `disconnected` this long is given up (docs/calls.md 2.3). */
+  const DROP_GRACE_MS = 10000;
+  /** Before the call rings through, a hang-up cancels it on the side that asked for it. */
+  const HANG_UP_CANCELS = { agent: ['starting', 'inviting'], customer: ['requesting', 'requested'] };
+
+  // --- The state machine (pure) ------------------------------------------------------------
+
+  /** A new call record; ICE candidates that come before the remote description wait in `ice`. */
+  const newCallRecord = (fields) => ({ ice: [], remoteSet: false, ...fields });
+
+  /** What a peer connection's state means: `connected`, `failed`, a drop to wait out (`grace`), or nothing. */
+  const connectionVerdict = (connectionState, alreadyWaiting) => {
+    if (connectionState === 'connected') return 'connected';
+    if (connectionState === 'failed') return 'failed';
+    if (connectionState === 'disconnected' && !alreadyWaiting) return 'grace';
+    return 'none';
+  };
+
+  /** A remote ICE candidate: `add` it now, `keep` it until the remote description is set, or `drop` it. */
+  const iceStep = (c, candidate) => {
+    if (!c || !candidate || c.state === 'ended') return 'drop';
+    return c.pc && c.remoteSet ? 'add' : 'keep';
+  };
+
+  /** The fields of an `active` signal: when it connected (never in the future) and the join
+   * link, if `safeJoinUrl` accepts it (it returns the URL to use, or null). */
+  const activeFields = (signal, now, safeJoinUrl) => {
+    const at = Date.parse(signal.connected_at);
+    const fields = { state: 'active', answering: false, connectedAt: Number.isNaN(at) ? now : Math.min(at, now) };
+    const url = signal.join_url ? safeJoinUrl(signal.join_url) : null;
+    if (url) fields.joinUrl = url;
+    return fields;
+  };
+
+  /** The fields of a call ended here; `noticeReason` marks a local notice (a media error says more
+   * than the server's `ended` that follows, so it is kept). */
+  const endedFields = (reason, noticeReason) => ({
+    state: 'ended', endReason: reason, localNotice: Boolean(noticeReason),
+  });
+
+  /** Whether the server's `ended` leaves the notice already shown (a local media error's). */
+  const keepsLocalNotice = (c) => c.state === 'ended' && Boolean(c.localNotice);
+
+  /** The reason a hang-up by `side` ("agent" or "customer") ends the call with, here. */
+  const hangUpReason = (side, stateBefore, reason) => {
+    if (reason !== 'hung_up') return reason;
+    if (HANG_UP_CANCELS[side].includes(stateBefore)) return 'cancelled';
+    if (side === 'customer' && stateBefore === 'inviting') return 'declined';
+    return reason;
+  };
+
+  /** What went wrong getting the camera, microphone or screen: `unsupported`,
+   * `permission_denied`, `in_use` or `no_device`. */
+  const mediaFailureKind = (err) => {
+    const name = (err && err.name) || '';
+    if (name === 'unsupported') return 'unsupported';
+    if (name === 'NotAllowedError' || name === 'SecurityError') return 'permission_denied';
+    if (name === 'NotReadableError' || name === 'AbortError') return 'in_use';
+    return 'no_device';
+  };
+
+  /** The reason a media failure gives the server (it knows no `in_use`). */
+  const mediaFailureReason = (err) => {
+    const kind = mediaFailureKind(err);
+    return kind === 'in_use' ? 'no_device' : kind;
+  };
+
+  // --- The WebRTC plumbing -----------------------------------------------------------------
+
+  /** Milliseconds since the epoch, as precise as the page's clock. */
   const epochNow = () => performance.timeOrigin + performance.now();
+
+  const mediaSupported = (media) => Boolean(window.isSecureContext && navigator.mediaDevices
+    && window.RTCPeerConnection
+    && (media === 'screen' ? navigator.mediaDevices.getDisplayMedia : navigator.mediaDevices.getUserMedia));
+
+  /** Camera and microphone, or the screen. Call it in the click handler with no await before it. */
+  const acquireMedia = async (media) => {
+    if (!mediaSupported(media)) throw Object.assign(new Error('unsupported'), { name: 'unsupported' });
+    const devices = navigator.mediaDevices;
+    if (media === 'screen') return devices.getDisplayMedia({ video: true, audio: false });
+    try {
+      return await devices.getUserMedia({ audio: true, video: true });
+    } catch (e) {
+      if (e.name !== 'NotFoundError' && e.name !== 'OverconstrainedError') throw e;
+      return devices.getUserMedia({ audio: true }); // no camera: talk and listen all the same
+    }
+  };
+
+  /** Stop a call's media and close its peer connection; idempotent. */
+  const closeCallMedia = (c) => {
+    clearTimeout(c.dropTimer);
+    if (c.pc) {
+      const pc = c.pc;
+      c.pc = null;
+      pc.onicecandidate = null;
+      pc.ontrack = null;
+      pc.onconnectionstatechange = null;
+      pc.close();
+    }
+    if (c.local) { c.local.getTracks().forEach((t) => t.stop()); c.local = null; }
+  };
+
+  /** The call's peer connection: local candidates go to `sendIce`, the remote stream to
+   * `onStream`, state changes to `onConnectionState`. Throws what the constructor throws. */
+  const openPeer = (c, rtc, { sendIce, onStream, onConnectionState }) => {
+    const pc = new window.RTCPeerConnection(rtc || {}); // through the global, named at call time
+    c.pc = pc;
+    pc.onicecandidate = (e) => {
+      if (e.candidate && c.pc === pc) sendIce(e.candidate.toJSON());
+    };
+    pc.ontrack = (e) => onStream(e.streams[0] || new MediaStream([e.track]));
+    pc.onconnectionstatechange = () => onConnectionState();
+    return pc;
+  };
+
+  /** Follow the connection: `onConnected` once, `onFailed` at a failure or after a drop's grace. */
+  const watchConnection = (c, { onConnected, onFailed }) => {
+    if (!c.pc) return;
+    const verdict = connectionVerdict(c.pc.connectionState, Boolean(c.dropTimer));
+    if (verdict === 'connected') {
+      clearTimeout(c.dropTimer);
+      c.dropTimer = null;
+      if (!c.connectedSent) { c.connectedSent = true; onConnected(); }
+    } else if (verdict === 'failed') {
+      onFailed();
+    } else if (verdict === 'grace') {
+      c.dropTimer = setTimeout(onFailed, DROP_GRACE_MS);
+    }
+  };
+
+  /** Microphone then camera: the answer reuses the offer's transceivers in that order. */
+  const addLocalTracks = (pc, stream) => {
+    [...stream.getAudioTracks(), ...stream.getVideoTracks()].forEach((t) => pc.addTrack(t, stream));
+  };
+
+  /** Set the other side's description, then add the candidates that came before it, in order. */
+  const takeRemoteDescription = async (c, pc, type, sdp) => {
+    await pc.setRemoteDescription({ type, sdp: String(sdp) });
+    c.remoteSet = true;
+    c.ice.splice(0).forEach((cand) => pc.addIceCandidate(cand).catch(() => {}));
+  };
+
+  /** A remote ICE candidate: added, kept for later, or dropped (see iceStep). */
+  const takeRemoteIce = (c, candidate) => {
+    const step = iceStep(c, candidate);
+    if (step === 'add') c.pc.addIceCandidate(candidate).catch(() => {});
+    else if (step === 'keep') c.ice.push(candidate);
+  };
+
+  /** The local description as the signal carries it. */
+  const localDescriptionOf = (pc) => ({ type: pc.localDescription.type, sdp: pc.localDescription.sdp });
+
+  /** Show the other side's stream in `video`; `isCurrent()` says the call is still the one
+   * on screen; `onMutedAutoplay` runs when the browser plays it only muted (offer the sound). */
+  const showRemoteStream = (c, video, stream, { isCurrent, onMutedAutoplay }) => {
+    c.remote = true;
+    if (video.srcObject !== stream) video.srcObject = stream;
+    video.hidden = false; // a hidden video presents no frames
+    if (!c.frameWatch) {
+      c.frameWatch = true;
+      const mark = (t) => { if (isCurrent() && c.pc) video.dataset.firstFrameAt = String(t); };
+      if (video.requestVideoFrameCallback) video.requestVideoFrameCallback((now) => mark(performance.timeOrigin + now));
+      else video.addEventListener('loadeddata', () => mark(epochNow()), { once: true });
+    }
+    video.play().catch(() => {
+      // Autoplay with sound refused: play muted and offer the sound on a click.
+      video.muted = true;
+      video.play().catch(() => {});
+      onMutedAutoplay();
+    });
+  };
+  /* END call-core */
+
   let callsProvider = null;  // "webrtc" | "jitsi" while the server says calls are available
-  /* The call on screen: {id, media, provider, state, agentName, pc, local, ice, remoteSet,
-   * answering, acceptedAt, connectedAt, endReason, ...}; state "requesting" = before `requested`. */
+  /* The call on screen: {id, media, provider, state, pc, local, ice, remoteSet, answering,
+   * acceptedAt, connectedAt, endReason, ...}; state "requesting" = before `requested`. */
   let call = null;
   let callClock = null;
 
   const who = () => agentName || 'The agent';
   const callLabel = (media) => (media === 'screen' ? 'screen sharing' : 'video call');
 
-  const mediaFailure = (err, media) => {
-    const name = (err && err.name) || '';
-    if (name === 'NotAllowedError' || name === 'SecurityError') {
-      return {
-        reason: 'permission_denied',
-        text: media === 'screen'
-          ? 'Screen sharing was blocked or cancelled. The chat continues here.'
-          : "Your browser blocked the camera or microphone, so the call did not start. You can allow them in your browser's site settings and try again. The chat continues here.",
-      };
-    }
-    if (name === 'unsupported') {
-      return {
-        reason: 'unsupported',
-        text: `This browser cannot ${media === 'screen' ? 'share the screen' : 'make video calls'}. The chat continues here.`,
-      };
-    }
-    if (name === 'NotReadableError' || name === 'AbortError') {
-      return { reason: 'no_device', text: 'Your camera or microphone is in use by another application. The chat continues here.' };
-    }
-    return { reason: 'no_device', text: 'No camera or microphone was found. The chat continues here.' };
+  const MEDIA_FAILURE_TEXTS = {
+    permission_denied: (media) => (media === 'screen'
+      ? 'Screen sharing was blocked or cancelled. The chat continues here.'
+      : "Your browser blocked the camera or microphone, so the call did not start. You can allow them in your browser's site settings and try again. The chat continues here."),
+    unsupported: (media) => `This browser cannot ${media === 'screen' ? 'share the screen' : 'make video calls'}. The chat continues here.`,
+    in_use: () => 'Your camera or microphone is in use by another application. The chat continues here.',
+    no_device: () => 'No camera or microphone was found. The chat continues here.',
   };
+  const mediaFailure = (err, media) => ({
+    reason: mediaFailureReason(err), text: MEDIA_FAILURE_TEXTS[mediaFailureKind(err)](media),
+  });
 
   const endedText = (c, reason, by) => {
     const screen = c.media === 'screen';
@@ -485,23 +661,6 @@
       case 'agent_changed': return 'The call ended: another agent took over the conversation.';
       case 'max_duration': return 'The call reached its time limit.';
       default: return 'The call could not start. The chat continues here.';
-    }
-  };
-
-  const supported = (media) => Boolean(window.isSecureContext && navigator.mediaDevices
-    && window.RTCPeerConnection
-    && (media === 'screen' ? navigator.mediaDevices.getDisplayMedia : navigator.mediaDevices.getUserMedia));
-
-  /** Camera and microphone, or the screen. Called in the click handler: no await before it. */
-  const acquire = async (media) => {
-    if (!supported(media)) throw Object.assign(new Error('unsupported'), { name: 'unsupported' });
-    const devices = navigator.mediaDevices;
-    if (media === 'screen') return devices.getDisplayMedia({ video: true, audio: false });
-    try {
-      return await devices.getUserMedia({ audio: true, video: true });
-    } catch (e) {
-      if (e.name !== 'NotFoundError' && e.name !== 'OverconstrainedError') throw e;
-      return devices.getUserMedia({ audio: true }); // no camera: the agent still hears the customer
     }
   };
 
@@ -575,19 +734,10 @@
     if (call && call.state === 'active') callTimer.textContent = fmtCallTime(Date.now() - call.connectedAt);
   };
 
-  /** Stop the media and the peer connection of a call; idempotent. */
+  /** Stop the media and the peer connection of a call, and its clock; idempotent. */
   const teardown = (c) => {
-    clearTimeout(c.dropTimer);
     if (c === call) { clearInterval(callClock); callClock = null; }
-    if (c.pc) {
-      const pc = c.pc;
-      c.pc = null;
-      pc.onicecandidate = null;
-      pc.ontrack = null;
-      pc.onconnectionstatechange = null;
-      pc.close();
-    }
-    if (c.local) { c.local.getTracks().forEach((t) => t.stop()); c.local = null; }
+    closeCallMedia(c);
     if (c === call) {
       callRemote.srcObject = null;
       callLocal.srcObject = null;
@@ -599,9 +749,7 @@
   const endLocally = (c, reason, text, noticeReason) => {
     const hadFocus = callArea.contains(root.activeElement);
     teardown(c);
-    c.state = 'ended';
-    c.endReason = reason;
-    c.localNotice = Boolean(noticeReason);
+    Object.assign(c, endedFields(reason, noticeReason));
     if (c !== call) return;
     showCallNotice(noticeReason || reason, text);
     renderCall();
@@ -619,67 +767,36 @@
   const newCall = (fields) => {
     if (call) teardown(call);
     clearCallNotice();
-    call = { ice: [], remoteSet: false, answering: false, ...fields };
+    call = newCallRecord({ answering: false, ...fields });
     return call;
   };
 
   const attachRemote = (c, stream) => {
     if (c !== call) return;
-    c.remote = true;
-    if (callRemote.srcObject !== stream) callRemote.srcObject = stream;
-    callRemote.hidden = false; // a hidden video presents no frames
-    if (!c.frameWatch) {
-      c.frameWatch = true;
-      const mark = (t) => { if (c === call && c.pc) callRemote.dataset.firstFrameAt = String(t); };
-      if (callRemote.requestVideoFrameCallback) {
-        callRemote.requestVideoFrameCallback((now) => mark(performance.timeOrigin + now));
-      } else {
-        callRemote.addEventListener('loadeddata', () => mark(epochNow()), { once: true });
-      }
-    }
-    callRemote.play().catch(() => {
-      // Autoplay with sound refused: play muted and offer the sound on a click.
-      callRemote.muted = true;
-      callRemote.play().catch(() => {});
-      callUnmute.hidden = false;
+    showRemoteStream(c, callRemote, stream, {
+      isCurrent: () => c === call,
+      onMutedAutoplay: () => { callUnmute.hidden = false; },
     });
     renderCall();
-  };
-
-  const watchConnection = (c) => {
-    if (!c.pc) return;
-    const st = c.pc.connectionState;
-    if (st === 'connected') {
-      clearTimeout(c.dropTimer);
-      c.dropTimer = null;
-      if (!c.connectedSent) {
-        c.connectedSent = true;
-        emitCall({ type: 'connected', call_id: c.id });
-      }
-    } else if (st === 'failed') {
-      hangUp('media_failed', c);
-    } else if (st === 'disconnected' && !c.dropTimer) {
-      c.dropTimer = setTimeout(() => hangUp('media_failed', c), DROP_GRACE_MS);
-    }
   };
 
   const onConnecting = (s) => {
     const c = call;
     if (!c || c.id !== s.call_id || c.state === 'ended' || c.pc) return;
     c.state = 'connecting';
-    let pc;
     try {
-      pc = new window.RTCPeerConnection(s.rtc || {}); // through the global, named at call time
+      openPeer(c, s.rtc, {
+        sendIce: (candidate) => emitCall({ type: 'ice', call_id: c.id, candidate }),
+        onStream: (stream) => attachRemote(c, stream),
+        onConnectionState: () => watchConnection(c, {
+          onConnected: () => emitCall({ type: 'connected', call_id: c.id }),
+          onFailed: () => hangUp('media_failed', c),
+        }),
+      });
     } catch (e) {
       hangUp('media_failed', c);
       return;
     }
-    c.pc = pc;
-    pc.onicecandidate = (e) => {
-      if (e.candidate && c.pc === pc) emitCall({ type: 'ice', call_id: c.id, candidate: e.candidate.toJSON() });
-    };
-    pc.ontrack = (e) => attachRemote(c, e.streams[0] || new MediaStream([e.track]));
-    pc.onconnectionstatechange = () => watchConnection(c);
     renderCall();
   };
 
@@ -689,28 +806,19 @@
     if (!c || c.id !== s.call_id || !c.pc || !d || d.type !== 'offer') return;
     const pc = c.pc;
     try {
-      await pc.setRemoteDescription({ type: 'offer', sdp: String(d.sdp) });
-      c.remoteSet = true;
-      c.ice.splice(0).forEach((cand) => pc.addIceCandidate(cand).catch(() => {}));
-      if (c.local) {
-        // Microphone then camera: the offer's transceivers are reused in that order.
-        const tracks = [...c.local.getAudioTracks(), ...c.local.getVideoTracks()];
-        tracks.forEach((t) => pc.addTrack(t, c.local));
-      }
+      await takeRemoteDescription(c, pc, 'offer', d.sdp);
+      if (c.local) addLocalTracks(pc, c.local);
       await pc.setLocalDescription(await pc.createAnswer());
       if (c.pc !== pc) return;
-      const local = pc.localDescription;
-      emitCall({ type: 'sdp', call_id: c.id, description: { type: local.type, sdp: local.sdp } });
+      emitCall({ type: 'sdp', call_id: c.id, description: localDescriptionOf(pc) });
     } catch (e) {
       if (c.pc === pc) hangUp('media_failed', c);
     }
   };
 
   const onIce = (s) => {
-    const c = call;
-    if (!c || c.id !== s.call_id || !s.candidate || c.state === 'ended') return;
-    if (c.pc && c.remoteSet) c.pc.addIceCandidate(s.candidate).catch(() => {});
-    else c.ice.push(s.candidate); // before the offer is set: kept, in order
+    if (!call || call.id !== s.call_id) return;
+    takeRemoteIce(call, s.candidate);
   };
 
   const onActive = (s) => {
@@ -720,12 +828,7 @@
       c = newCall({ id: s.call_id, media: s.media, provider: 'jitsi', state: 'active' });
     }
     if (c.state === 'ended') return;
-    c.state = 'active';
-    c.answering = false;
-    const at = Date.parse(s.connected_at);
-    c.connectedAt = Number.isNaN(at) ? Date.now() : Math.min(at, Date.now());
-    const url = s.join_url && safeUrl(s.join_url);
-    if (url) c.joinUrl = url;
+    Object.assign(c, activeFields(s, Date.now(), safeUrl));
     clearInterval(callClock);
     callClock = setInterval(tickCall, 1000);
     tickCall();
@@ -735,7 +838,7 @@
   const onEnded = (s) => {
     const c = call;
     if (!c || c.id !== s.call_id) return;
-    const keep = c.state === 'ended' && c.localNotice; // a media error said it better already
+    const keep = keepsLocalNotice(c); // a media error said it better already
     const hadFocus = callArea.contains(root.activeElement);
     teardown(c);
     c.state = 'ended';
@@ -819,7 +922,7 @@
     callHangup.focus();
     if (c.provider === 'webrtc') {
       try {
-        c.local = await acquire(c.media);
+        c.local = await acquireMedia(c.media);
       } catch (e) {
         const failure = mediaFailure(e, c.media);
         emitCall({ type: 'decline', call_id: c.id, reason: failure.reason });
@@ -855,7 +958,7 @@
     callHangup.focus();
     if (c.provider === 'webrtc') {
       try {
-        c.local = await acquire('video');
+        c.local = await acquireMedia('video');
       } catch (e) {
         const failure = mediaFailure(e, 'video');
         endLocally(c, failure.reason, failure.text, failure.reason);
@@ -869,18 +972,20 @@
     renderCall();
   };
 
+  const HANG_UP_TEXTS = {
+    cancelled: () => 'You cancelled the call.',
+    declined: (c) => `You declined the ${callLabel(c.media)}.`,
+    media_failed: () => 'The call lost its connection. The chat continues here.',
+  };
+
   /** *End call*, *Stop sharing*, *Cancel*, or a failed connection (`reason` media_failed). */
   const hangUp = (reason = 'hung_up', which = call) => {
     const c = which;
     if (!c || c.state === 'ended') return;
     if (c.id) emitCall({ type: 'hangup', call_id: c.id, reason });
     else c.cancelled = true; // the request is still on its way: its `requested` gets a hangup
-    const before = c.state;
-    let text = endedText(c, 'hung_up', 'customer');
-    let ended = reason;
-    if (reason === 'media_failed') text = 'The call lost its connection. The chat continues here.';
-    else if (['requesting', 'requested'].includes(before)) { ended = 'cancelled'; text = 'You cancelled the call.'; }
-    else if (before === 'inviting') { ended = 'declined'; text = `You declined the ${callLabel(c.media)}.`; }
+    const ended = hangUpReason('customer', c.state, reason);
+    const text = HANG_UP_TEXTS[ended] ? HANG_UP_TEXTS[ended](c) : endedText(c, 'hung_up', 'customer');
     endLocally(c, ended, text);
   };
 

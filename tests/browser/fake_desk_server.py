@@ -17,6 +17,7 @@ import asyncio
 import copy
 import datetime as dt
 import json
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -295,6 +296,14 @@ def create_app(state: FakeDeskState) -> web.Application:
             raise web.HTTPNotFound()
         return web.FileResponse(WEB_DIR / name, headers={"Content-Type": ASSETS[name]})
 
+    async def console_module(request: web.Request) -> web.StreamResponse:
+        # The console's ES modules, as the real desk serves them (plain names only).
+        name = request.match_info["name"]
+        path = WEB_DIR / "console" / name
+        if not re.fullmatch(r"[a-z][a-z0-9_-]*\.js", name) or not path.is_file():
+            raise web.HTTPNotFound()
+        return web.FileResponse(path, headers={"Content-Type": "application/javascript"})
+
     async def login(request: web.Request) -> web.Response:
         body = request["body"]
         if body.get("email") != state.agent["email"] or body.get("password") != state.password:
@@ -537,6 +546,7 @@ def create_app(state: FakeDeskState) -> web.Application:
     conv_path = API + "/conversations/{id}"
     app.router.add_get("/desk/", console)
     app.router.add_get("/desk/assets/{name}", asset)
+    app.router.add_get("/desk/assets/console/{name}", console_module)
     app.router.add_post(f"{API}/login", login)
     app.router.add_post(f"{API}/logout", logout)
     app.router.add_get(f"{API}/me", get_me)
