@@ -23,7 +23,7 @@ import logging
 from typing import Any
 
 from bot.limits.pool import BoundedPool
-from connectors.tracker_store import finish_without_awaiting
+from bot.tracker_store.sql import finish_without_awaiting
 
 logger = logging.getLogger(__name__)
 

@@ -19,8 +19,9 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine import make_url
 
 from bot.constants import METADATA_CHANNEL, METADATA_CUSTOMER_ID, METADATA_CUSTOMER_TOKEN
-from connectors.token_scrub import main, scrub_stored_tokens
-from connectors.tracker_store import TunedSQLTrackerStore
+from bot.tracker_store.sql import TunedSQLTrackerStore
+from bot.tracker_store.token_scrub import scrub_stored_tokens
+from connectors.token_scrub import main
 
 DOMAIN = Domain.from_dict({"intents": ["greet"], "responses": {"utter_hi": [{"text": "hi"}]}})
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.secret-claims.signature"

@@ -10,7 +10,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from connectors.tracker_store import TunedSQLTrackerStore, appendable_store
+from bot.tracker_store.sql import TunedSQLTrackerStore, appendable_store
 
 DOMAIN = Domain.from_dict({"intents": ["greet"], "responses": {"utter_hi": [{"text": "hi"}]}})
 
