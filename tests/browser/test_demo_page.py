@@ -10,7 +10,6 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.pages import ChatWidget
-from tests.conftest import CROSS_ORIGIN_PORT
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -34,17 +33,19 @@ def test_the_demo_login_unlocks_account_answers(page: Page, baton_server):
     expect(widget.ask("what's my latest invoice")).to_contain_text("Your latest invoice")
 
 
-def test_the_widget_works_on_a_page_of_another_origin(page: Page, baton_server, tmp_path):
+def test_the_widget_works_on_a_page_of_another_origin(
+    page: Page, baton_server, tmp_path, cross_origin_port
+):
     # The company's website: another origin, allowed by BATON_ALLOWED_ORIGINS.
     (tmp_path / "index.html").write_text(
         "<!doctype html><title>Shop</title><h1>Our shop</h1>"
         f'<script src="{baton_server.url}/webhooks/webchat/widget.js" async></script>'
     )
     handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
-    website = http.server.ThreadingHTTPServer(("127.0.0.1", CROSS_ORIGIN_PORT), handler)
+    website = http.server.ThreadingHTTPServer(("127.0.0.1", cross_origin_port), handler)
     threading.Thread(target=website.serve_forever, daemon=True).start()
     try:
-        page.goto(f"http://127.0.0.1:{CROSS_ORIGIN_PORT}/index.html")
+        page.goto(f"http://127.0.0.1:{cross_origin_port}/index.html")
         widget = ChatWidget(page)
         widget.open()
         expect(widget.ask("what are your opening hours?")).to_contain_text("8")
