@@ -1,7 +1,8 @@
 """Customer tokens never rest in the tracker store; this removes the ones already there.
 
-`python -m connectors.token_scrub --endpoints endpoints.yml` finds the SQL tracker store endpoints.yml configures (inside Rasa's wrappers) and
-runs `bot.tracker_store.token_scrub.scrub_stored_tokens` on it, even if it was done
+`python -m connectors.token_scrub --endpoints endpoints.yml` finds the SQL tracker
+store endpoints.yml configures (inside Rasa's wrappers) and runs
+`bot.tracker_store.token_scrub.scrub_stored_tokens` on it, even if it was done
 already. The store does it by itself, once, when it first opens a database; this
 is for running it again by hand. It is idempotent.
 """

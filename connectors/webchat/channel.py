@@ -208,11 +208,11 @@ class WebchatInput(InputChannel):
         await self.sio.emit(event, data, to=sid)
 
     def addresses_of(self, session_id: str) -> Set[str]:
-        """The client addresses of the sockets showing a conversation now (for a block by address)."""
+        """The addresses of the clients showing a conversation now (for a block by address)."""
         return self._sockets.addresses_of(session_id)
 
     async def end_conversation(self, session_id: str) -> None:
-        """The desk ended and blocked this conversation: every socket showing it is told and closed."""
+        """The desk ended and blocked this conversation: its sockets are told, then closed."""
         for sid in self._sockets.showing(session_id):
             assert self._refusals is not None  # a socket means the blueprint was made
             await self._refusals.turn_away(sid)

@@ -227,7 +227,7 @@ class MessageIntake:
                 logger.exception("webchat.observer.failed session=%s", short(session_id))
 
     async def _is_offered_payload(self, session_id: str, text: str) -> bool:
-        """Whether `text` is a payload the customer may send now (a button of the latest message)."""
+        """Whether `text` is a payload the customer may send now (a button of the last message)."""
         if text in self._init_payloads:
             return True
         offered = self._payloads.get(session_id)

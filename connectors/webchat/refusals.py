@@ -67,7 +67,7 @@ class Refusals:
     async def refuse_message(
         self, sid: str, verdict: Verdict, code: str = ERROR_RATE_LIMITED
     ) -> None:
-        """Refuse a message: the error for programs, and a notice the customer reads in the widget."""
+        """Refuse a message: an error for programs, a notice the customer reads in the widget."""
         if not await self.may_refuse(sid):
             return
         seconds = verdict.retry_after_seconds

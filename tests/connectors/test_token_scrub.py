@@ -126,7 +126,9 @@ def test_the_scrub_command_reads_the_endpoints_file(
     db = tmp_path / "tracker.db"
     endpoints = tmp_path / "endpoints.yml"
     endpoints.write_text(
-        f"tracker_store:\n  type: connectors.tracker_store.TunedSQLTrackerStore\n  dialect: sqlite\n  db: {db}\n"
+        "tracker_store:\n"
+        "  type: connectors.tracker_store.TunedSQLTrackerStore\n"
+        f"  dialect: sqlite\n  db: {db}\n"
     )
     assert main(["--endpoints", str(endpoints)]) == 0
     assert "removed from 0 stored events" in capsys.readouterr().out

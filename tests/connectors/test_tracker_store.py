@@ -1,4 +1,4 @@
-"""The tuned tracker store: Rasa's SQL tracker store on a pooled WAL SQLite file, off the event loop."""
+"""The tuned tracker store: Rasa's SQL tracker store on a pooled WAL SQLite file, off the loop."""
 
 from __future__ import annotations
 
