@@ -22,8 +22,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.services import UsesServices
-from bot.constants import ACTION_SESSION_START, HANDED_OFF_STATES, METADATA_CHANNEL
+from bot.constants import ACTION_SESSION_START, METADATA_CHANNEL
 from bot.store.retry import StoreUnavailable
+from bot.tickets.states import HANDED_OFF_STATES
 
 logger = logging.getLogger(__name__)
 

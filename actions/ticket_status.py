@@ -14,12 +14,13 @@ from bot.constants import ACTION_TICKET_STATUS, ENTITY_TICKET_REFERENCE
 from bot.escalation.wording import when
 from bot.store.records import TicketRecord
 from bot.store.retry import StoreUnavailable
+from bot.tickets.states import TICKET_ASSIGNED, TICKET_CLOSED, TICKET_OPEN, TICKET_RESOLVED
 
 STATUS_WORDS = {
-    "open": "waiting for the next free agent",
-    "assigned": "with one of our agents now",
-    "resolved": "resolved",
-    "closed": "closed",
+    TICKET_OPEN: "waiting for the next free agent",
+    TICKET_ASSIGNED: "with one of our agents now",
+    TICKET_RESOLVED: "resolved",
+    TICKET_CLOSED: "closed",
 }
 
 
@@ -74,9 +75,9 @@ class ActionTicketStatus(UsesServices, Action):
             f"Your ticket {ticket.reference} ({team.name}, priority {ticket.priority}) is "
             f"{STATUS_WORDS.get(ticket.status, ticket.status)}."
         )
-        if ticket.status == "open" and ticket.first_response_at is None:
+        if ticket.status == TICKET_OPEN and ticket.first_response_at is None:
             text += f" We aim to reply by {when(ticket.first_response_due, team.zone, now)}."
-        elif ticket.status == "assigned":
+        elif ticket.status == TICKET_ASSIGNED:
             text += f" We aim to resolve it by {when(ticket.resolution_due, team.zone, now)}."
         return text
 

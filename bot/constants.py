@@ -108,9 +108,6 @@ ACTION_RECORD_CSAT = "action_record_csat"
 # Rasa's own session start, overridden: a new session keeps a handed-off conversation paused.
 ACTION_SESSION_START = "action_session_start"
 
-# Desk states (conversations.state) in which a person, not the bot, answers the customer.
-HANDED_OFF_STATES = ("queued", "with_agent")
-
 # --- Responses the actions send -------------------------------------------------
 UTTER_ASK_REPHRASE = "utter_ask_rephrase"
 # The rephrase prompt with the FAQ questions the bot hesitated between as buttons.

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bot.calls import protocol as p
 from bot.calls.errors import CallRefused
 from bot.calls.records import CallRecord
+from bot.tickets.states import CONVERSATION_WITH_AGENT
 
 logger = logging.getLogger("bot.calls")
 
@@ -112,7 +113,7 @@ def check_writer(agent: AgentFacts, conversation: ConversationFacts | None) -> N
         raise CallRefused(
             p.NOT_ALLOWED, "other_team", f"Ticket {conversation.reference} belongs to another team."
         )
-    if conversation.state != "with_agent" or conversation.assigned_agent_id != agent.id:
+    if conversation.state != CONVERSATION_WITH_AGENT or conversation.assigned_agent_id != agent.id:
         raise CallRefused(
             p.NOT_WITH_YOU, "not_assigned", "Accept the conversation before starting a call."
         )

@@ -25,6 +25,7 @@ from bot.calls.notices import notice_metadata, notice_text
 from bot.calls.providers import CallProvider, Participant
 from bot.calls.records import CallRecord, iso, wire_by
 from bot.calls.store import CallStore
+from bot.tickets.states import CONVERSATION_WITH_AGENT
 
 logger = logging.getLogger("bot.calls")
 
@@ -141,7 +142,7 @@ class CallService:
             conversation = self.store.conversation(session_id)  # type: ignore[arg-type]
             with_agent = bool(
                 conversation
-                and conversation.state == "with_agent"
+                and conversation.state == CONVERSATION_WITH_AGENT
                 and conversation.assigned_agent_id
             )
             auth.check_customer(CustomerSocket(sid, session_id, with_agent), None, kind)
@@ -176,7 +177,7 @@ class CallService:
         if not self.enabled:
             return outcome
         conversation = self.store.conversation(session_id)
-        if conversation is None or conversation.state != "with_agent":
+        if conversation is None or conversation.state != CONVERSATION_WITH_AGENT:
             return outcome
         outcome.add(ToCustomer(session_id, p.available(self.provider.name), sid=sid))  # type: ignore[union-attr]
         call = self.store.live_call(session_id)

@@ -26,7 +26,8 @@ from bot.desk.passwords import (
     verify_password,
 )
 from bot.desk.records import AgentRecord, TeamRecord
-from bot.store.models import AGENT_ROLES, AGENT_STATUSES, Agent, Team, agent_teams
+from bot.store.models import AGENT_ROLES, Agent, Team, agent_teams
+from bot.tickets.states import AGENT_OFFLINE, AGENT_STATUSES
 
 logger = logging.getLogger(__name__)
 
@@ -200,7 +201,7 @@ class AgentDirectory:
                         name=name,
                         role=role,
                         password_hash=password_hash,
-                        status="offline",
+                        status=AGENT_OFFLINE,
                         capacity=capacity,
                         languages=",".join(codes),
                         created_at=now,
@@ -222,7 +223,7 @@ class AgentDirectory:
             email=email,
             name=name,
             role=role,
-            status="offline",
+            status=AGENT_OFFLINE,
             capacity=capacity,
             languages=codes,
             teams=tuple(sorted(keys)),

@@ -22,15 +22,12 @@ from bot.escalation.engine import YamlEscalationPolicy
 from bot.escalation.policy import Team as PolicyTeam
 from bot.store.models import Agent, Conversation, Team, Ticket, agent_teams
 from bot.store.tickets import normalize_reference
+from bot.tickets.states import AGENT_ONLINE, CONVERSATION_QUEUED, TICKET_OPEN
 
 # How long an agent spends on one conversation, on average, for the wait estimate.
 DEFAULT_AVERAGE_HANDLING_MINUTES = 8.0
 AVERAGE_HANDLING_MINUTES_ENV = "BATON_AVERAGE_HANDLING_MINUTES"
 MAX_AVERAGE_HANDLING_MINUTES = 24 * 60.0
-
-QUEUED_STATE = "queued"
-OPEN_STATUS = "open"
-ONLINE_STATUS = "online"
 
 _TICKETS = Ticket.__table__
 _CONVERSATIONS = Conversation.__table__
@@ -126,7 +123,7 @@ def queue_estimate(
             .select_from(_AGENTS)
             .join(agent_teams, agent_teams.c.agent_id == _AGENTS.c.id)
             .join(_TEAMS, _TEAMS.c.id == agent_teams.c.team_id)
-            .where(_TEAMS.c.key == mine.team, _AGENTS.c.status == ONLINE_STATUS)
+            .where(_TEAMS.c.key == mine.team, _AGENTS.c.status == AGENT_ONLINE)
         ).scalar_one()
     try:
         team = policy.config.team(mine.team)
@@ -182,9 +179,9 @@ def _conversations_ahead(mine: Any) -> Any:
             and_(_TICKETS.c.conversation_id == _CONVERSATIONS.c.id, _TICKETS.c.id == latest_ticket),
         )
         .where(
-            _CONVERSATIONS.c.state == QUEUED_STATE,
+            _CONVERSATIONS.c.state == CONVERSATION_QUEUED,
             _CONVERSATIONS.c.id != mine.conversation_id,
-            _TICKETS.c.status == OPEN_STATUS,
+            _TICKETS.c.status == TICKET_OPEN,
             _TICKETS.c.team == mine.team,
             before,
         )

@@ -13,6 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List, Tuple
 
+from bot.tickets.states import (
+    AGENT_STATUSES,
+    CONVERSATION_BOT,
+    CONVERSATION_QUEUED,
+    CONVERSATION_RESOLVED,
+    CONVERSATION_WITH_AGENT,
+    TICKET_STATUSES,
+)
+
 API_SERVER = "/desk/api"
 # The console's page and files are served beside the API, not under it.
 CONSOLE_SERVER = "/desk"
@@ -280,7 +289,7 @@ OPERATIONS: Tuple[Operation, ...] = (
         WRITE,
         200,
         _object({"agent": _ref("Agent")}, ("agent",)),
-        body=_object({"status": {"enum": ["online", "away", "offline"]}}, ("status",)),
+        body=_object({"status": {"enum": list(AGENT_STATUSES)}}, ("status",)),
         errors=_BODY_ERRORS,
     ),
     Operation(
@@ -598,7 +607,7 @@ _AGENT = _object(
         "email": _STRING,
         "name": _STRING,
         "role": {"enum": ["agent", "supervisor", "admin"]},
-        "status": {"enum": ["online", "away", "offline"]},
+        "status": {"enum": list(AGENT_STATUSES)},
         "capacity": {"type": "integer", "minimum": 0},
         "languages": {"type": "array", "items": _STRING},
         "teams": {"type": "array", "items": _STRING},
@@ -609,7 +618,7 @@ _AGENT = _object(
 _TICKET = _object(
     {
         "reference": _STRING,
-        "status": {"enum": ["open", "assigned", "resolved", "closed"]},
+        "status": {"enum": list(TICKET_STATUSES)},
         "priority": {"enum": ["P1", "P2", "P3", "P4"]},
         "team": _STRING,
         "team_name": _STRING,
@@ -653,7 +662,14 @@ _TICKET = _object(
 )
 _SUMMARY_PROPERTIES: Dict[str, Any] = {
     "conversation_id": _STRING,
-    "state": {"enum": ["queued", "with_agent", "resolved", "bot"]},
+    "state": {
+        "enum": [
+            CONVERSATION_QUEUED,
+            CONVERSATION_WITH_AGENT,
+            CONVERSATION_RESOLVED,
+            CONVERSATION_BOT,
+        ]
+    },
     "customer": _object(
         {
             "name": _nullable(_STRING),

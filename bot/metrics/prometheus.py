@@ -36,7 +36,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.escalation.types import PRIORITIES, EscalationType
-from bot.store.models import AGENT_STATUSES, CONVERSATION_STATES, Agent, Conversation, Team, Ticket
+from bot.store.models import Agent, Conversation, Team, Ticket
+from bot.tickets.states import AGENT_STATUSES, CONVERSATION_STATES, TICKET_OPEN
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ DEFAULT_CACHE_SECONDS = 5.0
 # from before its escalation type was recorded).
 UNKNOWN = "unknown"
 # A ticket waiting in the queue: open (not yet taken) and not assigned to anyone.
-QUEUED_TICKET_STATUS = "open"
+QUEUED_TICKET_STATUS = TICKET_OPEN
 
 K = TypeVar("K")
 

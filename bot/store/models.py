@@ -31,11 +31,17 @@ from sqlalchemy.orm import relationship
 from sqlalchemy.types import TypeDecorator
 
 from bot.db import Base
+from bot.tickets.states import (
+    AGENT_OFFLINE,
+    AGENT_STATUSES,
+    CONVERSATION_BOT,
+    CONVERSATION_STATES,
+    LIVE_TICKET_STATUSES,
+    TICKET_OPEN,
+    TICKET_STATUSES,
+)
 
-CONVERSATION_STATES = ("bot", "queued", "with_agent", "resolved")
 AGENT_ROLES = ("agent", "supervisor", "admin")
-AGENT_STATUSES = ("online", "away", "offline")
-TICKET_STATUSES = ("open", "assigned", "resolved", "closed")
 TICKET_PRIORITIES = ("P1", "P2", "P3", "P4")
 CALL_MEDIA = ("video", "screen")
 CALL_PROVIDERS = ("webrtc", "jitsi")
@@ -116,7 +122,7 @@ class Conversation(Base):
         ForeignKey("customers.id", name="fk_conversations_customer_id", ondelete="SET NULL"),
         nullable=True,
     )
-    state = Column(String(16), nullable=False, default="bot")
+    state = Column(String(16), nullable=False, default=CONVERSATION_BOT)
     created_at = Column(UTCDateTime, nullable=False)
     updated_at = Column(UTCDateTime, nullable=False)
 
@@ -165,7 +171,7 @@ class Agent(Base):
     role = Column(String(16), nullable=False, default="agent")
     # Nullable: agents who sign in through the company's SSO have no password here.
     password_hash = Column(String(255), nullable=True)
-    status = Column(String(16), nullable=False, default="offline")
+    status = Column(String(16), nullable=False, default=AGENT_OFFLINE)
     # How many chats at once the router may give this agent.
     capacity = Column(Integer, nullable=False, default=3)
     # The languages the agent chats in, as comma-separated codes ("en,fr").
@@ -216,8 +222,8 @@ class Ticket(Base):
             "uq_tickets_live_conversation",
             "conversation_id",
             unique=True,
-            sqlite_where=text("status IN ('open', 'assigned')"),
-            postgresql_where=text("status IN ('open', 'assigned')"),
+            sqlite_where=text(_one_of("status", LIVE_TICKET_STATUSES)),
+            postgresql_where=text(_one_of("status", LIVE_TICKET_STATUSES)),
         ),
         Index("ix_tickets_customer_id", "customer_id"),
         # The clock's two questions: open and past first response; unresolved and past resolution.
@@ -242,7 +248,7 @@ class Ticket(Base):
     )
     # One ticket per escalation, however often the action is retried.
     idempotency_key = Column(String(255), nullable=False)
-    status = Column(String(16), nullable=False, default="open")
+    status = Column(String(16), nullable=False, default=TICKET_OPEN)
     priority = Column(String(2), nullable=False)
     category = Column(String(64), nullable=True)
     # A team key of escalation.yml (not a foreign key: the policy file owns the teams).

@@ -42,3 +42,19 @@ AGENT_ONLINE: Final = "online"
 AGENT_AWAY: Final = "away"
 AGENT_OFFLINE: Final = "offline"
 AGENT_STATUSES: Final[Tuple[str, ...]] = (AGENT_ONLINE, AGENT_AWAY, AGENT_OFFLINE)
+
+# What a `ticket_history` row records (its `action`) when the lifecycle moves. Two are
+# spelled as states ("assigned", "resolved") but name the event, not the status.
+ACTION_CREATED: Final = "created"
+ACTION_OFFERED: Final = "offered"
+ACTION_ASSIGNED: Final = "assigned"
+ACTION_REQUEUED: Final = "requeued"
+ACTION_TRANSFERRED: Final = "transferred"
+ACTION_ESCALATED: Final = "escalated"
+ACTION_PRIORITY_RAISED: Final = "priority_raised"
+ACTION_SLA_BREACHED: Final = "sla_breached"
+ACTION_RESOLVED: Final = "resolved"
+ACTION_RETURNED_TO_BOT: Final = "returned_to_bot"
+ACTION_BLOCKED: Final = "blocked"
+ACTION_NOTE: Final = "note"
+ACTION_CSAT: Final = "csat"
