@@ -20,6 +20,14 @@ from bot.handoff_context import MAX_TRIGGER_TEXT
 from bot.store.models import Conversation, CsatAnswer, Customer, Ticket, TicketHistory
 from bot.store.records import CustomerInfo, HistoryEntry, TicketRecord
 from bot.store.retry import RetryPolicy, with_retries
+from bot.tickets import repository as lifecycle
+from bot.tickets.states import (
+    ACTION_CREATED,
+    ACTION_CSAT,
+    LIVE_TICKET_STATUSES,
+    TICKET_OPEN,
+    TICKET_RESOLVED,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -30,11 +38,6 @@ REFERENCE_PREFIX = "CS-"
 CONTEXT_VERSION = 1
 ACTOR_BOT = "bot"
 ACTOR_CUSTOMER = "customer"
-ACTION_CREATED = "created"
-ACTION_CSAT = "csat"
-RESOLVED_STATUS = "resolved"
-# A ticket in the queue or with an agent; a conversation has at most one (migration 0007).
-LIVE_STATUSES = ("open", "assigned")
 CSAT_MIN_RATING = 1
 CSAT_MAX_RATING = 5
 # A conflict that is not our own idempotency key (a reference collision, a
@@ -231,26 +234,11 @@ class TicketStore:
                     ).first()
                     if row is not None:
                         if channel and not row.channel:
-                            session.execute(
-                                update(_CONVERSATIONS)
-                                .where(_CONVERSATIONS.c.id == row.id)
-                                .values(channel=channel)
-                            )
+                            lifecycle.note_channel(session, row.id, channel)
                         return str(row.state)
                 try:
                     with self._session_factory.begin() as session:
-                        session.execute(
-                            insert(_CONVERSATIONS),
-                            {
-                                "sender_id": sender_id,
-                                "channel": channel or None,
-                                "customer_id": None,
-                                "state": "bot",
-                                "created_at": now,
-                                "updated_at": now,
-                            },
-                        )
-                    return "bot"
+                        return lifecycle.start_conversation(session, sender_id, channel, now)
                 except IntegrityError:
                     logger.info("conversation.start.conflict")
             raise RuntimeError(
@@ -324,7 +312,7 @@ class TicketStore:
                         .join(_CONVERSATIONS, _TICKETS.c.conversation_id == _CONVERSATIONS.c.id)
                         .where(
                             _CONVERSATIONS.c.sender_id == conversation_sender_id,
-                            _TICKETS.c.status == RESOLVED_STATUS,
+                            _TICKETS.c.status == TICKET_RESOLVED,
                         )
                         # id breaks ties between tickets resolved in the same instant.
                         .order_by(_TICKETS.c.resolved_at.desc(), _TICKETS.c.id.desc())
@@ -337,19 +325,8 @@ class TicketStore:
                         insert(_CSAT),
                         {"ticket_id": ticket_id, "rating": rating, "comment": comment, "at": now},
                     )
-                    session.execute(
-                        insert(_HISTORY),
-                        {
-                            "ticket_id": ticket_id,
-                            "at": now,
-                            "actor": ACTOR_CUSTOMER,
-                            "action": ACTION_CSAT,
-                            "from_value": None,
-                            "to_value": str(rating),
-                            "reason": None,
-                            "escalation_type": None,
-                            "breach_key": None,
-                        },
+                    lifecycle.record(
+                        session, ticket_id, now, ACTOR_CUSTOMER, ACTION_CSAT, to_value=str(rating)
                     )
                     return True
             except IntegrityError:
@@ -372,7 +349,7 @@ class TicketStore:
         return self._read_one(
             select(Ticket)
             .join(Conversation, Ticket.conversation_id == Conversation.id)
-            .where(Conversation.sender_id == sender_id, Ticket.status.in_(LIVE_STATUSES))
+            .where(Conversation.sender_id == sender_id, Ticket.status.in_(LIVE_TICKET_STATUSES))
         )
 
     def _read_one(self, statement: Any) -> TicketRecord | None:
@@ -401,7 +378,9 @@ class TicketStore:
         # go through `UTCDateTime`, so naive values are still refused.
         with self._session_factory.begin() as session:
             customer_id = _upsert_customer(session, customer, now) if customer else None
-            conversation_id = _upsert_conversation(session, sender_id, channel, customer_id, now)
+            conversation_id = lifecycle.queue_conversation(
+                session, sender_id, channel, customer_id, now
+            )
             cause = primary_reason(decision.reasons)
             trigger = context.get("trigger") or {}
             values: Dict[str, Any] = {
@@ -409,13 +388,11 @@ class TicketStore:
                 "conversation_id": conversation_id,
                 "customer_id": customer_id,
                 "idempotency_key": idempotency_key,
-                "status": "open",
                 "priority": decision.priority,
                 "category": category,
                 "team": decision.team,
                 "level": decision.level,
                 "tier": decision.tier,
-                "assigned_agent_id": None,
                 "context": context,
                 "escalation_type": cause.type.value if cause else None,
                 "escalation_reason": cause.rule[:64] if cause else None,
@@ -423,20 +400,16 @@ class TicketStore:
                 "trigger_text": _text_or_none(trigger.get("text"), MAX_TRIGGER_TEXT),
                 "first_response_due": decision.first_response_due,
                 "resolution_due": decision.resolution_due,
-                "first_response_at": None,
-                "resolved_at": None,
-                "created_at": now,
-                "updated_at": now,
             }
-            ticket_id = session.execute(insert(_TICKETS), values).inserted_primary_key[0]
-            session.execute(insert(_HISTORY), _created_rows(ticket_id, decision, now))
+            ticket_id = lifecycle.insert_open_ticket(session, values, now)
+            lifecycle.record_rows(session, _created_rows(ticket_id, decision, now))
             return TicketRecord(
                 id=ticket_id,
                 reference=values["reference"],
                 conversation_sender_id=sender_id,
                 customer_external_id=customer.external_id if customer else None,
                 idempotency_key=idempotency_key,
-                status=values["status"],
+                status=TICKET_OPEN,
                 priority=decision.priority,
                 category=category,
                 team=decision.team,
@@ -456,7 +429,6 @@ class TicketStore:
 _CUSTOMERS = Customer.__table__
 _CONVERSATIONS = Conversation.__table__
 _TICKETS = Ticket.__table__
-_HISTORY = TicketHistory.__table__
 _CSAT = CsatAnswer.__table__
 
 
@@ -495,45 +467,6 @@ def _upsert_customer(session: Session, info: CustomerInfo, now: dt.datetime) -> 
     return int(row.id)
 
 
-def _upsert_conversation(
-    session: Session,
-    sender_id: str,
-    channel: str | None,
-    customer_id: int | None,
-    now: dt.datetime,
-) -> int:
-    row = session.execute(
-        select(
-            _CONVERSATIONS.c.id,
-            _CONVERSATIONS.c.channel,
-            _CONVERSATIONS.c.customer_id,
-            _CONVERSATIONS.c.state,
-            _CONVERSATIONS.c.updated_at,
-        ).where(_CONVERSATIONS.c.sender_id == sender_id)
-    ).first()
-    if row is None:
-        inserted = session.execute(
-            insert(_CONVERSATIONS),
-            {
-                "sender_id": sender_id,
-                "channel": channel or None,
-                "customer_id": customer_id,
-                "state": "queued",
-                "created_at": now,
-                "updated_at": now,
-            },
-        )
-        return int(inserted.inserted_primary_key[0])
-    wanted = {
-        "channel": channel or row.channel,
-        "customer_id": customer_id if customer_id is not None else row.customer_id,
-        "state": "queued",
-        "updated_at": now,
-    }
-    _update_changed(session, _CONVERSATIONS, row, wanted)
-    return int(row.id)
-
-
 def _text_or_none(value: Any, limit: int) -> str | None:
     return str(value)[:limit] if value else None
 
@@ -553,17 +486,7 @@ def _created_rows(
     ticket_id: int, decision: RoutingDecision, now: dt.datetime
 ) -> List[Dict[str, Any]]:
     placed = f"{decision.team}:L{decision.level}:{decision.priority}"
-    base = {
-        "ticket_id": ticket_id,
-        "at": now,
-        "actor": ACTOR_BOT,
-        "action": ACTION_CREATED,
-        "from_value": None,
-        "to_value": placed,
-        "reason": None,
-        "escalation_type": None,
-        "breach_key": None,
-    }
+    base = lifecycle.history_row(ticket_id, now, ACTOR_BOT, ACTION_CREATED, to_value=placed)
     reasons = decision.reasons or ()
     if not reasons:
         return [base]
