@@ -16,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Dict, List
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.desk.records import AgentRecord
@@ -24,9 +24,27 @@ from bot.escalation.engine import YamlEscalationPolicy
 from bot.escalation.types import EscalationType, NextLevel
 from bot.metrics import prometheus
 from bot.store.models import Agent, Conversation, Customer, Ticket, TicketHistory
+from bot.tickets import repository as lifecycle
+from bot.tickets.states import (
+    ACTION_ASSIGNED,
+    ACTION_BLOCKED,
+    ACTION_ESCALATED,
+    ACTION_NOTE,
+    ACTION_REQUEUED,
+    ACTION_RESOLVED,
+    ACTION_RETURNED_TO_BOT,
+    ACTION_TRANSFERRED,
+    CONVERSATION_BOT,
+    CONVERSATION_QUEUED,
+    CONVERSATION_RESOLVED,
+    CONVERSATION_WITH_AGENT,
+    HANDED_OFF_STATES,
+    LIVE_TICKET_STATUSES,
+    TICKET_ASSIGNED,
+    TICKET_CLOSED,
+    TICKET_RESOLVED,
+)
 
-OPEN_STATES = ("queued", "with_agent")
-LIVE_TICKET_STATUSES = ("open", "assigned")
 MAX_NOTE_LENGTH = 4000
 MAX_REASON_LENGTH = 500
 
@@ -124,7 +142,7 @@ class DeskService:
 
     def queue(self, agent: AgentRecord) -> List[Handoff]:
         """Queued and live conversations `agent` may see: priority, then SLA deadline, then age."""
-        statement = _handoff_select().where(_CONVERSATIONS.c.state.in_(OPEN_STATES))
+        statement = _handoff_select().where(_CONVERSATIONS.c.state.in_(HANDED_OFF_STATES))
         if not agent.sees_all_teams:
             statement = statement.where(_TICKETS.c.team.in_(agent.teams or ("",)))
         statement = statement.order_by(
@@ -155,7 +173,7 @@ class DeskService:
                 .join(_TICKETS, _current_ticket())
                 .where(
                     _CONVERSATIONS.c.sender_id == conversation_id,
-                    _CONVERSATIONS.c.state.in_(OPEN_STATES),
+                    _CONVERSATIONS.c.state.in_(HANDED_OFF_STATES),
                 )
             ).first()
         return (row.state, row.team) if row is not None else None
@@ -197,7 +215,9 @@ class DeskService:
         with self._session_factory() as session:
             return list(
                 session.execute(
-                    select(_CONVERSATIONS.c.sender_id).where(_CONVERSATIONS.c.state == "queued")
+                    select(_CONVERSATIONS.c.sender_id).where(
+                        _CONVERSATIONS.c.state == CONVERSATION_QUEUED
+                    )
                 ).scalars()
             )
 
@@ -236,33 +256,24 @@ class DeskService:
                     f"You already have {agent.capacity} conversations open (your capacity); "
                     "resolve one first."
                 )
-            changed = session.execute(
-                update(_TICKETS)
-                .where(
-                    _TICKETS.c.id == handoff.ticket_id,
-                    _TICKETS.c.status == handoff.status,
-                    _same_assignee(handoff.assigned_agent_id),
-                )
-                .values(
-                    status="assigned",
-                    assigned_agent_id=agent.id,
-                    offered_agent_id=None,
-                    offer_expires_at=None,
-                    first_response_at=handoff.first_response_at or now,
-                    updated_at=now,
-                )
-            ).rowcount
-            if changed != 1:
+            if not lifecycle.assign(
+                session,
+                handoff.ticket_id,
+                conversation_id,
+                _expected(handoff),
+                agent.id,
+                handoff.first_response_at or now,
+                now,
+            ):
                 raise Conflict("Another agent took this conversation a moment ago.")
             if handoff.first_response_at is None:  # its first pickup: the ticket's wait ends
                 prometheus.observe_queue_wait(now - handoff.created_at)
-            self._set_state(session, conversation_id, "with_agent", now)
-            self._record(
+            lifecycle.record(
                 session,
                 handoff.ticket_id,
                 now,
                 agent_actor(agent),
-                "assigned",
+                ACTION_ASSIGNED,
                 f"agent:{handoff.assigned_agent_id}" if handoff.assigned_agent_id else None,
                 agent_actor(agent),
                 "taken over by a supervisor" if handoff.assigned_agent_id else "accepted",
@@ -294,7 +305,7 @@ class DeskService:
                 handoff,
                 NextLevel(team, 0, target.tiers[0]),
                 now,
-                action="transferred",
+                action=ACTION_TRANSFERRED,
                 reason=_reason(reason) or f"transferred to {target.name}",
                 escalation_type=EscalationType.FUNCTIONAL,
             )
@@ -317,7 +328,7 @@ class DeskService:
                 handoff,
                 target,
                 now,
-                action="escalated",
+                action=ACTION_ESCALATED,
                 reason=_reason(reason) or f"escalated to {target.tier}",
                 escalation_type=EscalationType.HIERARCHICAL,
             )
@@ -335,22 +346,32 @@ class DeskService:
             )
         with self._session_factory.begin() as session:
             handoff = self._visible(session, agent, conversation_id)
-            self._record(
-                session, handoff.ticket_id, now, agent_actor(agent), "note", None, None, text, None
+            lifecycle.record(
+                session,
+                handoff.ticket_id,
+                now,
+                agent_actor(agent),
+                ACTION_NOTE,
+                None,
+                None,
+                text,
+                None,
             )
-        return HistoryItem(now, agent_actor(agent), agent.name, "note", None, None, text, None)
+        return HistoryItem(now, agent_actor(agent), agent.name, ACTION_NOTE, None, None, text, None)
 
     def resolve(
         self, agent: AgentRecord, conversation_id: str, reason: str | None, now: dt.datetime
     ) -> Handoff:
         """The agent solved it: the ticket is resolved and the bot takes the conversation back."""
-        return self._close(agent, conversation_id, now, "resolved", "resolved", reason)
+        return self._close(
+            agent, conversation_id, now, TICKET_RESOLVED, CONVERSATION_RESOLVED, reason
+        )
 
     def return_to_bot(
         self, agent: AgentRecord, conversation_id: str, reason: str | None, now: dt.datetime
     ) -> Handoff:
         """Nothing for a person to do: the ticket is closed and the bot carries on."""
-        return self._close(agent, conversation_id, now, "closed", "bot", reason)
+        return self._close(agent, conversation_id, now, TICKET_CLOSED, CONVERSATION_BOT, reason)
 
     def end_for_abuse(
         self, agent: AgentRecord, conversation_id: str, reason: str, now: dt.datetime
@@ -362,17 +383,23 @@ class DeskService:
         """
         with self._session_factory() as session:
             handoff = self._visible(session, agent, conversation_id)
-        if handoff.status in LIVE_TICKET_STATUSES and handoff.state in OPEN_STATES:
+        if handoff.status in LIVE_TICKET_STATUSES and handoff.state in HANDED_OFF_STATES:
             return self._close(
-                agent, conversation_id, now, "closed", "resolved", reason, action="blocked"
+                agent,
+                conversation_id,
+                now,
+                TICKET_CLOSED,
+                CONVERSATION_RESOLVED,
+                reason,
+                action=ACTION_BLOCKED,
             )
         with self._session_factory.begin() as session:
-            self._record(
+            lifecycle.record(
                 session,
                 handoff.ticket_id,
                 now,
                 agent_actor(agent),
-                "blocked",
+                ACTION_BLOCKED,
                 handoff.status,
                 handoff.status,
                 _reason(reason),
@@ -407,7 +434,7 @@ class DeskService:
             raise Forbidden(
                 f"Ticket {row.reference} belongs to the {row.team} team, which is not yours."
             )
-        if row.state != "with_agent" or row.assigned_agent_id != agent.id:
+        if row.state != CONVERSATION_WITH_AGENT or row.assigned_agent_id != agent.id:
             raise Conflict("Accept the conversation before writing to the customer.")
         return row.team
 
@@ -422,28 +449,18 @@ class DeskService:
                 .join(_CONVERSATIONS, _CONVERSATIONS.c.id == _TICKETS.c.conversation_id)
                 .where(
                     _TICKETS.c.assigned_agent_id == agent_id,
-                    _TICKETS.c.status == "assigned",
-                    _CONVERSATIONS.c.state == "with_agent",
+                    _TICKETS.c.status == TICKET_ASSIGNED,
+                    _CONVERSATIONS.c.state == CONVERSATION_WITH_AGENT,
                 )
             ).all()
             for row in rows:
-                changed = session.execute(
-                    update(_TICKETS)
-                    .where(
-                        _TICKETS.c.id == row.id,
-                        _TICKETS.c.status == "assigned",
-                        _TICKETS.c.assigned_agent_id == agent_id,
-                    )
-                    .values(status="open", assigned_agent_id=None, updated_at=now)
-                ).rowcount
-                if changed:
-                    self._set_state(session, row.sender_id, "queued", now)
-                    self._record(
+                if lifecycle.requeue(session, row.id, row.sender_id, agent_id, now):
+                    lifecycle.record(
                         session,
                         row.id,
                         now,
                         "desk",
-                        "requeued",
+                        ACTION_REQUEUED,
                         f"agent:{agent_id}",
                         None,
                         reason,
@@ -466,7 +483,7 @@ class DeskService:
     def _changeable(self, session: Session, agent: AgentRecord, conversation_id: str) -> Handoff:
         """A live handoff that `agent` may act on: queued, or with them (any, for supervisors)."""
         handoff = self._visible(session, agent, conversation_id)
-        if handoff.status not in LIVE_TICKET_STATUSES or handoff.state not in OPEN_STATES:
+        if handoff.status not in LIVE_TICKET_STATUSES or handoff.state not in HANDED_OFF_STATES:
             raise Conflict(f"Ticket {handoff.reference} is already {handoff.status}.")
         if (
             handoff.assigned_agent_id is not None
@@ -490,26 +507,14 @@ class DeskService:
     ) -> Handoff:
         with self._session_factory.begin() as session:
             handoff = self._changeable(session, agent, conversation_id)
-            changed = session.execute(
-                update(_TICKETS)
-                .where(
-                    _TICKETS.c.id == handoff.ticket_id,
-                    _TICKETS.c.status == handoff.status,
-                    _same_assignee(handoff.assigned_agent_id),
-                )
-                .values(
-                    status=status,
-                    resolved_at=now,
-                    offered_agent_id=None,
-                    offer_expires_at=None,
-                    updated_at=now,
-                )
-            ).rowcount
-            if changed != 1:
+            if not lifecycle.close(
+                session, handoff.ticket_id, conversation_id, _expected(handoff), status, state, now
+            ):
                 raise Conflict("The conversation changed a moment ago; reload it.")
-            self._set_state(session, conversation_id, state, now)
-            action = action or ("resolved" if status == "resolved" else "returned_to_bot")
-            self._record(
+            action = action or (
+                ACTION_RESOLVED if status == TICKET_RESOLVED else ACTION_RETURNED_TO_BOT
+            )
+            lifecycle.record(
                 session,
                 handoff.ticket_id,
                 now,
@@ -537,16 +542,19 @@ class DeskService:
         """Back to the queue at `target` (another team, or the next level), with a history row."""
         # The new team or level owes the customer a first response of its own.
         first_response_due, _ = self._policy.deadlines(handoff.priority, target.team, now)
-        self._move(
+        if not lifecycle.move(
             session,
-            handoff,
-            now,
+            handoff.ticket_id,
+            handoff.conversation_id,
+            _expected(handoff),
             team=target.team,
             level=target.level,
             tier=target.tier,
             first_response_due=first_response_due,
-        )
-        self._record(
+            now=now,
+        ):
+            raise Conflict("The conversation changed a moment ago; reload it.")
+        lifecycle.record(
             session,
             handoff.ticket_id,
             now,
@@ -559,76 +567,6 @@ class DeskService:
         )
         return _load(session, handoff.conversation_id)  # type: ignore[return-value]
 
-    def _move(
-        self,
-        session: Session,
-        handoff: Handoff,
-        now: dt.datetime,
-        *,
-        team: str,
-        level: int,
-        tier: str,
-        first_response_due: dt.datetime,
-    ) -> None:
-        changed = session.execute(
-            update(_TICKETS)
-            .where(
-                _TICKETS.c.id == handoff.ticket_id,
-                _TICKETS.c.status == handoff.status,
-                _same_assignee(handoff.assigned_agent_id),
-            )
-            .values(
-                status="open",
-                team=team,
-                level=level,
-                tier=tier,
-                assigned_agent_id=None,
-                offered_agent_id=None,
-                offer_expires_at=None,
-                first_response_due=first_response_due,
-                first_response_breached_at=None,
-                updated_at=now,
-            )
-        ).rowcount
-        if changed != 1:
-            raise Conflict("The conversation changed a moment ago; reload it.")
-        self._set_state(session, handoff.conversation_id, "queued", now)
-
-    @staticmethod
-    def _set_state(session: Session, conversation_id: str, state: str, now: dt.datetime) -> None:
-        session.execute(
-            update(_CONVERSATIONS)
-            .where(_CONVERSATIONS.c.sender_id == conversation_id)
-            .values(state=state, updated_at=now)
-        )
-
-    @staticmethod
-    def _record(
-        session: Session,
-        ticket_id: int,
-        now: dt.datetime,
-        actor: str,
-        action: str,
-        from_value: str | None,
-        to_value: str | None,
-        reason: str | None,
-        escalation_type: str | None,
-    ) -> None:
-        session.execute(
-            insert(_HISTORY),
-            {
-                "ticket_id": ticket_id,
-                "at": now,
-                "actor": actor,
-                "action": action,
-                "from_value": from_value,
-                "to_value": to_value,
-                "reason": reason,
-                "escalation_type": escalation_type,
-                "breach_key": None,
-            },
-        )
-
 
 def _reason(reason: str | None) -> str | None:
     reason = (reason or "").strip()
@@ -637,16 +575,16 @@ def _reason(reason: str | None) -> str | None:
     return reason or None
 
 
-def _same_assignee(agent_id: int | None) -> Any:
-    column = _TICKETS.c.assigned_agent_id
-    return column.is_(None) if agent_id is None else column == agent_id
+def _expected(handoff: Handoff) -> lifecycle.Expected:
+    """The ticket as `handoff` saw it: a change applies only if nobody moved it since."""
+    return lifecycle.Expected(handoff.status, handoff.assigned_agent_id)
 
 
 def _active_chats(session: Session, agent_id: int) -> int:
     return session.execute(
         select(func.count())
         .select_from(_TICKETS)
-        .where(_TICKETS.c.assigned_agent_id == agent_id, _TICKETS.c.status == "assigned")
+        .where(_TICKETS.c.assigned_agent_id == agent_id, _TICKETS.c.status == TICKET_ASSIGNED)
     ).scalar_one()
 
 
