@@ -31,19 +31,27 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Set
+from typing import Any, Dict, Iterable, List, Set
 
-from sqlalchemy import false, func, insert, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store.models import Agent, Conversation, Team, Ticket, TicketHistory, agent_teams
+from bot.tickets import repository as lifecycle
+from bot.tickets.states import (
+    ACTION_ASSIGNED,
+    ACTION_OFFERED,
+    AGENT_ONLINE,
+    CONVERSATION_QUEUED,
+    TICKET_ASSIGNED,
+    TICKET_OPEN,
+)
 
 logger = logging.getLogger(__name__)
 
 ACTOR_ROUTER = "router"
-ACTION_OFFERED = "offered"
 # The history actions that give an agent a conversation (the desk writes `assigned`).
-GIVING_ACTIONS = (ACTION_OFFERED, "assigned")
+GIVING_ACTIONS = (ACTION_OFFERED, ACTION_ASSIGNED)
 DEFAULT_OFFER_SECONDS = 30
 # Tickets examined per pass. Only tickets of teams with a free agent are read, so
 # a ticket beyond the batch waits at most until the next pass.
@@ -126,10 +134,8 @@ class Router:
         with self._session_factory.begin() as session:
             postgres = session.get_bind().dialect.name == "postgresql"
             if not postgres:
-                # An UPDATE that changes nothing still takes SQLite's write lock
-                # (pysqlite begins the transaction before it), so what is read
-                # next is still true at commit.
-                session.execute(update(_TICKETS).where(false()).values(id=_TICKETS.c.id))
+                # SQLite's write lock first, so what is read next is still true at commit.
+                lifecycle.take_write_lock(session)
             candidates = self._free_candidates(session, now, postgres)
             if not candidates:
                 return []
@@ -141,29 +147,25 @@ class Router:
             previous = _previous_offerees(session, [ticket.id for ticket in tickets])
             _fill_last_given(session, candidates)
             offers: List[Offer] = []
-            history: List[Dict[str, object]] = []
+            history: List[Dict[str, Any]] = []
             for ticket in tickets:
                 chosen = _choose(candidates, ticket.team, ticket.language, previous.get(ticket.id))
                 if chosen is None:
                     continue
                 expires_at = now + self._offer_for
-                session.execute(
-                    update(_TICKETS)
-                    .where(_TICKETS.c.id == ticket.id)
-                    .values(offered_agent_id=chosen.id, offer_expires_at=expires_at, updated_at=now)
-                )
+                lifecycle.offer(session, ticket.id, chosen.id, expires_at, now)
                 speaks = ticket.language in chosen.languages
                 history.append(
-                    {
-                        "ticket_id": ticket.id,
-                        "at": now,
-                        "actor": ACTOR_ROUTER,
-                        "action": ACTION_OFFERED,
-                        "from_value": agent_token(previous[ticket.id])
+                    lifecycle.history_row(
+                        ticket.id,
+                        now,
+                        ACTOR_ROUTER,
+                        ACTION_OFFERED,
+                        from_value=agent_token(previous[ticket.id])
                         if ticket.id in previous
                         else None,
-                        "to_value": agent_token(chosen.id),
-                        "reason": (
+                        to_value=agent_token(chosen.id),
+                        reason=(
                             f"online in {ticket.team}, {chosen.load} of {chosen.capacity} chats and offers, "
                             + (
                                 f"speaks {ticket.language}"
@@ -172,9 +174,7 @@ class Router:
                             )
                             + f"; offer until {expires_at.isoformat()}"
                         ),
-                        "escalation_type": None,
-                        "breach_key": None,
-                    }
+                    )
                 )
                 chosen.load += 1
                 chosen.last_given = now
@@ -187,8 +187,7 @@ class Router:
                         expires_at=expires_at,
                     )
                 )
-            if history:
-                session.execute(insert(_HISTORY), history)
+            lifecycle.record_rows(session, history)
         for offer in offers:
             logger.info(
                 "handoff.offer.made ticket=%s agent=%s expires_at=%s",
@@ -204,14 +203,16 @@ class Router:
             return session.execute(
                 select(func.count())
                 .select_from(_TICKETS)
-                .where(_TICKETS.c.status == "assigned", _TICKETS.c.assigned_agent_id == agent_id)
+                .where(
+                    _TICKETS.c.status == TICKET_ASSIGNED, _TICKETS.c.assigned_agent_id == agent_id
+                )
             ).scalar_one()
 
     def active_chats_by_agent(self, agent_ids: Iterable[int] | None = None) -> Dict[int, int]:
         """`active_chats` of many agents in one query (agents without any are left out)."""
         statement = (
             select(_TICKETS.c.assigned_agent_id, func.count())
-            .where(_TICKETS.c.status == "assigned", _TICKETS.c.assigned_agent_id.is_not(None))
+            .where(_TICKETS.c.status == TICKET_ASSIGNED, _TICKETS.c.assigned_agent_id.is_not(None))
             .group_by(_TICKETS.c.assigned_agent_id)
         )
         if agent_ids is not None:
@@ -222,11 +223,7 @@ class Router:
     def clear_offer(self, ticket_id: int) -> None:
         """Withdraw a ticket's offer (accepted, or the conversation left the queue)."""
         with self._session_factory.begin() as session:
-            session.execute(
-                update(_TICKETS)
-                .where(_TICKETS.c.id == ticket_id)
-                .values(offered_agent_id=None, offer_expires_at=None)
-            )
+            lifecycle.clear_offer(session, ticket_id)
 
     def _free_candidates(
         self, session: Session, now: dt.datetime, postgres: bool
@@ -235,7 +232,7 @@ class Router:
         statement = (
             select(_AGENTS.c.id, _AGENTS.c.capacity, _AGENTS.c.languages)
             .where(
-                _AGENTS.c.status == "online",
+                _AGENTS.c.status == AGENT_ONLINE,
                 _AGENTS.c.capacity > 0,
                 _AGENTS.c.id.in_(select(agent_teams.c.agent_id)),
             )
@@ -251,14 +248,14 @@ class Router:
         load: Dict[int, int] = defaultdict(int)
         for agent_id, count in session.execute(
             select(_TICKETS.c.assigned_agent_id, func.count())
-            .where(_TICKETS.c.status == "assigned", _TICKETS.c.assigned_agent_id.in_(ids))
+            .where(_TICKETS.c.status == TICKET_ASSIGNED, _TICKETS.c.assigned_agent_id.in_(ids))
             .group_by(_TICKETS.c.assigned_agent_id)
         ):
             load[agent_id] += count
         for agent_id, count in session.execute(
             select(_TICKETS.c.offered_agent_id, func.count())
             .where(
-                _TICKETS.c.status == "open",
+                _TICKETS.c.status == TICKET_OPEN,
                 _TICKETS.c.offered_agent_id.in_(ids),
                 _TICKETS.c.offer_expires_at > now,
             )
@@ -298,8 +295,8 @@ class Router:
             )
             .join(_CONVERSATIONS, _CONVERSATIONS.c.id == _TICKETS.c.conversation_id)
             .where(
-                _TICKETS.c.status == "open",
-                _CONVERSATIONS.c.state == "queued",
+                _TICKETS.c.status == TICKET_OPEN,
+                _CONVERSATIONS.c.state == CONVERSATION_QUEUED,
                 _TICKETS.c.team.in_(sorted(teams)),
                 (_TICKETS.c.offer_expires_at.is_(None)) | (_TICKETS.c.offer_expires_at <= now),
             )
