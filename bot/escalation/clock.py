@@ -16,7 +16,6 @@ Exactly once per ticket and breach, however many replicas sweep:
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 import threading
 from collections import Counter
@@ -24,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Set, Tuple
 
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -41,14 +40,20 @@ from bot.escalation.types import (
     NextLevel,
 )
 from bot.settings import Settings
-from bot.store.models import Ticket, TicketHistory, UTCDateTime
+from bot.store.models import Ticket, TicketHistory
+from bot.tickets import repository as lifecycle
+from bot.tickets.states import (
+    ACTION_ESCALATED,
+    ACTION_PRIORITY_RAISED,
+    ACTION_SLA_BREACHED,
+    LIVE_TICKET_STATUSES,
+    TICKET_OPEN,
+)
 
 logger = logging.getLogger(__name__)
 
 ACTOR_CLOCK = "clock"
-ACTION_BREACHED = "sla_breached"
-ACTION_ESCALATED = "escalated"
-ACTION_PRIORITY_RAISED = "priority_raised"
+ACTION_BREACHED = ACTION_SLA_BREACHED
 # Two batches at once: the database's work for one overlaps the other's Python.
 DEFAULT_POSTGRES_WORKERS = 2
 DEFAULT_BATCH_SIZE = 1000
@@ -173,134 +178,33 @@ class _TicketState:
     def due_breaches(self, now: dt.datetime) -> List[Tuple[BreachKind, dt.datetime]]:
         breaches = []
         if (
-            self.status == "open"
+            self.status == TICKET_OPEN
             and self.first_response_due <= now
             and self.first_response_breached_at is None
         ):
             breaches.append((BreachKind.FIRST_RESPONSE, self.first_response_due))
         if (
-            self.status in ("open", "assigned")
+            self.status in LIVE_TICKET_STATUSES
             and self.resolution_due <= now
             and self.resolution_breached_at is None
         ):
             breaches.append((BreachKind.RESOLUTION, self.resolution_due))
         return breaches
 
-    def as_update(self, now: dt.datetime) -> Dict[str, Any]:
-        return {
-            "b_id": self.id,
-            "b_priority": self.priority,
-            "b_team": self.team,
-            "b_level": self.level,
-            "b_tier": self.tier,
-            "b_first_response_due": self.first_response_due,
-            "b_resolution_due": self.resolution_due,
-            "b_first_response_breached_at": self.first_response_breached_at,
-            "b_resolution_breached_at": self.resolution_breached_at,
-            "b_updated_at": now,
-        }
-
 
 def _due_condition(now: dt.datetime) -> Any:
     return or_(
         and_(
-            _TICKETS.c.status == "open",
+            _TICKETS.c.status == TICKET_OPEN,
             _TICKETS.c.first_response_due <= now,
             _TICKETS.c.first_response_breached_at.is_(None),
         ),
         and_(
-            _TICKETS.c.status.in_(("open", "assigned")),
+            _TICKETS.c.status.in_(LIVE_TICKET_STATUSES),
             _TICKETS.c.resolution_due <= now,
             _TICKETS.c.resolution_breached_at.is_(None),
         ),
     )
-
-
-# One executemany for a whole batch: every ticket gets the same columns.
-_UPDATE_TICKET = (
-    update(_TICKETS)
-    .where(_TICKETS.c.id == bindparam("b_id"))
-    .values(
-        priority=bindparam("b_priority"),
-        team=bindparam("b_team"),
-        level=bindparam("b_level"),
-        tier=bindparam("b_tier"),
-        first_response_due=bindparam("b_first_response_due", type_=UTCDateTime()),
-        resolution_due=bindparam("b_resolution_due", type_=UTCDateTime()),
-        first_response_breached_at=bindparam("b_first_response_breached_at", type_=UTCDateTime()),
-        resolution_breached_at=bindparam("b_resolution_breached_at", type_=UTCDateTime()),
-        updated_at=bindparam("b_updated_at", type_=UTCDateTime()),
-    )
-)
-
-
-# PostgreSQL writes a whole batch in two set-based statements (one round trip
-# each) instead of an executemany of one UPDATE per ticket and a multi-row
-# INSERT rendered row by row: each column travels as one array (psycopg2 adapts
-# a list in C) and `unnest` turns the arrays back into rows on the server. The
-# values are plain, already-aware datetimes, strings and ints, so neither the
-# SQLAlchemy compiler nor the `UTCDateTime` TypeDecorator runs per value
-# (timestamptz stores the instant; `_require_aware` keeps the naive check).
-# `WITH ORDINALITY ... ORDER BY` keeps ids in the order the rows were built, so
-# `history()` (ordered by id) still reads breached, escalated, notified.
-# Every clock row of a batch has the same `at` (the sweep's now) and actor: two
-# scalars; the other columns are one array each.
-_HISTORY_ARRAYS = (
-    ("ticket_id", "integer[]"),
-    ("action", "varchar[]"),
-    ("from_value", "varchar[]"),
-    ("to_value", "varchar[]"),
-    ("reason", "text[]"),
-    ("escalation_type", "varchar[]"),
-    ("breach_key", "varchar[]"),
-)
-_PG_INSERT_HISTORY = (
-    f"INSERT INTO {_HISTORY.name} "  # noqa: S608 — table and column names are this module's constants; values are bound parameters
-    f"(at, actor, {', '.join(column for column, _ in _HISTORY_ARRAYS)}) "
-    f"SELECT %(at)s, %(actor)s, {', '.join('v.' + column for column, _ in _HISTORY_ARRAYS)} "
-    "FROM unnest("
-    + ", ".join(f"%({column})s::{cast}" for column, cast in _HISTORY_ARRAYS)
-    + f") WITH ORDINALITY AS v({', '.join(column for column, _ in _HISTORY_ARRAYS)}, position) "
-    "ORDER BY v.position"
-)
-_TICKET_COLUMNS = (
-    "id",
-    "priority",
-    "team",
-    "level",
-    "tier",
-    "first_response_due",
-    "resolution_due",
-    "first_response_breached_at",
-    "resolution_breached_at",
-)
-_TICKET_CASTS = (
-    "integer[]",
-    "varchar[]",
-    "varchar[]",
-    "integer[]",
-    "varchar[]",
-    "timestamptz[]",
-    "timestamptz[]",
-    "timestamptz[]",
-    "timestamptz[]",
-)
-_PG_UPDATE_TICKETS = (
-    f"UPDATE {_TICKETS.name} AS t SET "  # noqa: S608 — table and column names are this module's constants; values are bound parameters
-    + ", ".join(f"{column} = v.{column}" for column in _TICKET_COLUMNS[1:])
-    + ", updated_at = %(updated_at)s FROM unnest("
-    + ", ".join(
-        f"%({column})s::{cast}" for column, cast in zip(_TICKET_COLUMNS, _TICKET_CASTS, strict=True)
-    )
-    + f") AS v({', '.join(_TICKET_COLUMNS)}) WHERE t.id = v.id"
-)
-
-
-def _require_aware(value: dt.datetime) -> dt.datetime:
-    """`value` in UTC; the check `UTCDateTime` makes on the paths that skip it."""
-    if value.tzinfo is None:
-        raise ValueError(f"naive datetime {value.isoformat()}: pass an aware UTC datetime")
-    return value.astimezone(dt.timezone.utc)
 
 
 _AUTOMATIC = EscalationType.AUTOMATIC.value
@@ -410,8 +314,8 @@ class _SweepPolicy:
         if deadlines is None:
             first_response_due, resolution_due = self._policy.deadlines(priority, team, self._now)
             deadlines = self._deadlines[key] = (
-                _require_aware(first_response_due),
-                _require_aware(resolution_due),
+                lifecycle.aware_utc(first_response_due),
+                lifecycle.aware_utc(resolution_due),
             )
         return deadlines
 
@@ -457,7 +361,7 @@ class EscalationClock:
         if batch_size < 1:
             raise ValueError(f"batch_size is {batch_size}; it must be at least 1")
         now = self._now()
-        _require_aware(now)  # the PostgreSQL path binds it without `UTCDateTime`
+        lifecycle.aware_utc(now)  # the PostgreSQL path binds it without `UTCDateTime`
         policy = _SweepPolicy(self._policy, now)
         if workers is None:
             workers = DEFAULT_POSTGRES_WORKERS if self._dialect() == "postgresql" else 1
@@ -516,12 +420,7 @@ class EscalationClock:
                             state, kind, deadline, now, handled, notices, batch_counts, policy
                         )
                     )
-            if session.get_bind().dialect.name == "postgresql":
-                _write_postgres(session, history, states, now)
-            else:
-                if history:
-                    session.execute(insert(TicketHistory), history)
-                session.execute(_UPDATE_TICKET, [state.as_update(now) for state in states])
+            lifecycle.apply_breaches(session, history, states, ACTOR_CLOCK, now)
         # Counted only once committed: a rolled-back batch did nothing.
         counts.update(batch_counts)
         counts["tickets"] += len(states)
@@ -679,53 +578,6 @@ class EscalationClock:
             self._notifier.notify(notice)
         except Exception:  # a notifier must not stop the sweep; the breach is recorded
             logger.exception("escalation.notify.failed ticket=%s", notice.reference)
-
-
-def _write_postgres(
-    session: Session, history: List[Dict[str, Any]], states: List[_TicketState], now: dt.datetime
-) -> None:
-    """The batch's history rows and ticket updates, one statement each (see `_PG_INSERT_HISTORY`)."""
-    connection = session.connection()
-    if history:
-        parameters: Dict[str, Any] = {
-            column: _pg_array([row[column] for row in history], cast)
-            for column, cast in _HISTORY_ARRAYS
-        }
-        parameters["at"] = _require_aware(now)
-        parameters["actor"] = ACTOR_CLOCK
-        connection.exec_driver_sql(_PG_INSERT_HISTORY, parameters)
-    updates: Dict[str, Any] = {
-        column: _pg_array([getattr(state, column) for state in states], cast)
-        for column, cast in zip(_TICKET_COLUMNS, _TICKET_CASTS, strict=True)
-    }
-    updates["updated_at"] = _require_aware(now)
-    connection.exec_driver_sql(_PG_UPDATE_TICKETS, updates)
-
-
-@functools.lru_cache(maxsize=8192)
-def _array_text(value: str) -> str:
-    # Memoised: a batch repeats the same actions, reasons and team names.
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _pg_array(values: List[Any], cast: str) -> str:
-    """One PostgreSQL array literal (`{a,"b c",NULL}`) for a column of a batch.
-
-    Sent as a single string parameter, the server parses it once with
-    `array_in`; a Python list would go out as `ARRAY['a'::timestamptz, ...]`,
-    one adapted, quoted and cast expression per element, which costs more on
-    both sides than the rows themselves. Texts are double-quoted with `\\` and
-    `"` escaped (inside quotes, commas, braces and the word NULL are data);
-    ints and ISO timestamps need no quotes; None is the bare NULL.
-    """
-    if cast == "integer[]":
-        items = ["NULL" if value is None else str(value) for value in values]
-    elif cast == "timestamptz[]":
-        # Aware values only: read back through `UTCDateTime` or checked on the way in.
-        items = ["NULL" if value is None else value.isoformat() for value in values]
-    else:
-        items = ["NULL" if value is None else _array_text(value) for value in values]
-    return "{" + ",".join(items) + "}"
 
 
 def _mark(state: _TicketState, kind: BreachKind, now: dt.datetime) -> None:

@@ -11,11 +11,12 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.db import make_engine, make_session_factory
-from bot.escalation.clock import EscalationClock, SweepResult, _pg_array, breach_key, run_clock
+from bot.escalation.clock import EscalationClock, SweepResult, breach_key, run_clock
 from bot.escalation.types import BreachKind
 from bot.settings import Settings
 from bot.store import TicketStore
 from bot.store.models import Ticket, TicketHistory
+from bot.tickets.repository import pg_array
 from tests.store.conftest import T0, decision
 from tests.store.fakes import CollectingNotifier, FakePolicy
 from tests.store.seeding import seed_breached
@@ -294,16 +295,16 @@ def test_batch_array_literals_carry_any_text_and_time_exactly(engine):
     with engine.connect() as connection:
         assert (
             connection.exec_driver_sql(
-                "SELECT %(a)s::text[]", {"a": _pg_array(texts, "text[]")}
+                "SELECT %(a)s::text[]", {"a": pg_array(texts, "text[]")}
             ).scalar_one()
             == texts
         )
         assert (
             connection.exec_driver_sql(
-                "SELECT %(a)s::timestamptz[]", {"a": _pg_array(times, "timestamptz[]")}
+                "SELECT %(a)s::timestamptz[]", {"a": pg_array(times, "timestamptz[]")}
             ).scalar_one()
             == times
         )
         assert connection.exec_driver_sql(
-            "SELECT %(a)s::integer[]", {"a": _pg_array([1, None, -5], "integer[]")}
+            "SELECT %(a)s::integer[]", {"a": pg_array([1, None, -5], "integer[]")}
         ).scalar_one() == [1, None, -5]
