@@ -1,4 +1,4 @@
-"""`CallStore`: the `calls` table and the call rows of `ticket_history` (SQLAlchemy 2.0 style).
+"""`CallStore`: the `calls` table, and the call rows of `ticket_history` through bot/tickets.
 
 Every change is a conditional `UPDATE ... WHERE id = :id AND state = :expected`
 with its history rows in the same transaction, so of two racing changes (a
@@ -22,12 +22,12 @@ from bot.calls.auth import ConversationFacts
 from bot.calls.errors import CallRefused
 from bot.calls.machine import CALL_ENDED, CALL_OFFERED, CALL_STARTED, Step
 from bot.calls.records import CallRecord
-from bot.store.models import Agent, Call, Conversation, Customer, Ticket, TicketHistory
+from bot.store.models import Agent, Call, Conversation, Customer, Ticket
+from bot.tickets import repository as lifecycle
 
 _CALLS = Call.__table__
 _CONVERSATIONS = Conversation.__table__
 _TICKETS = Ticket.__table__
-_HISTORY = TicketHistory.__table__
 _AGENTS = Agent.__table__
 _CUSTOMERS = Customer.__table__
 # An agent's calls that count towards "one call at a time" (a customer's waiting request does not).
@@ -336,17 +336,6 @@ class CallStore:
                 actor = record.ended_by or p.ACTOR_DESK
                 to_value = str(duration) if duration is not None else None
                 reason = record.end_reason
-            session.execute(
-                insert(_HISTORY),
-                {
-                    "ticket_id": record.ticket_id,
-                    "at": now,
-                    "actor": actor,
-                    "action": kind,
-                    "from_value": record.id,
-                    "to_value": to_value,
-                    "reason": reason,
-                    "escalation_type": None,
-                    "breach_key": None,
-                },
+            lifecycle.record(
+                session, record.ticket_id, now, actor, kind, record.id, to_value, reason
             )
