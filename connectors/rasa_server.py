@@ -30,8 +30,9 @@ import os
 import secrets
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, List, Mapping, Sequence, Tuple
 
+from bot.limits.settings import LimitSettings
 from bot.proxies import TrustedProxies
 from bot.settings import PROJECT_ROOT, SettingsError
 
@@ -54,6 +55,9 @@ _TRUE = ("1", "true", "yes")
 _FALSE = ("", "0", "false", "no")
 
 logger = logging.getLogger(__name__)
+
+# A Sanic server listener: (app, loop) -> None.
+Listener = Callable[[Any, Any], Awaitable[None]]
 
 
 def api_token(env: Mapping[str, str]) -> str | None:
@@ -177,14 +181,17 @@ def serve(
     port: int,
     env: Mapping[str, str],
 ) -> None:
-    """Run the Rasa server until it is stopped, as `rasa run` would, with the API guard.
+    """Run the Rasa server until it is stopped, as `rasa run` would, with the API guard
+    and the process-wide tweaks (connectors/runtime.py), whatever channels it serves.
 
     Raises:
-        SettingsError: BATON_RASA_API_TOKEN or BATON_RASA_API_ALLOW_REMOTE is malformed.
+        SettingsError: BATON_RASA_API_TOKEN, BATON_RASA_API_ALLOW_REMOTE or a
+            BATON_LIMIT_* variable is malformed.
     """
     token = api_token(env)
     allow_remote = remote_api_allowed(env)
     proxies = TrustedProxies.from_env(env)
+    limits = LimitSettings.from_env(env)
 
     from rasa.core import run as rasa_run
     from rasa.core.utils import AvailableEndpoints
@@ -192,19 +199,21 @@ def serve(
     endpoints = AvailableEndpoints.read_endpoints(str(endpoints_file))
     # A fresh random token per process for Rasa's own check (see install_api_guard).
     rasa_token = secrets.token_urlsafe(32) if token else None
-
-    async def guard(app: Sanic, _loop: object) -> None:
-        install_api_guard(
-            app, token=token, rasa_token=rasa_token, allow_remote=allow_remote, proxies=proxies
-        )
-
+    listeners = server_listeners(
+        token=token,
+        rasa_token=rasa_token,
+        allow_remote=allow_remote,
+        proxies=proxies,
+        limits=limits,
+    )
     logger.info(
         "Starting the Rasa server on http://%s:%d (HTTP API %s)",
         host,
         port,
         "off" if token is None else ("on, any host" if allow_remote else "on, this host only"),
     )
-    # Rasa's own start-up, with the guard installed before the first request.
+    # Rasa's own start-up, with the guard installed before the first request and the
+    # runtime tweaks once the model is loaded.
     rasa_run.serve_application(
         str(model),
         interface=host,
@@ -213,8 +222,35 @@ def serve(
         auth_token=rasa_token,
         enable_api=token is not None,
         endpoints=endpoints,
-        server_listeners=[(guard, "before_server_start")],
+        server_listeners=listeners,
     )
+
+
+def server_listeners(
+    *,
+    token: str | None,
+    rasa_token: str | None,
+    allow_remote: bool,
+    proxies: TrustedProxies,
+    limits: LimitSettings,
+) -> List[Tuple[Listener, str]]:
+    """The listeners `serve` adds to Rasa's app, whatever channels credentials.yml names.
+
+    The API guard (`install_api_guard`, same arguments) before the server starts, and
+    the process-wide tweaks (connectors/runtime.py) after it started, when Rasa has
+    loaded the model (in its own `before_server_start` listener).
+    """
+    from connectors import runtime
+
+    async def guard(app: Sanic, _loop: object) -> None:
+        install_api_guard(
+            app, token=token, rasa_token=rasa_token, allow_remote=allow_remote, proxies=proxies
+        )
+
+    return [
+        (guard, "before_server_start"),
+        (runtime.after_start_listener(limits), runtime.AFTER_SERVER_START),
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -242,6 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         api_token(os.environ)
         remote_api_allowed(os.environ)
         TrustedProxies.from_env(os.environ)
+        LimitSettings.from_env(os.environ)
     except SettingsError as problem:
         print(f"rasa server: {problem}", file=sys.stderr)
         return 2
