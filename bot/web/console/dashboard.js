@@ -2,7 +2,7 @@
  * filters, the KPI tiles, Chart.js charts with their tables, the breakdowns and the root
  * causes. Its example links open a conversation: main.js listens for their clicks. */
 
-import { API } from './api.js';
+import { API, enc } from './api.js';
 import { api } from './client.js';
 import { loadTeams } from './conversations.js';
 import { $, h } from './dom.js';
