@@ -1,4 +1,4 @@
-"""Video calls and screen shares at the desk (docs/calls.md): the REST API and the customer's signals.
+"""Video calls and screen shares at the desk (docs/calls.md): the API and the customer's signals.
 
 The use cases are `bot.calls.service.CallService`; this module authorises, runs
 them off the event loop and hands their `Outcome` to the executor. It is also the
@@ -57,7 +57,8 @@ class CallsApi:
         except DeskError as error:
             reason = "csrf" if isinstance(error, Forbidden) else "no_session"
             logger.warning(
-                "calls.rejected side=agent code=%s reason=%s type=%s call=- conversation=%s agent=-",
+                "calls.rejected side=agent code=%s reason=%s type=%s call=- "
+                "conversation=%s agent=-",
                 "no_session" if reason == "no_session" else "not_allowed",
                 reason,
                 signal_type,

@@ -175,7 +175,7 @@ class DeskInput(InputChannel):
                 json_errors(self._route(part, handler)),
                 path,
                 methods=[method],
-                name=f"{method.lower()}_{path.strip('/').replace('/', '_').replace('<', '').replace('>', '').replace(':', '_').replace('-', '_')}",
+                name=_route_name(method, path),
             )
 
         @desk.websocket("/api/live")
@@ -268,3 +268,9 @@ class DeskInput(InputChannel):
             except Exception:  # the database is down: try again at the next tick
                 logger.exception("desk.monitor.failed")
             await asyncio.sleep(self.monitor_seconds)
+
+
+def _route_name(method: str, path: str) -> str:
+    """A route's unique name: `post_api_conversations_conversation_id_str_accept`."""
+    name = path.strip("/").replace("/", "_").replace("<", "").replace(">", "")
+    return f"{method.lower()}_{name.replace(':', '_').replace('-', '_')}"

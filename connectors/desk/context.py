@@ -33,7 +33,8 @@ from bot.settings import Settings
 
 # A failure is forgotten this long after an address's last one.
 FAILED_SIGNIN_MEMORY_SECONDS = 900.0
-# Refused sign-ins from one client are audited at most this often (the log stays readable under a flood).
+# Refused sign-ins from one client are audited at most this often (the log stays
+# readable under a flood).
 REFUSED_SIGNINS_AUDITED = (5, 60.0)
 
 

@@ -107,7 +107,8 @@ class ConversationsApi:
         text = parsing.text_field(parsing.body(request), "text")
         if len(text) > MAX_AGENT_MESSAGE_LENGTH:
             raise InvalidRequest(
-                f"A message is at most {MAX_AGENT_MESSAGE_LENGTH} characters (this one: {len(text)})."
+                f"A message is at most {MAX_AGENT_MESSAGE_LENGTH} characters "
+                f"(this one: {len(text)})."
             )
         team, message = await self.tracker.write_agent_message(session, conversation_id, text)
         observe_relay(AGENT_TO_CUSTOMER, time.monotonic() - received)  # on the widget's socket now

@@ -111,7 +111,8 @@ def metrics_query(request: Request, now: dt.datetime, team_keys: Sequence[str]) 
         )
     if until - since > dt.timedelta(days=MAX_METRICS_DAYS):
         raise DeskError(
-            f"The period is {(until - since).days} days; ask for at most {MAX_METRICS_DAYS} days at a time."
+            f"The period is {(until - since).days} days; "
+            f"ask for at most {MAX_METRICS_DAYS} days at a time."
         )
     team = (request.args.get("team") or "").strip() or None
     if team is not None and team not in team_keys:

@@ -143,7 +143,7 @@ class TrackerWriter:
         return answer
 
     async def append_call_notice(self, notice: Notice) -> None:
-        """A call's transcript line (docs/calls.md 1.3.3): tracker, widget, then the team's consoles."""
+        """A call's transcript line (docs/calls.md 1.3.3): tracker, widget, then the consoles."""
         event = BotUttered(notice.text, data={}, metadata=notice.metadata)
         widget_message = events.call_notice(
             notice.text,
