@@ -40,8 +40,13 @@ $(MODEL): $(TRAINING_INPUTS) | install
 run: install $(MODEL)
 	$(BIN)/bot run --demo
 
+# Lint, format check and types: mypy checks what pyproject.toml's [tool.mypy] `files` names
+# (bot/ strictly). The same three run as pre-commit hooks (.pre-commit-config.yaml).
+LINTED := bot actions connectors tests benchmarks tools
 lint: install
-	$(BIN)/ruff check bot actions connectors tests benchmarks tools
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/mypy
 
 # Known vulnerabilities of every installed package (pip-audit over `pip freeze` of .venv).
 # Not part of `make test`: it needs pip-audit's vulnerability service (PyPI's JSON API, or

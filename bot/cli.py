@@ -15,7 +15,11 @@ from typing import TYPE_CHECKING, Dict, Iterator, List, MutableMapping, Sequence
 from bot.settings import PROJECT_ROOT, Settings, SettingsError
 
 if TYPE_CHECKING:  # the CLI imports SQLAlchemy only for the commands that need it
+    import datetime as dt
+
     from sqlalchemy.orm import sessionmaker
+
+    from bot.escalation.engine import YamlEscalationPolicy
 
 DEFAULT_RASA_PORT = 5005
 DEFAULT_ACTIONS_PORT = 5055
@@ -194,7 +198,7 @@ def migrate() -> int:
     return 0
 
 
-def _escalation_policy():  # type: ignore[no-untyped-def]
+def _escalation_policy() -> YamlEscalationPolicy | None:
     """The policy in escalation.yml, or None after printing every mistake in it."""
     from bot.escalation.engine import load_default_policy
     from bot.escalation.policy import EscalationConfigError
@@ -210,7 +214,7 @@ def run_escalation_clock(interval: float) -> int:
     import logging
 
     from bot.escalation.clock import run_clock
-    from bot.escalation.notify import CompositeNotifier, LogNotifier, WebhookNotifier
+    from bot.escalation.notify import CompositeNotifier, LogNotifier, Notifier, WebhookNotifier
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s"
@@ -219,7 +223,7 @@ def run_escalation_clock(interval: float) -> int:
     policy = _escalation_policy()
     if policy is None:
         return 2
-    notifiers = [LogNotifier()]
+    notifiers: List[Notifier] = [LogNotifier()]
     if settings.escalation_webhook_url:
         notifiers.append(WebhookNotifier(settings.escalation_webhook_url))
     stop = threading.Event()
@@ -433,15 +437,15 @@ def _desk_database(settings: Settings) -> Iterator[sessionmaker]:
         engine.dispose()
 
 
-def _utc_now():  # type: ignore[no-untyped-def]
+def _utc_now() -> dt.datetime:
     import datetime as dt
 
     return dt.datetime.now(dt.timezone.utc)
 
 
-def prepare_desk(  # type: ignore[no-untyped-def]
+def prepare_desk(
     settings: Settings,
-    policy,
+    policy: YamlEscalationPolicy,
     *,
     secrets_file: Path = SECRETS_FILE,
     env: MutableMapping[str, str] = os.environ,
@@ -553,7 +557,7 @@ def run_servers(args: argparse.Namespace) -> int:
     actions_host = args.actions_host or os.environ.get(ACTION_SERVER_HOST_ENV) or LOOPBACK
     env = dict(os.environ)
     commands = _server_commands(args, rasa_host, actions_host)
-    processes: Dict[subprocess.Popen, str] = {}
+    processes: Dict[subprocess.Popen[bytes], str] = {}
     stopping = False
 
     def stop(*_: object) -> None:

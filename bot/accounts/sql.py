@@ -50,7 +50,7 @@ OUTBOX_PASSWORD_RESET = "password_reset"  # noqa: S105 — an outbox message kin
 OUTBOX_CONTACT_CHANGE = "contact_change"
 
 # Its own base and metadata: the demo tables are not part of Baton's schema.
-DemoBase = declarative_base()
+DemoBase: Any = declarative_base()
 
 
 class ExactDecimal(TypeDecorator):
@@ -185,7 +185,7 @@ def drop_demo_schema(engine: Engine) -> None:
 def demo_schema_is_empty(session_factory: sessionmaker) -> bool:
     """Whether no demo customer has been seeded yet."""
     with session_factory() as session:
-        count = session.execute(select(func.count()).select_from(DemoCustomerRow)).scalar_one()
+        count: int = session.execute(select(func.count()).select_from(DemoCustomerRow)).scalar_one()
     return count == 0
 
 

@@ -8,7 +8,7 @@ and rebuilt from its known fields only, so nothing unknown is ever relayed.
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, Literal, Mapping, TypedDict
+from typing import Any, Dict, Literal, Mapping, Tuple, TypedDict
 
 from bot.calls.errors import CallRefused
 
@@ -172,7 +172,9 @@ def _call_id(data: Mapping[str, Any]) -> str:
     return value  # type: ignore[return-value]
 
 
-def _choice(data: Mapping[str, Any], field: str, allowed: tuple, default: str | None = None) -> str:
+def _choice(
+    data: Mapping[str, Any], field: str, allowed: Tuple[str, ...], default: str | None = None
+) -> str:
     value = data.get(field, default)
     if value is None and default is not None:
         value = default
@@ -294,7 +296,7 @@ def parse_media(body: Mapping[str, Any]) -> str:
     return _choice(body, "media", MEDIA)
 
 
-def parse_reason(body: Mapping[str, Any], allowed: tuple, default: str) -> str:
+def parse_reason(body: Mapping[str, Any], allowed: Tuple[str, ...], default: str) -> str:
     return _choice(body, "reason", allowed, default)
 
 

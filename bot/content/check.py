@@ -20,9 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Mapping, Sequence, TextIO
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
-
 from bot.content.findings import Finding, sorted_findings, summary
 from bot.content.lint import code_references, lint
 from bot.content.project import Project, ProjectUnreadable, read_project
@@ -34,6 +31,7 @@ from bot.content.rasa_validate import (
     run_rasa_validate,
 )
 from bot.escalation.policy import EscalationConfigError, load_policy
+from bot.yaml_source import ConfigError, item_line, line_of, load_with_lines
 
 ESCALATION_FILE = "escalation.yml"
 EXIT_CLEAN = 0
@@ -117,7 +115,7 @@ def escalation_findings(project: Project) -> List[Finding]:
         load_policy(path)
     except EscalationConfigError as error:
         return [
-            Finding(ESCALATION_FILE, problem.line, f"{problem.what}; allowed: {problem.allowed}")
+            Finding(ESCALATION_FILE, problem.line or 1, problem.message)
             for problem in error.problems
         ]
     return unknown_rule_intents(path, project)
@@ -126,8 +124,8 @@ def escalation_findings(project: Project) -> List[Finding]:
 def unknown_rule_intents(path: Path, project: Project) -> List[Finding]:
     """Priority rules of escalation.yml that name an intent the bot cannot recognise."""
     try:
-        document = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, YAMLError):
+        document = load_with_lines(path.read_text(encoding="utf-8"), ESCALATION_FILE)
+    except (OSError, UnicodeDecodeError, ConfigError):
         return []  # load_policy read it a moment ago; a race with an editor is not ours
     rules = document.get("priority_rules") if isinstance(document, Mapping) else None
     known = set(project.intents) | set(project.nlu_intents)
@@ -139,10 +137,7 @@ def unknown_rule_intents(path: Path, project: Project) -> List[Finding]:
         for index, intent in enumerate(intents):
             if str(intent) in known:
                 continue
-            try:
-                line = intents.lc.item(index)[0] + 1  # type: ignore[union-attr]
-            except (AttributeError, KeyError, TypeError, IndexError):
-                line = rule.lc.line + 1
+            line = item_line(intents, index, default=line_of(rule))
             findings.append(
                 Finding(
                     ESCALATION_FILE,

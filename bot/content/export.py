@@ -310,7 +310,7 @@ class Candidates:
     """Customer messages by the intent they should teach, first seen first, each once."""
 
     by_intent: Dict[str, List[str]] = field(default_factory=dict)
-    seen: set = field(default_factory=set)
+    seen: set[str] = field(default_factory=set)
 
     def add(self, intent: str, text: str) -> None:
         key = normalise(text)

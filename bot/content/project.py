@@ -14,13 +14,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Mapping, Sequence, Tuple
-
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from typing import Any, Dict, List, Mapping, Tuple
 
 from bot.content.findings import Finding
 from bot.faq_suggestions import QUESTION_KEY, variation_question
+from bot.yaml_source import ConfigError, items_with_lines, key_line, load_with_lines, value_line
 
 DOMAIN_FILE = "domain.yml"
 DOMAIN_FOLDER = "domain"
@@ -144,72 +142,34 @@ def _load(project: Project, path: Path) -> Any:
         project.problems.append(Finding(where, 1, f"cannot be read ({error})"))
         return None
     try:
-        return YAML(typ="rt").load(text)
-    except MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        problem = error.problem or error.context or "cannot be read"
-        project.problems.append(
-            Finding(
-                where,
-                line,
-                f"not valid YAML: {problem} (check the indentation, colons and quotes)",
-            )
-        )
-    except YAMLError as error:
-        project.problems.append(Finding(where, 1, f"not valid YAML: {error}"))
+        return load_with_lines(text, where)
+    except ConfigError as error:
+        project.problems += [
+            Finding(problem.path, problem.line or 1, problem.message) for problem in error.problems
+        ]
     return None
-
-
-# --- Line numbers -------------------------------------------------------------------
-
-
-def _line(node: Any, default: int = 1) -> int:
-    lc = getattr(node, "lc", None)
-    return lc.line + 1 if lc is not None and lc.line is not None else default
-
-
-def _key_line(mapping: Any, key: Any) -> int:
-    try:
-        return mapping.lc.key(key)[0] + 1
-    except (AttributeError, KeyError, TypeError):
-        return _line(mapping)
-
-
-def _item_line(sequence: Any, index: int) -> int:
-    try:
-        return sequence.lc.item(index)[0] + 1
-    except (AttributeError, KeyError, TypeError, IndexError):
-        return _line(sequence)
-
-
-def _items(sequence: Any) -> Iterator[Tuple[int, Any]]:
-    """(line, item) of each entry of a YAML list; nothing when it is not a list."""
-    if isinstance(sequence, Sequence) and not isinstance(sequence, str):
-        for index, item in enumerate(sequence):
-            yield _item_line(sequence, index), item
 
 
 # --- The domain -----------------------------------------------------------------------
 
 
 def _read_domain(project: Project, where: str, document: Mapping[str, Any]) -> None:
-    for line, item in _items(document.get("intents")):
+    for line, item in items_with_lines(document.get("intents")):
         # `- greet` or `- greet: {use_entities: [...]}`
         for name in [item] if isinstance(item, str) else list(item or {}):
             project.intents.setdefault(str(name), Located(str(name), where, line))
     _read_responses(project, where, document)
-    for line, item in _items(document.get("actions")):
+    for line, item in items_with_lines(document.get("actions")):
         for name in [item] if isinstance(item, str) else list(item or {}):
             project.actions.setdefault(str(name), Located(str(name), where, line))
     slots = document.get("slots")
     if isinstance(slots, Mapping):
         for name in slots:
-            project.slots.setdefault(str(name), Located(str(name), where, _key_line(slots, name)))
+            project.slots.setdefault(str(name), Located(str(name), where, key_line(slots, name)))
     forms = document.get("forms")
     if isinstance(forms, Mapping):
         for name, spec in forms.items():
-            project.forms.setdefault(str(name), Located(str(name), where, _key_line(forms, name)))
+            project.forms.setdefault(str(name), Located(str(name), where, key_line(forms, name)))
             required = spec.get("required_slots") if isinstance(spec, Mapping) else None
             # Rasa 3 lists the slots; old domains mapped each slot to its mappings.
             names = list(required or ()) if required is not None else []
@@ -221,16 +181,16 @@ def _read_responses(project: Project, where: str, document: Mapping[str, Any]) -
     if isinstance(responses, Mapping):
         for name, variations in responses.items():
             project.responses.setdefault(
-                str(name), Located(str(name), where, _key_line(responses, name))
+                str(name), Located(str(name), where, key_line(responses, name))
             )
             _read_response_question(project, where, str(name), variations)
 
 
 def _read_response_question(project: Project, where: str, name: str, variations: Any) -> None:
-    for _line_number, variation in _items(variations):
+    for _line_number, variation in items_with_lines(variations):
         question = variation_question(variation)
         if question:
-            line = _key_line(variation["metadata"], QUESTION_KEY)
+            line = key_line(variation["metadata"], QUESTION_KEY)
             project.response_questions.setdefault(name, Located(question, where, line))
             return
 
@@ -240,11 +200,11 @@ def _read_response_question(project: Project, where: str, name: str, variations:
 
 def _read_data(project: Project, where: str, document: Mapping[str, Any]) -> None:
     _read_responses(project, where, document)
-    for line, item in _items(document.get("nlu")):
+    for line, item in items_with_lines(document.get("nlu")):
         if isinstance(item, Mapping) and "intent" in item:
             _read_intent_examples(project, where, line, item)
     for key in ("stories", "rules"):
-        for _line_number, item in _items(document.get(key)):
+        for _line_number, item in items_with_lines(document.get(key)):
             if isinstance(item, Mapping):
                 _read_steps(project, where, item.get("steps"))
                 # A rule's `condition:` holds no intents or actions that run.
@@ -257,24 +217,21 @@ def _read_intent_examples(project: Project, where: str, line: int, item: Mapping
     if isinstance(examples, str):
         # A block `examples: |`: its text starts on the line after the key, one
         # example per `- ` line; blank and comment-like lines keep their place.
-        try:
-            first = item.lc.value("examples")[0] + 2
-        except (AttributeError, KeyError, TypeError):
-            first = line + 1
+        first = value_line(item, "examples", default=line) + 1
         for offset, raw in enumerate(examples.split("\n")):
             text = raw.strip()
             if text.startswith("- "):
                 project.examples.append(Example(intent, text[2:].strip(), where, first + offset))
     else:
         # The long form: `examples:` as a list of `- text: ...` (with metadata).
-        for example_line, entry in _items(examples):
-            text = entry.get("text") if isinstance(entry, Mapping) else entry
-            if isinstance(text, str):
-                project.examples.append(Example(intent, text.strip(), where, example_line))
+        for example_line, entry in items_with_lines(examples):
+            written = entry.get("text") if isinstance(entry, Mapping) else entry
+            if isinstance(written, str):
+                project.examples.append(Example(intent, written.strip(), where, example_line))
 
 
 def _read_steps(project: Project, where: str, steps: Any) -> None:
-    for line, step in _items(steps):
+    for line, step in items_with_lines(steps):
         if not isinstance(step, Mapping):
             continue
         if "action" in step and step["action"] is not None:

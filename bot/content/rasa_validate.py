@@ -232,8 +232,8 @@ def _validation_errors(text: str, project: Project) -> List[Finding]:
                 Finding(_project_path(where.group("path"), project), int(where.group("line")), what)
             )
     if not findings:
-        path, line = locate(text, project)
-        findings.append(Finding(path, line, _one_line(text)))
+        path, line_number = locate(text, project)
+        findings.append(Finding(path, line_number, _one_line(text)))
     return findings
 
 

@@ -179,7 +179,7 @@ def tracker_url_from_endpoints(project_root: Path) -> str:
         # "db.example:5432" is allowed too.
         parsed = urlsplit(f"scheme://{host}")
         host, port = parsed.hostname or host, parsed.port or port
-    return URL.create(
+    rendered: str = URL.create(
         dialect,
         username=options.get("username"),
         password=options.get("password"),
@@ -188,6 +188,7 @@ def tracker_url_from_endpoints(project_root: Path) -> str:
         database=db,
         query=options.get("query") or {},
     ).render_as_string(hide_password=False)
+    return rendered
 
 
 def failed_conversations(
@@ -286,7 +287,7 @@ def _require_sqlite_file(url: str, what: str, remedy: str) -> None:
 
 
 def _url_for_people(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
+    return str(make_url(url).render_as_string(hide_password=True))
 
 
 def _first_line(error: Exception) -> str:

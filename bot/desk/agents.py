@@ -407,9 +407,10 @@ def _load(session: Session, agent_id: int) -> AgentRecord | None:
 
 
 def _agent_id_by_email(session: Session, email: str) -> int | None:
-    return session.execute(
+    agent_id: int | None = session.execute(
         select(_AGENTS.c.id).where(_AGENTS.c.email == email)
     ).scalar_one_or_none()
+    return agent_id
 
 
 def _team_ids(session: Session, keys: Sequence[str]) -> List[int]:

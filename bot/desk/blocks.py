@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import FrozenSet, List
+from typing import Any, Dict, FrozenSet, List, Tuple
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import sessionmaker
@@ -38,7 +38,7 @@ class Block:
     created_at: dt.datetime
     expires_at: dt.datetime | None
 
-    def as_json(self) -> dict:
+    def as_json(self) -> Dict[str, Any]:
         return {
             "id": self.id,
             "kind": self.kind,
@@ -130,7 +130,7 @@ class BlockList:
         )
 
 
-def _in_force(now: dt.datetime) -> tuple:
+def _in_force(now: dt.datetime) -> Tuple[Any, ...]:
     return (
         CustomerBlock.lifted_at.is_(None),
         or_(CustomerBlock.expires_at.is_(None), CustomerBlock.expires_at > now),

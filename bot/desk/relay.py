@@ -62,8 +62,8 @@ class ConsoleConnection:
     send: Callable[[str], Awaitable[Any]]
     # The connection id a console names in call requests (docs/calls.md 3.3.3, `hello`).
     id: str = field(default_factory=lambda: secrets.token_hex(16))
-    queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(MAX_PENDING_EVENTS))
-    writer: asyncio.Task | None = None
+    queue: asyncio.Queue[Any] = field(default_factory=lambda: asyncio.Queue(MAX_PENDING_EVENTS))
+    writer: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self.writer = asyncio.get_running_loop().create_task(self._write())

@@ -124,7 +124,7 @@ class DeskSessions:
         if not token or len(token) > MAX_TOKEN_LENGTH:
             return False
         with self._session_factory.begin() as session:
-            removed = session.execute(
+            removed: int = session.execute(
                 delete(_SESSIONS).where(_SESSIONS.c.token_hash == token_hash(token))
             ).rowcount
         return removed > 0
@@ -132,7 +132,7 @@ class DeskSessions:
     def end_all_for(self, agent_id: int) -> int:
         """Sign an agent out everywhere (a password change, a removed account); how many ended."""
         with self._session_factory.begin() as session:
-            removed = session.execute(
+            removed: int = session.execute(
                 delete(_SESSIONS).where(_SESSIONS.c.agent_id == agent_id)
             ).rowcount
         if removed:
@@ -142,7 +142,7 @@ class DeskSessions:
     def purge_expired(self, now: dt.datetime) -> int:
         """Delete the sessions that can no longer be resolved; how many."""
         with self._session_factory.begin() as session:
-            return session.execute(
+            purged: int = session.execute(
                 delete(_SESSIONS).where(
                     or_(
                         _SESSIONS.c.expires_at <= now,
@@ -150,6 +150,7 @@ class DeskSessions:
                     )
                 )
             ).rowcount
+        return purged
 
     def _expiry(self, *, created_at: dt.datetime, used_at: dt.datetime) -> dt.datetime:
         return min(used_at + self._idle, created_at + self._absolute)

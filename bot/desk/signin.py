@@ -26,7 +26,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable, Dict
 
 from bot import audit
 from bot.desk.records import AgentRecord
@@ -207,7 +207,7 @@ class SignInGuard:
         attempt: SignInAttempt,
         now: dt.datetime,
         outcome: str,
-        details: dict,
+        details: Dict[str, Any],
         agent_id: int | None = None,
     ) -> None:
         if self._audit_log is None:

@@ -18,12 +18,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Sequence, Tuple
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
 from bot.constants import CASE_CATEGORIES, CASE_URGENCIES
 from bot.escalation import signals
 from bot.escalation.types import PRIORITIES, BreachAction, BreachKind
+from bot.yaml_source import (
+    ConfigError,
+    ConfigProblem,
+    item_line,
+    key_line,
+    line_of,
+    load_with_lines,
+    value_line,
+)
 
 WEEKDAYS: Tuple[str, ...] = (
     "monday",
@@ -252,25 +258,8 @@ class EscalationConfig:
 # --- Errors --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ConfigProblem:
-    """One mistake in the file, where it is, and what would be accepted instead."""
-
-    source: str
-    line: int
-    what: str
-    allowed: str
-
-    def __str__(self) -> str:
-        return f"{self.source}:{self.line}: {self.what}; allowed: {self.allowed}"
-
-
-class EscalationConfigError(ValueError):
+class EscalationConfigError(ConfigError):
     """escalation.yml has mistakes; `problems` lists them all, `str()` one per line."""
-
-    def __init__(self, problems: Sequence[ConfigProblem]) -> None:
-        self.problems: Tuple[ConfigProblem, ...] = tuple(problems)
-        super().__init__("\n".join(str(problem) for problem in self.problems))
 
 
 # --- Small parsers, public because the engine and tests use them ---------------------
@@ -351,60 +340,14 @@ def parse_policy(text: str, source: str = "escalation.yml") -> EscalationConfig:
         EscalationConfigError: as for `load_policy`.
     """
     try:
-        document = YAML(typ="rt").load(text)
-    except MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        problem = error.problem or error.context or "cannot be read"
-        raise EscalationConfigError(
-            [
-                ConfigProblem(
-                    source,
-                    line,
-                    f"not valid YAML: {problem}",
-                    "YAML syntax: check indentation, colons, brackets and quotes",
-                )
-            ]
-        ) from None
-    except YAMLError as error:
-        raise EscalationConfigError(
-            [ConfigProblem(source, 1, f"not valid YAML: {error}", "YAML syntax")]
-        ) from None
+        document = load_with_lines(text, source)
+    except ConfigError as error:
+        raise EscalationConfigError(error.problems) from None
     checker = _Checker(source)
     config = checker.check_document(document)
     if checker.problems or config is None:
-        raise EscalationConfigError(sorted(checker.problems, key=lambda problem: problem.line))
+        raise EscalationConfigError(sorted(checker.problems, key=lambda problem: problem.line or 0))
     return config
-
-
-# --- Line numbers ------------------------------------------------------------------
-
-
-def _line(node: Any) -> int:
-    """The 1-based line where a mapping or list starts (1 when unknown)."""
-    lc = getattr(node, "lc", None)
-    return lc.line + 1 if lc is not None and lc.line is not None else 1
-
-
-def _key_line(mapping: Any, key: Any) -> int:
-    try:
-        return mapping.lc.key(key)[0] + 1
-    except (AttributeError, KeyError, TypeError):
-        return _line(mapping)
-
-
-def _value_line(mapping: Any, key: Any) -> int:
-    try:
-        return mapping.lc.value(key)[0] + 1
-    except (AttributeError, KeyError, TypeError):
-        return _key_line(mapping, key)
-
-
-def _item_line(sequence: Any, index: int) -> int:
-    try:
-        return sequence.lc.item(index)[0] + 1
-    except (AttributeError, KeyError, TypeError, IndexError):
-        return _line(sequence)
 
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str:
@@ -447,14 +390,14 @@ class _Checker:
         for key in mapping:
             if key not in allowed:
                 self.add(
-                    _key_line(mapping, key),
+                    key_line(mapping, key),
                     f"unknown key {key!r} in {where}{_did_you_mean(key, allowed)}",
                     _names(allowed),
                 )
         for key in required:
             if key not in mapping:
                 self.add(
-                    _line(mapping),
+                    line_of(mapping),
                     f"{where} is missing {key!r}",
                     f"{where} with {_names(required)}",
                 )
@@ -463,7 +406,7 @@ class _Checker:
         value = parent.get(key)
         if not isinstance(value, dict):
             self.add(
-                _key_line(parent, key),
+                key_line(parent, key),
                 f"{where} must be a mapping of 'name: value' lines, not {_kind(value)}",
                 "a mapping (indented 'name: value' lines)",
             )
@@ -474,7 +417,7 @@ class _Checker:
         value = parent.get(key)
         if not isinstance(value, list):
             self.add(
-                _key_line(parent, key),
+                key_line(parent, key),
                 f"{where} must be a list, not {_kind(value)}",
                 "a list ('- item' lines or [a, b])",
             )
@@ -485,7 +428,7 @@ class _Checker:
         value = parent.get(key)
         if not isinstance(value, str) or not value.strip():
             self.add(
-                _value_line(parent, key),
+                value_line(parent, key),
                 f"{where} must be text, not {_kind(value)}",
                 "non-empty text",
             )
@@ -505,12 +448,12 @@ class _Checker:
         value = parent.get(key)
         if isinstance(value, str):
             # `categories: billing` is a natural shorthand for a one-item list.
-            items: List[Tuple[Any, int]] = [(value, _value_line(parent, key))]
+            items: List[Tuple[Any, int]] = [(value, value_line(parent, key))]
         elif isinstance(value, list):
-            items = [(item, _item_line(value, index)) for index, item in enumerate(value)]
+            items = [(item, item_line(value, index)) for index, item in enumerate(value)]
         else:
             self.add(
-                _key_line(parent, key),
+                key_line(parent, key),
                 f"{where} must be a list of text, not {_kind(value)}",
                 "a list such as [a, b]" if choices is None else f"a list of: {_names(choices)}",
             )
@@ -543,7 +486,7 @@ class _Checker:
         allowed = f"a whole number from {low}" + (f" to {high}" if high is not None else " up")
         if not _is_int(value) or value < low or (high is not None and value > high):
             self.add(
-                _value_line(parent, key),
+                value_line(parent, key),
                 f"{where} must be a whole number, not {value!r}"
                 if not _is_int(value)
                 else f"{where} is {value}, out of range",
@@ -557,7 +500,7 @@ class _Checker:
         text = value.strip().upper() if isinstance(value, str) else value
         if text not in PRIORITIES:
             self.add(
-                _value_line(parent, key),
+                value_line(parent, key),
                 f"unknown priority {value!r} in {where}{_did_you_mean(str(value).upper(), PRIORITIES)}",
                 f"{_names(PRIORITIES)} (P1 is the most urgent)",
             )
@@ -572,7 +515,7 @@ class _Checker:
             return parse_duration(value)
         except ValueError:
             self.add(
-                _value_line(parent, key), f"bad duration {value!r} in {where}", _DURATION_ALLOWED
+                value_line(parent, key), f"bad duration {value!r} in {where}", _DURATION_ALLOWED
             )
             return None
 
@@ -581,7 +524,7 @@ class _Checker:
     def check_document(self, document: Any) -> EscalationConfig | None:
         if not isinstance(document, dict):
             self.add(
-                _line(document) if document is not None else 1,
+                line_of(document) if document is not None else 1,
                 f"the file must be a mapping of sections, not {_kind(document)}",
                 f"sections {_names(_TOP_LEVEL_KEYS)}",
             )
@@ -649,7 +592,7 @@ class _Checker:
         if entries is None:
             return None
         if not entries:
-            self.add(_key_line(document, "teams"), "teams is empty", "at least one team")
+            self.add(key_line(document, "teams"), "teams is empty", "at least one team")
             return None
         teams: List[Team] = []
         first_line: Dict[str, int] = {}
@@ -657,7 +600,7 @@ class _Checker:
         for index, entry in enumerate(entries):
             if not isinstance(entry, dict):
                 self.add(
-                    _item_line(entries, index),
+                    item_line(entries, index),
                     f"a team must be a mapping, not {_kind(entry)}",
                     f"a team with {_names(_REQUIRED_TEAM_KEYS)}",
                 )
@@ -666,13 +609,13 @@ class _Checker:
             key = entry.get("key")
             if isinstance(key, str) and key in first_line:
                 self.add(
-                    _value_line(entry, "key"),
+                    value_line(entry, "key"),
                     f"duplicate team key {key!r}",
                     f"a key no other team uses (first used on line {first_line[key]})",
                 )
                 ok = False
             elif isinstance(key, str):
-                first_line[key] = _value_line(entry, "key")
+                first_line[key] = value_line(entry, "key")
             team = self.check_team(entry)
             if team is None:
                 ok = False
@@ -687,7 +630,7 @@ class _Checker:
         key = self.string(entry, "key", f"{label}: key") if "key" in entry else None
         if key is not None and not _KEY_PATTERN.match(key):
             self.add(
-                _value_line(entry, "key"),
+                value_line(entry, "key"),
                 f"team key {key!r} is not a plain lowercase name",
                 "lowercase letters, digits and _ starting with a letter, e.g. billing",
             )
@@ -702,7 +645,7 @@ class _Checker:
         skills = self.strings(entry, "skills", f"{label}: skills") if "skills" in entry else ()
         if "categories" not in entry and "skills" not in entry:
             self.add(
-                _line(entry),
+                line_of(entry),
                 f"{label} lists neither categories nor skills",
                 f"categories ({_names(CASE_CATEGORIES)}) and/or skills",
             )
@@ -711,14 +654,14 @@ class _Checker:
             languages = self.strings(entry, "languages", f"{label}: languages")
             if languages is not None and not languages:
                 self.add(
-                    _key_line(entry, "languages"),
+                    key_line(entry, "languages"),
                     f"{label} speaks no languages",
                     "at least one language code, e.g. [en]",
                 )
             for language in languages or ():
                 if not _LANGUAGE_PATTERN.match(language):
                     self.add(
-                        _key_line(entry, "languages"),
+                        key_line(entry, "languages"),
                         f"{label}: {language!r} is not a language code",
                         "ISO 639 codes such as en, cy, fr, pt-BR",
                     )
@@ -727,13 +670,13 @@ class _Checker:
             tiers = self.strings(entry, "tiers", f"{label}: tiers")
             if tiers is not None and not tiers:
                 self.add(
-                    _key_line(entry, "tiers"),
+                    key_line(entry, "tiers"),
                     f"{label} has no tiers",
                     "at least one tier, lowest first, e.g. [agent, specialist, supervisor]",
                 )
-            for tier in {tier for tier in tiers or () if tiers.count(tier) > 1}:
+            for tier in {tier for tier in tiers or () if (tiers or ()).count(tier) > 1}:
                 self.add(
-                    _key_line(entry, "tiers"),
+                    key_line(entry, "tiers"),
                     f"{label} lists tier {tier!r} twice",
                     "each tier once, lowest first",
                 )
@@ -759,7 +702,7 @@ class _Checker:
             return BusinessHours.twenty_four_seven()
         if not isinstance(value, dict):
             self.add(
-                _key_line(entry, "business_hours"),
+                key_line(entry, "business_hours"),
                 f"{label}: business_hours must list weekdays or be '{ALWAYS_OPEN}', not {_kind(value)}",
                 f"'{ALWAYS_OPEN}', or weekday lines ({_names(WEEKDAYS)}) with {_RANGE_ALLOWED}",
             )
@@ -767,7 +710,7 @@ class _Checker:
         days: List[Tuple[TimeRange, ...]] = [() for _ in WEEKDAYS]
         ok = True
         for day, spec in value.items():
-            line = _key_line(value, day)
+            line = key_line(value, day)
             day_name = str(day).strip().lower()
             if day_name not in WEEKDAYS:
                 self.add(
@@ -784,7 +727,7 @@ class _Checker:
             days[WEEKDAYS.index(day_name)] = ranges
         if ok and not any(days):
             self.add(
-                _key_line(entry, "business_hours"),
+                key_line(entry, "business_hours"),
                 f"{label} is never open",
                 "opening hours on at least one weekday",
             )
@@ -820,7 +763,7 @@ class _Checker:
 
     def check_timezone(self, entry: Any, label: str) -> str | None:
         value = entry.get("timezone")
-        line = _value_line(entry, "timezone")
+        line = value_line(entry, "timezone")
         if not isinstance(value, str) or not value.strip():
             self.add(
                 line,
@@ -858,7 +801,7 @@ class _Checker:
             value = parent.get(key)
             if not isinstance(value, str) or (teams_ok and value not in teams):
                 self.add(
-                    _value_line(parent, key),
+                    value_line(parent, key),
                     f"{where} routes to unknown team {value!r}{_did_you_mean(str(value), known)}",
                     f"a team key: {_names(known)}",
                 )
@@ -880,7 +823,7 @@ class _Checker:
             name = str(category).strip().lower()
             if name not in CASE_CATEGORIES:
                 self.add(
-                    _key_line(table, category),
+                    key_line(table, category),
                     f"unknown category {category!r} in routing.categories"
                     f"{_did_you_mean(name, CASE_CATEGORIES)}",
                     _names(CASE_CATEGORIES),
@@ -892,7 +835,7 @@ class _Checker:
             if teams_ok and name not in teams[target].categories:
                 # Keeps the team list and the routing table telling the same story.
                 self.add(
-                    _value_line(table, category),
+                    value_line(table, category),
                     f"routing.categories.{name} sends {name} cases to team {target!r}, "
                     f"which does not list {name!r} in its categories",
                     f"add {name!r} to that team's categories, or route {name} to a team that lists it",
@@ -901,11 +844,11 @@ class _Checker:
             categories[name] = target
 
         next_hop: Dict[str, NextHop | None] = {}
-        hops = (
+        hops: Any = (
             self.mapping(routing, "next_hop", "routing.next_hop") if "next_hop" in routing else None
         )
         for team_key in hops or {}:
-            line = _key_line(hops, team_key)
+            line = key_line(hops, team_key)
             if teams_ok and team_key not in teams:
                 self.add(
                     line,
@@ -932,7 +875,7 @@ class _Checker:
             tier = spec.get("tier")
             if target is not None and teams_ok and tier not in teams[target].tiers:
                 self.add(
-                    _value_line(spec, "tier"),
+                    value_line(spec, "tier"),
                     f"unknown tier {tier!r} of team {target!r} in routing.next_hop.{team_key}"
                     f"{_did_you_mean(str(tier), teams[target].tiers)}",
                     f"a tier of {target}: {_names(teams[target].tiers)}",
@@ -944,7 +887,7 @@ class _Checker:
             for team_key in teams:
                 if team_key not in hops:
                     self.add(
-                        _key_line(routing, "next_hop"),
+                        key_line(routing, "next_hop"),
                         f"routing.next_hop does not say who is above team {team_key!r}",
                         f"a line '{team_key}: {{team: …, tier: …}}' or '{team_key}: {TOP_OF_MATRIX}'",
                     )
@@ -963,7 +906,7 @@ class _Checker:
                 hop = next_hop.get(hop.team)
             if hop is not None:
                 self.add(
-                    _key_line(hops, start),
+                    key_line(hops, start),
                     f"routing.next_hop goes round in a circle: {' → '.join([*seen, hop.team])}",
                     f"chains that end at a team marked '{TOP_OF_MATRIX}'",
                 )
@@ -981,7 +924,7 @@ class _Checker:
         for index, entry in enumerate(entries):
             if not isinstance(entry, dict):
                 self.add(
-                    _item_line(entries, index),
+                    item_line(entries, index),
                     f"a priority rule must be a mapping, not {_kind(entry)}",
                     "a rule with name, set and at least one of " + _names(_RULE_CONDITIONS),
                 )
@@ -993,17 +936,17 @@ class _Checker:
             self.keys(entry, _RULE_KEYS, ("name", "set"), label)
             if isinstance(name, str) and name in first_line:
                 self.add(
-                    _value_line(entry, "name"),
+                    value_line(entry, "name"),
                     f"duplicate rule name {name!r}",
                     f"a name no other rule uses (first used on line {first_line[name]})",
                 )
             elif isinstance(name, str):
-                first_line[name] = _value_line(entry, "name")
+                first_line[name] = value_line(entry, "name")
             name = self.string(entry, "name", f"{label}: name") if "name" in entry else None
             priority = self.priority(entry, "set", label) if "set" in entry else None
             if not any(condition in entry for condition in _RULE_CONDITIONS):
                 self.add(
-                    _line(entry),
+                    line_of(entry),
                     f"{label} has nothing to match on",
                     f"at least one of {_names(_RULE_CONDITIONS)}",
                 )
@@ -1073,7 +1016,7 @@ class _Checker:
             priority = str(key).strip().upper()
             if priority not in PRIORITIES:
                 self.add(
-                    _key_line(table, key),
+                    key_line(table, key),
                     f"unknown priority {key!r} in sla{_did_you_mean(priority, PRIORITIES)}",
                     _names(PRIORITIES),
                 )
@@ -1088,7 +1031,7 @@ class _Checker:
         for priority in PRIORITIES:
             if priority not in {str(key).strip().upper() for key in table}:
                 self.add(
-                    _key_line(document, "sla"),
+                    key_line(document, "sla"),
                     f"sla has no terms for {priority}",
                     f"terms for each of {_names(PRIORITIES)}",
                 )
@@ -1111,7 +1054,7 @@ class _Checker:
         )
         if first and resolution and resolution < first:
             self.add(
-                _value_line(entry, "resolution"),
+                value_line(entry, "resolution"),
                 f"{where}.resolution ({entry['resolution']}) is shorter than its first_response "
                 f"({entry['first_response']})",
                 "a resolution time at least as long as the first response",
@@ -1119,7 +1062,7 @@ class _Checker:
         hours_only = entry.get("business_hours_only")
         if "business_hours_only" in entry and not isinstance(hours_only, bool):
             self.add(
-                _value_line(entry, "business_hours_only"),
+                value_line(entry, "business_hours_only"),
                 f"{where}.business_hours_only must be true or false, not {hours_only!r}",
                 "true (the clock stops outside the team's hours) or false (24/7)",
             )
@@ -1139,7 +1082,7 @@ class _Checker:
                 )
                 if chosen is not None and not chosen:
                     self.add(
-                        _key_line(table, kind),
+                        key_line(table, kind),
                         f"{where}.on_breach.{kind} does nothing",
                         f"one or more of {_names(actions)}",
                     )
@@ -1164,7 +1107,7 @@ class _Checker:
         for index, entry in enumerate(entries):
             if not isinstance(entry, dict):
                 self.add(
-                    _item_line(entries, index),
+                    item_line(entries, index),
                     f"a signal must be a mapping, not {_kind(entry)}",
                     "a signal with name, type and action",
                 )
@@ -1183,16 +1126,16 @@ class _Checker:
         label = f"signal {name!r}" if isinstance(name, str) else "a signal"
         if isinstance(name, str) and name in first_line:
             self.add(
-                _value_line(entry, "name"),
+                value_line(entry, "name"),
                 f"duplicate signal name {name!r}",
                 f"a name no other signal uses (first used on line {first_line[name]})",
             )
         elif isinstance(name, str):
-            first_line[name] = _value_line(entry, "name")
+            first_line[name] = value_line(entry, "name")
         kind = entry.get("type")
         if kind not in signals.SIGNAL_TYPES:
             self.add(
-                _value_line(entry, "type") if "type" in entry else _line(entry),
+                value_line(entry, "type") if "type" in entry else line_of(entry),
                 f"{label}: unknown signal type {kind!r}"
                 f"{_did_you_mean(str(kind), signals.SIGNAL_TYPES)}",
                 _names(signals.SIGNAL_TYPES),
@@ -1215,7 +1158,7 @@ class _Checker:
         action = entry.get("action")
         if "action" in entry and action not in signals.SIGNAL_ACTIONS:
             self.add(
-                _value_line(entry, "action"),
+                value_line(entry, "action"),
                 f"{label}: unknown action {action!r}"
                 f"{_did_you_mean(str(action), signals.SIGNAL_ACTIONS)}",
                 "offer (ask if they want a person) or handoff (pass them on straight away)",
@@ -1228,7 +1171,7 @@ class _Checker:
         below = entry.get("below")
         if "below" in entry and (not _is_number(below) or not -1 <= below <= 1):
             self.add(
-                _value_line(entry, "below"),
+                value_line(entry, "below"),
                 f"{label}: below must be a sentiment score, not {below!r}",
                 "a number from -1 (furious) to 1 (delighted), e.g. -0.5",
             )
@@ -1237,7 +1180,7 @@ class _Checker:
             if "over_last_turns" in entry
             else None
         )
-        counts = {
+        counts: Dict[str, Any] = {
             key: self.integer(entry, key, f"{label}: {key}", 1, None) if key in entry else None
             for key in ("fallbacks", "frustrated_messages", "messages", "times")
         }
@@ -1247,7 +1190,7 @@ class _Checker:
             and "frustrated_messages" not in entry
         ):
             self.add(
-                _line(entry),
+                line_of(entry),
                 f"{label} says neither when the mood is too low (below) "
                 "nor how many messages must be frustrated (frustrated_messages)",
                 "below: -0.5 and/or frustrated_messages: 2",
@@ -1255,7 +1198,7 @@ class _Checker:
         for key in ("frustrated_messages", "messages"):
             if over is not None and counts[key] is not None and counts[key] > over:
                 self.add(
-                    _value_line(entry, key),
+                    value_line(entry, key),
                     f"{label}: {key} is {counts[key]} but only the last {over} messages "
                     "are read (over_last_turns), so it can never fire",
                     f"a number from 1 to {over}",

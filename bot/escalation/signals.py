@@ -23,6 +23,7 @@ from typing import (
     TYPE_CHECKING,
     Any,
     Callable,
+    Dict,
     FrozenSet,
     Iterable,
     List,
@@ -181,7 +182,7 @@ def conversation_turns(
     """
     turns: List[CustomerTurn] = []
     paused = False
-    current: dict | None = None
+    current: Dict[str, Any] | None = None
 
     def close() -> None:
         if current is not None:

@@ -16,7 +16,7 @@ import time
 import warnings
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import List, Sequence, Tuple
+from typing import Callable, List, Sequence, Tuple
 
 from bot.evaluation.examples import examples_of, load_training_data
 from bot.evaluation.frustration import (
@@ -151,8 +151,10 @@ def _progress(message: str) -> None:
 
 def evaluate_frustration(
     directory: Path,
-    detector_factory=sentiment_detector,
-    writer_cross_validation=writer_cross_validation,
+    detector_factory: Callable[[], Detector] = sentiment_detector,
+    writer_cross_validation: Callable[
+        [], Tuple[List[LabelledMessage], List[bool]]
+    ] = writer_cross_validation,
 ) -> List[FrustrationSection]:
     """Scores the frustration detector on the TEST set in `directory`, and reports its
     leave-one-writer-out cross-validation over its own training data beside it.
@@ -186,7 +188,9 @@ def evaluate_frustration(
     return sections
 
 
-def _writer_cv_section(writer_cross_validation) -> FrustrationSection:
+def _writer_cv_section(
+    writer_cross_validation: Callable[[], Tuple[List[LabelledMessage], List[bool]]],
+) -> FrustrationSection:
     """Each training writer judged by a model trained on the others (miss texts kept)."""
     where = "bot/sentiment/labelled (leave one writer out)"
     try:

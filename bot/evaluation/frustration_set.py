@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, List, Union
 
+from bot.yaml_source import ConfigError, item_line, key_line, line_of, load_with_lines
+
 MESSAGES_KEY = "messages"
 FIELDS = ("text", "category", "frustrated")
 
 
-class FrustrationSetError(ValueError):
+class FrustrationSetError(ConfigError):
     """A frustration set file that cannot be read; the message names file and line."""
 
 
@@ -35,50 +37,48 @@ class LabelledMessage:
     frustrated: bool
 
 
-def _line_of(node: Any, key: Any = None) -> int:
-    """The 1-based line of a ruamel node (or of one of its keys), 0 if unknown."""
-    position = getattr(node, "lc", None)
-    if position is None:
-        return 0
-    try:
-        line = position.key(key)[0] if key is not None else position.line
-    except (KeyError, IndexError, TypeError):
-        line = position.line
-    return line + 1
-
-
-def _where(source: str, line: int, item: Any, key: str, position: int) -> str:
-    """`file:line: message N`, at the line of `key` when the message has it."""
-    return f"{source}:{_line_of(item, key) if key in item else line}: message {position + 1}"
+def _line_at(line: int, item: Any, key: str) -> int:
+    """The line of `key` when the message has it, else `line`, where its list item starts."""
+    return key_line(item, key) if key in item else line
 
 
 def _parse_message(item: Any, source: str, line: int, position: int) -> LabelledMessage:
     """One message of the list; `line` is where its list item starts."""
     if not isinstance(item, dict):
-        raise FrustrationSetError(
-            f"{source}:{line}: message {position + 1} is not a mapping; allowed: {{text, category, frustrated}}"
+        raise FrustrationSetError.at(
+            source, line, f"message {position + 1} is not a mapping", "{text, category, frustrated}"
         )
-
-    def at(key: str) -> str:
-        return _where(source, line, item, key, position)
+    message = f"message {position + 1}"
 
     unknown = sorted(set(item) - set(FIELDS), key=str)
     if unknown:
-        raise FrustrationSetError(
-            f"{at(unknown[0])} has unknown keys {unknown}; allowed: {', '.join(FIELDS)}"
+        raise FrustrationSetError.at(
+            source,
+            _line_at(line, item, unknown[0]),
+            f"{message} has unknown keys {unknown}",
+            ", ".join(FIELDS),
         )
     text, category, frustrated = item.get("text"), item.get("category"), item.get("frustrated")
     if not isinstance(text, str) or not text.strip():
-        raise FrustrationSetError(
-            f"{at('text')}: 'text' is missing or empty; allowed: a non-empty string"
+        raise FrustrationSetError.at(
+            source,
+            _line_at(line, item, "text"),
+            f"{message}: 'text' is missing or empty",
+            "a non-empty string",
         )
     if not isinstance(category, str) or not category.strip():
-        raise FrustrationSetError(
-            f"{at('category')}: 'category' is missing or empty; allowed: a non-empty string"
+        raise FrustrationSetError.at(
+            source,
+            _line_at(line, item, "category"),
+            f"{message}: 'category' is missing or empty",
+            "a non-empty string",
         )
     if not isinstance(frustrated, bool):
-        raise FrustrationSetError(
-            f"{at('frustrated')}: 'frustrated' is {frustrated!r}; allowed: true, false"
+        raise FrustrationSetError.at(
+            source,
+            _line_at(line, item, "frustrated"),
+            f"{message}: 'frustrated' is {frustrated!r}",
+            "true, false",
         )
     return LabelledMessage(text=text, category=category.strip(), frustrated=frustrated)
 
@@ -96,30 +96,25 @@ def parse_frustration_set(content: str, source: str = "<string>") -> List[Labell
     Raises:
         FrustrationSetError: If the YAML is invalid or a message is malformed.
     """
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
-
     try:
-        document = YAML(typ="rt").load(content)
-    except YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 0
-        raise FrustrationSetError(
-            f"{source}:{line}: not valid YAML ({error.__class__.__name__})"
-        ) from error
+        document = load_with_lines(content, source)
+    except ConfigError as error:
+        raise FrustrationSetError(error.problems) from None
     if not isinstance(document, dict) or not isinstance(document.get(MESSAGES_KEY), list):
-        raise FrustrationSetError(
-            f"{source}:{_line_of(document)}: no '{MESSAGES_KEY}' list; "
-            f"allowed: a mapping with '{MESSAGES_KEY}: [{{text, category, frustrated}}, ...]'"
+        raise FrustrationSetError.at(
+            source,
+            line_of(document),
+            f"no '{MESSAGES_KEY}' list",
+            f"a mapping with '{MESSAGES_KEY}: [{{text, category, frustrated}}, ...]'",
         )
     messages = document[MESSAGES_KEY]
     result = [
-        _parse_message(item, source, _line_of(messages, position), position)
+        _parse_message(item, source, item_line(messages, position), position)
         for position, item in enumerate(messages)
     ]
     if not result:
-        raise FrustrationSetError(
-            f"{source}:{_line_of(document, MESSAGES_KEY)}: '{MESSAGES_KEY}' is empty"
+        raise FrustrationSetError.at(
+            source, key_line(document, MESSAGES_KEY), f"'{MESSAGES_KEY}' is empty"
         )
     return result
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Dict, List, Sequence
+from typing import Dict, List, Sequence, Tuple
 
 from bot.constants import (
     INTENT_FAQ,
@@ -193,7 +193,7 @@ def faq_confusions(predictions: Sequence[Prediction]) -> List[Confusion]:
     return _sorted_confusions(counts)
 
 
-def _sorted_confusions(counts: Counter) -> List[Confusion]:
+def _sorted_confusions(counts: Counter[Tuple[str, str]]) -> List[Confusion]:
     ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     return [Confusion(true=true, predicted=predicted, count=n) for (true, predicted), n in ordered]
 

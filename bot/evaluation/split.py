@@ -24,7 +24,7 @@ import re
 import warnings
 from collections import Counter
 from dataclasses import dataclass
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, Final, List, Sequence, Tuple
 
 from bot.evaluation.examples import NluExample
 
@@ -32,7 +32,7 @@ DEFAULT_TEST_FRACTION = 0.2
 DEFAULT_FOLDS = 5
 # Any fixed number: the folds must be the same on every run.
 FOLD_SEED = 20240601
-_HASH_HEX_DIGITS = 15
+_HASH_HEX_DIGITS: Final = 15
 _PUNCTUATION = re.compile(r"[^\w\s]")
 
 

@@ -139,7 +139,7 @@ class MemoryBackOff:
         beyond = failures - self.free_failures
         if beyond < 0:
             return 0.0
-        return min(self.max_delay, self.base_delay * 2 ** min(beyond, 32))
+        return min(self.max_delay, self.base_delay * float(2 ** min(beyond, 32)))
 
     def _current(self, key: str, now: float) -> _Failures | None:
         failures = self._failures.get(key)

@@ -9,7 +9,7 @@ address.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Mapping
+from typing import Any, Dict, Mapping
 
 from bot.settings import SettingsError
 
@@ -67,7 +67,7 @@ class LimitSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> LimitSettings:
         """Read each `BATON_LIMIT_<FIELD>` (a whole number, or `count/seconds` for a budget)."""
-        values = {}
+        values: Dict[str, Any] = {}
         for spec in fields(cls):
             name = f"BATON_LIMIT_{spec.name.upper()}"
             raw = (env.get(name) or "").strip()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterable, List, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Literal, Sequence, Tuple
 
 from sqlalchemy import String, and_, cast, distinct, func, select
 from sqlalchemy.orm import sessionmaker
@@ -320,7 +320,7 @@ def _add_types(session: Any, query: MetricsQuery, escalations: List[_Escalation]
 def _conversation_breakdown(
     per_day_channel: Sequence[Tuple[str, str, int, int]],
     escalations: Sequence[_Escalation],
-    position: int,
+    position: Literal[0, 1],
     every_key: Sequence[str] | None,
 ) -> List[Dict[str, Any]]:
     """Day or channel rows: that day's (channel's) conversations and escalations, and the

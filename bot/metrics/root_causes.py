@@ -45,7 +45,9 @@ def find_root_causes(samples: Iterable[EscalationSample]) -> Dict[str, Any]:
     """
     samples = list(samples)
     known = [s for s in samples if s.intent]
-    faq = [s for s in known if s.intent == INTENT_FAQ or s.intent.startswith(f"{INTENT_FAQ}/")]
+    faq = [
+        s for s in known if s.intent == INTENT_FAQ or (s.intent or "").startswith(f"{INTENT_FAQ}/")
+    ]
     misunderstood = [s for s in known if s.intent in _MISUNDERSTOOD and (s.text or "").strip()]
     return {
         "intents": _top_intents(known),
@@ -95,7 +97,7 @@ def group_utterances(samples: Sequence[EscalationSample]) -> List[Dict[str, Any]
                 continue
         leaders.append(index)
         members[index] = [index]
-    groups = []
+    groups: List[Dict[str, Any]] = []
     for leader in leaders:
         grouped = [sample for index in members[leader] for sample in by_wording[wordings[index]]]
         groups.append(
@@ -113,7 +115,7 @@ def group_utterances(samples: Sequence[EscalationSample]) -> List[Dict[str, Any]
 
 
 def _examples(samples: Sequence[EscalationSample]) -> List[Dict[str, str]]:
-    seen: Counter = Counter()
+    seen: Counter[str] = Counter()
     examples = []
     for sample in samples:
         if seen[sample.conversation]:

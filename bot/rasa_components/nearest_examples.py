@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -72,7 +73,7 @@ class Vote:
     nearest_similarity: float
 
 
-def sentence_vector(message: Message, featurizer: str) -> np.ndarray | None:
+def sentence_vector(message: Message, featurizer: str) -> NDArray[Any] | None:
     """The unit-length mean of the featurizer's token vectors of the message's text,
     or None when the message has no such features (an empty text)."""
     sequence, _ = message.get_dense_features(TEXT, [featurizer])
@@ -83,7 +84,9 @@ def sentence_vector(message: Message, featurizer: str) -> np.ndarray | None:
     return mean / norm if norm > 0 else None
 
 
-def vote(vector: np.ndarray, vectors: np.ndarray, labels: Sequence[str], neighbours: int) -> Vote:
+def vote(
+    vector: NDArray[Any], vectors: NDArray[Any], labels: Sequence[str], neighbours: int
+) -> Vote:
     """The `neighbours` most similar rows of `vectors` (unit length) vote for their labels,
     each with its cosine similarity to `vector`."""
     similarities = vectors @ vector
@@ -141,7 +144,7 @@ class NearestExamplesVote(GraphComponent):
         config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        vectors: np.ndarray | None = None,
+        vectors: NDArray[Any] | None = None,
         labels: Sequence[str] = (),
         responses: Dict[str, List[Dict[str, Any]]] | None = None,
     ) -> None:
@@ -166,7 +169,7 @@ class NearestExamplesVote(GraphComponent):
         self._responses = dict(responses or {})
 
     def train(self, training_data: TrainingData) -> Resource:
-        vectors: List[np.ndarray] = []
+        vectors: List[NDArray[Any]] = []
         labels: List[str] = []
         examples = [
             message

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any, Dict, FrozenSet, List, Mapping, Sequence, Tuple
 
 from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.error import YAMLError
 
 from bot.sentiment.phrases import check_phrase, normalise
+from bot.yaml_source import ConfigError, ConfigProblem, entry_line, line_of, load_with_lines
 
 LEXICON_FILE = "lexicon.yml"
 
@@ -122,12 +123,8 @@ class Lexicon:
     frustrated_at_most: float
 
 
-class LexiconError(ValueError):
+class LexiconError(ConfigError):
     """lexicon.yml has mistakes; the message lists them all, one per line."""
-
-    def __init__(self, problems: Sequence[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = list(problems)
 
 
 def load_lexicon(path: Path | None = None) -> Lexicon:
@@ -160,39 +157,14 @@ def parse_lexicon(text: str, source: str = LEXICON_FILE) -> Lexicon:
         if not reader.problems and lexicon is not None:
             return lexicon
     try:
-        document = YAML(typ="rt").load(text)
-    except MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        raise LexiconError(
-            [
-                f"{source}:{line}: not valid YAML ({error.problem}); allowed: YAML as in the file's comments"
-            ]
-        ) from error
-    except YAMLError as error:
-        raise LexiconError([f"{source}:1: not valid YAML ({error}); allowed: YAML"]) from error
+        document = load_with_lines(text, source)
+    except ConfigError as error:
+        raise LexiconError(error.problems) from None
     reader = _Reader(source)
     lexicon = reader.lexicon(document)
     if reader.problems or lexicon is None:
-        raise LexiconError(sorted(reader.problems, key=_line_of_problem))
+        raise LexiconError(sorted(reader.problems, key=lambda problem: problem.line or 0))
     return lexicon
-
-
-def _line_of_problem(problem: str) -> int:
-    return int(problem.split(":", 2)[1])
-
-
-def _line(node: Any, key: Any = None) -> int:
-    """The 1-based line of a mapping key or list index in a round-trip node (1 if unknown)."""
-    lc = getattr(node, "lc", None)
-    if lc is None:
-        return 1
-    try:
-        if key is not None:
-            return lc.key(key)[0] + 1 if isinstance(node, dict) else lc.item(key)[0] + 1
-    except (KeyError, IndexError, TypeError):
-        pass
-    return (lc.line or 0) + 1
 
 
 class _Reader:
@@ -200,19 +172,19 @@ class _Reader:
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self.problems: List[str] = []
+        self.problems: List[ConfigProblem] = []
 
     def add(self, line: int, what: str, allowed: str) -> None:
-        self.problems.append(f"{self.source}:{line}: {what}; allowed: {allowed}")
+        self.problems.append(ConfigProblem(self.source, line, what, allowed))
 
     def lexicon(self, document: Any) -> Lexicon | None:
         if not isinstance(document, dict):
             self.add(1, "the file is not a mapping", "the sections " + ", ".join(_TOP_LEVEL_KEYS))
             return None
         self.keys(document, _TOP_LEVEL_KEYS, "the file", required=_TOP_LEVEL_KEYS)
-        word_scores = self.word_scores(document.get("lexicon"), _line(document, "lexicon"))
+        word_scores = self.word_scores(document.get("lexicon"), entry_line(document, "lexicon"))
         placeholders = self.placeholders(
-            document.get("placeholders"), _line(document, "placeholders")
+            document.get("placeholders"), entry_line(document, "placeholders")
         )
         cues = self.mapping(document, "cues")
         frustration = self.mapping(document, "frustration")
@@ -293,10 +265,12 @@ class _Reader:
             return
         for key in node:
             if key not in allowed:
-                self.add(_line(node, key), f"unknown key '{key}' in {where}", ", ".join(allowed))
+                self.add(
+                    entry_line(node, key), f"unknown key '{key}' in {where}", ", ".join(allowed)
+                )
         for key in required:
             if key not in node:
-                self.add(_line(node), f"{where} has no '{key}'", ", ".join(allowed))
+                self.add(line_of(node), f"{where} has no '{key}'", ", ".join(allowed))
 
     def mapping(self, parent: Any, key: str) -> Dict[str, Any]:
         if not isinstance(parent, dict) or key not in parent:
@@ -304,7 +278,9 @@ class _Reader:
         value = parent[key]
         if not isinstance(value, dict):
             self.add(
-                _line(parent, key), f"'{key}' must be a mapping", "indented 'name: value' lines"
+                entry_line(parent, key),
+                f"'{key}' must be a mapping",
+                "indented 'name: value' lines",
             )
             return {}
         return value
@@ -318,7 +294,9 @@ class _Reader:
             or not isinstance(value, (int, float))
             or not low <= value <= high
         ):
-            self.add(_line(parent, key), f"'{key}' is {value!r}", f"a number from {low} to {high}")
+            self.add(
+                entry_line(parent, key), f"'{key}' is {value!r}", f"a number from {low} to {high}"
+            )
             return 0.0
         return float(value)
 
@@ -327,12 +305,14 @@ class _Reader:
             return ()
         value = parent[key]
         if not isinstance(value, list):
-            self.add(_line(parent, key), f"'{key}' must be a list", "'- item' lines or [a, b]")
+            self.add(entry_line(parent, key), f"'{key}' must be a list", "'- item' lines or [a, b]")
             return ()
         result: List[str] = []
         for index, item in enumerate(value):
             if isinstance(item, bool) or not isinstance(item, (str, int)) or not str(item).strip():
-                self.add(_line(value, index), f"item {item!r} of '{key}' is not a word", "text")
+                self.add(
+                    entry_line(value, index), f"item {item!r} of '{key}' is not a word", "text"
+                )
             else:
                 result.append(str(item).strip())
         return tuple(result)
@@ -346,7 +326,7 @@ class _Reader:
             problem = check_phrase(phrase, placeholders)
             if problem:
                 self.add(
-                    _line(value, index),
+                    entry_line(value, index),
                     f"phrase '{phrase}': {problem}",
                     "the phrase syntax at the top of the file",
                 )
@@ -362,14 +342,14 @@ class _Reader:
         for word, score in node.items():
             text = str(word).strip().lower()
             if not text or " " in text:
-                self.add(_line(node, word), f"'{word}' is not one word", "one word, no spaces")
+                self.add(entry_line(node, word), f"'{word}' is not one word", "one word, no spaces")
             elif (
                 isinstance(score, bool)
                 or not isinstance(score, (int, float))
                 or abs(score) > MAX_WORD_SCORE
             ):
                 self.add(
-                    _line(node, word),
+                    entry_line(node, word),
                     f"the score of '{word}' is {score!r}",
                     "a number from -4 to 4",
                 )
@@ -389,7 +369,7 @@ class _Reader:
         for name in node:
             if not str(name).replace("_", "").isalpha() or str(name) != str(name).lower():
                 self.add(
-                    _line(node, name), f"placeholder name '{name}'", "lower-case letters and _"
+                    entry_line(node, name), f"placeholder name '{name}'", "lower-case letters and _"
                 )
                 continue
             result[str(name)] = self.words(node, name)

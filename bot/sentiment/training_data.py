@@ -23,12 +23,14 @@ from typing import Any, List, Sequence, Tuple
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from bot.yaml_source import ConfigError, item_line, key_line, line_of, load_with_lines
+
 LABELLED_DIRECTORY = "labelled"
 MESSAGES_KEY = "messages"
 FIELDS = ("text", "category", "frustrated")
 
 
-class LabelledDataError(ValueError):
+class LabelledDataError(ConfigError):
     """A labelled file that cannot be read; the message names the file and line."""
 
 
@@ -66,7 +68,7 @@ def load_labelled(directory: Path | None = None) -> List[LabelledMessage]:
         ]
         where = str(directory)
     if not files:
-        raise LabelledDataError(f"{where}: no labelled *.yml files; allowed: one file per writer")
+        raise LabelledDataError.at(where, None, "no labelled *.yml files", "one file per writer")
     messages: List[LabelledMessage] = []
     for name, text in files:
         messages += parse_labelled(text, writer=Path(name).stem, source=f"{where}/{name}")
@@ -92,59 +94,50 @@ def parse_labelled(text: str, writer: str, source: str = "<string>") -> List[Lab
     except (YAMLError, LabelledDataError):
         pass
     try:
-        document = YAML(typ="rt").load(text)
-    except YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        raise LabelledDataError(
-            f"{source}:{line}: not valid YAML ({error.__class__.__name__}); allowed: YAML"
-        ) from error
+        document = load_with_lines(text, source)
+    except ConfigError as error:
+        raise LabelledDataError(error.problems) from None
     return _messages(document, writer, source)
-
-
-def _line(node: Any, key: Any = None) -> int:
-    """The 1-based line of a round-trip node or one of its keys; 1 when unknown."""
-    position = getattr(node, "lc", None)
-    if position is None:
-        return 1
-    try:
-        if key is None:
-            return position.line + 1
-        return (position.key(key) if isinstance(node, dict) else position.item(key))[0] + 1
-    except (KeyError, IndexError, TypeError):
-        return position.line + 1
 
 
 def _messages(document: Any, writer: str, source: str) -> List[LabelledMessage]:
     if not isinstance(document, dict) or not isinstance(document.get(MESSAGES_KEY), list):
-        raise LabelledDataError(
-            f"{source}:{_line(document)}: no '{MESSAGES_KEY}' list; allowed: "
-            f"'{MESSAGES_KEY}:' with items of {', '.join(FIELDS)}"
+        raise LabelledDataError.at(
+            source,
+            line_of(document),
+            f"no '{MESSAGES_KEY}' list",
+            f"'{MESSAGES_KEY}:' with items of {', '.join(FIELDS)}",
         )
     items = document[MESSAGES_KEY]
     if not items:
-        raise LabelledDataError(
-            f"{source}:{_line(document, MESSAGES_KEY)}: '{MESSAGES_KEY}' is empty; "
-            "allowed: a list of labelled messages"
+        raise LabelledDataError.at(
+            source,
+            key_line(document, MESSAGES_KEY),
+            f"'{MESSAGES_KEY}' is empty",
+            "a list of labelled messages",
         )
     result = []
     for index, item in enumerate(items):
-        where = f"{source}:{_line(items, index)}: message {index + 1}"
+        line, message = item_line(items, index), f"message {index + 1}"
         if not isinstance(item, dict):
-            raise LabelledDataError(f"{where} is not a mapping; allowed: {', '.join(FIELDS)}")
+            raise LabelledDataError.at(
+                source, line, f"{message} is not a mapping", ", ".join(FIELDS)
+            )
         unknown = sorted(str(key) for key in item if key not in FIELDS)
         if unknown:
-            raise LabelledDataError(
-                f"{where} has unknown keys {unknown}; allowed: {', '.join(FIELDS)}"
+            raise LabelledDataError.at(
+                source, line, f"{message} has unknown keys {unknown}", ", ".join(FIELDS)
             )
         text, category, frustrated = (item.get(field) for field in FIELDS)
         if not isinstance(text, str) or not text.strip():
-            raise LabelledDataError(f"{where}: 'text' is {text!r}; allowed: text")
+            raise LabelledDataError.at(source, line, f"{message}: 'text' is {text!r}", "text")
         if not isinstance(category, str) or not category.strip():
-            raise LabelledDataError(f"{where}: 'category' is {category!r}; allowed: a word")
+            raise LabelledDataError.at(
+                source, line, f"{message}: 'category' is {category!r}", "a word"
+            )
         if not isinstance(frustrated, bool):
-            raise LabelledDataError(
-                f"{where}: 'frustrated' is {frustrated!r}; allowed: true, false"
+            raise LabelledDataError.at(
+                source, line, f"{message}: 'frustrated' is {frustrated!r}", "true, false"
             )
         result.append(LabelledMessage(text, category.strip(), frustrated, writer))
     return result

@@ -42,7 +42,7 @@ class RetryPolicy:
 
     def delay(self, attempt: int) -> float:
         """The wait after failed try number `attempt` (1-based), with up to 50% jitter."""
-        ceiling = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+        ceiling = min(self.max_delay, self.base_delay * float(2 ** (attempt - 1)))
         # Jitter keeps replicas that failed together from retrying in lockstep.
         return ceiling * (0.5 + random.random() / 2)  # noqa: S311 — retry jitter, nothing secret or guessable is at stake
 

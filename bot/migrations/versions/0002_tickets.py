@@ -16,7 +16,7 @@ branch_labels = None
 depends_on = None
 
 
-def _one_of(column: str, values: tuple) -> str:
+def _one_of(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(value) for value in values)})"
 
 

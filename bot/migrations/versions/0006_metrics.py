@@ -70,14 +70,14 @@ def _fill_existing_tickets() -> None:
             connection.execute(sa.update(tickets).where(tickets.c.id == row.id).values(**values))
 
 
-def _filed_under(raw_context: object) -> dict:
+def _filed_under(raw_context: object) -> dict[str, str | None]:
     try:
         context = json.loads(raw_context) if isinstance(raw_context, str) else raw_context
     except ValueError:
         return {}
     if not isinstance(context, dict):
         return {}
-    values = {}
+    values: dict[str, str | None] = {}
     reasons = [r for r in context.get("escalation_reasons") or [] if isinstance(r, dict)]
     for kind in _CAUSE_PRECEDENCE:
         cause = next((r for r in reasons if r.get("type") == kind), None)

@@ -18,6 +18,7 @@ Create Date: 2026-12-01
 """
 
 import datetime as dt
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -76,7 +77,7 @@ def _close_duplicate_live_tickets() -> None:
         .where(tickets.c.status.in_(("open", "assigned")))
         .order_by(tickets.c.conversation_id, tickets.c.id)
     ).fetchall()
-    by_conversation: dict = {}
+    by_conversation: dict[object, list[Any]] = {}
     for row in rows:
         by_conversation.setdefault(row.conversation_id, []).append(row)
     now = dt.datetime.now(dt.timezone.utc)
