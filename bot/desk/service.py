@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Sequence
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -54,9 +54,8 @@ _HISTORY = TicketHistory.__table__
 
 
 class DeskError(Exception):
-    """A request the desk refuses; `status` is the HTTP status the API answers with."""
-
-    status = 400
+    """A request the desk refuses. The subclass says what kind of refusal it is and
+    carries its facts; connectors/desk/errors.py alone turns the kind into HTTP."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -64,19 +63,139 @@ class DeskError(Exception):
 
 
 class NotFound(DeskError):
-    status = 404
+    """What the request names does not exist."""
 
 
 class Forbidden(DeskError):
-    status = 403
+    """It exists, but the agent asking may not touch it."""
 
 
 class Conflict(DeskError):
-    status = 409
+    """The ticket is not in a state that allows the change."""
 
 
 class InvalidRequest(DeskError):
-    status = 422
+    """The request itself is wrong (an unknown team, a text too long)."""
+
+
+class NoHandoff(NotFound):
+    """The conversation never reached the desk."""
+
+    def __init__(self, conversation_id: str) -> None:
+        self.conversation_id = conversation_id
+        super().__init__(f"No handed-off conversation {conversation_id!r}.")
+
+
+class OtherTeam(Forbidden):
+    """The ticket belongs to a team the agent is not in."""
+
+    def __init__(self, reference: str, team: str) -> None:
+        self.reference = reference
+        self.team = team
+        super().__init__(f"Ticket {reference} belongs to the {team} team, which is not yours.")
+
+
+class TicketNotLive(Conflict):
+    """The ticket is resolved or closed: `action` (e.g. "accepted") is for live tickets only."""
+
+    def __init__(self, reference: str, ticket_status: str, action: str | None = None) -> None:
+        self.reference = reference
+        self.ticket_status = ticket_status
+        self.action = action
+        super().__init__(
+            f"Ticket {reference} is {ticket_status}; it cannot be {action}."
+            if action
+            else f"Ticket {reference} is already {ticket_status}."
+        )
+
+
+class TakenByAnother(Conflict):
+    """Another agent has the conversation (`handling`: they are working on it, not just took it)."""
+
+    def __init__(self, reference: str, agent_name: str | None, handling: bool = False) -> None:
+        self.reference = reference
+        self.agent_name = agent_name
+        who = agent_name or "Another agent"
+        super().__init__(
+            f"{who} is handling this conversation."
+            if handling
+            else f"{who} already took this conversation."
+        )
+
+
+class AtCapacity(Conflict):
+    """The agent already has as many conversations as their capacity."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        super().__init__(
+            f"You already have {capacity} conversations open (your capacity); resolve one first."
+        )
+
+
+class ChangedMeanwhile(Conflict):
+    """The ticket moved between reading and writing it (`taken`: another agent accepted it)."""
+
+    def __init__(self, reference: str, taken: bool = False) -> None:
+        self.reference = reference
+        self.taken = taken
+        super().__init__(
+            "Another agent took this conversation a moment ago."
+            if taken
+            else "The conversation changed a moment ago; reload it."
+        )
+
+
+class TopOfMatrix(Conflict):
+    """Nobody is above this team and level in the escalation matrix."""
+
+    def __init__(self, team: str, level: int, tier: str) -> None:
+        self.team = team
+        self.level = level
+        self.tier = tier
+        super().__init__(
+            f"{team} level {level} ({tier}) is the top of the escalation matrix; "
+            "there is no one above it."
+        )
+
+
+class NotAccepted(Conflict):
+    """The agent writes to a conversation they have not accepted."""
+
+    def __init__(self, conversation_id: str) -> None:
+        self.conversation_id = conversation_id
+        super().__init__("Accept the conversation before writing to the customer.")
+
+
+class UnknownTeam(InvalidRequest):
+    """A team escalation.yml does not have."""
+
+    def __init__(self, team: str, teams: Sequence[str]) -> None:
+        self.team = team
+        self.teams = tuple(teams)
+        super().__init__(f"Unknown team {team!r}; teams are: {', '.join(self.teams)}.")
+
+
+class AlreadyWithTeam(InvalidRequest):
+    """A transfer to the team that has the conversation."""
+
+    def __init__(self, team: str) -> None:
+        self.team = team
+        super().__init__(f"The conversation is already with {team}.")
+
+
+class TextRefused(InvalidRequest):
+    """A note or a reason that is empty (where one is required) or longer than `limit`."""
+
+    def __init__(self, what: str, length: int, limit: int) -> None:
+        self.what = what
+        self.length = length
+        self.limit = limit
+        super().__init__(
+            f"A {what} needs some text."
+            if length == 0
+            else f"A {what} is at most {limit} characters (this one: {length})."
+        )
 
 
 @dataclass(frozen=True)
@@ -242,20 +361,13 @@ class DeskService:
         with self._session_factory.begin() as session:
             handoff = self._visible(session, agent, conversation_id)
             if handoff.status not in LIVE_TICKET_STATUSES:
-                raise Conflict(
-                    f"Ticket {handoff.reference} is {handoff.status}; it cannot be accepted."
-                )
+                raise TicketNotLive(handoff.reference, handoff.status, "accepted")
             if handoff.assigned_agent_id == agent.id:
                 return handoff
             if handoff.assigned_agent_id is not None and not agent.sees_all_teams:
-                raise Conflict(
-                    f"{handoff.assigned_agent_name or 'Another agent'} already took this conversation."
-                )
+                raise TakenByAnother(handoff.reference, handoff.assigned_agent_name)
             if _active_chats(session, agent.id) >= agent.capacity:
-                raise Conflict(
-                    f"You already have {agent.capacity} conversations open (your capacity); "
-                    "resolve one first."
-                )
+                raise AtCapacity(agent.capacity)
             if not lifecycle.assign(
                 session,
                 handoff.ticket_id,
@@ -265,7 +377,7 @@ class DeskService:
                 handoff.first_response_at or now,
                 now,
             ):
-                raise Conflict("Another agent took this conversation a moment ago.")
+                raise ChangedMeanwhile(handoff.reference, taken=True)
             if handoff.first_response_at is None:  # its first pickup: the ticket's wait ends
                 prometheus.observe_queue_wait(now - handoff.created_at)
             lifecycle.record(
@@ -291,13 +403,11 @@ class DeskService:
     ) -> Handoff:
         """Functional escalation: to another team's first tier, back in the queue."""
         if team not in self._policy.config.team_keys:
-            raise InvalidRequest(
-                f"Unknown team {team!r}; teams are: {', '.join(self._policy.config.team_keys)}."
-            )
+            raise UnknownTeam(team, self._policy.config.team_keys)
         with self._session_factory.begin() as session:
             handoff = self._changeable(session, agent, conversation_id)
             if team == handoff.team:
-                raise InvalidRequest(f"The conversation is already with {team}.")
+                raise AlreadyWithTeam(team)
             target = self._policy.config.team(team)
             return self._reroute(
                 session,
@@ -318,10 +428,7 @@ class DeskService:
             handoff = self._changeable(session, agent, conversation_id)
             target = self._policy.next_level(handoff.team, handoff.level)
             if target is None:
-                raise Conflict(
-                    f"{handoff.team} level {handoff.level} ({handoff.tier}) is the top of the "
-                    "escalation matrix; there is no one above it."
-                )
+                raise TopOfMatrix(handoff.team, handoff.level, handoff.tier)
             return self._reroute(
                 session,
                 agent,
@@ -339,11 +446,9 @@ class DeskService:
         """An internal note on the ticket (never shown to the customer)."""
         text = (text or "").strip()
         if not text:
-            raise InvalidRequest("A note needs some text.")
+            raise TextRefused("note", 0, MAX_NOTE_LENGTH)
         if len(text) > MAX_NOTE_LENGTH:
-            raise InvalidRequest(
-                f"A note is at most {MAX_NOTE_LENGTH} characters (this one: {len(text)})."
-            )
+            raise TextRefused("note", len(text), MAX_NOTE_LENGTH)
         with self._session_factory.begin() as session:
             handoff = self._visible(session, agent, conversation_id)
             lifecycle.record(
@@ -429,13 +534,11 @@ class DeskService:
                 .where(_CONVERSATIONS.c.sender_id == conversation_id)
             ).first()
         if row is None:
-            raise NotFound(f"No handed-off conversation {conversation_id!r}.")
+            raise NoHandoff(conversation_id)
         if not agent.can_see_team(row.team):
-            raise Forbidden(
-                f"Ticket {row.reference} belongs to the {row.team} team, which is not yours."
-            )
+            raise OtherTeam(row.reference, row.team)
         if row.state != CONVERSATION_WITH_AGENT or row.assigned_agent_id != agent.id:
-            raise Conflict("Accept the conversation before writing to the customer.")
+            raise NotAccepted(conversation_id)
         return row.team
 
     def requeue_agent(self, agent_id: int, reason: str, now: dt.datetime) -> List[str]:
@@ -473,26 +576,22 @@ class DeskService:
     def _visible(self, session: Session, agent: AgentRecord, conversation_id: str) -> Handoff:
         handoff = _load(session, conversation_id)
         if handoff is None:
-            raise NotFound(f"No handed-off conversation {conversation_id!r}.")
+            raise NoHandoff(conversation_id)
         if not agent.can_see_team(handoff.team):
-            raise Forbidden(
-                f"Ticket {handoff.reference} belongs to the {handoff.team} team, which is not yours."
-            )
+            raise OtherTeam(handoff.reference, handoff.team)
         return handoff
 
     def _changeable(self, session: Session, agent: AgentRecord, conversation_id: str) -> Handoff:
         """A live handoff that `agent` may act on: queued, or with them (any, for supervisors)."""
         handoff = self._visible(session, agent, conversation_id)
         if handoff.status not in LIVE_TICKET_STATUSES or handoff.state not in HANDED_OFF_STATES:
-            raise Conflict(f"Ticket {handoff.reference} is already {handoff.status}.")
+            raise TicketNotLive(handoff.reference, handoff.status)
         if (
             handoff.assigned_agent_id is not None
             and handoff.assigned_agent_id != agent.id
             and not agent.sees_all_teams
         ):
-            raise Conflict(
-                f"{handoff.assigned_agent_name or 'Another agent'} is handling this conversation."
-            )
+            raise TakenByAnother(handoff.reference, handoff.assigned_agent_name, handling=True)
         return handoff
 
     def _close(
@@ -510,7 +609,7 @@ class DeskService:
             if not lifecycle.close(
                 session, handoff.ticket_id, conversation_id, _expected(handoff), status, state, now
             ):
-                raise Conflict("The conversation changed a moment ago; reload it.")
+                raise ChangedMeanwhile(handoff.reference)
             action = action or (
                 ACTION_RESOLVED if status == TICKET_RESOLVED else ACTION_RETURNED_TO_BOT
             )
@@ -553,7 +652,7 @@ class DeskService:
             first_response_due=first_response_due,
             now=now,
         ):
-            raise Conflict("The conversation changed a moment ago; reload it.")
+            raise ChangedMeanwhile(handoff.reference)
         lifecycle.record(
             session,
             handoff.ticket_id,
@@ -571,7 +670,7 @@ class DeskService:
 def _reason(reason: str | None) -> str | None:
     reason = (reason or "").strip()
     if len(reason) > MAX_REASON_LENGTH:
-        raise InvalidRequest(f"A reason is at most {MAX_REASON_LENGTH} characters.")
+        raise TextRefused("reason", len(reason), MAX_REASON_LENGTH)
     return reason or None
 
 

@@ -8,7 +8,18 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from bot.desk.service import Conflict, DeskService, Forbidden, InvalidRequest, NotFound
+from bot.desk.service import (
+    Conflict,
+    DeskService,
+    Forbidden,
+    InvalidRequest,
+    NoHandoff,
+    NotFound,
+    OtherTeam,
+    TextRefused,
+    TicketNotLive,
+    UnknownTeam,
+)
 from bot.escalation.engine import load_default_policy
 from bot.store.models import Conversation, Ticket, TicketHistory
 from tests.desk.conftest import T0, add_agent, add_ticket
@@ -248,3 +259,43 @@ def test_two_agents_racing_for_one_conversation_one_wins(directory, session_fact
             .all()
         )
     assert len(assigned) == len(set(assigned)) == len(conversations)
+
+
+def test_a_refusal_carries_its_facts_and_no_http_status(service, directory, session_factory):
+    ticket = add_ticket(session_factory, team="technical")
+    conversation = sender_of(session_factory, ticket)
+    reference = service.handoff(add_agent(directory, "Tech", teams=("technical",)), conversation)
+    outsider = add_agent(directory, "Outsider", teams=("billing",))
+    supervisor = add_agent(directory, "Sue", teams=(), role="supervisor")
+
+    with pytest.raises(OtherTeam) as other_team:
+        service.handoff(outsider, conversation)
+    assert (other_team.value.reference, other_team.value.team) == (
+        reference.reference,
+        "technical",
+    )
+    with pytest.raises(NoHandoff) as missing:
+        service.handoff(outsider, "nobody")
+    assert missing.value.conversation_id == "nobody"
+    with pytest.raises(UnknownTeam) as unknown:
+        service.transfer(supervisor, conversation, "nowhere", None, LATER)
+    assert unknown.value.team == "nowhere" and "billing" in unknown.value.teams
+    with pytest.raises(TextRefused) as long_note:
+        service.add_note(supervisor, conversation, "x" * 5000, LATER)
+    assert (long_note.value.what, long_note.value.length, long_note.value.limit) == (
+        "note",
+        5000,
+        4000,
+    )
+
+    service.resolve(supervisor, conversation, None, LATER)
+    with pytest.raises(TicketNotLive) as closed:
+        service.accept(supervisor, conversation, LATER)
+    assert (closed.value.reference, closed.value.ticket_status, closed.value.action) == (
+        reference.reference,
+        "resolved",
+        "accepted",
+    )
+    assert str(closed.value) == f"Ticket {reference.reference} is resolved; it cannot be accepted."
+    # The kind of refusal is the class; its HTTP status is the connector's business.
+    assert not hasattr(closed.value, "status")
