@@ -3,10 +3,11 @@
  * here are the console's signals (over the desk API and the live socket), texts and view. */
 
 import {
-  CALL_LIVE, acquireMedia, activeFields, addLocalTracks, closeCallMedia, endedFields, hangUpReason,
-  keepsLocalNotice, localDescriptionOf, mediaFailureKind, mediaFailureReason, newCallRecord, openPeer,
-  showRemoteStream, takeRemoteDescription, takeRemoteIce, watchConnection,
+  CALL_LIVE, acquireMedia, addLocalTracks, closeCallMedia, endedFields, hangUpReason, keepsLocalNotice,
+  localDescriptionOf, mediaFailureKind, mediaFailureReason, newCallRecord, openPeer, showRemoteStream,
+  takeRemoteDescription, takeRemoteIce, watchConnection,
 } from './call-core.js';
+import { planCallSignal } from './call-signals.js';
 import { api } from './client.js';
 import { enc } from './api.js';
 import { $, clearAlert, notify, showAlert, attempt } from './dom.js';
@@ -226,83 +227,42 @@ const takeAnswer = async (c, s) => {
   }
 };
 
-const httpsOnly = (url) => (/^https:\/\//.test(url) ? url : null);
+/** The server ended the call: its notice, unless a local media error said it better. */
+const endedByServer = (c, s) => {
+  const keep = keepsLocalNotice(c);
+  const hadFocus = $('call').contains(document.activeElement);
+  teardownCall(c);
+  c.state = 'ended';
+  c.endReason = s.reason;
+  if (!keep) showCallNotice(s.reason, endedText(c, s.reason, s.by));
+  renderCall();
+  if (hadFocus) $('call-close').focus();
+};
 
-/** A `call_signal` live event: the server's word on a call of this agent's. */
+/** A `call_signal` live event: the server's word on a call of this agent's (call-signals.js
+ * decides what it means; this carries it out). */
 export const onCallSignal = (event) => {
-  const s = event.signal;
-  if (!s || typeof s !== 'object') return;
-  const bound = !event.connection_id || event.connection_id === state.connectionId;
-  let c = state.call;
-  // Our own invite's signals may overtake its REST answer: adopt the call id.
-  if (c && !c.id && c.state === 'starting' && c.conversation_id === event.conversation_id && s.type !== 'requested') {
-    c.id = s.call_id;
-    if (c.cancelled) { hangUpCall('hung_up', c); return; }
-  }
-  const ours = Boolean(c && c.id === s.call_id);
   const conv = state.queue.find((q) => q.conversation_id === event.conversation_id)
     || (state.detail && state.detail.conversation_id === event.conversation_id ? state.detail : null);
-  const customer = customerName(conv && conv.customer);
-  const mirrorOf = (mirror) => newCall({
-    id: s.call_id, conversation_id: event.conversation_id, media: s.media, provider: s.provider, customerName: customer, mirror,
+  const plan = planCallSignal(state.call, event, {
+    connectionId: state.connectionId, callsProvider: state.callsProvider,
+    customerName: customerName(conv && conv.customer), now: Date.now(),
   });
-  switch (s.type) {
-    case 'requested':
-      if (ours || callLive()) return;
-      newCall({
-        id: s.call_id, conversation_id: event.conversation_id, media: 'video', provider: state.callsProvider || 'webrtc',
-        state: 'requested', customerName: s.customer_name || customer, expiresAt: parseTime(s.expires_at),
-      });
-      renderCall();
-      notify(`${s.customer_name || customer} asks for a video call.`);
-      return;
-    case 'inviting':
-      if (!ours) {
-        if (callLive()) return;
-        c = mirrorOf(!bound);
-      }
-      c.state = 'inviting';
-      c.expiresAt = parseTime(s.expires_at);
-      renderCall();
-      return;
-    case 'connecting':
-      if (!ours) {
-        if (callLive()) return;
-        c = mirrorOf(true);
-      }
-      if (!bound) { c.mirror = true; c.state = 'connecting'; renderCall(); return; }
-      c.mirror = false;
-      makeOffer(c, s);
-      return;
-    case 'sdp':
-      if (ours && bound) takeAnswer(c, s);
-      return;
-    case 'ice':
-      if (ours && bound) takeRemoteIce(c, s.candidate); // before the answer is set: kept, in order
-      return;
-    case 'active':
-      if (!ours) {
-        if (callLive()) return;
-        c = mirrorOf(s.provider !== 'jitsi');
-      }
-      if (c.state === 'ended') return;
-      Object.assign(c, activeFields(s, Date.now(), httpsOnly));
-      renderCall();
-      return;
-    case 'ended': {
-      if (!ours) return;
-      const keep = keepsLocalNotice(c);
-      const hadFocus = $('call').contains(document.activeElement);
-      teardownCall(c);
-      c.state = 'ended';
-      c.endReason = s.reason;
-      if (!keep) showCallNotice(s.reason, endedText(c, s.reason, s.by));
-      renderCall();
-      if (hadFocus) $('call-close').focus();
-      return;
-    }
-    default: // types added later
+  if (!plan) return;
+  const s = event.signal;
+  let c = state.call;
+  if (plan.adoptId) {
+    c.id = plan.adoptId;
+    if (plan.hangUp) { hangUpCall('hung_up', c); return; }
   }
+  if (plan.start) c = newCall(plan.start);
+  if (plan.update) Object.assign(c, plan.update);
+  if (plan.run === 'offer') makeOffer(c, s);
+  else if (plan.run === 'answer') takeAnswer(c, s);
+  else if (plan.run === 'ice') takeRemoteIce(c, s.candidate); // before the answer is set: kept, in order
+  else if (plan.run === 'end') endedByServer(c, s);
+  if (plan.render) renderCall();
+  if (plan.notify) notify(plan.notify);
 };
 
 // --- The agent's buttons ----------------------------------------------------------------
