@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Dict, Iterable, List
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,6 +23,7 @@ from bot.calls.errors import CallRefused
 from bot.calls.machine import CALL_ENDED, CALL_OFFERED, CALL_STARTED, Step
 from bot.calls.records import CallRecord
 from bot.store.models import Agent, Call, Conversation, Customer, Ticket
+from bot.tickets import queries
 from bot.tickets import repository as lifecycle
 
 _CALLS = Call.__table__
@@ -90,12 +91,6 @@ class CallStore:
 
     def conversation(self, conversation_id: str) -> ConversationFacts | None:
         """The handed-off conversation with its current ticket, or None."""
-        latest = (
-            select(func.max(_TICKETS.c.id))
-            .where(_TICKETS.c.conversation_id == _CONVERSATIONS.c.id)
-            .correlate(_CONVERSATIONS)
-            .scalar_subquery()
-        )
         with self._session_factory() as session:
             row = session.execute(
                 select(
@@ -109,12 +104,7 @@ class CallStore:
                     _CUSTOMERS.c.name.label("customer_name"),
                 )
                 .select_from(_CONVERSATIONS)
-                .join(
-                    _TICKETS,
-                    and_(
-                        _TICKETS.c.conversation_id == _CONVERSATIONS.c.id, _TICKETS.c.id == latest
-                    ),
-                )
+                .join(_TICKETS, queries.current_ticket())
                 .join(_CUSTOMERS, _CUSTOMERS.c.id == _TICKETS.c.customer_id, isouter=True)
                 .where(_CONVERSATIONS.c.sender_id == conversation_id)
             ).first()

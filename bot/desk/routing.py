@@ -37,13 +37,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store.models import Agent, Conversation, Team, Ticket, TicketHistory, agent_teams
+from bot.tickets import queries
 from bot.tickets import repository as lifecycle
 from bot.tickets.states import (
     ACTION_ASSIGNED,
     ACTION_OFFERED,
     AGENT_ONLINE,
     CONVERSATION_QUEUED,
-    TICKET_ASSIGNED,
     TICKET_OPEN,
 )
 
@@ -200,25 +200,15 @@ class Router:
     def active_chats(self, agent_id: int) -> int:
         """Conversations assigned to the agent and not resolved (their load, offers aside)."""
         with self._session_factory() as session:
-            return session.execute(
-                select(func.count())
-                .select_from(_TICKETS)
-                .where(
-                    _TICKETS.c.status == TICKET_ASSIGNED, _TICKETS.c.assigned_agent_id == agent_id
-                )
-            ).scalar_one()
+            return queries.count_active_chats(session, agent_id)
 
     def active_chats_by_agent(self, agent_ids: Iterable[int] | None = None) -> Dict[int, int]:
         """`active_chats` of many agents in one query (agents without any are left out)."""
-        statement = (
-            select(_TICKETS.c.assigned_agent_id, func.count())
-            .where(_TICKETS.c.status == TICKET_ASSIGNED, _TICKETS.c.assigned_agent_id.is_not(None))
-            .group_by(_TICKETS.c.assigned_agent_id)
-        )
-        if agent_ids is not None:
-            statement = statement.where(_TICKETS.c.assigned_agent_id.in_(list(agent_ids)))
         with self._session_factory() as session:
-            return {agent_id: count for agent_id, count in session.execute(statement)}
+            return {
+                agent_id: count
+                for agent_id, count in session.execute(queries.active_chats_by_agent(agent_ids))
+            }
 
     def clear_offer(self, ticket_id: int) -> None:
         """Withdraw a ticket's offer (accepted, or the conversation left the queue)."""
@@ -246,11 +236,7 @@ class Router:
         ids = [row.id for row in rows]
         # Counted after the lock: another router's offers to these agents are committed.
         load: Dict[int, int] = defaultdict(int)
-        for agent_id, count in session.execute(
-            select(_TICKETS.c.assigned_agent_id, func.count())
-            .where(_TICKETS.c.status == TICKET_ASSIGNED, _TICKETS.c.assigned_agent_id.in_(ids))
-            .group_by(_TICKETS.c.assigned_agent_id)
-        ):
+        for agent_id, count in session.execute(queries.active_chats_by_agent(ids)):
             load[agent_id] += count
         for agent_id, count in session.execute(
             select(_TICKETS.c.offered_agent_id, func.count())

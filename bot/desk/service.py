@@ -16,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Dict, List, Sequence
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.desk.records import AgentRecord
@@ -24,6 +24,7 @@ from bot.escalation.engine import YamlEscalationPolicy
 from bot.escalation.types import EscalationType, NextLevel
 from bot.metrics import prometheus
 from bot.store.models import Agent, Conversation, Customer, Ticket, TicketHistory
+from bot.tickets import queries
 from bot.tickets import repository as lifecycle
 from bot.tickets.states import (
     ACTION_ASSIGNED,
@@ -289,7 +290,7 @@ class DeskService:
         with self._session_factory() as session:
             row = session.execute(
                 select(_CONVERSATIONS.c.state, _TICKETS.c.team)
-                .join(_TICKETS, _current_ticket())
+                .join(_TICKETS, queries.current_ticket())
                 .where(
                     _CONVERSATIONS.c.sender_id == conversation_id,
                     _CONVERSATIONS.c.state.in_(HANDED_OFF_STATES),
@@ -352,7 +353,7 @@ class DeskService:
 
     def active_chats(self, agent_id: int) -> int:
         with self._session_factory() as session:
-            return _active_chats(session, agent_id)
+            return queries.count_active_chats(session, agent_id)
 
     # --- changes -----------------------------------------------------------------
 
@@ -366,7 +367,7 @@ class DeskService:
                 return handoff
             if handoff.assigned_agent_id is not None and not agent.sees_all_teams:
                 raise TakenByAnother(handoff.reference, handoff.assigned_agent_name)
-            if _active_chats(session, agent.id) >= agent.capacity:
+            if queries.count_active_chats(session, agent.id) >= agent.capacity:
                 raise AtCapacity(agent.capacity)
             if not lifecycle.assign(
                 session,
@@ -530,7 +531,7 @@ class DeskService:
                     _TICKETS.c.reference,
                     _TICKETS.c.assigned_agent_id,
                 )
-                .join(_TICKETS, _current_ticket())
+                .join(_TICKETS, queries.current_ticket())
                 .where(_CONVERSATIONS.c.sender_id == conversation_id)
             ).first()
         if row is None:
@@ -679,14 +680,6 @@ def _expected(handoff: Handoff) -> lifecycle.Expected:
     return lifecycle.Expected(handoff.status, handoff.assigned_agent_id)
 
 
-def _active_chats(session: Session, agent_id: int) -> int:
-    return session.execute(
-        select(func.count())
-        .select_from(_TICKETS)
-        .where(_TICKETS.c.assigned_agent_id == agent_id, _TICKETS.c.status == TICKET_ASSIGNED)
-    ).scalar_one()
-
-
 def _agent_names(session: Session, actors: List[str]) -> Dict[str, str]:
     ids = {int(actor.split(":", 1)[1]) for actor in actors if _is_agent_actor(actor)}
     if not ids:
@@ -698,23 +691,6 @@ def _agent_names(session: Session, actors: List[str]) -> Dict[str, str]:
 def _is_agent_actor(actor: str) -> bool:
     prefix, _, rest = actor.partition(":")
     return prefix == "agent" and rest.isdigit()
-
-
-def _current_ticket() -> Any:
-    """Join condition: a conversation's current ticket, its latest one."""
-    return and_(
-        _TICKETS.c.conversation_id == _CONVERSATIONS.c.id,
-        _TICKETS.c.id == _latest_ticket_ids(),
-    )
-
-
-def _latest_ticket_ids() -> Any:
-    return (
-        select(func.max(_TICKETS.c.id))
-        .where(_TICKETS.c.conversation_id == _CONVERSATIONS.c.id)
-        .correlate(_CONVERSATIONS)
-        .scalar_subquery()
-    )
 
 
 def _handoff_select() -> Any:
@@ -749,7 +725,7 @@ def _handoff_select() -> Any:
             _TICKETS.c.created_at,
         )
         .select_from(_CONVERSATIONS)
-        .join(_TICKETS, _current_ticket())
+        .join(_TICKETS, queries.current_ticket())
         .join(assigned, assigned.c.id == _TICKETS.c.assigned_agent_id, isouter=True)
         .join(customers, customers.c.id == _TICKETS.c.customer_id, isouter=True)
     )
