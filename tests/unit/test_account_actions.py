@@ -18,8 +18,8 @@ JANE = "C-1001"
 
 
 @pytest.fixture
-def services(database_url: str) -> Services:
-    return build_services(database_url)
+def services(migrated_url: str) -> Services:
+    return build_services(migrated_url)
 
 
 def jane_token(secret: str = TEST_JWT_SECRET) -> str:

@@ -162,8 +162,8 @@ def test_a_rating_button_at_the_comment_question_changes_the_rating_and_asks_aga
 
 
 @pytest.fixture
-def services(database_url: str) -> Services:
-    return build_services(database_url, clock=lambda: ANSWERED_AT)
+def services(migrated_url: str) -> Services:
+    return build_services(migrated_url, clock=lambda: ANSWERED_AT)
 
 
 def resolved_ticket(services: Services, sender: str = "c0ffee"):

@@ -66,10 +66,10 @@ async def test_declining_the_offer_carries_on_with_the_bot():
     assert result == [SlotSet("human_offered", False)]
 
 
-async def test_accepting_the_offer_hands_off(database_url):
+async def test_accepting_the_offer_hands_off(migrated_url):
     # A Monday morning: Customer Care is open, and nobody is online yet.
     monday = dt.datetime(2026, 11, 30, 10, 0, tzinfo=dt.timezone.utc)
-    services = build_services(database_url, clock=lambda: monday)
+    services = build_services(migrated_url, clock=lambda: monday)
     dispatcher = CollectingDispatcher()
     result = await ActionAnswerHumanOffer(services).run(
         dispatcher, tracker([user_event("yes please", "affirm")], slots={"human_offered": True}), {}

@@ -51,8 +51,8 @@ def said(message, **expected):
 
 
 @pytest.fixture
-def services(database_url: str) -> Services:
-    return build_services(database_url, clock=lambda: MONDAY_10)
+def services(migrated_url: str) -> Services:
+    return build_services(migrated_url, clock=lambda: MONDAY_10)
 
 
 def count_tickets(services: Services) -> int:
@@ -247,9 +247,9 @@ async def test_a_verified_customer_with_an_email_is_told_we_will_email(services)
     ],
 )
 async def test_outside_hours_the_customer_hears_when_the_team_is_back(
-    database_url, slots, response
+    migrated_url, slots, response
 ):
-    services = build_services(database_url, clock=lambda: SUNDAY_NOON)
+    services = build_services(migrated_url, clock=lambda: SUNDAY_NOON)
     messages, events = await run(services, conversation(), case_category="billing", **slots)
 
     reference = events[0]["value"]
@@ -262,8 +262,8 @@ async def test_outside_hours_the_customer_hears_when_the_team_is_back(
     }
 
 
-async def test_agents_online_outside_hours_still_take_the_queue(database_url):
-    services = build_services(database_url, clock=lambda: SUNDAY_NOON)
+async def test_agents_online_outside_hours_still_take_the_queue(migrated_url):
+    services = build_services(migrated_url, clock=lambda: SUNDAY_NOON)
     add_agent(services.tickets.session_factory, ["billing"])
     messages, _ = await run(services, conversation(), case_category="billing")
     assert said(messages[0], position=1, wait_minutes=1) == {

@@ -27,8 +27,8 @@ DOMAIN = {
 
 
 @pytest.fixture
-def services(database_url: str) -> Services:
-    return build_services(database_url)
+def services(migrated_url: str) -> Services:
+    return build_services(migrated_url)
 
 
 def handed_off(services: Services) -> str:

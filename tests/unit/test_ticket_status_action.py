@@ -14,8 +14,8 @@ from tests.trackers import metadata_for, tracker, user_event
 
 
 @pytest.fixture
-def services(database_url: str) -> Services:
-    return build_services(database_url)
+def services(migrated_url: str) -> Services:
+    return build_services(migrated_url)
 
 
 async def open_ticket(services, sender_id, token=None, customer_id=None) -> str:
