@@ -283,11 +283,12 @@ class CallStore:
         if keep <= dt.timedelta(0):
             raise ValueError("keep must be positive: a call that just ended is still shown")
         with self._session_factory.begin() as session:
-            return session.execute(
+            deleted: int = session.execute(
                 delete(_CALLS).where(
                     _CALLS.c.state == p.STATE_ENDED, _CALLS.c.ended_at <= now - keep
                 )
             ).rowcount
+            return deleted
 
     # --- helpers ---------------------------------------------------------------------
 
@@ -317,6 +318,8 @@ class CallStore:
     def _history(
         session: Session, record: CallRecord, kinds: Iterable[str], now: dt.datetime
     ) -> None:
+        to_value: str | None
+        reason: str | None
         for kind in kinds:
             if kind in (CALL_OFFERED, CALL_STARTED):
                 actor, to_value, reason = record.started_by, record.media, record.provider

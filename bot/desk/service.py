@@ -540,7 +540,8 @@ class DeskService:
             raise OtherTeam(row.reference, row.team)
         if row.state != CONVERSATION_WITH_AGENT or row.assigned_agent_id != agent.id:
             raise NotAccepted(conversation_id)
-        return row.team
+        team: str = row.team
+        return team
 
     def requeue_agent(self, agent_id: int, reason: str, now: dt.datetime) -> List[str]:
         """Everything `agent_id` was handling goes back to the queue (e.g. they disconnected).

@@ -253,9 +253,10 @@ class TicketStore:
         None for a conversation that never reached the desk (no ticket was ever opened).
         """
         with self._session_factory() as session:
-            return session.execute(
+            state: str | None = session.execute(
                 select(_CONVERSATIONS.c.state).where(_CONVERSATIONS.c.sender_id == sender_id)
             ).scalar()
+            return state
 
     def history(self, ticket_id: int) -> List[HistoryEntry]:
         """The audit trail of a ticket, in the order it was written.
