@@ -2,7 +2,8 @@
 
 Each sweep finds tickets whose first-response deadline passed while nobody took
 them (status `open`) or whose resolution deadline passed while unresolved, asks
-the policy what to do about each breach, applies it and writes the history.
+the policy what to do about each breach, applies it, and has the ticket repository
+(bot/tickets/repository.py `apply_breaches`) write the batch and its history.
 
 Exactly once per ticket and breach, however many replicas sweep:
 - on PostgreSQL each batch locks its tickets `FOR UPDATE SKIP LOCKED`, so two
