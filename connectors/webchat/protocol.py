@@ -1,20 +1,24 @@
 """The webchat wire format: socket.io event names, error codes and notice kinds.
 
-Rasa's socketio channel names the first four events, so existing Rasa widgets work
-unchanged; the `baton_*` events are Baton's own (docs/widget.md). Call signals use
-`bot.calls.protocol.CALL_EVENT`.
+Rasa's socketio channel names `user_uttered`, `bot_uttered`, `session_request` and
+`session_confirm`, so existing Rasa widgets work unchanged; the others are Baton's own
+(docs/widget.md). Call signals use `bot.calls.protocol.CALL_EVENT`. The names the desk
+sends to widgets as well are in `bot.desk.events`.
 """
 
 from __future__ import annotations
 
+from bot.desk.events import CUSTOMER_BOT_MESSAGE, CUSTOMER_STATUS, CUSTOMER_TYPING
+
 USER_MESSAGE_EVENT = "user_uttered"
-BOT_MESSAGE_EVENT = "bot_uttered"
 SESSION_REQUEST_EVENT = "session_request"
 SESSION_CONFIRM_EVENT = "session_confirm"
 HISTORY_EVENT = "history"
 ERROR_EVENT = "baton_error"
-TYPING_EVENT = "baton_typing"
-STATUS_EVENT = "baton_status"
+# Named once with the desk, which sends them too (bot.desk.events).
+BOT_MESSAGE_EVENT = CUSTOMER_BOT_MESSAGE
+TYPING_EVENT = CUSTOMER_TYPING
+STATUS_EVENT = CUSTOMER_STATUS
 
 # A bot message the channel wrote itself carries `baton.notice`, one of these.
 NOTICE_MESSAGE_TOO_LONG = "message_too_long"
