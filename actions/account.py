@@ -73,7 +73,7 @@ class ActionAccountAnswer(UsesServices, Action):
             dispatcher.utter_message(response=UTTER_LOGIN_REQUIRED, login_url=settings.login_url)
             return []
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        answer = ANSWERS.get(intent)
+        answer = ANSWERS.get(intent) if intent is not None else None
         if answer is None:
             # Reached through a story the content team wrote for another intent.
             logger.warning("account.answer.unknown_intent intent=%s", intent)

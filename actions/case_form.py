@@ -1,4 +1,4 @@
-"""The case form: collects what an agent needs, telling the customer what is wrong when it doesn't fit."""
+"""The case form: collects what an agent needs, telling the customer what doesn't fit and why."""
 
 from __future__ import annotations
 

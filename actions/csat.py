@@ -1,4 +1,4 @@
-"""The satisfaction survey after an agent resolved the conversation: check the answers, keep them."""
+"""The satisfaction survey once an agent resolved the conversation: checks and keeps the answers."""
 
 from __future__ import annotations
 
@@ -107,7 +107,7 @@ class ValidateCsatForm(FormValidationAction):
 
 
 class ActionRecordCsat(UsesServices, Action):
-    """Keeps the answer for the conversation's resolved ticket, thanks the customer, clears the survey."""
+    """Keeps the answer for the conversation's resolved ticket, thanks the customer, ends it."""
 
     def name(self) -> str:
         return ACTION_RECORD_CSAT

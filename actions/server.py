@@ -60,18 +60,20 @@ def action_server_token(env: Mapping[str, str], secrets_file: Path = SECRETS_FIL
         raise SettingsError(
             f"{ACTION_SERVER_TOKEN} is not set: the action server runs actions only for the Rasa "
             f"server that sends it. Set it in the environment of both (at least {MIN_TOKEN_LENGTH} "
-            f"random characters, e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`), "
+            "random characters, e.g. `python -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))'`), "
             f"or start everything with `bot run`, which generates it into {secrets_file}"
         )
     if len(token) < MIN_TOKEN_LENGTH:
         raise SettingsError(
-            f"{ACTION_SERVER_TOKEN} is {len(token)} characters; use at least {MIN_TOKEN_LENGTH} random characters"
+            f"{ACTION_SERVER_TOKEN} is {len(token)} characters; use at least {MIN_TOKEN_LENGTH} "
+            "random characters"
         )
     return token
 
 
 def bearer_token_matches(authorization: str | None, token: str) -> bool:
-    """Whether an Authorization header carries exactly `Bearer <token>` (compared in constant time)."""
+    """Whether an Authorization header is exactly `Bearer <token>` (compared in constant time)."""
     scheme, _, provided = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not provided:
         return False
@@ -115,7 +117,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--host",
         default=None,
-        help=f"the interface to bind (default ${HOST_ENV}, else {DEFAULT_HOST}: the Rasa server's host only)",
+        help=(
+            f"the interface to bind (default ${HOST_ENV}, else {DEFAULT_HOST}: the Rasa server's "
+            "host only)"
+        ),
     )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument(

@@ -34,7 +34,7 @@ SESSION_STARTED_METADATA = "session_started_metadata"
 
 
 class ActionSessionStart(UsesServices, Action):
-    """Rasa's session start (slots carried over when the domain says so), paused while handed off."""
+    """Rasa's session start (slots carried over if the domain says so), paused while handed off."""
 
     def name(self) -> str:
         return ACTION_SESSION_START

@@ -217,7 +217,8 @@ def run(workdir: Path) -> List[ChannelResult]:
     actions_port, baton_port, baseline_port = free_port(), free_port(), free_port()
     (workdir / "baton-endpoints.yml").write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
-        f"tracker_store:\n  type: connectors.tracker_store.TunedSQLTrackerStore\n  dialect: sqlite\n  db: {workdir / 'tracker.db'}\n"
+        "tracker_store:\n  type: connectors.tracker_store.TunedSQLTrackerStore\n"
+        f"  dialect: sqlite\n  db: {workdir / 'tracker.db'}\n"
     )
     (workdir / "baseline-endpoints.yml").write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
@@ -298,7 +299,8 @@ def report(results: List[ChannelResult], train_seconds: float | None) -> str:
         ("single conversation p50 (ms)", baton.single_p50_ms, baseline.single_p50_ms),
         ("single conversation p95 (ms)", baton.single_p95_ms, baseline.single_p95_ms),
         (
-            f"p95 at {OFFERED_RATE_PER_SECOND} msg/s over {OFFERED_CONVERSATIONS} conversations (ms)",
+            f"p95 at {OFFERED_RATE_PER_SECOND} msg/s over {OFFERED_CONVERSATIONS} conversations "
+            "(ms)",
             baton.offered_p95_ms,
             baseline.offered_p95_ms,
         ),

@@ -36,7 +36,8 @@ def percentile(samples: List[float], fraction: float) -> float:
 
 def milliseconds(samples: List[float]) -> str:
     return (
-        f"p50 {percentile(samples, 0.5) * 1000:.1f} ms, p95 {percentile(samples, 0.95) * 1000:.1f} ms, "
+        f"p50 {percentile(samples, 0.5) * 1000:.1f} ms, p95 "
+        f"{percentile(samples, 0.95) * 1000:.1f} ms, "
         f"max {max(samples) * 1000:.1f} ms ({len(samples)} messages)"
     )
 
@@ -57,11 +58,13 @@ async def measure(server) -> None:
         f"{milliseconds(floor.handoff_seconds).replace('messages', 'handoffs')} |"
     )
     print(
-        f"| customer → agent, {CONVERSATIONS} conversations, each side every {INTERVAL_SECONDS:.0f} s | {milliseconds(to_agent)} |"
+        f"| customer → agent, {CONVERSATIONS} conversations, each side every "
+        f"{INTERVAL_SECONDS:.0f} s | {milliseconds(to_agent)} |"
     )
     print(f"| agent → customer, same load | {milliseconds(to_customer)} |")
     print(
-        f"| lost | customer → agent {expected - len(to_agent)}, agent → customer {expected - len(to_customer)} |"
+        f"| lost | customer → agent {expected - len(to_agent)}, agent → customer "
+        f"{expected - len(to_customer)} |"
     )
 
 

@@ -66,7 +66,8 @@ def main() -> None:
         or DEFAULT_POSTGRES_URL
     )
     print(
-        f"compute_metrics: {CONVERSATIONS:,} conversations, {ESCALATED:,} tickets over {DAYS} days; "
+        f"compute_metrics: {CONVERSATIONS:,} conversations, {ESCALATED:,} tickets over {DAYS} "
+        "days; "
         f"median and max of {RUNS} runs (target ≤ {TARGET_SECONDS:g} s on PostgreSQL)"
     )
     schema = postgres_schema(postgres_url)

@@ -11,7 +11,8 @@ action server); the predicted action is written to the tracker instead.
 Per message it reports the two components' own time (their cost: the same
 pipeline without them does everything else), the MiniLM sentence features' and
 the nearest-examples vote's own time (timed the same way, reported apart: they
-serve the FAQ answers, not the signals) and the whole graph's time, p50 and p95, over conversations of 20
+serve the FAQ answers, not the signals) and the whole graph's time, p50 and p95, over conversations
+of 20
 messages written by hand for the frustration detector (bot/sentiment/labelled/,
 so moods vary as in real chats).
 Run: `python -m benchmarks.signals`.
@@ -77,7 +78,7 @@ def percentile(samples: List[float], fraction: float) -> float:
 
 
 def instrument(agent: Any, clocks: Dict[str, ComponentClock]) -> Dict[str, List[str]]:
-    """Wraps the timed nodes' functions, each with its group's clock; returns node names by group."""
+    """Wraps the timed nodes' functions, each with its group's clock; the node names by group."""
     wrapped: Dict[str, List[str]] = {label: [] for label in clocks}
     for name, node in agent.processor.graph_runner._instantiated_nodes.items():
         label = TIMED_COMPONENTS.get(node._component_class)
@@ -156,7 +157,8 @@ def main() -> None:
         or len(nodes[NEAREST_VOTE]) != 1
     ):
         raise SystemExit(
-            f"expected the sentiment, signal, sentence-feature and vote nodes in the model, found {nodes}"
+            "expected the sentiment, signal, sentence-feature and vote nodes in the model, found "
+            f"{nodes}"
         )
     # One conversation first, untimed: the first parse builds TensorFlow's graphs.
     asyncio.run(measure(agent, texts[:5], clocks, conversations=1))

@@ -55,7 +55,7 @@ TIERS = ("agent", "specialist", "supervisor")
 
 
 class BenchPolicy:
-    """Fixed deadlines; escalate and notify up to the top tier (measures the clock, not the YAML)."""
+    """Fixed deadlines; escalate and notify up to the top tier (times the clock, not the YAML)."""
 
     def route(self, signals: CaseSignals, now: dt.datetime) -> RoutingDecision:
         return decision(now)
@@ -107,7 +107,10 @@ def packet(turns: int) -> Dict[str, object]:
         "transcript": [
             {
                 "sender": "customer" if index % 2 == 0 else "bot",
-                "text": f"turn {index}: my last bill has a charge I do not recognise, can you explain it",
+                "text": (
+                    f"turn {index}: my last bill has a charge I do not recognise, can you explain "
+                    "it"
+                ),
                 "timestamp": 1764493200.0 + index,
                 "intent": "billing_question" if index % 2 == 0 else None,
                 "confidence": 0.87,

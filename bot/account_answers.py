@@ -79,7 +79,10 @@ def plan_summary(plan: Plan | None) -> str:
         if plan.data_allowance_gb is None
         else f"{plan.data_allowance_gb.normalize():f} GB of data a month"
     )
-    text = f"You're on {plan.name}: {_money(plan.monthly_price, plan.currency)} a month with {allowance}."
+    text = (
+        f"You're on {plan.name}: {_money(plan.monthly_price, plan.currency)} a month with "
+        f"{allowance}."
+    )
     if plan.contract_end:
         text += f" Your contract runs until {_day(plan.contract_end)}."
     return text

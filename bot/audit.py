@@ -74,7 +74,8 @@ class AuditLog:
                     action=record.action,
                     outcome=record.outcome,
                     actor=record.actor,
-                    # An attacker chooses what a failed sign-in names: never more than a column holds.
+                    # An attacker chooses what a failed sign-in names: never more than a column
+                    # holds.
                     subject=record.subject[:MAX_SUBJECT_LENGTH] if record.subject else None,
                     client_address=record.client_address,
                     details=dict(record.details) or None,

@@ -1,4 +1,6 @@
-"""`bot`: Baton's command line (run the product, migrate, run the clock, check the content and the policy, report the escalation KPIs, export failed conversations for review, mint a token, add desk agents, show the ICE servers of a call)."""
+"""`bot`: Baton's command line (run the product, migrate, run the clock, check the content and the
+policy, report the escalation KPIs, export failed conversations for review, mint a token, add desk
+agents, show the ICE servers of a call)."""
 
 from __future__ import annotations
 
@@ -51,15 +53,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument(
         "--demo",
         action="store_true",
-        help="serve the demo page, demo tokens and demo desk people, on 127.0.0.1 only (what `make run` does)",
+        help=(
+            "serve the demo page, demo tokens and demo desk people, on 127.0.0.1 only (what `make "
+            "run` does)"
+        ),
     )
     run.add_argument(
         "--host",
-        help=f"the interface the Rasa server binds (default {ALL_INTERFACES}; with --demo, {LOOPBACK})",
+        help=(
+            f"the interface the Rasa server binds (default {ALL_INTERFACES}; with --demo, "
+            f"{LOOPBACK})"
+        ),
     )
     run.add_argument(
         "--actions-host",
-        help=f"the interface the action server binds (default ${ACTION_SERVER_HOST_ENV}, else {LOOPBACK})",
+        help=(
+            f"the interface the action server binds (default ${ACTION_SERVER_HOST_ENV}, else "
+            f"{LOOPBACK})"
+        ),
     )
     # Kept so old scripts still start: production (no demo) is what `bot run` does now.
     run.add_argument("--no-demo", action="store_true", help=argparse.SUPPRESS)
@@ -113,7 +124,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     ice = commands.add_parser(
         "ice-servers",
-        help="print the RTCConfiguration a call participant gets now (freshly minted TURN credentials)",
+        help=(
+            "print the RTCConfiguration a call participant gets now (freshly minted TURN "
+            "credentials)"
+        ),
     )
     ice.add_argument("--role", choices=("customer", "agent"), default="customer")
 
@@ -133,7 +147,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     check = commands.add_parser(
         "check",
-        help="validate the training data, escalation.yml and the content (each finding as file:line: message)",
+        help=(
+            "validate the training data, escalation.yml and the content (each finding as "
+            "file:line: message)"
+        ),
     )
     check.add_argument(
         "--project", type=Path, default=PROJECT_ROOT, help="the Rasa project folder to check"
@@ -141,7 +158,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     export = commands.add_parser(
         "export-review",
-        help="write escalated and failed conversations as draft test stories and candidate NLU examples",
+        help=(
+            "write escalated and failed conversations as draft test stories and candidate NLU "
+            "examples"
+        ),
     )
     export.add_argument(
         "--since", default="7d", help="a duration back from now (7d, 12h) or a date"
@@ -246,10 +266,11 @@ def mint(customer_id: str, name: str | None) -> int:
 
 
 def print_ice_servers(role: str) -> int:
-    """The RTCConfiguration of a webrtc call participant, as JSON, to test a TURN server (docs/calls.md 6.4).
+    """The RTCConfiguration of a webrtc call participant, as JSON, to test a TURN server.
 
-    The credentials are real and valid for BATON_TURN_TTL_SECONDS: paste them into
-    the Trickle ICE sample page, not into a ticket or a chat.
+    docs/calls.md 6.4 says how. The credentials are real and valid for
+    BATON_TURN_TTL_SECONDS: paste them into the Trickle ICE sample page, not into a ticket
+    or a chat.
     """
     import datetime as dt
     import json
@@ -262,7 +283,8 @@ def print_ice_servers(role: str) -> int:
     settings = CallSettings.from_env()
     if settings.provider != "webrtc":
         print(
-            f"bot: BATON_CALL_PROVIDER is {settings.provider or 'off'}; ICE servers are used only with 'webrtc'",
+            f"bot: BATON_CALL_PROVIDER is {settings.provider or 'off'}; ICE servers are used only "
+            "with 'webrtc'",
             file=sys.stderr,
         )
         return 2
@@ -368,7 +390,8 @@ def list_agents() -> int:
         return 2
     if not agents:
         print(
-            'bot: no agents yet; add one with: bot agent add --admin --email you@example.com --name "You"'
+            "bot: no agents yet; add one with: bot agent add --admin --email you@example.com "
+            '--name "You"'
         )
         return 0
     rows = [("ID", "EMAIL", "NAME", "ROLE", "STATUS", "CHATS", "TEAMS", "LANGUAGES")]
@@ -504,7 +527,7 @@ def prepare_desk(
 
 
 def run_servers(args: argparse.Namespace) -> int:
-    """Start the servers and the clock; Ctrl-C (or SIGTERM) stops them all, and the first to die stops the rest.
+    """Start the servers and the clock; Ctrl-C (or SIGTERM) stops all, as does the first to end.
 
     Without `--demo` this is production: no demo page, tokens or people; the Rasa
     server binds every interface (or `--host`). With `--demo`, every server binds
@@ -608,8 +631,8 @@ def set_demo_mode(demo: bool, env: MutableMapping[str, str]) -> None:
     if demo:
         if env.get("BATON_ACCOUNT_BACKEND", "demo") == "http":
             raise _Refused(
-                "--demo serves a demo page that logs anyone in as a demo customer, so it never runs "
-                "with BATON_ACCOUNT_BACKEND=http (your real accounts): unset it for the demo, "
+                "--demo serves a demo page that logs anyone in as a demo customer, so it never "
+                "runs with BATON_ACCOUNT_BACKEND=http (your real accounts): unset it for the demo, "
                 "or run `bot run` without --demo for production"
             )
         env["BATON_DEMO"] = "1"
@@ -726,7 +749,8 @@ def _print_urls(port: int, settings: Settings, demo_password: str | None, host: 
     lines.append(f"  Health:         {base}/webhooks/webchat/")
     if host == LOOPBACK:
         lines.append(
-            f"  Listening on {LOOPBACK} only (this computer); `--host 0.0.0.0` opens it to the network."
+            f"  Listening on {LOOPBACK} only (this computer); `--host 0.0.0.0` opens it to the "
+            "network."
         )
     lines += ["Press Ctrl-C to stop everything.", ""]
     print("\n".join(lines), flush=True)

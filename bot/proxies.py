@@ -53,7 +53,8 @@ class TrustedProxies:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> TrustedProxies:
-        """From BATON_TRUSTED_PROXIES: addresses or CIDR networks, comma-separated (none by default)."""
+        """From BATON_TRUSTED_PROXIES: addresses or CIDR networks, comma-separated (none by
+        default)."""
         return cls.parse(env.get(TRUSTED_PROXIES_ENV, ""), TRUSTED_PROXIES_ENV)
 
     @classmethod
@@ -97,7 +98,8 @@ class TrustedProxies:
         return client
 
     def scheme(self, peer: str, headers: Mapping[str, str], direct_scheme: str) -> str:
-        """`https` or `http` as the client used it: a trusted proxy's X-Forwarded-Proto, else the socket's."""
+        """`https` or `http` as the client used it: a trusted proxy's X-Forwarded-Proto, else the
+        socket's."""
         if self.trusts(peer):
             proto = _header(headers, FORWARDED_PROTO).split(",")[0].strip().lower()
             if proto in ("http", "https"):

@@ -102,11 +102,13 @@ class Settings:
         admin_password = env.get("BATON_ADMIN_PASSWORD") or None
         if (admin_email is None) != (admin_password is None):
             raise SettingsError(
-                "set both BATON_ADMIN_EMAIL and BATON_ADMIN_PASSWORD (the first desk admin), or neither"
+                "set both BATON_ADMIN_EMAIL and BATON_ADMIN_PASSWORD (the first desk admin), or "
+                "neither"
             )
         if admin_email is not None and ("@" not in admin_email or " " in admin_email):
             raise SettingsError(
-                f"BATON_ADMIN_EMAIL is {admin_email!r}; expected an email address (name@example.com)"
+                f"BATON_ADMIN_EMAIL is {admin_email!r}; expected an email address "
+                "(name@example.com)"
             )
         if admin_password is not None and len(admin_password) < MIN_ADMIN_PASSWORD_LENGTH:
             raise SettingsError(

@@ -130,7 +130,8 @@ class PrometheusChannel(InputChannel):
         return blueprint
 
     def start(self) -> None:
-        """Create the metrics (their registry, an engine of their own) and install them for the hooks."""
+        """Create the metrics (their registry, an engine of their own) and install them for the
+        hooks."""
         self._engine = make_engine(self.database_url)
         self.metrics = BatonMetrics.for_engine(self._engine, self.cache_seconds)
         prometheus.install(self.metrics)

@@ -1,6 +1,9 @@
 """The Rasa server as `bot run` starts it: `rasa run`, with a guard on Rasa's own HTTP API.
 
-`python -m connectors.rasa_server --model M [--endpoints E] [--credentials C] [--host H] [--port P]`.
+Usage::
+
+    python -m connectors.rasa_server --model M [--endpoints E] [--credentials C]
+        [--host H] [--port P]
 
 Rasa's HTTP API (/model/parse, /conversations/..., /status, /version) can read and
 change any conversation. `rasa run --enable-api --auth-token T` takes the token in
@@ -71,7 +74,8 @@ def api_token(env: Mapping[str, str]) -> str | None:
         return None
     if len(token) < MIN_API_TOKEN_LENGTH:
         raise SettingsError(
-            f"{API_TOKEN_ENV} is {len(token)} characters; use at least {MIN_API_TOKEN_LENGTH} random characters"
+            f"{API_TOKEN_ENV} is {len(token)} characters; use at least {MIN_API_TOKEN_LENGTH} "
+            "random characters"
         )
     return token
 
@@ -88,7 +92,8 @@ def remote_api_allowed(env: Mapping[str, str]) -> bool:
     if raw in _FALSE:
         return False
     raise SettingsError(
-        f"{ALLOW_REMOTE_ENV} is {raw!r}; allowed: 1 (the API answers other hosts) or 0 (the default)"
+        f"{ALLOW_REMOTE_ENV} is {raw!r}; allowed: 1 (the API answers other hosts) or 0 (the "
+        "default)"
     )
 
 

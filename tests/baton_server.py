@@ -1,4 +1,5 @@
-"""Starts the real product the way `make run` does (`bot run --demo`), on free ports and temp files."""
+"""Starts the real product the way `make run` does (`bot run --demo`), on free ports and temp
+files."""
 
 from __future__ import annotations
 
@@ -93,7 +94,8 @@ def start_baton_server(
         # As the project's endpoints.yml: the action server requires the shared token.
         # (unquoted: Rasa expands ${VARIABLE} only in plain YAML scalars).
         "  headers:\n    Authorization: Bearer ${BATON_ACTION_SERVER_TOKEN}\n"
-        f"tracker_store:\n  type: connectors.tracker_store.TunedSQLTrackerStore\n  dialect: sqlite\n  db: {tracker_db}\n"
+        "tracker_store:\n  type: connectors.tracker_store.TunedSQLTrackerStore\n"
+        f"  dialect: sqlite\n  db: {tracker_db}\n"
     )
     database_url = f"sqlite:///{workdir / 'baton.db'}"
     env = {

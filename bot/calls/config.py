@@ -84,7 +84,8 @@ class CallSettings:
             )
         if turn and secret is None and username is None:
             raise SettingsError(
-                f"BATON_TURN_URLS is set but there are no TURN credentials; {_TURN_CREDENTIALS_HINT}"
+                "BATON_TURN_URLS is set but there are no TURN credentials; "
+                f"{_TURN_CREDENTIALS_HINT}"
             )
         ttl = _whole(
             env,
@@ -109,7 +110,8 @@ class CallSettings:
             )
         if policy == "relay" and not turn:
             raise SettingsError(
-                "BATON_ICE_TRANSPORT_POLICY=relay needs BATON_TURN_URLS (a TURN server to relay through)"
+                "BATON_ICE_TRANSPORT_POLICY=relay needs BATON_TURN_URLS (a TURN server to relay "
+                "through)"
             )
         if provider == p.PROVIDER_WEBRTC and policy == "all":
             # Said once at start, so an operator who meant to hide addresses notices.
@@ -128,7 +130,8 @@ class CallSettings:
                 )
             if not JITSI_DOMAIN.match(domain):
                 raise SettingsError(
-                    f"BATON_JITSI_DOMAIN is {domain!r}; expected a host and optional port, no scheme or path"
+                    f"BATON_JITSI_DOMAIN is {domain!r}; expected a host and optional port, no "
+                    "scheme or path"
                 )
             if not ROOM_PREFIX.match(prefix):
                 raise SettingsError(
@@ -140,7 +143,8 @@ class CallSettings:
                 )
             if app_secret is not None and len(app_secret) < MIN_SECRET_LENGTH:
                 raise SettingsError(
-                    f"BATON_JITSI_APP_SECRET is {len(app_secret)} characters; use at least {MIN_SECRET_LENGTH}"
+                    f"BATON_JITSI_APP_SECRET is {len(app_secret)} characters; use at least "
+                    f"{MIN_SECRET_LENGTH}"
                 )
             if stun or turn or secret or username:
                 logger.info("calls.config.ignored reason=jitsi_provider variables=stun_turn")

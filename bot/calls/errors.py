@@ -1,4 +1,4 @@
-"""The one error of a refused call signal, with its wire code and HTTP status (docs/calls.md 3.5)."""
+"""The one error of a refused call signal, its wire code and HTTP status (docs/calls.md 3.5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The built-in provider: browser to browser, with Baton relaying SDP and ICE (docs/calls.md 1.5)."""
+"""The built-in provider: browser to browser, Baton relaying SDP and ICE (docs/calls.md 1.5)."""
 
 from __future__ import annotations
 

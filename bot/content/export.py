@@ -130,7 +130,10 @@ def steps_of(events: Iterable[Mapping[str, Any]]) -> List[Step]:
             if paused:
                 steps.append(
                     Step(
-                        note=f"a person had the conversation here ({with_person} customer message(s))"
+                        note=(
+                            f"a person had the conversation here ({with_person} customer "
+                            "message(s))"
+                        )
                     )
                 )
             paused = False
@@ -262,7 +265,8 @@ def stories_yaml(stories: Sequence[ReviewStory], period: str) -> str:
     """test_stories.yml: draft test stories, valid Rasa YAML whatever the customers wrote."""
     lines = [
         f"# Draft test stories of escalated and failed conversations, {y.comment(period)}.",
-        "# Drafts, not tests yet: read README.md beside this file before moving one to tests/conversations/.",
+        "# Drafts, not tests yet: read README.md beside this file before moving one to "
+        "tests/conversations/.",
         "# A turn marked 'not understood' shows what the bot did; write what it should have done.",
         f'version: "{RASA_YAML_VERSION}"',
         "",

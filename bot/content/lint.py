@@ -154,7 +154,8 @@ def duplicate_examples(project: Project) -> List[Finding]:
                     example.path,
                     example.line,
                     f"example '{example.plain_text}' of intent '{example.intent}' is also an "
-                    f"example of '{seen.intent}' ({seen.path}:{seen.line}); keep it under one intent",
+                    f"example of '{seen.intent}' ({seen.path}:{seen.line}); keep it under one "
+                    "intent",
                 )
             )
     return findings
@@ -238,7 +239,8 @@ def faq_answer_questions(project: Project) -> List[Finding]:
                     where.path,
                     where.line,
                     f"answer '{name}' names no question to suggest when the bot is unsure: "
-                    f'add `metadata: {{{QUESTION_KEY}: "..."}}` under its text, worded as a customer asks it',
+                    f'add `metadata: {{{QUESTION_KEY}: "..."}}` under its text, worded as a '
+                    "customer asks it",
                 )
             )
         elif normalise(question.name) not in examples.get(intent, set()):

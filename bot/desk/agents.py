@@ -107,7 +107,8 @@ def check_capacity(capacity: int) -> int:
         raise ValueError(f"capacity {capacity!r} is not a whole number")
     if not 0 <= capacity <= MAX_CAPACITY:
         raise ValueError(
-            f"capacity {capacity} is out of range; allowed: 0 (never offered chats) to {MAX_CAPACITY}"
+            f"capacity {capacity} is out of range; allowed: 0 (never offered chats) to "
+            f"{MAX_CAPACITY}"
         )
     return capacity
 

@@ -48,7 +48,7 @@ def hash_password(password: str, hasher: PasswordHasher = DEFAULT_HASHER) -> str
 def verify_password(
     password: str, password_hash: str | None, hasher: PasswordHasher = DEFAULT_HASHER
 ) -> bool:
-    """Whether `password` matches `password_hash`; False (never an error) for a bad or missing hash."""
+    """Whether `password` matches `password_hash`; False (no error) for a bad or missing hash."""
     if not password_hash or not isinstance(password, str) or len(password) > MAX_PASSWORD_LENGTH:
         return False
     try:

@@ -150,7 +150,8 @@ class SignInGuard:
                 now,
                 REFUSED_BACK_OFF,
                 verdict.retry_after_seconds,
-                f"Too many failed sign-ins for this address; wait {verdict.retry_after_seconds} s and try again.",
+                f"Too many failed sign-ins for this address; wait {verdict.retry_after_seconds} s "
+                "and try again.",
             )
         if not await self._in_flight.enter(address_key):
             await self._per_client.refund(client_key)

@@ -96,7 +96,7 @@ def _inside(minutes: int, ranges: Tuple[TimeRange, ...]) -> bool:
 
 
 def _fit(minutes: int, ranges: Tuple[TimeRange, ...]) -> int:
-    """`minutes` if open in `ranges`, else the last closing time before it, else the first opening."""
+    """`minutes` if open in `ranges`, else the last closing before it, else the first opening."""
     if _inside(minutes, ranges):
         return minutes
     closed_before = [r.end for r in ranges if r.end <= minutes]

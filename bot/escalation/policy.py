@@ -501,7 +501,8 @@ class _Checker:
         if text not in PRIORITIES:
             self.add(
                 value_line(parent, key),
-                f"unknown priority {value!r} in {where}{_did_you_mean(str(value).upper(), PRIORITIES)}",
+                f"unknown priority {value!r} in "
+                f"{where}{_did_you_mean(str(value).upper(), PRIORITIES)}",
                 f"{_names(PRIORITIES)} (P1 is the most urgent)",
             )
             return None
@@ -703,7 +704,8 @@ class _Checker:
         if not isinstance(value, dict):
             self.add(
                 key_line(entry, "business_hours"),
-                f"{label}: business_hours must list weekdays or be '{ALWAYS_OPEN}', not {_kind(value)}",
+                f"{label}: business_hours must list weekdays or be '{ALWAYS_OPEN}', not "
+                f"{_kind(value)}",
                 f"'{ALWAYS_OPEN}', or weekday lines ({_names(WEEKDAYS)}) with {_RANGE_ALLOWED}",
             )
             return None
@@ -838,7 +840,8 @@ class _Checker:
                     value_line(table, category),
                     f"routing.categories.{name} sends {name} cases to team {target!r}, "
                     f"which does not list {name!r} in its categories",
-                    f"add {name!r} to that team's categories, or route {name} to a team that lists it",
+                    f"add {name!r} to that team's categories, or route {name} to a team that "
+                    "lists it",
                 )
                 continue
             categories[name] = target
@@ -889,7 +892,8 @@ class _Checker:
                     self.add(
                         key_line(routing, "next_hop"),
                         f"routing.next_hop does not say who is above team {team_key!r}",
-                        f"a line '{team_key}: {{team: …, tier: …}}' or '{team_key}: {TOP_OF_MATRIX}'",
+                        f"a line '{team_key}: {{team: …, tier: …}}' or '{team_key}: "
+                        f"{TOP_OF_MATRIX}'",
                     )
             self.check_hops_end(hops, next_hop)
         if len(self.problems) > before or default_team is None:

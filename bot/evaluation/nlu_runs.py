@@ -82,7 +82,8 @@ def train_and_predict_with_seeds(
             seeded = write_seeded_config(config, offset, Path(workdir))
             runs.append(train_and_predict(training_data, examples, train, test, seeded, domain))
             progress(
-                f"held-out training {offset + 1}/{trainings}: done in {time.monotonic() - started:.0f} s"
+                f"held-out training {offset + 1}/{trainings}: done in "
+                f"{time.monotonic() - started:.0f} s"
             )
     return runs
 

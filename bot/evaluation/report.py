@@ -257,7 +257,8 @@ def render_report(
     if results.cross_validation_errors:
         lines += [
             "",
-            f"  cross-validation errors (first {min(error_limit, len(results.cross_validation_errors))} "
+            "  cross-validation errors (first "
+            f"{min(error_limit, len(results.cross_validation_errors))} "
             f"of {len(results.cross_validation_errors)}; all in the JSON):",
         ]
         for p in results.cross_validation_errors[:error_limit]:

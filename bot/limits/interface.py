@@ -24,7 +24,7 @@ class Verdict:
 
     @property
     def retry_after_seconds(self) -> int:
-        """`retry_after` in whole seconds, rounded up (HTTP's Retry-After); at least 1 when refused."""
+        """`retry_after` in whole seconds, rounded up (HTTP's Retry-After); 1 or more if refused."""
         seconds = math.ceil(self.retry_after)
         return seconds if self.allowed else max(seconds, 1)
 

@@ -109,7 +109,7 @@ class _Failures:
 
 
 class MemoryBackOff:
-    """After `free_failures` failures a key waits `base_delay`; each further one doubles it, up to `max_delay`.
+    """After `free_failures` failures a key waits `base_delay`, each further one doubling it.
 
     A key's failures are forgotten `forget_after` seconds after the last one, or
     at a success. The wait never grows past `max_delay`: a stranger guessing at
@@ -135,7 +135,7 @@ class MemoryBackOff:
         self._failures: _BoundedStates[_Failures] = _BoundedStates(max_keys)
 
     def delay_after(self, failures: int) -> float:
-        """The wait after `failures` failures in a row: none before `free_failures`, then doubling."""
+        """The wait after `failures` failures in a row: none until `free_failures`, then doubled."""
         beyond = failures - self.free_failures
         if beyond < 0:
             return 0.0

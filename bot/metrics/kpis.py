@@ -45,7 +45,8 @@ class MetricsQuery:
             raise ValueError("since and until must be timezone-aware")
         if self.since >= self.until:
             raise ValueError(
-                f"the period is empty: since {self.since.isoformat()} is not before until {self.until.isoformat()}"
+                f"the period is empty: since {self.since.isoformat()} is not before until "
+                f"{self.until.isoformat()}"
             )
         if self.until - self.since > MAX_PERIOD:
             raise ValueError(f"the period is longer than {MAX_PERIOD.days} days")
@@ -293,7 +294,7 @@ def _deadline_met(done_at: dt.datetime | None, due: dt.datetime, now: dt.datetim
 
 
 def _add_types(session: Any, query: MetricsQuery, escalations: List[_Escalation]) -> None:
-    """Every escalation type each ticket had: its reasons at creation, and the clock's later ones."""
+    """Every escalation type of each ticket: its reasons at creation, and the clock's later ones."""
     history = TicketHistory.__table__
     tickets = Ticket.__table__
     statement = (

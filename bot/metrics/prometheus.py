@@ -173,7 +173,8 @@ class DatabaseCollector:
         counts = self.counts()
         yield GaugeMetricFamily(
             "baton_metrics_database_up",
-            "1 when the last read of the database's counts succeeded, 0 when it failed (see the log).",
+            "1 when the last read of the database's counts succeeded, 0 when it failed (see the "
+            "log).",
             value=1 if counts is not None else 0,
         )
         if counts is None:
@@ -184,7 +185,8 @@ class DatabaseCollector:
 def _database_families(counts: DatabaseCounts) -> Iterator[Metric]:
     started = CounterMetricFamily(
         "baton_conversations",
-        "Conversations started, by channel (rows of the conversations table, which are never deleted).",
+        "Conversations started, by channel (rows of the conversations table, which are never "
+        "deleted).",
         labels=["channel"],
     )
     by_channel: Dict[str, int] = {}
@@ -248,13 +250,15 @@ class BatonMetrics:
         self.registry = CollectorRegistry(auto_describe=False)
         self.queue_wait = Histogram(
             "baton_queue_wait_seconds",
-            "From a ticket's creation to the first agent accepting it, observed on the replica that accepted.",
+            "From a ticket's creation to the first agent accepting it, observed on the replica "
+            "that accepted.",
             buckets=QUEUE_WAIT_BUCKETS,
             registry=self.registry,
         )
         self.relay_latency = Histogram(
             "baton_relay_latency_seconds",
-            "From receiving a chat message to handing it to the other side's sockets, by direction.",
+            "From receiving a chat message to handing it to the other side's sockets, by "
+            "direction.",
             labelnames=["direction"],
             buckets=RELAY_BUCKETS,
             registry=self.registry,

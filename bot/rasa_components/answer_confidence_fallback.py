@@ -74,7 +74,8 @@ class AnswerConfidenceFallback(GraphComponent, IntentClassifier):
             or not 0 <= threshold <= 1
         ):
             raise ValueError(
-                f"AnswerConfidenceFallback: '{THRESHOLD}' must be a number from 0 to 1, got {threshold!r}"
+                f"AnswerConfidenceFallback: '{THRESHOLD}' must be a number from 0 to 1, got "
+                f"{threshold!r}"
             )
         self._threshold = float(threshold)
         min_similarity = config.get(MIN_SIMILARITY)

@@ -153,7 +153,8 @@ class NearestExamplesVote(GraphComponent):
         neighbours = config.get(NEIGHBOURS)
         if not isinstance(neighbours, int) or isinstance(neighbours, bool) or neighbours < 1:
             raise NearestExamplesConfigError(
-                f"NearestExamplesVote: '{NEIGHBOURS}' must be a whole number of at least 1, got {neighbours!r}"
+                f"NearestExamplesVote: '{NEIGHBOURS}' must be a whole number of at least 1, got "
+                f"{neighbours!r}"
             )
         weight = config.get(WEIGHT)
         if not isinstance(weight, (int, float)) or isinstance(weight, bool) or not 0 <= weight <= 1:

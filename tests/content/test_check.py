@@ -125,7 +125,8 @@ def _plant(root: Path) -> Dict[str, Tuple[str, int]]:
     rules = root / "data" / "rules" / "basics.yml"
     append(
         rules,
-        "\n  - rule: Student discount\n    steps:\n      - intent: ask_student_discount\n      - action: utter_anything_else\n"
+        "\n  - rule: Student discount\n    steps:\n      - intent: ask_student_discount\n"
+        "      - action: utter_anything_else\n"
         "\n  - rule: A goodbye with an answer nobody wrote\n    steps:\n      - intent: goodbye\n"
         "      - action: utter_see_you_soon\n",
     )
@@ -137,8 +138,10 @@ def _plant(root: Path) -> Dict[str, Tuple[str, int]]:
     stories = root / "data" / "stories" / "planted.yml"
     stories.write_text(
         'version: "3.1"\n\nstories:\n'
-        "  - story: Planted thanks one\n    steps:\n      - intent: thank\n      - action: utter_you_are_welcome\n"
-        "  - story: Planted thanks two\n    steps:\n      - intent: thank\n      - action: utter_goodbye\n",
+        "  - story: Planted thanks one\n    steps:\n      - intent: thank\n"
+        "      - action: utter_you_are_welcome\n"
+        "  - story: Planted thanks two\n    steps:\n      - intent: thank\n"
+        "      - action: utter_goodbye\n",
         encoding="utf-8",
     )
     where["story_conflict"] = (
@@ -187,7 +190,8 @@ EXPECTED: List[Tuple[str, str]] = [
     ("answer_without_examples", "answer 'utter_faq/gift_vouchers' names no question to suggest"),
     (
         "question_not_an_example",
-        "the question 'Can I swap it for another colour?' of 'utter_faq/returns' is not one of the examples of 'faq/returns'",
+        "the question 'Can I swap it for another colour?' of 'utter_faq/returns' is not one of "
+        "the examples of 'faq/returns'",
     ),
     (
         "intent_not_in_domain",
@@ -211,7 +215,8 @@ EXPECTED: List[Tuple[str, str]] = [
     ),
     (
         "missing_response",
-        "The action 'utter_see_you_soon' is used in the stories, but is not a valid utterance action",
+        "The action 'utter_see_you_soon' is used in the stories, but is not a valid utterance "
+        "action",
     ),
     ("story_conflict", "Story structure conflict after intent 'thank'"),
     ("escalation_typo", "unknown weekday 'tusday'"),
@@ -308,7 +313,8 @@ def test_a_priority_rule_naming_an_unknown_intent_is_reported(tmp_path: Path) ->
     replace_once(
         escalation,
         "  # An example using intents (uncomment to use):\n",
-        "  - name: cancellation_threat\n    intents: [report_problem, faq/cancel_contract, cancel_contract]\n    set: P2\n",
+        "  - name: cancellation_threat\n    intents: [report_problem, faq/cancel_contract, "
+        "cancel_contract]\n    set: P2\n",
     )
     line = line_of(escalation, "intents: [report_problem")
     assert escalation_findings(read_project(root)) == [
@@ -328,7 +334,8 @@ def test_a_file_that_is_not_yaml_is_reported_at_its_line(tmp_path: Path) -> None
         encoding="utf-8",
     )
     rasa_said = (
-        "\x1b[91mYamlSyntaxException: Failed to read 'data/nlu/extra.yml'. while parsing a block mapping\n"
+        "\x1b[91mYamlSyntaxException: Failed to read 'data/nlu/extra.yml'. while parsing a block "
+        "mapping\n"
         '  in "data/nlu/extra.yml", line 3, column 3:\n'
         "expected <block end>, but found '-'\n"
         '  in "data/nlu/extra.yml", line 6, column 3:\n\x1b[0m'
@@ -341,7 +348,8 @@ def test_a_file_that_is_not_yaml_is_reported_at_its_line(tmp_path: Path) -> None
 def test_rasa_schema_errors_become_findings_with_their_lines(tmp_path: Path) -> None:
     root = copy_project(tmp_path / "project")
     rasa_said = (
-        "\x1b[91mYamlValidationException: Failed to validate 'data/nlu/extra.yml'. Please make sure "
+        "\x1b[91mYamlValidationException: Failed to validate 'data/nlu/extra.yml'. Please make "
+        "sure "
         "the file is correct. Here are the errors found during validation:\n"
         "  in data/nlu/extra.yml:3:\n      Key 'exampels' was not defined. Path: '/nlu/0'\n\x1b[0m"
     )
@@ -383,17 +391,23 @@ def test_a_rasa_failure_the_lint_explains_adds_no_vague_finding(tmp_path: Path) 
     basics = root / "data" / "nlu" / "basics.yml"
     replace_once(basics, "    - hiya\n", "    - hiya\n    - when will my order arrive\n")
     rasa_said = (
-        "\x1b[93m/x/rasa/shared/utils/io.py:100: UserWarning: The example 'when will my order arrive' was found "
-        "labeled with multiple different intents in the training data. Each annotated message should "
+        "\x1b[93m/x/rasa/shared/utils/io.py:100: UserWarning: The example 'when will my order "
+        "arrive' was found "
+        "labeled with multiple different intents in the training data. Each annotated message "
+        "should "
         "only appear with one intent. You should fix that conflict The example is labeled with: "
-        "ask_order_status, greet.\n\x1b[0m\x1b[91mProject validation completed with errors.\x1b[0m\n"
+        "ask_order_status, greet.\n\x1b[0m\x1b[91mProject validation completed with "
+        "errors.\x1b[0m\n"
     )
     findings = check_project(root, rasa=RasaRun(1, rasa_said, 1.0)).findings
     # account.yml is read before basics.yml: the copy under greet is the later one.
     assert [str(f) for f in findings] == [
-        f"data/nlu/basics.yml:{line_of(basics, '- when will my order arrive')}: example 'when will my "
-        "order arrive' of intent 'greet' is also an example of 'ask_order_status' (data/nlu/account.yml:"
-        f"{line_of(root / 'data' / 'nlu' / 'account.yml', '- when will my order arrive')}); keep it under one intent"
+        f"data/nlu/basics.yml:{line_of(basics, '- when will my order arrive')}: example 'when "
+        "will my "
+        "order arrive' of intent 'greet' is also an example of 'ask_order_status' "
+        "(data/nlu/account.yml:"
+        f"{line_of(root / 'data' / 'nlu' / 'account.yml', '- when will my order arrive')}); keep "
+        "it under one intent"
     ]
 
 

@@ -355,7 +355,8 @@ def project_with_tracker(tmp_path: Path) -> Path:
     project = tmp_path / "project"
     (project / "var").mkdir(parents=True)
     (project / "endpoints.yml").write_text(
-        "tracker_store:\n  type: connectors.tracker_store.TunedSQLTrackerStore\n  dialect: sqlite\n  db: var/tracker.db\n",
+        "tracker_store:\n  type: connectors.tracker_store.TunedSQLTrackerStore\n"
+        "  dialect: sqlite\n  db: var/tracker.db\n",
         encoding="utf-8",
     )
     return project
@@ -401,7 +402,8 @@ def test_the_command_says_when_the_database_is_unreachable(tmp_path, monkeypatch
     assert run_export(args(tmp_path / "review", project)) == 2
     err = capsys.readouterr().err
     assert err.startswith(
-        "bot export-review: cannot read the tickets in Baton's database (postgresql://nobody@127.0.0.1:1/baton"
+        "bot export-review: cannot read the tickets in Baton's database "
+        "(postgresql://nobody@127.0.0.1:1/baton"
     )
     assert not (tmp_path / "review").exists()
 
@@ -438,7 +440,8 @@ def test_an_in_memory_tracker_store_has_nothing_to_export(tmp_path, capsys) -> N
             "postgresql://db.example:6543/rasa",
         ),
         (
-            "  type: connectors.tracker_store.TunedSQLTrackerStore\n  dialect: sqlite\n  db: var/tracker.db\n",
+            "  type: connectors.tracker_store.TunedSQLTrackerStore\n  dialect: sqlite\n"
+            "  db: var/tracker.db\n",
             "sqlite:///{project}/var/tracker.db",
         ),
     ],

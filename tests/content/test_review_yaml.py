@@ -1,4 +1,5 @@
-"""Customer text in the review files: whatever it holds, Rasa reads back exactly one line of text."""
+"""Customer text in the review files: whatever it holds, Rasa reads back exactly one line of
+text."""
 
 from __future__ import annotations
 

@@ -60,7 +60,8 @@ async def test_a_guest_and_a_verified_customer_talk_to_the_bot(baton_server):
 
     with sqlite3.connect(baton_server.database_url.removeprefix("sqlite:///")) as db:
         context, escalation_type, trigger_intent, trigger_text = db.execute(
-            "SELECT context, escalation_type, trigger_intent, trigger_text FROM tickets WHERE reference = ?",
+            "SELECT context, escalation_type, trigger_intent, trigger_text FROM tickets WHERE "
+            "reference = ?",
             (reference,),
         ).fetchone()
         # The conversation was recorded when it started (the metrics' denominator),

@@ -1,4 +1,5 @@
-"""`bot run --demo` (what `make run` starts): Ctrl-C stops every server cleanly; `bot run` refuses a confused demo."""
+"""`bot run --demo` (what `make run` starts): Ctrl-C stops every server cleanly; `bot run` refuses a
+confused demo."""
 
 from __future__ import annotations
 

@@ -57,7 +57,8 @@ async def test_a_frustrated_customer_is_offered_a_person_and_the_ticket_says_why
     async with WidgetClient(baton_server.url) as customer:
         await customer.say("how much does roaming cost in spain")
         await customer.say(
-            "honestly this is ridiculous, I've been trying to pay my bill for an hour. how can I pay it"
+            "honestly this is ridiculous, I've been trying to pay my bill for an hour. how can I "
+            "pay it"
         )
         # An FAQ question (billing date) asked in anger: the bot answers it, then offers
         # a person. (Worded as the model reads it as the question; an angry message it
@@ -107,7 +108,8 @@ async def test_a_frustrated_customer_is_offered_a_person_and_the_ticket_says_why
 
     with sqlite3.connect(baton_server.database_url.removeprefix("sqlite:///")) as db:
         context, priority = db.execute(
-            "SELECT t.context, t.priority FROM tickets t JOIN conversations c ON c.id = t.conversation_id"
+            "SELECT t.context, t.priority FROM tickets t JOIN conversations c ON c.id = "
+            "t.conversation_id"
             " WHERE c.sender_id = ? ORDER BY t.id DESC",
             (conversation_id,),
         ).fetchone()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from typing import Dict, List, Tuple
+from typing import Callable, Dict, List, Tuple
 
 import aiohttp
 import pytest
@@ -57,7 +57,8 @@ def sign_in(
 def audit_rows(
     server: BatonServer, *, subject: str | None = None, action: str | None = None
 ) -> List[Tuple[str, str | None, Dict]]:
-    """(outcome, client address, details) of the audit log's entries about `subject` or of `action`."""
+    """(outcome, client address, details) of the audit log's entries about `subject` or of
+    `action`."""
     query = select(AuditEntry).order_by(AuditEntry.id)
     if subject is not None:
         query = query.where(AuditEntry.subject == subject)
@@ -246,7 +247,9 @@ def test_the_live_socket_refuses_a_page_of_another_origin(server: BatonServer) -
     assert first["type"] == "error" and first["status"] == 403
 
 
-def _live_socket_after(server: BatonServer, desk: DeskClient, end_session) -> Dict:  # type: ignore[no-untyped-def]
+def _live_socket_after(
+    server: BatonServer, desk: DeskClient, end_session: Callable[[], object]
+) -> Dict:
     """Open the console's live socket, end its session with `end_session()`, ping, and
     return the error the socket sends before it closes."""
 

@@ -99,7 +99,8 @@ def tickets_of(server: BatonServer, sender_id: str) -> List[str]:
     path = server.database_url.removeprefix("sqlite:///")
     with sqlite3.connect(path) as connection:
         rows = connection.execute(
-            "SELECT t.reference FROM tickets t JOIN conversations c ON c.id = t.conversation_id WHERE c.sender_id = ?",
+            "SELECT t.reference FROM tickets t JOIN conversations c ON c.id = t.conversation_id "
+            "WHERE c.sender_id = ?",
             (sender_id,),
         ).fetchall()
     return [reference for (reference,) in rows]

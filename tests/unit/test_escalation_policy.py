@@ -188,7 +188,8 @@ MISTAKES = [
         "{team: care, tier: supervisor}",
         "{team: care, tier: boss}",
         "tier: boss",
-        "unknown tier 'boss' of team 'care' in routing.next_hop.billing; allowed: a tier of care: agent, supervisor",
+        "unknown tier 'boss' of team 'care' in routing.next_hop.billing; allowed: a tier of care: "
+        "agent, supervisor",
         id="unknown-tier",
     ),
     pytest.param(

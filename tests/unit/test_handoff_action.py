@@ -1,4 +1,5 @@
-"""The handoff: one ticket per escalation, with the context a person needs, and the customer told."""
+"""The handoff: one ticket per escalation, with the context a person needs, and the customer
+told."""
 
 from __future__ import annotations
 

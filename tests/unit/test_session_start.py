@@ -1,4 +1,5 @@
-"""A new session keeps a handed-off conversation paused, and is Rasa's usual session start otherwise."""
+"""A new session keeps a handed-off conversation paused, and is Rasa's usual session start
+otherwise."""
 
 from __future__ import annotations
 
