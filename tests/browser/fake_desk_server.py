@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Sequence, TypeVar
 
 from aiohttp import WSMsgType, web
 
+from tests.browser.desk_contract import Exchange, problems
 from tests.browser.fake_webchat_server import _Runner
 
 if TYPE_CHECKING:
@@ -49,6 +50,8 @@ TEAMS = [
 ]
 TEAM_NAMES = {team["key"]: team["name"] for team in TEAMS}
 TIERS = ["agent", "specialist", "supervisor"]
+# How long an offer of a conversation waits for this agent (the real desk's offer timeout).
+OFFER_TIME = dt.timedelta(seconds=30)
 
 T = TypeVar("T")
 
@@ -73,6 +76,8 @@ def message(
     """A Message of docs/desk.md; `cues` make the message frustrated."""
     scores = {"negative": -0.6, "neutral": 0.0, "positive": 0.6}
     return {
+        # The channel's id of the message, by which a console shows it once.
+        "id": secrets.token_hex(8),
         "sender": sender,
         "text": text,
         "at": iso(at or now()),
@@ -110,8 +115,14 @@ def conversation(
     details: Dict[str, Any] | None = None,
     reasons: List[Dict[str, Any]] | None = None,
 ) -> Dict[str, Any]:
-    """A queued conversation in the Detail shape of docs/desk.md."""
+    """A queued conversation in the Detail shape of docs/desk.md.
+
+    As the real desk: a guest (`verified=False`) has no tier nor customer id, null, whatever
+    `customer_tier` says.
+    """
     started = now() - dt.timedelta(minutes=waiting_minutes)
+    tier = customer_tier if verified else None
+    customer_id = "C-1001" if verified else None
     transcript = (
         transcript
         if transcript is not None
@@ -123,7 +134,12 @@ def conversation(
     return {
         "conversation_id": conversation_id,
         "state": "queued",
-        "customer": {"name": customer_name, "verified": verified},
+        "customer": {
+            "name": customer_name,
+            "verified": verified,
+            "tier": tier,
+            "customer_id": customer_id,
+        },
         "ticket": {
             "reference": reference,
             "status": "open",
@@ -133,26 +149,27 @@ def conversation(
             "level": level,
             "tier": TIERS[min(level, len(TIERS) - 1)],
             "category": category,
+            "language": "en",
             "first_response_due": iso(now() + dt.timedelta(minutes=first_response_in_minutes)),
             "resolution_due": iso(now() + dt.timedelta(minutes=resolution_in_minutes)),
+            "first_response_at": None,
+            "resolved_at": None,
             "created_at": iso(started),
             "assigned_agent": None,
             "reasons": reasons
             if reasons is not None
             else [{"type": "functional", "code": "category", "text": "Billing question"}],
         },
-        "last_message": {"text": transcript[-1]["text"], "at": transcript[-1]["at"]}
-        if transcript
-        else None,
         "waiting_since": iso(started),
         "offered_to_me": offered_to_me,
+        "offer_expires_at": iso(now() + OFFER_TIME) if offered_to_me else None,
         "context": {
             "version": 1,
             "customer": {
                 "verified": verified,
-                "customer_id": "C-1001" if verified else None,
+                "customer_id": customer_id,
                 "name": customer_name,
-                "tier": customer_tier,
+                "tier": tier,
             },
             "reason": "customer_request",
             "details": details if details is not None else {"case_category": category},
@@ -208,13 +225,28 @@ class FakeDeskState:
     socket_opens: int = 0
     connection_ids: Dict[int, str] = field(default_factory=dict)  # id(ws) -> its `hello` id
     calls: FakeCalls | None = None  # set by tests.browser.fake_calls.CallFakes
+    # Every answer of the API, checked against the desk's OpenAPI document when it closes.
+    exchanges: List[Exchange] = field(default_factory=list)
 
     def summary(self, conv: Dict[str, Any]) -> Dict[str, Any]:
-        keys = ("conversation_id", "state", "customer", "ticket", "last_message")
+        """A queue entry: as the real desk's queue, with no last message."""
+        keys = ("conversation_id", "state", "customer", "ticket", "waiting_since")
         return {
             **{k: conv[k] for k in keys},
-            "waiting_since": conv["waiting_since"],
+            "last_message": None,
             "offered_to_me": conv["offered_to_me"],
+            "offer_expires_at": conv["offer_expires_at"] if conv["offered_to_me"] else None,
+        }
+
+    def detail(self, conv: Dict[str, Any]) -> Dict[str, Any]:
+        """The Detail of docs/desk.md: the summary, its last message, and the live call."""
+        transcript = conv["transcript"]
+        call = self.calls.detail_call(conv["conversation_id"]) if self.calls else None
+        return {
+            **conv,
+            **self.summary(conv),
+            "last_message": transcript[-1] if transcript else None,
+            "call": call,
         }
 
     def queue(self) -> List[Dict[str, Any]]:
@@ -248,6 +280,31 @@ def create_app(state: FakeDeskState) -> web.Application:
         return cookie if cookie in state.sessions else None
 
     @web.middleware
+    async def record_answers(request: web.Request, handler: Callable) -> web.StreamResponse:
+        """Keep every answer of the API (not the live socket's) for the OpenAPI check."""
+        if not request.path.startswith(API):
+            return await handler(request)
+        answer: web.StreamResponse | None = None
+        try:
+            answer = await handler(request)
+            return answer
+        except web.HTTPException as refused:  # an aiohttp Response too
+            answer = refused
+            raise
+        finally:
+            if isinstance(answer, web.Response):  # not the live socket
+                body = answer.body
+                state.exchanges.append(
+                    Exchange(
+                        method=request.method,
+                        path=request.path[len(API) :],
+                        status=answer.status,
+                        content_type=answer.content_type,
+                        body=body.decode() if isinstance(body, bytes) else (answer.text or ""),
+                    )
+                )
+
+    @web.middleware
     async def desk_rules(request: web.Request, handler: Callable) -> web.StreamResponse:
         path = request.path
         if not path.startswith(API):
@@ -275,7 +332,7 @@ def create_app(state: FakeDeskState) -> web.Application:
         request["cookie"] = cookie
         return await handler(request)
 
-    app = web.Application(middlewares=[desk_rules])
+    app = web.Application(middlewares=[record_answers, desk_rules])
 
     def me(request: web.Request) -> Dict[str, Any]:
         provider = state.calls.provider if state.calls is not None else None
@@ -377,9 +434,7 @@ def create_app(state: FakeDeskState) -> web.Application:
         )
 
     async def detail(request: web.Request) -> web.Response:
-        conv = find(request)
-        call = state.calls.detail_call(conv["conversation_id"]) if state.calls else None
-        return web.json_response({**conv, "call": call})
+        return web.json_response(state.detail(find(request)))
 
     async def accept(request: web.Request) -> web.Response:
         conv = find(request)
@@ -393,7 +448,7 @@ def create_app(state: FakeDeskState) -> web.Application:
         conv["ticket"]["status"] = "assigned"
         conv["ticket"]["assigned_agent"] = {"id": state.agent["id"], "name": state.agent["name"]}
         await changed(conv)
-        return web.json_response(conv)
+        return web.json_response(state.detail(conv))
 
     async def post_message(request: web.Request) -> web.Response:
         conv = find(request)
@@ -404,6 +459,8 @@ def create_app(state: FakeDeskState) -> web.Application:
             return _error(409, "not with you")
         sent = message("agent", text, agent={"id": state.agent["id"], "name": state.agent["name"]})
         conv["transcript"].append(sent)
+        if conv["ticket"]["first_response_at"] is None:
+            conv["ticket"]["first_response_at"] = sent["at"]
         await state.push(
             {"type": "message", "conversation_id": conv["conversation_id"], "message": sent}
         )
@@ -426,6 +483,7 @@ def create_app(state: FakeDeskState) -> web.Application:
         conv["notes"].append(added)
         return web.json_response({"note": added}, status=201)
 
+    # A refusal, or None. Compare with None: an aiohttp Response is a mapping, and falsy.
     def open_(conv: Dict[str, Any]) -> web.Response | None:
         if conv["state"] not in ("queued", "with_agent"):
             return _error(409, f"the conversation is {conv['state']}")
@@ -439,7 +497,7 @@ def create_app(state: FakeDeskState) -> web.Application:
         if team not in TEAM_NAMES:
             return _error(422, f"unknown team {team!r}")
         refused = open_(conv)
-        if refused:
+        if refused is not None:
             return refused
         record(conv, "transferred", "queued", reason, "functional")
         conv["state"] = "queued"
@@ -447,12 +505,12 @@ def create_app(state: FakeDeskState) -> web.Application:
             status="open", team=team, team_name=TEAM_NAMES[team], assigned_agent=None
         )
         await changed(conv)
-        return web.json_response(conv)
+        return web.json_response(state.detail(conv))
 
     async def escalate(request: web.Request) -> web.Response:
         conv = find(request)
         refused = open_(conv)
-        if refused:
+        if refused is not None:
             return refused
         record(conv, "escalated", "queued", request["body"].get("reason"), "hierarchical")
         level = conv["ticket"]["level"] + 1
@@ -464,19 +522,21 @@ def create_app(state: FakeDeskState) -> web.Application:
             assigned_agent=None,
         )
         await changed(conv)
-        return web.json_response(conv)
+        return web.json_response(state.detail(conv))
 
     def closing(action: str, to_state: str, ticket_status: str) -> Callable:
         async def handler(request: web.Request) -> web.Response:
             conv = find(request)
             refused = open_(conv)
-            if refused:
+            if refused is not None:
                 return refused
             record(conv, action, to_state, request["body"].get("reason"), None)
             conv["state"] = to_state
             conv["ticket"]["status"] = ticket_status
+            if ticket_status == "resolved":
+                conv["ticket"]["resolved_at"] = iso(now())
             await changed(conv)
-            return web.json_response(conv)
+            return web.json_response(state.detail(conv))
 
         return handler
 
@@ -507,7 +567,7 @@ def create_app(state: FakeDeskState) -> web.Application:
             from tests.browser.fake_calls import Refused
 
             if state.calls is None:
-                raise web.HTTPNotFound()
+                return _error(403, "Calls are turned off here.", "calls_disabled")
             try:
                 return await use(request, state.calls)
             except Refused as refused:
@@ -581,7 +641,8 @@ class FakeDesk:
         self._owns_runner = runner is None
         self._runner = runner or _Runner()
         self.state = FakeDeskState(password=password)
-        self.url = self._runner.serve(create_app(self.state))
+        self.app = create_app(self.state)
+        self.url = self._runner.serve(self.app)
 
     @property
     def console_url(self) -> str:
@@ -665,6 +726,17 @@ class FakeDesk:
     def open_sockets(self) -> int:
         return self._on_loop(lambda: len(self.state.sockets))
 
+    def exchanges(self) -> List[Exchange]:
+        """Every answer of the API so far, oldest first."""
+        return self._on_loop(lambda: list(self.state.exchanges))
+
+    def answers_off_the_document(self) -> List[str]:
+        """What the API answered that the real desk's OpenAPI document does not allow."""
+        return problems(self.exchanges())
+
     def close(self) -> None:
+        """Stop (when the runner is this fake's own), then fail if it answered off the document."""
+        found = self.answers_off_the_document()
         if self._owns_runner:
             self._runner.close()
+        assert not found, "The fake desk answered what the real one would not:\n" + "\n".join(found)
