@@ -25,12 +25,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 from bot.secrets_file import ACTION_SERVER_TOKEN, read_local_secrets
-from bot.settings import PROJECT_ROOT, SettingsError
+from bot.settings import ACTION_SERVER_HOST_ENV, PROJECT_ROOT, SettingsError, action_server_host
 
 if TYPE_CHECKING:  # Sanic is imported when the server starts, not with this module
     from sanic import Sanic
 
-HOST_ENV = "BATON_ACTION_SERVER_HOST"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5055
 # As long as the generated one can be guessed in no useful time (and as BATON_JWT_SECRET).
@@ -118,8 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--host",
         default=None,
         help=(
-            f"the interface to bind (default ${HOST_ENV}, else {DEFAULT_HOST}: the Rasa server's "
-            "host only)"
+            f"the interface to bind (default ${ACTION_SERVER_HOST_ENV}, else {DEFAULT_HOST}: the "
+            "Rasa server's host only)"
         ),
     )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
@@ -132,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as problem:
         print(f"action server: {problem}", file=sys.stderr)
         return 2
-    host = args.host or os.environ.get(HOST_ENV) or DEFAULT_HOST
+    host = args.host or action_server_host(os.environ) or DEFAULT_HOST
 
     from rasa_sdk import utils
     from rasa_sdk.plugin import plugin_manager

@@ -14,7 +14,13 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Dict, Iterator, List, MutableMapping, Sequence
 
-from bot.settings import PROJECT_ROOT, Settings, SettingsError
+from bot.settings import (
+    ACTION_SERVER_HOST_ENV,
+    PROJECT_ROOT,
+    Settings,
+    SettingsError,
+    action_server_host,
+)
 
 if TYPE_CHECKING:  # the CLI imports SQLAlchemy only for the commands that need it
     import datetime as dt
@@ -32,7 +38,6 @@ LOOPBACK = "127.0.0.1"
 # Production's Rasa server: customers and agents reach it (through a TLS proxy).
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104 -- on purpose: production serves customers
 # Where the action server listens when `bot run` starts it (default: loopback).
-ACTION_SERVER_HOST_ENV = "BATON_ACTION_SERVER_HOST"
 # Files and folders `bot run` creates (secrets, SQLite databases, logs): the owner's only.
 PRIVATE_UMASK = 0o077
 _TRUE = ("1", "true", "yes")
@@ -577,7 +582,7 @@ def run_servers(args: argparse.Namespace) -> int:
         print(f"bot: {problem}", file=sys.stderr)
         return 2
     rasa_host = args.host or (LOOPBACK if settings.demo_enabled else ALL_INTERFACES)
-    actions_host = args.actions_host or os.environ.get(ACTION_SERVER_HOST_ENV) or LOOPBACK
+    actions_host = args.actions_host or action_server_host(os.environ) or LOOPBACK
     env = dict(os.environ)
     commands = _server_commands(args, rasa_host, actions_host)
     processes: Dict[subprocess.Popen[bytes], str] = {}

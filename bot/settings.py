@@ -37,6 +37,19 @@ MIN_JWT_MAX_LIFETIME_SECONDS = 60
 MAX_JWT_MAX_LIFETIME_SECONDS = 7 * 86_400
 # An audience or issuer is one token of printable text (a name or a URL).
 _CLAIM_VALUE = re.compile(r"[!-~]{1,255}")
+# The escalation policy's file, when it is not the project's escalation.yml.
+ESCALATION_FILE_ENV = "BATON_ESCALATION_FILE"
+# The interface the action server binds (`bot run` and `python -m actions.server`).
+ACTION_SERVER_HOST_ENV = "BATON_ACTION_SERVER_HOST"
+# Rasa's own HTTP API: off without a token; loopback only unless allowed (connectors/rasa_server).
+RASA_API_TOKEN_ENV = "BATON_RASA_API_TOKEN"  # noqa: S105 -- a variable's name, not a token
+RASA_API_ALLOW_REMOTE_ENV = "BATON_RASA_API_ALLOW_REMOTE"
+# As BATON_JWT_SECRET: a token an attacker could guess offline is no lock.
+MIN_RASA_API_TOKEN_LENGTH = 16
+# The bearer token Prometheus scrapes /metrics with; unset, only this host may (docs/metrics.md).
+METRICS_TOKEN_ENV = "BATON_METRICS_TOKEN"  # noqa: S105 -- a variable's name, not a token
+_TRUE = ("1", "true", "yes")
+_FALSE = ("", "0", "false", "no")
 
 
 class SettingsError(ValueError):
@@ -69,6 +82,13 @@ class Settings:
     jwt_audience: str = DEFAULT_JWT_AUDIENCE
     jwt_issuer: str = DEFAULT_JWT_ISSUER
     jwt_max_lifetime_seconds: int = DEFAULT_JWT_MAX_LIFETIME_SECONDS
+    # None: the project's escalation.yml.
+    escalation_file: Path | None = None
+    # None: the default of the command that starts the action server.
+    action_server_host: str | None = None
+    rasa_api_token: str | None = field(default=None, repr=False)
+    rasa_api_allow_remote: bool = False
+    metrics_token: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -140,6 +160,7 @@ class Settings:
             "how long a disconnected agent keeps their conversations",
         )
         jwt_audience, jwt_issuer, jwt_max_lifetime_seconds = jwt_claim_settings(env)
+        rasa_api_token, rasa_api_allow_remote = rasa_api_settings(env)
         origins = tuple(
             origin.strip()
             for origin in env.get("BATON_ALLOWED_ORIGINS", "").split(",")
@@ -164,6 +185,11 @@ class Settings:
             jwt_audience=jwt_audience,
             jwt_issuer=jwt_issuer,
             jwt_max_lifetime_seconds=jwt_max_lifetime_seconds,
+            escalation_file=escalation_file(env),
+            action_server_host=action_server_host(env),
+            rasa_api_token=rasa_api_token,
+            rasa_api_allow_remote=rasa_api_allow_remote,
+            metrics_token=env.get(METRICS_TOKEN_ENV) or None,
         )
 
 
@@ -192,6 +218,47 @@ def jwt_claim_settings(env: Mapping[str, str] | None = None) -> Tuple[str, str, 
         "the longest a customer token may live, exp - iat",
     )
     return audience, issuer, max_lifetime
+
+
+def escalation_file(env: Mapping[str, str] | None = None) -> Path | None:
+    """`BATON_ESCALATION_FILE`: the escalation policy to load instead of escalation.yml.
+
+    Separate from `Settings.from_env`, as `jwt_claim_settings`, so that loading the
+    policy checks no other setting.
+    """
+    env = os.environ if env is None else env
+    raw = env.get(ESCALATION_FILE_ENV) or ""
+    return Path(raw) if raw else None
+
+
+def action_server_host(env: Mapping[str, str] | None = None) -> str | None:
+    """`BATON_ACTION_SERVER_HOST`: the interface the action server binds; None when unset."""
+    env = os.environ if env is None else env
+    return env.get(ACTION_SERVER_HOST_ENV) or None
+
+
+def rasa_api_settings(env: Mapping[str, str] | None = None) -> Tuple[str | None, bool]:
+    """`BATON_RASA_API_TOKEN` (None: Rasa's HTTP API stays off) and
+    `BATON_RASA_API_ALLOW_REMOTE` (whether it answers clients on other hosts).
+
+    Raises:
+        SettingsError: the token is set but too short to be a secret, or the other is
+            neither yes nor no.
+    """
+    env = os.environ if env is None else env
+    token = (env.get(RASA_API_TOKEN_ENV) or "").strip() or None
+    if token is not None and len(token) < MIN_RASA_API_TOKEN_LENGTH:
+        raise SettingsError(
+            f"{RASA_API_TOKEN_ENV} is {len(token)} characters; use at least "
+            f"{MIN_RASA_API_TOKEN_LENGTH} random characters"
+        )
+    raw = (env.get(RASA_API_ALLOW_REMOTE_ENV) or "").strip().lower()
+    if raw not in _TRUE + _FALSE:
+        raise SettingsError(
+            f"{RASA_API_ALLOW_REMOTE_ENV} is {raw!r}; allowed: 1 (the API answers other hosts) "
+            "or 0 (the default)"
+        )
+    return token, raw in _TRUE
 
 
 def _claim_value(env: Mapping[str, str], name: str, default: str) -> str:

@@ -27,12 +27,11 @@ from bot.db import make_engine
 from bot.metrics import prometheus
 from bot.metrics.prometheus import DEFAULT_CACHE_SECONDS, BatonMetrics
 from bot.proxies import TrustedProxies
-from bot.settings import Settings
+from bot.settings import METRICS_TOKEN_ENV, Settings
 
 logger = logging.getLogger(__name__)
 
 METRICS_PATH = "/metrics"
-TOKEN_VARIABLE = "BATON_METRICS_TOKEN"  # noqa: S105 — the variable's name, not a token
 
 
 @dataclass(frozen=True)
@@ -61,15 +60,15 @@ def access_refusal(
             return None
         return Refusal(
             401,
-            f"Send the token of {TOKEN_VARIABLE} as 'Authorization: Bearer <token>'.\n",
+            f"Send the token of {METRICS_TOKEN_ENV} as 'Authorization: Bearer <token>'.\n",
             {"WWW-Authenticate": 'Bearer realm="metrics"'},
         )
     if local_client:
         return None
     return Refusal(
         403,
-        f"/metrics is served only to this host while {TOKEN_VARIABLE} is unset; "
-        f"set {TOKEN_VARIABLE} and scrape with 'Authorization: Bearer <token>'.\n",
+        f"/metrics is served only to this host while {METRICS_TOKEN_ENV} is unset; "
+        f"set {METRICS_TOKEN_ENV} and scrape with 'Authorization: Bearer <token>'.\n",
         {},
     )
 
@@ -84,9 +83,10 @@ class PrometheusChannel(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: Dict[str, Any] | None) -> InputChannel:
         credentials = credentials or {}
+        settings = Settings.from_env()
         return cls(
-            database_url=Settings.from_env().database_url,
-            token=os.environ.get(TOKEN_VARIABLE) or None,
+            database_url=settings.database_url,
+            token=settings.metrics_token,
             cache_seconds=float(credentials.get("cache_seconds", DEFAULT_CACHE_SECONDS)),
             proxies=TrustedProxies.from_env(os.environ),
         )

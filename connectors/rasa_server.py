@@ -37,64 +37,24 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, List, Mapping, Seque
 
 from bot.limits.settings import LimitSettings
 from bot.proxies import TrustedProxies
-from bot.settings import PROJECT_ROOT, SettingsError
+from bot.settings import PROJECT_ROOT, SettingsError, rasa_api_settings
 
 if TYPE_CHECKING:  # Sanic and Rasa are imported when the server starts, not with this module
     from sanic import Sanic
 
-API_TOKEN_ENV = "BATON_RASA_API_TOKEN"  # noqa: S105 -- a variable's name, not a token
-ALLOW_REMOTE_ENV = "BATON_RASA_API_ALLOW_REMOTE"
 DEFAULT_HOST = "0.0.0.0"  # noqa: S104 -- on purpose: customers and agents reach this server
 DEFAULT_PORT = 5005
 # Baton's public routes (each with its own access rules); a path is public when it
 # is one of these or lies under one of them.
 PUBLIC_ROUTES = ("/webhooks", "/desk", "/socket.io", "/metrics")
 ROOT_TEXT = "Baton is running."
-# As BATON_JWT_SECRET: a token an attacker could guess offline is no lock.
-MIN_API_TOKEN_LENGTH = 16
 # The query parameter Rasa's own check reads (rasa.server.requires_auth).
 RASA_TOKEN_PARAMETER = "token"  # noqa: S105 -- a query parameter's name, not a token
-_TRUE = ("1", "true", "yes")
-_FALSE = ("", "0", "false", "no")
 
 logger = logging.getLogger(__name__)
 
 # A Sanic server listener: (app, loop) -> None.
 Listener = Callable[[Any, Any], Awaitable[None]]
-
-
-def api_token(env: Mapping[str, str]) -> str | None:
-    """BATON_RASA_API_TOKEN, or None when the API is to stay off.
-
-    Raises:
-        SettingsError: it is set but too short to be a secret.
-    """
-    token = (env.get(API_TOKEN_ENV) or "").strip()
-    if not token:
-        return None
-    if len(token) < MIN_API_TOKEN_LENGTH:
-        raise SettingsError(
-            f"{API_TOKEN_ENV} is {len(token)} characters; use at least {MIN_API_TOKEN_LENGTH} "
-            "random characters"
-        )
-    return token
-
-
-def remote_api_allowed(env: Mapping[str, str]) -> bool:
-    """BATON_RASA_API_ALLOW_REMOTE: whether Rasa's API answers clients on other hosts.
-
-    Raises:
-        SettingsError: a value that is neither yes nor no.
-    """
-    raw = (env.get(ALLOW_REMOTE_ENV) or "").strip().lower()
-    if raw in _TRUE:
-        return True
-    if raw in _FALSE:
-        return False
-    raise SettingsError(
-        f"{ALLOW_REMOTE_ENV} is {raw!r}; allowed: 1 (the API answers other hosts) or 0 (the "
-        "default)"
-    )
 
 
 def is_public_path(path: str) -> bool:
@@ -193,8 +153,7 @@ def serve(
         SettingsError: BATON_RASA_API_TOKEN, BATON_RASA_API_ALLOW_REMOTE or a
             BATON_LIMIT_* variable is malformed.
     """
-    token = api_token(env)
-    allow_remote = remote_api_allowed(env)
+    token, allow_remote = rasa_api_settings(env)
     proxies = TrustedProxies.from_env(env)
     limits = LimitSettings.from_env(env)
 
@@ -280,8 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"rasa server: no {what} file at {path}", file=sys.stderr)
             return 2
     try:
-        api_token(os.environ)
-        remote_api_allowed(os.environ)
+        rasa_api_settings(os.environ)
         TrustedProxies.from_env(os.environ)
         LimitSettings.from_env(os.environ)
     except SettingsError as problem:

@@ -9,9 +9,7 @@ escalation.yml, so an agent (or a support manager) can see why a case landed whe
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-from pathlib import Path
 from typing import Dict, List, Mapping, Pattern, Sequence, Tuple
 
 from bot.escalation import business_hours
@@ -34,8 +32,9 @@ from bot.escalation.types import (
     NextLevel,
     RoutingDecision,
 )
+from bot.settings import ESCALATION_FILE_ENV as ESCALATION_FILE_ENV  # where tests name it
+from bot.settings import PROJECT_ROOT, escalation_file
 
-ESCALATION_FILE_ENV = "BATON_ESCALATION_FILE"
 DEFAULT_ESCALATION_FILE = "escalation.yml"
 UTC = dt.timezone.utc
 
@@ -46,11 +45,7 @@ def load_default_policy(env: Mapping[str, str] | None = None) -> YamlEscalationP
     Raises:
         EscalationConfigError: the file has mistakes (all of them are listed).
     """
-    # Imported here, not at module level, so importing the engine reads no settings.
-    from bot.settings import PROJECT_ROOT
-
-    env = os.environ if env is None else env
-    path = Path(env.get(ESCALATION_FILE_ENV) or PROJECT_ROOT / DEFAULT_ESCALATION_FILE)
+    path = escalation_file(env) or PROJECT_ROOT / DEFAULT_ESCALATION_FILE
     return YamlEscalationPolicy(load_policy(path))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.desk.passwords import MIN_PASSWORD_LENGTH
@@ -10,6 +12,9 @@ from bot.settings import (
     MIN_ADMIN_PASSWORD_LENGTH,
     Settings,
     SettingsError,
+    action_server_host,
+    escalation_file,
+    rasa_api_settings,
 )
 
 
@@ -96,8 +101,68 @@ def test_the_admin_password_rule_is_the_desk_password_rule():
             {"BATON_DISCONNECT_GRACE_SECONDS": "-1"},
             "BATON_DISCONNECT_GRACE_SECONDS is -1; allowed: 0 to 600",
         ),
+        (
+            {"BATON_RASA_API_TOKEN": "short"},
+            "BATON_RASA_API_TOKEN is 5 characters; use at least 16",
+        ),
+        (
+            {"BATON_RASA_API_ALLOW_REMOTE": "maybe"},
+            "BATON_RASA_API_ALLOW_REMOTE is 'maybe'; allowed: 1",
+        ),
     ],
 )
 def test_bad_values_are_refused_with_the_variable_named(env, names):
     with pytest.raises(SettingsError, match=names):
         Settings.from_env(env)
+
+
+def test_the_settings_other_modules_read_come_from_the_environment_too(tmp_path):
+    settings = Settings.from_env(
+        {
+            "BATON_ESCALATION_FILE": str(tmp_path / "policy.yml"),
+            "BATON_ACTION_SERVER_HOST": "10.0.0.5",
+            "BATON_RASA_API_TOKEN": " a-rasa-api-token-long-enough ",
+            "BATON_RASA_API_ALLOW_REMOTE": "yes",
+            "BATON_METRICS_TOKEN": "a metrics token",
+        }
+    )
+    assert settings.escalation_file == tmp_path / "policy.yml"
+    assert settings.action_server_host == "10.0.0.5"
+    assert settings.rasa_api_token == "a-rasa-api-token-long-enough"
+    assert settings.rasa_api_allow_remote is True
+    assert settings.metrics_token == "a metrics token"
+    assert "a-rasa-api-token-long-enough" not in repr(settings)
+    assert "a metrics token" not in repr(settings)
+
+
+def test_unset_they_keep_their_defaults():
+    settings = Settings.from_env({"BATON_RASA_API_ALLOW_REMOTE": "0"})
+    assert settings.escalation_file is None
+    assert settings.action_server_host is None
+    assert (settings.rasa_api_token, settings.rasa_api_allow_remote) == (None, False)
+    assert settings.metrics_token is None
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, (None, False)),
+        ({"BATON_RASA_API_TOKEN": "   "}, (None, False)),
+        (
+            {"BATON_RASA_API_TOKEN": "t" * 16, "BATON_RASA_API_ALLOW_REMOTE": "TRUE"},
+            ("t" * 16, True),
+        ),
+        ({"BATON_RASA_API_ALLOW_REMOTE": "no"}, (None, False)),
+    ],
+)
+def test_rasa_api_settings_alone(env, expected):
+    assert rasa_api_settings(env) == expected
+
+
+def test_one_setting_alone_checks_no_other():
+    # The escalation policy and the action server's host are read where a bad JWT secret
+    # is not their business.
+    env = {"BATON_JWT_SECRET": "short", "BATON_ESCALATION_FILE": "p.yml"}
+    assert escalation_file(env) == Path("p.yml")
+    assert escalation_file({}) is None
+    assert action_server_host({**env, "BATON_ACTION_SERVER_HOST": "10.1.2.3"}) == "10.1.2.3"
