@@ -111,3 +111,24 @@ def test_training_examples_get_the_features_a_parsed_message_gets(featurizer, to
     featurizer.process_training_data(training_data)
     for message, expected in zip(messages, alone, strict=True):
         assert sentence_vector(message) == pytest.approx(expected, abs=1e-5)
+
+
+def test_response_texts_are_featurized_only_when_configured(featurizer, tokenizer):
+    # config.yml turns them off: no selector of ours reads them (they are labelled by the
+    # response key), and the long response texts were most of this node's training time.
+    config = {**SentenceEmbeddingFeaturizer.get_default_config(), "response_features": False}
+    without_responses = SentenceEmbeddingFeaturizer.create(
+        config, None, None, ExecutionContext(None, node_name="minilm")
+    )
+    text_vectors = []
+    for component, responses_featurized in ((featurizer, True), (without_responses, False)):
+        message = Message(
+            data={"text": "do you deliver on sundays", "intent": "faq", "response": "Every day."}
+        )
+        training_data = TrainingData(training_examples=[message])
+        tokenizer.process_training_data(training_data)
+        component.process_training_data(training_data)
+        _, response_sentence = message.get_dense_features("response")
+        assert (response_sentence is not None) is responses_featurized
+        text_vectors.append(sentence_vector(message))
+    assert text_vectors[0] == pytest.approx(text_vectors[1], abs=1e-6)
