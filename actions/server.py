@@ -89,11 +89,12 @@ def create_action_app(token: str, actions_package: str = "actions") -> Sanic:
     from rasa_sdk.endpoint import create_app
     from sanic import response
     from sanic.request import Request
+    from sanic.response import HTTPResponse
 
     # No CORS origins: a browser page has no business calling the action server.
     app = create_app(actions_package, cors_origins="")
 
-    async def require_rasa_server(request: Request):  # type: ignore[no-untyped-def]
+    async def require_rasa_server(request: Request) -> HTTPResponse | None:
         if request.path in OPEN_PATHS:
             return None
         if bearer_token_matches(request.headers.get("authorization"), token):

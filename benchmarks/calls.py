@@ -89,6 +89,7 @@ def real_server(browser: Browser) -> Iterator[Tuple[DeskConsole, ChatWidget]]:
             widget.open()
             reply = widget.ask("I want to talk to a person")
             expect(reply).to_contain_text(_REFERENCE)
+            # expect() waited for the reference: the search finds it (the ignore is for None).
             reference = _REFERENCE.search(reply.inner_text()).group(0)  # type: ignore[union-attr]
             conversation_id = widget.page.evaluate(
                 "() => localStorage.getItem('baton.session.' + location.origin)"

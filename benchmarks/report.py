@@ -72,7 +72,7 @@ def main() -> None:
     )
     schema = postgres_schema(postgres_url)
     try:
-        for label, median, worst in with_database(next(schema), time_reports):  # type: ignore[union-attr]
+        for label, median, worst in with_database(next(schema), time_reports):
             verdict = "PASS" if worst <= TARGET_SECONDS else "FAIL"
             print(
                 f"  PostgreSQL     {label:<12} median {median:.2f} s, max {worst:.2f} s  {verdict}"
@@ -82,7 +82,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         for label, median, worst in with_database(
             f"sqlite:///{Path(folder) / 'bench.db'}", time_reports
-        ):  # type: ignore[union-attr]
+        ):
             print(f"  SQLite (file)  {label:<12} median {median:.2f} s, max {worst:.2f} s")
 
 

@@ -19,7 +19,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Tuple
+from typing import Callable, Dict, Generator, List, Tuple, TypeVar
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -167,7 +167,7 @@ def time_sweep(session_factory: sessionmaker) -> Tuple[float, int]:
     return time.perf_counter() - started, result["breaches"]
 
 
-def postgres_schema(base_url: str) -> Iterator[str]:
+def postgres_schema(base_url: str) -> Generator[str, None, None]:
     """A URL into a fresh schema, dropped when the generator is closed."""
     schema = f"baton_bench_{uuid.uuid4().hex[:10]}"
     admin = create_engine(base_url, future=True)
@@ -184,7 +184,11 @@ def postgres_schema(base_url: str) -> Iterator[str]:
         admin.dispose()
 
 
-def with_database(url: str, work: Callable[[sessionmaker], object]) -> object:
+# What a timed piece of work returns.
+Result = TypeVar("Result")
+
+
+def with_database(url: str, work: Callable[[sessionmaker], Result]) -> Result:
     upgrade(url)
     engine = make_engine(url)
     try:
@@ -202,7 +206,7 @@ def main() -> None:
     rows: List[Tuple[str, str, str]] = []
     with tempfile.TemporaryDirectory() as folder:
         sqlite_url = f"sqlite:///{Path(folder) / 'bench.db'}"
-        p50, p95 = with_database(sqlite_url, time_creations)  # type: ignore[misc]
+        p50, p95 = with_database(sqlite_url, time_creations)
         rows.append(
             (
                 f"open_ticket, {TRANSCRIPT_TURNS}-turn context ({CREATIONS}×)",
@@ -214,7 +218,7 @@ def main() -> None:
     schema = postgres_schema(postgres_url)
     url = next(schema)
     try:
-        p50, p95 = with_database(url, time_creations)  # type: ignore[misc]
+        p50, p95 = with_database(url, time_creations)
         rows.append(
             (
                 f"open_ticket, {TRANSCRIPT_TURNS}-turn context ({CREATIONS}×)",
@@ -228,7 +232,7 @@ def main() -> None:
     schema = postgres_schema(postgres_url)
     url = next(schema)
     try:
-        seconds, breaches = with_database(url, time_sweep)  # type: ignore[misc]
+        seconds, breaches = with_database(url, time_sweep)
         rows.append(
             (
                 f"clock sweep, {SWEEP_TICKETS:,} breached tickets (batches of {SWEEP_BATCH_SIZE})",

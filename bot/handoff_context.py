@@ -59,7 +59,7 @@ def transcript(events: Iterable[Mapping[str, Any]]) -> List[Dict[str, Any]]:
     """Customer and bot turns with timestamps, intents and confidences."""
     turns: List[Dict[str, Any]] = []
     # Events are Mappings here; spoken_events only reads them.
-    for event, text in spoken_events(events):  # type: ignore[arg-type]
+    for event, text in spoken_events(events):  # type: ignore[arg-type]  # a Mapping, only read
         kind = event.get("event")
         if kind == "user":
             intent = (event.get("parse_data") or {}).get("intent") or {}

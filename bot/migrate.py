@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 from alembic import command
 from alembic.config import Config
 
@@ -25,7 +27,7 @@ def downgrade(database_url: str, revision: str = "base") -> None:
     _run(database_url, lambda config: command.downgrade(config, revision))
 
 
-def _run(database_url: str, operation) -> None:  # type: ignore[no-untyped-def]
+def _run(database_url: str, operation: Callable[[Config], object]) -> None:
     engine = make_engine(database_url)
     try:
         with engine.begin() as connection:

@@ -103,8 +103,9 @@ def install_api_guard(
     """
     from sanic import response
     from sanic.request import Request
+    from sanic.response import HTTPResponse
 
-    async def guard_rasa_api(request: Request):  # type: ignore[no-untyped-def]
+    async def guard_rasa_api(request: Request) -> HTTPResponse | None:
         if request.path == "/" and request.method in ("GET", "HEAD"):
             return response.text(ROOT_TEXT)
         if is_public_path(request.path):

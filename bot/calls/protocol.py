@@ -8,7 +8,7 @@ and rebuilt from its known fields only, so nothing unknown is ever relayed.
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, Literal, Mapping, Tuple, TypedDict
+from typing import Any, Dict, Literal, Mapping, Tuple, TypedDict, TypeGuard
 
 from bot.calls.errors import CallRefused
 
@@ -156,7 +156,7 @@ class AgentSignal(TypedDict, total=False):
     candidate: Candidate
 
 
-def is_hex_id(value: Any) -> bool:
+def is_hex_id(value: Any) -> TypeGuard[str]:
     return isinstance(value, str) and bool(HEX_ID.match(value))
 
 
@@ -169,7 +169,7 @@ def _call_id(data: Mapping[str, Any]) -> str:
     if not is_hex_id(value):
         # Not one of ours: deliberately the same answer as an unknown id, no lookup.
         raise CallRefused(NO_SUCH_CALL, "unknown_call", "There is no such call.")
-    return value  # type: ignore[return-value]
+    return value
 
 
 def _choice(
@@ -183,7 +183,7 @@ def _choice(
     return value
 
 
-def _description(data: Mapping[str, Any], expected: str) -> Description:
+def _description(data: Mapping[str, Any], expected: Literal["offer", "answer"]) -> Description:
     description = data.get("description")
     if not isinstance(description, dict):
         raise _malformed("'description' must be an object with 'type' and 'sdp'.")
@@ -194,7 +194,7 @@ def _description(data: Mapping[str, Any], expected: str) -> Description:
         raise _malformed("'description.sdp' must be a non-empty string.")
     if len(sdp) > MAX_SDP_LENGTH:
         raise CallRefused(TOO_LARGE, "too_large", f"An SDP is at most {MAX_SDP_LENGTH} characters.")
-    return {"type": expected, "sdp": sdp}  # type: ignore[typeddict-item]
+    return {"type": expected, "sdp": sdp}
 
 
 def _optional_text(candidate: Mapping[str, Any], field: str, limit: int) -> str | None:
@@ -274,7 +274,7 @@ def parse_connection_id(body: Mapping[str, Any]) -> str:
     value = body.get("connection_id")
     if not is_hex_id(value):
         raise _malformed("'connection_id' must be the 32-hex id of this console's latest 'hello'.")
-    return value  # type: ignore[return-value]
+    return value
 
 
 def parse_agent_signal(body: Any) -> AgentSignal:

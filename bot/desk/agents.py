@@ -337,7 +337,7 @@ class AgentDirectory:
                 raise UnknownAgent(f"no agent has the id {agent_id}")
             record = _load(session, agent_id)
         logger.info("desk.agent.status agent=%s status=%s", agent_id, status)
-        return record  # type: ignore[return-value]
+        return record  # type: ignore[return-value]  # updated just now: the row exists
 
     def set_teams(self, agent_id: int, teams: Sequence[str]) -> AgentRecord:
         """Replace the agent's team memberships.
@@ -362,7 +362,7 @@ class AgentDirectory:
                 )
             session.flush()
             session.expire_all()
-            return _load(session, agent_id)  # type: ignore[return-value]
+            return _load(session, agent_id)  # type: ignore[return-value]  # checked above
 
     # --- teams ---------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """Alembic environment: migrates the database named by the caller or DATABASE_URL."""
 
 from alembic import context
+from sqlalchemy.engine import Connection
 
 import bot.store.models  # noqa: F401  (the ticket tables, revision 0002)
 from bot.db import Base, make_engine
@@ -10,7 +11,7 @@ config = context.config
 connection = config.attributes.get("connection")
 
 
-def run_migrations(connection) -> None:  # type: ignore[no-untyped-def]
+def run_migrations(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,

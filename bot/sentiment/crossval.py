@@ -69,6 +69,7 @@ SEARCH_DECISIVE = (
 def search_candidates() -> List[ModelSettings]:
     """The grid `--search` compares."""
     return [
+        # The ignore: **features are ModelSettings' boolean fields, named by the grid at run time.
         replace(CHOSEN, c=c, decisive_evidence=decisive, **features)  # type: ignore[arg-type]
         for features, c, decisive in itertools.product(SEARCH_FEATURES, SEARCH_C, SEARCH_DECISIVE)
     ]
