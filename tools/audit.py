@@ -42,7 +42,8 @@ def installed_pins(venv: Path) -> tuple[list[str], list[str]]:
         text=True,
         check=True,
     )
-    pins, others = [], []
+    pins: list[str] = []
+    others: list[str] = []
     for line in completed.stdout.splitlines():
         line = line.strip()
         if not line or line.startswith("#"):
