@@ -7,7 +7,6 @@ action server constructs actions without arguments and gets these defaults.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Dict
@@ -19,14 +18,10 @@ from bot.accounts.factory import account_service_from_settings
 from bot.accounts.interface import AccountService
 from bot.constants import METADATA_CUSTOMER_TOKEN
 from bot.db import make_engine, make_session_factory
-from bot.desk.availability import (
-    DEFAULT_AVERAGE_HANDLING_MINUTES,
-    average_handling_minutes_from_env,
-)
 from bot.escalation.engine import YamlEscalationPolicy, load_default_policy
 from bot.escalation.signals import SentimentReader
 from bot.sentiment.analyzer import SentimentAnalyzer, shared_analyzer
-from bot.settings import Settings
+from bot.settings import DEFAULT_AVERAGE_HANDLING_MINUTES, Settings
 from bot.store.tickets import TicketStore
 
 
@@ -57,7 +52,7 @@ def default_services() -> Services:
         accounts=account_service_from_settings(settings),
         tickets=TicketStore(session_factory),
         policy=load_default_policy(),
-        average_handling_minutes=average_handling_minutes_from_env(os.environ),
+        average_handling_minutes=settings.average_handling_minutes,
         sentiment=sentiment_reader(shared_analyzer()),
     )
 

@@ -6,6 +6,7 @@ Secrets never live in YAML beside the code: they come from the environment
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -48,6 +49,11 @@ RASA_API_ALLOW_REMOTE_ENV = "BATON_RASA_API_ALLOW_REMOTE"
 MIN_RASA_API_TOKEN_LENGTH = 16
 # The bearer token Prometheus scrapes /metrics with; unset, only this host may (docs/metrics.md).
 METRICS_TOKEN_ENV = "BATON_METRICS_TOKEN"  # noqa: S105 -- a variable's name, not a token
+# Minutes an agent spends on one conversation, for the queue's wait estimate
+# (bot.desk.availability): above 0 and at most a day.
+AVERAGE_HANDLING_MINUTES_ENV = "BATON_AVERAGE_HANDLING_MINUTES"
+DEFAULT_AVERAGE_HANDLING_MINUTES = 8.0
+MAX_AVERAGE_HANDLING_MINUTES = 24 * 60.0
 _TRUE = ("1", "true", "yes")
 _FALSE = ("", "0", "false", "no")
 
@@ -89,6 +95,7 @@ class Settings:
     rasa_api_token: str | None = field(default=None, repr=False)
     rasa_api_allow_remote: bool = False
     metrics_token: str | None = field(default=None, repr=False)
+    average_handling_minutes: float = DEFAULT_AVERAGE_HANDLING_MINUTES
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -190,6 +197,7 @@ class Settings:
             rasa_api_token=rasa_api_token,
             rasa_api_allow_remote=rasa_api_allow_remote,
             metrics_token=env.get(METRICS_TOKEN_ENV) or None,
+            average_handling_minutes=average_handling_minutes(env),
         )
 
 
@@ -259,6 +267,28 @@ def rasa_api_settings(env: Mapping[str, str] | None = None) -> Tuple[str | None,
             "or 0 (the default)"
         )
     return token, raw in _TRUE
+
+
+def average_handling_minutes(env: Mapping[str, str] | None = None) -> float:
+    """`BATON_AVERAGE_HANDLING_MINUTES`, or the default when it is unset.
+
+    Raises:
+        SettingsError: the value is not a number of minutes above 0 and at most a day.
+    """
+    env = os.environ if env is None else env
+    raw = (env.get(AVERAGE_HANDLING_MINUTES_ENV) or "").strip()
+    if not raw:
+        return DEFAULT_AVERAGE_HANDLING_MINUTES
+    try:
+        minutes = float(raw)
+    except ValueError:
+        minutes = math.nan
+    if not 0 < minutes <= MAX_AVERAGE_HANDLING_MINUTES:  # also refuses NaN
+        raise SettingsError(
+            f"{AVERAGE_HANDLING_MINUTES_ENV} is {raw!r}; expected the minutes an agent spends "
+            f"on one conversation, a number above 0 and at most {MAX_AVERAGE_HANDLING_MINUTES:g}"
+        )
+    return minutes
 
 
 def _claim_value(env: Mapping[str, str], name: str, default: str) -> str:

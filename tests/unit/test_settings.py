@@ -109,6 +109,11 @@ def test_the_admin_password_rule_is_the_desk_password_rule():
             {"BATON_RASA_API_ALLOW_REMOTE": "maybe"},
             "BATON_RASA_API_ALLOW_REMOTE is 'maybe'; allowed: 1",
         ),
+        (
+            {"BATON_AVERAGE_HANDLING_MINUTES": "0"},
+            "BATON_AVERAGE_HANDLING_MINUTES is '0'; expected the minutes",
+        ),
+        ({"BATON_AVERAGE_HANDLING_MINUTES": "nan"}, "BATON_AVERAGE_HANDLING_MINUTES is 'nan'"),
     ],
 )
 def test_bad_values_are_refused_with_the_variable_named(env, names):
@@ -124,6 +129,7 @@ def test_the_settings_other_modules_read_come_from_the_environment_too(tmp_path)
             "BATON_RASA_API_TOKEN": " a-rasa-api-token-long-enough ",
             "BATON_RASA_API_ALLOW_REMOTE": "yes",
             "BATON_METRICS_TOKEN": "a metrics token",
+            "BATON_AVERAGE_HANDLING_MINUTES": "12.5",
         }
     )
     assert settings.escalation_file == tmp_path / "policy.yml"
@@ -131,6 +137,7 @@ def test_the_settings_other_modules_read_come_from_the_environment_too(tmp_path)
     assert settings.rasa_api_token == "a-rasa-api-token-long-enough"
     assert settings.rasa_api_allow_remote is True
     assert settings.metrics_token == "a metrics token"
+    assert settings.average_handling_minutes == 12.5
     assert "a-rasa-api-token-long-enough" not in repr(settings)
     assert "a metrics token" not in repr(settings)
 
@@ -141,6 +148,7 @@ def test_unset_they_keep_their_defaults():
     assert settings.action_server_host is None
     assert (settings.rasa_api_token, settings.rasa_api_allow_remote) == (None, False)
     assert settings.metrics_token is None
+    assert settings.average_handling_minutes == 8.0
 
 
 @pytest.mark.parametrize(
