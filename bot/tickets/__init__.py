@@ -1,2 +1,3 @@
-"""The ticket lifecycle: its states, the one repository that writes tickets,
-ticket_history and conversations.state, and the read queries."""
+"""The ticket lifecycle: its states (states.py), the one repository that writes tickets,
+ticket_history and conversations.state (repository.py), the shared read queries
+(queries.py), and the handoff use case that opens a ticket (handoff.py)."""
