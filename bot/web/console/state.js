@@ -1,5 +1,6 @@
-/* The console's state: one object, created once by main.js. Live events change it only
- * through the reducer (live.js); the views read it. */
+/* The console's state: one object the modules share. Live events change it through the
+ * reducer (live.js, pure); the agent's actions and the fetches they start change it in
+ * conversations.js and calls.js; the views (render.js, calls.js, dashboard.js) read it. */
 
 /** The state of a console no one is signed in to. */
 export const initialState = () => ({
