@@ -16,7 +16,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: install run train test lint validate check unit conversations bench clean eval report audit
+.PHONY: install run train test lint validate check unit e2e quick conversations bench clean eval report audit
 
 install: $(VENV)/.installed
 
@@ -77,15 +77,36 @@ SINCE ?= 7d
 report: install
 	$(BIN)/bot report --since $(SINCE)
 
-unit: install $(MODEL)
-	$(BIN)/pytest
+# Test tiers: what a test needs is a marker (pyproject.toml), set from its fixtures by
+# tests/conftest.py. `make unit` runs every test that needs no trained model (both database
+# backends, the browser tests against the fakes), `make e2e` those that need it, `make test`
+# both; the load tests (`slow`) are in `make bench`. Tests spread over the cores (pytest-xdist;
+# PYTEST_WORKERS=0 runs them in one process); the tests of one shared server stay on one worker.
+PYTEST_WORKERS ?= 2
+PYTEST_PARALLEL := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadgroup)
+# The JavaScript units (the console's and the widget's pure parts), when there are some.
+NODE_TESTS := $(if $(wildcard tests/js/*.test.mjs),node --test tests/js/)
+QUICK_MARKERS := not model and not browser and not postgres and not server and not slow
+
+unit: install
+	$(BIN)/pytest $(PYTEST_PARALLEL) -m "not model and not slow"
+	$(NODE_TESTS)
+
+e2e: install $(MODEL)
+	$(BIN)/pytest $(PYTEST_PARALLEL) -m "model and not slow"
+
+# The inner loop, ≤ 90 s on 2 cores: no model, no browser, SQLite only, no server process.
+quick: install
+	$(BIN)/pytest $(PYTEST_PARALLEL) -q -m "$(QUICK_MARKERS)"
+	$(NODE_TESTS)
 
 conversations: install $(MODEL)
 	$(BIN)/rasa test core --stories tests/conversations --model $(MODEL) --fail-on-prediction-errors --out var/results
 
-test: lint validate unit conversations
+test: lint validate unit e2e conversations
 
 bench: install $(MODEL)
+	$(BIN)/pytest -p no:cacheprovider -m slow tests/e2e/test_relay_load.py
 	$(BIN)/python -m benchmarks.channel
 	$(BIN)/python -m benchmarks.store
 	$(BIN)/python -m benchmarks.relay

@@ -48,8 +48,6 @@ SUBPROCESS_FIXTURES = ("seeded_desk",)
 BROWSER_FIXTURES = {"browser", "media_browser", "context", "page"}
 # Modules that load the trained model in this process, without a server.
 MODEL_MODULES = {"test_handoff_resume.py"}
-# What a load test does is in `make bench`; the default tier keeps a small one of each.
-SLOW_TESTS = {"test_relay_load.py::test_conversations_relay_every_message_once_and_in_order[100]"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item]) -> None:
@@ -70,8 +68,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item
         params = getattr(getattr(item, "callspec", None), "params", {})
         if params.get("database_url") == "postgresql" or "postgres_url" in names:
             item.add_marker(pytest.mark.postgres)
-        if f"{item.path.name}::{item.name}" in SLOW_TESTS:
-            item.add_marker(pytest.mark.slow)
         # Under `-n --dist loadgroup` the tests of one session server run on one worker, so it
         # starts once; a module's browser and its module-scoped servers likewise.
         if bot_run or subprocess_servers:
@@ -183,6 +179,21 @@ def session_factory(engine: Engine) -> sessionmaker:
 
 
 # --- servers ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sanic_test_mode() -> None:
+    """Sanic's test mode for every server a test starts in this process, whatever the order.
+
+    Sanic rewrites its request handler when an app starts (sanic/touchup). Out of test mode
+    it rewrites the previous app's rewrite, which fails (KeyError 'http1_response_header')
+    once a second app starts in the process; in test mode it starts from the original
+    each time. Under xdist, tests reach a worker in another order than alone, so every
+    process sets it first rather than the first test that happens to need it.
+    """
+    from sanic import Sanic
+
+    Sanic.test_mode = True
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,6 @@ from bot.db import make_engine, make_session_factory
 from bot.desk.agents import AgentDirectory
 from bot.desk.demo import DEMO_AGENT, DEMO_SUPERVISOR
 from bot.escalation.engine import load_default_policy
-from bot.migrate import upgrade
 from bot.secrets_file import DEMO_AGENT_PASSWORD
 from bot.settings import PROJECT_ROOT, Settings
 from tests.desk.conftest import T0
@@ -31,9 +30,11 @@ def cli_database(database_url, monkeypatch) -> str:
 
 
 @pytest.fixture
-def migrated(cli_database) -> str:
-    """For the tests that look at a database a refused command never migrated."""
-    upgrade(cli_database)
+def migrated(cli_database, migrated_url) -> str:
+    """For the tests that look at a database a refused command never migrated.
+
+    With `migrated_url` in the test, `cli_database` is that migrated database.
+    """
     return cli_database
 
 
