@@ -25,7 +25,8 @@ STATUS_WORDS = {
 
 
 class ActionTicketStatus(UsesServices, Action):
-    """Looks up the customer's ticket: by reference, else the latest of this conversation or customer."""
+    """Looks up the customer's ticket: by reference, else the latest of this conversation or
+    customer."""
 
     def name(self) -> str:
         return ACTION_TICKET_STATUS
@@ -89,7 +90,10 @@ class ActionTicketStatus(UsesServices, Action):
                 "conversation that opened them or to the logged-in customer they belong to."
             )
         if verified:
-            return "I can't see any tickets on your account. If something needs fixing, tell me and I'll open one."
+            return (
+                "I can't see any tickets on your account. "
+                "If something needs fixing, tell me and I'll open one."
+            )
         return (
             "I can't see a ticket from this conversation. If you opened one earlier, log in "
             "or tell me its reference (it starts with CS-)."

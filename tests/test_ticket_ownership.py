@@ -317,13 +317,7 @@ def offences(package: str) -> List[str]:
     [
         "bot",
         "actions",
-        pytest.param(
-            "connectors",
-            marks=pytest.mark.xfail(
-                strict=False,
-                reason="connectors/ is being split (issue 20); its state literals go with it",
-            ),
-        ),
+        "connectors",
     ],
 )
 def test_only_the_ticket_owner_writes_tickets_and_no_bare_state_appears(package: str) -> None:

@@ -39,7 +39,8 @@ BOUND_TYPES = (p.SDP, p.ICE, p.CONNECTED)
 
 @dataclass(frozen=True)
 class CustomerSocket:
-    """A widget's socket: its sid, its confirmed session (None if none) and the conversation's state."""
+    """A widget's socket: its sid, its confirmed session (None if none) and the conversation's
+    state."""
 
     sid: str
     session_id: str | None

@@ -581,7 +581,8 @@ class CallService:
             return Outcome()
         self._forget(updated.id)
         logger.info(
-            "calls.ended call=%s conversation=%s media=%s provider=%s reason=%s by=%s duration_s=%s",
+            "calls.ended call=%s conversation=%s media=%s provider=%s reason=%s by=%s "
+            "duration_s=%s",
             updated.id[:8],
             updated.conversation_id[:8],
             updated.media,

@@ -118,15 +118,16 @@ _METRICS_PARAMETERS = [
         "name": "since",
         "in": "query",
         "required": False,
-        "description": "start of the period (included): 7d, 12h, 30m, 2w back from now, or an ISO date "
-        "(that day 00:00 UTC) or date-time; default 7d",
+        "description": "start of the period (included): 7d, 12h, 30m, 2w back from now, "
+        "or an ISO date (that day 00:00 UTC) or date-time; default 7d",
         "schema": {"type": "string", "example": "2026-11-20"},
     },
     {
         "name": "until",
         "in": "query",
         "required": False,
-        "description": "end of the period (excluded), in the same forms; default now. At most 366 days after since",
+        "description": "end of the period (excluded), in the same forms; default now. "
+        "At most 366 days after since",
         "schema": {"type": "string", "example": "2026-11-27"},
     },
     {
@@ -255,12 +256,14 @@ OPERATIONS: Tuple[Operation, ...] = (
     Operation(
         "get",
         "/live",
-        "The live socket (WebSocket; docs/desk.md 'Live updates'): the session cookie authenticates it",
+        "The live socket (WebSocket; docs/desk.md 'Live updates'): "
+        "the session cookie authenticates it",
         PUBLIC,
         101,
         errors=(426,),
         tag=TAG_LIVE,
-        success_description="Switching Protocols. A refused session or origin gets one `error` message, then the socket closes",
+        success_description="Switching Protocols. A refused session or origin gets one `error` "
+        "message, then the socket closes",
     ),
     Operation(
         "post",
@@ -476,8 +479,8 @@ OPERATIONS: Tuple[Operation, ...] = (
     Operation(
         "post",
         "/conversations/{conversation_id}/block",
-        "End an abusive customer's conversation for good and block them: the conversation, and with "
-        "block_address their addresses for BATON_LIMIT_BLOCK_ADDRESS_HOURS",
+        "End an abusive customer's conversation for good and block them: the conversation, "
+        "and with block_address their addresses for BATON_LIMIT_BLOCK_ADDRESS_HOURS",
         WRITE,
         200,
         _object(
@@ -584,8 +587,8 @@ ERROR_RESPONSES: Dict[int, str] = {
     400: "Malformed: the body is not a JSON object, or its Content-Length is not a number; "
     "for the metrics: a period that can't be read, or an unknown team",
     401: "Not signed in, the session expired, or (sign-in) a wrong e-mail address or password",
-    403: "Not allowed: another team's conversation, a missing role, a missing or wrong X-CSRF-Token; "
-    "for calls: calls_disabled, not_allowed",
+    403: "Not allowed: another team's conversation, a missing role, a missing or wrong "
+    "X-CSRF-Token; for calls: calls_disabled, not_allowed",
     404: "No such conversation, call, block or file",
     409: "Conflict: taken by another agent, already resolved, not with you; "
     "for calls: busy, invalid_state, call_elsewhere, not_with_you",
@@ -816,8 +819,8 @@ SCHEMAS: Dict[str, Any] = {
             "kind": {"enum": ["session", "address"]},
             "value": {
                 "type": "string",
-                "description": "the address; for a conversation, only the first 8 characters of its id "
-                "(a guest's bearer secret)",
+                "description": "the address; for a conversation, only the first 8 characters "
+                "of its id (a guest's bearer secret)",
             },
             "reason": _STRING,
             "created_by": {"type": "integer", "nullable": True, "description": "the agent's id"},
@@ -928,7 +931,8 @@ def openapi_spec() -> Dict[str, Any]:
                     "type": "apiKey",
                     "in": "header",
                     "name": "X-CSRF-Token",
-                    "description": "the session's CSRF token (from POST /login or GET /me); every write",
+                    "description": "the session's CSRF token (from POST /login or GET /me); "
+                    "every write",
                 },
             },
         },

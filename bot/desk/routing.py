@@ -166,7 +166,8 @@ class Router:
                         else None,
                         to_value=agent_token(chosen.id),
                         reason=(
-                            f"online in {ticket.team}, {chosen.load} of {chosen.capacity} chats and offers, "
+                            f"online in {ticket.team}, {chosen.load} of {chosen.capacity} "
+                            "chats and offers, "
                             + (
                                 f"speaks {ticket.language}"
                                 if speaks

@@ -482,7 +482,8 @@ class DeskService:
     def end_for_abuse(
         self, agent: AgentRecord, conversation_id: str, reason: str, now: dt.datetime
     ) -> Handoff:
-        """An abusive customer's conversation ends for good: the ticket is closed, the bot does not resume.
+        """An abusive customer's conversation ends for good: the ticket is closed, the bot does
+        not resume.
 
         A conversation whose ticket is already closed gets only the history row,
         so blocking someone after the chat ended still leaves its trace.

@@ -342,7 +342,8 @@ class CsatAnswer(Base):
 
 
 class Call(Base):
-    """One video call or screen share in a conversation, from the offer to its end (docs/calls.md)."""
+    """One video call or screen share in a conversation, from the offer to its end
+    (docs/calls.md)."""
 
     __tablename__ = "calls"
     __table_args__ = (
@@ -430,7 +431,8 @@ class AuditEntry(Base):
 
 
 class CustomerBlock(Base):
-    """A customer kept out of the widget: by conversation (session id) or by address (bot.desk.blocks)."""
+    """A customer kept out of the widget: by conversation (session id) or by address
+    (bot.desk.blocks)."""
 
     __tablename__ = "customer_blocks"
     __table_args__ = (

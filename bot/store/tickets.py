@@ -302,7 +302,8 @@ class TicketStore:
             or not CSAT_MIN_RATING <= rating <= CSAT_MAX_RATING
         ):
             raise ValueError(
-                f"rating {rating!r}: expected a whole number from {CSAT_MIN_RATING} to {CSAT_MAX_RATING}"
+                f"rating {rating!r}: expected a whole number "
+                f"from {CSAT_MIN_RATING} to {CSAT_MAX_RATING}"
             )
 
         def attempt() -> bool:
@@ -346,7 +347,8 @@ class TicketStore:
         return self._read_one(select(Ticket).where(Ticket.idempotency_key == idempotency_key))
 
     def _live_ticket(self, sender_id: str) -> TicketRecord | None:
-        """The conversation's ticket that is queued or with an agent (at most one: migration 0007)."""
+        """The conversation's ticket that is queued or with an agent (at most one, by
+        migration 0007)."""
         return self._read_one(
             select(Ticket)
             .join(Conversation, Ticket.conversation_id == Conversation.id)

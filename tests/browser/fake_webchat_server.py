@@ -265,7 +265,8 @@ def host_page_app(widget_src: str, server: str) -> web.Application:
     """A page of another origin that embeds the widget with the one script tag."""
     html = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>Partner shop</title>
-<style>* {{ all: unset; }} div {{ position: static !important; }} button {{ display: none; }}</style>
+<style>* {{ all: unset; }} div {{ position: static !important; }}
+button {{ display: none; }}</style>
 </head><body><h1>Partner shop</h1>
 <script src="{widget_src}" data-server="{server}" data-title="Brightwave help" async></script>
 </body></html>"""

@@ -29,7 +29,8 @@ pytestmark = pytest.mark.browser
 CHART_DATA = """(id) => {
   const chart = Chart.getChart(document.getElementById(id));
   if (!chart) return null;
-  const drawn = chart.getDatasetMeta(0).data.filter((e) => Number.isFinite(e.x) && Number.isFinite(e.y));
+  const drawn = chart.getDatasetMeta(0).data.filter(
+    (e) => Number.isFinite(e.x) && Number.isFinite(e.y));
   return {
     labels: chart.data.labels,
     datasets: chart.data.datasets.map((d) => ({ label: d.label, data: d.data })),
@@ -183,7 +184,8 @@ def test_another_industry_moves_the_reference_band(page: Page, seeded_desk: Seed
     chart(page, "dash-rate-chart")
     page.get_by_label("Industry reference", exact=True).select_option("E-commerce")
     page.wait_for_function(
-        "() => Chart.getChart(document.getElementById('dash-rate-chart')).data.datasets[1].data[0] === 3"
+        "() => Chart.getChart(document.getElementById('dash-rate-chart'))"
+        ".data.datasets[1].data[0] === 3"
     )
     assert [d["data"] for d in chart(page, "dash-rate-chart")["datasets"][1:]] == [
         [3.0] * 7,
@@ -191,7 +193,8 @@ def test_another_industry_moves_the_reference_band(page: Page, seeded_desk: Seed
     ]
     page.get_by_label("Industry reference", exact=True).select_option("")
     page.wait_for_function(
-        "() => Chart.getChart(document.getElementById('dash-rate-chart')).data.datasets.length === 1"
+        "() => Chart.getChart(document.getElementById('dash-rate-chart'))"
+        ".data.datasets.length === 1"
     )
 
 

@@ -1,4 +1,5 @@
-"""Fixtures of the call tests: a migrated database (SQLite and PostgreSQL), agents, handed-off conversations."""
+"""Fixtures of the call tests: a migrated database (SQLite and PostgreSQL), agents, handed-off
+conversations."""
 
 from __future__ import annotations
 

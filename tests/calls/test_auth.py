@@ -1,4 +1,5 @@
-"""Signalling authorisation (docs/calls.md 4.1): who may send what, and the `calls.rejected` lines."""
+"""Signalling authorisation (docs/calls.md 4.1): who may send what, and the `calls.rejected`
+lines."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""A call's transcript lines: their text, and how the widget, the console and the packet show them."""
+"""A call's transcript lines: their text, and how the widget, the console and the packet show
+them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Parsing of call signals: shapes, types, limits, unknown types and fields (docs/calls.md 3.1, 3.2)."""
+"""Parsing of call signals: shapes, types, limits, unknown types and fields (docs/calls.md 3.1,
+3.2)."""
 
 from __future__ import annotations
 

@@ -67,7 +67,8 @@ def test_minted_credentials_are_per_call_and_participant():
     settings = CallSettings.from_env(
         {
             "BATON_STUN_URLS": "stun:turn.example.com:3478",
-            "BATON_TURN_URLS": "turn:turn.example.com:3478?transport=udp, turns:turn.example.com:5349?transport=tcp",
+            "BATON_TURN_URLS": "turn:turn.example.com:3478?transport=udp, "
+            "turns:turn.example.com:5349?transport=tcp",
             "BATON_TURN_SECRET": SECRET,
             "BATON_ICE_TRANSPORT_POLICY": "relay",
         }

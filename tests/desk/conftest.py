@@ -1,4 +1,5 @@
-"""Fixtures of the desk tests: a migrated database (SQLite and PostgreSQL), teams, people, tickets."""
+"""Fixtures of the desk tests: a migrated database (SQLite and PostgreSQL), teams, people,
+tickets."""
 
 from __future__ import annotations
 

@@ -286,7 +286,8 @@ def test_without_a_period_the_report_covers_the_last_seven_days(seeded_desk: See
         ),
         (
             {"team": "sales"},
-            "Unknown team 'sales'; known teams: billing, technical, shop, customer_care, care_managers.",
+            "Unknown team 'sales'; "
+            "known teams: billing, technical, shop, customer_care, care_managers.",
         ),
     ],
 )

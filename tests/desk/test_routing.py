@@ -327,7 +327,8 @@ def postgres_only(migrated_url):
 
 @pytest.fixture
 def impatient_router(postgres_only):
-    """A router whose connection gives up on a row lock after 5 s: waiting is the bug, not a hang."""
+    """A router whose connection gives up on a row lock after 5 s: waiting is the bug, not a
+    hang."""
     url = make_url(postgres_only)
     options = f"{url.query.get('options', '')} -clock_timeout=5s".strip()
     engine = make_engine(

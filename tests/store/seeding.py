@@ -1,4 +1,5 @@
-"""Many breached tickets at once, in two bulk inserts: shared by the clock tests and `make bench`."""
+"""Many breached tickets at once, in two bulk inserts: shared by the clock tests and `make
+bench`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""One live ticket per conversation: a second handoff while one is queued or with an agent opens nothing.
+"""One live ticket per conversation: a second handoff while one is queued or with an agent
+opens nothing.
 
 On SQLite and PostgreSQL (the `database_url` fixture), through the store and
 straight at the database: the partial unique index of migration 0007 is what

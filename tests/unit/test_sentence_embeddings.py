@@ -1,4 +1,5 @@
-"""MiniLM sentence features: the bundled weights, offline loading, the same features in training and parsing."""
+"""MiniLM sentence features: the bundled weights, offline loading, the same features in
+training and parsing."""
 
 from __future__ import annotations
 
