@@ -37,6 +37,8 @@ from tests.database_templates import (
 )
 
 POSTGRES_URL_VARIABLE = "BATON_TEST_POSTGRES_URL"
+# What Settings reads for the store (bot/settings.py).
+DATABASE_URL_VARIABLE = "DATABASE_URL"
 
 # --- what a test costs --------------------------------------------------------------------------
 
@@ -112,6 +114,21 @@ def postgres_url() -> str:
     if os.environ.get("BATON_REQUIRE_POSTGRES"):
         pytest.fail(reason)  # CI has PostgreSQL: a skip there would hide a broken store
     pytest.skip(reason)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def process_default_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A database of this session's own for code that falls back to the process's default
+    services (an action run without injected services reads DATABASE_URL): never the
+    project's var/baton.db, which another xdist worker may be creating at the same moment."""
+    previous = os.environ.get(DATABASE_URL_VARIABLE)
+    database = tmp_path_factory.mktemp("process-default") / "baton.db"
+    os.environ[DATABASE_URL_VARIABLE] = f"sqlite:///{database}"
+    yield
+    if previous is None:
+        os.environ.pop(DATABASE_URL_VARIABLE, None)
+    else:
+        os.environ[DATABASE_URL_VARIABLE] = previous
 
 
 @pytest.fixture(scope="session")

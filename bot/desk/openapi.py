@@ -160,7 +160,10 @@ _BLOCK_ID = {
     "description": "the block's id",
     "schema": {"type": "integer"},
 }
-_ASSET = _path_parameter("asset", "a file name of the console (console.js, console.css)")
+_ASSET = _path_parameter("asset", "a file name of the console (console.css)")
+_CONSOLE_MODULE = _path_parameter(
+    "module", "one of the console's ES modules (main.js, api.js, live.js…)"
+)
 _VENDOR_ASSET = _path_parameter("asset", "a browser library the console loads (chart.umd.min.js)")
 
 
@@ -238,6 +241,18 @@ OPERATIONS: Tuple[Operation, ...] = (
         errors=(404,),
         parameters=(_ASSET,),
         media_type="*/*",
+        tag=TAG_CONSOLE,
+    ),
+    Operation(
+        "get",
+        "/assets/console/{module}",
+        "One of the console's JavaScript modules",
+        PUBLIC,
+        200,
+        _STRING,
+        errors=(404,),
+        parameters=(_CONSOLE_MODULE,),
+        media_type="application/javascript",
         tag=TAG_CONSOLE,
     ),
     Operation(

@@ -1,7 +1,7 @@
 """The console's page and files, and the API's OpenAPI document, served by the desk.
 
 - /desk/ : the console page (bot/web/console.html) with its Content-Security-Policy;
-- /desk/assets/<file> : the console's script and style;
+- /desk/assets/<file> : the console's style;
 - /desk/assets/console/<module>.js : the console's ES modules (bot/web/console/*.js);
 - /desk/assets/vendor/<file> : the browser libraries it loads (the Dashboard's charts);
 - /desk/api/openapi.json : the API's description (bot.desk.openapi).
@@ -20,7 +20,7 @@ from bot.desk.openapi import openapi_spec
 from connectors.desk.errors import error_response
 
 WEB_ASSETS = Path(__file__).resolve().parents[2] / "bot" / "web"
-CONSOLE_ASSETS = {"console.js": "application/javascript", "console.css": "text/css"}
+CONSOLE_ASSETS = {"console.css": "text/css"}
 # The console's ES modules (bot/web/console/*.js), loaded by <script type="module">.
 CONSOLE_MODULES = WEB_ASSETS / "console"
 CONSOLE_MODULE_NAME = re.compile(r"[a-z][a-z0-9_-]*\.js")

@@ -1,9 +1,9 @@
 """A fake agent desk: a test double for the console's browser tests only.
 
 It implements the HTTP API and the live WebSocket of docs/desk.md in memory, with
-the same cookie, CSRF and error rules, and serves bot/web/console.* at the paths the
-real desk uses (/desk/, /desk/assets/console.js, /desk/assets/console.css), so the
-console cannot tell the difference. It knows nothing of routing, SLAs or the bot:
+the same cookie, CSRF and error rules, and serves the console's page, style and modules
+at the paths the real desk uses (/desk/, /desk/assets/console.css,
+/desk/assets/console/<module>.js), so the console cannot tell the difference. It knows nothing of routing, SLAs or the bot:
 tests put conversations in, push live events and read back what the console did.
 
 Tests drive it from their own thread through `FakeDesk` methods, which run on the
@@ -35,7 +35,7 @@ WEB_DIR = Path(__file__).resolve().parents[2] / "bot" / "web"
 API = "/desk/api"
 COOKIE = "baton_desk"
 CSRF_HEADER = "X-CSRF-Token"
-ASSETS = {"console.js": "application/javascript", "console.css": "text/css"}
+ASSETS = {"console.css": "text/css"}
 # The policy connectors/desk.py sends with the page: Chromium enforces it here too, so an
 # inline script or style in the console fails these tests as it would fail in production.
 CONSOLE_CSP = (

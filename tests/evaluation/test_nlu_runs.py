@@ -82,6 +82,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
+@pytest.mark.training
 def test_the_same_seed_trains_the_same_model_and_the_next_seed_another(project: Path, monkeypatch):
     # No training cache: the second run must train again, not reuse the first's model.
     monkeypatch.setenv("RASA_MAX_CACHE_SIZE", "0")
