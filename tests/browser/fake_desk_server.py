@@ -3,8 +3,9 @@
 It implements the HTTP API and the live WebSocket of docs/desk.md in memory, with
 the same cookie, CSRF and error rules, and serves the console's page, style and modules
 at the paths the real desk uses (/desk/, /desk/assets/console.css,
-/desk/assets/console/<module>.js), so the console cannot tell the difference. It knows nothing of routing, SLAs or the bot:
-tests put conversations in, push live events and read back what the console did.
+/desk/assets/console/<module>.js), so the console cannot tell the difference. It knows
+nothing of routing, SLAs or the bot: tests put conversations in, push live events and read
+back what the console did.
 
 Tests drive it from their own thread through `FakeDesk` methods, which run on the
 server's event loop; `POST /test/push` does the same over HTTP for a person trying
