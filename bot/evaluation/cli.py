@@ -9,6 +9,7 @@ plainly, not signalled as a failure. It is non-zero only when something broke
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import sys
@@ -16,9 +17,11 @@ import time
 import warnings
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, List, Sequence, Tuple
+from typing import Callable, Dict, List, Sequence, Tuple
 
-from bot.evaluation.examples import examples_of, load_training_data
+from bot.evaluation.decision_scores import as_examples, score_decisions
+from bot.evaluation.examples import NluExample, examples_of, load_training_data
+from bot.evaluation.external import DEFAULT_MODEL, ModelMissing, evaluate_external, render_external
 from bot.evaluation.frustration import (
     Detector,
     detect,
@@ -32,16 +35,27 @@ from bot.evaluation.frustration_set import (
     LabelledMessage,
     load_frustration_set,
 )
+from bot.evaluation.labelled_messages import (
+    LabelledCustomerMessage,
+    LabelledMessagesError,
+    file_sha256,
+)
 from bot.evaluation.nlu_metrics import is_error, score_nlu
 from bot.evaluation.nlu_model import TrainingFailed
-from bot.evaluation.nlu_runs import cross_validate, train_and_predict_with_seeds
+from bot.evaluation.nlu_runs import cross_validate, train_and_predict_sets_with_seeds
+from bot.evaluation.overlap import near_training, sentence_vectors
+from bot.evaluation.perturb import perturbed_examples
+from bot.evaluation.predictions import Prediction
 from bot.evaluation.report import render_report
 from bot.evaluation.results import (
     CROSS_VALIDATION,
     FRUSTRATION_TEST,
     FRUSTRATION_WRITER_CV,
     HELD_OUT,
+    PERTURBED,
+    WRITTEN_APART,
     DataSummary,
+    DecisionSection,
     EvaluationResults,
     FrustrationSection,
     NluSection,
@@ -51,6 +65,7 @@ from bot.evaluation.results import (
 )
 from bot.evaluation.seeded_config import ConfigSeedError
 from bot.evaluation.split import DEFAULT_FOLDS, DEFAULT_TEST_FRACTION, coverage_gaps, holdout_split
+from bot.evaluation.written_apart import WRITTEN_APART_PATH, load_written_apart
 
 EXIT_ERROR = 2
 DEFAULT_OUTPUT = Path("var/eval/results.json")
@@ -119,6 +134,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results (default %(default)s)"
+    )
+    parser.add_argument(
+        "--written-apart",
+        type=Path,
+        default=WRITTEN_APART_PATH,
+        help="the set written apart from our data, scored by every held-out training "
+        "(default %(default)s; its sha256 must be the committed one)",
+    )
+    parser.add_argument(
+        "--external",
+        type=Path,
+        metavar="FILE.tsv",
+        help="instead of training: score the trained model on your own labelled messages "
+        "(text<TAB>label, label request_human / other / out_of_scope, optionally "
+        "<TAB>frustrated yes/no<TAB>kind); nothing is written, no text printed",
+    )
+    parser.add_argument(
+        "--model",
+        type=Path,
+        default=DEFAULT_MODEL,
+        help="the trained model --external scores (default %(default)s)",
     )
     return parser
 
@@ -207,6 +243,52 @@ def _writer_cv_section(
     )
 
 
+def perturbed_copy(examples: Sequence[NluExample]) -> List[NluExample]:
+    """The held-out examples typed as customers might (bot.evaluation.perturb)."""
+    return [perturbed.example for perturbed in perturbed_examples(examples)]
+
+
+def _written_apart(
+    path: Path, training_texts: Sequence[str]
+) -> Tuple[List[LabelledCustomerMessage], DecisionSection]:
+    """The set written apart, without its messages near a training example
+    (bot.evaluation.overlap), and its section; or no messages and why not measured.
+
+    Raises:
+        LabelledMessagesError: If the file is there but edited or malformed.
+    """
+    if not path.is_file():
+        return [], DecisionSection(WRITTEN_APART, str(path), not_measured=f"{path} not found")
+    messages = load_written_apart(path)
+    near = near_training(
+        sentence_vectors([m.text for m in messages]), sentence_vectors(training_texts)
+    )
+    kept = [message for message, is_near in zip(messages, near, strict=True) if not is_near]
+    section = DecisionSection(
+        WRITTEN_APART, str(path), sha256=file_sha256(path), left_out_as_near=sum(near)
+    )
+    return kept, section
+
+
+def _score_written_apart(
+    section: DecisionSection,
+    messages: Sequence[LabelledCustomerMessage],
+    runs: Sequence[Dict[str, List[Prediction]]],
+    detector_factory: Callable[[], Detector] = sentiment_detector,
+) -> DecisionSection:
+    """The decisions of every training on the set, pooled, and the detector's flags."""
+    try:
+        detector: Detector | None = detector_factory()
+    except ImportError:
+        detector = None
+    flags = [detector(m.text) for m in messages] if detector else None
+    pooled = [prediction for run in runs for prediction in run[WRITTEN_APART]]
+    scores = score_decisions(
+        list(messages) * len(runs), pooled, flags * len(runs) if flags else None, len(runs)
+    )
+    return dataclasses.replace(section, scores=scores)
+
+
 def run(args: argparse.Namespace, command: str) -> EvaluationResults:
     """Runs every evaluation the options ask for and gathers the results."""
     started = time.monotonic()
@@ -233,34 +315,45 @@ def run(args: argparse.Namespace, command: str) -> EvaluationResults:
         )
         cv_errors = [p for p in pooled if is_error(p)]
 
-    held_out = None
+    held_out = perturbed = written_apart = None
     if not args.cv_only:
         _progress(
             f"held-out split: training on {len(split.train)}, testing {len(split.test)}, "
-            f"{args.trainings} training(s)"
+            f"{args.trainings} training(s); also its perturbed copy and the set written apart"
         )
-        runs = train_and_predict_with_seeds(
-            training_data,
-            examples,
-            split.train,
-            split.test,
-            args.config,
-            args.domain,
-            args.trainings,
-            _progress,
+        test_examples = [examples[i] for i in split.test]
+        sets = {HELD_OUT: test_examples, PERTURBED: perturbed_copy(test_examples)}
+        _progress("set written apart: leaving out its messages near a training example")
+        written_messages, written_apart = _written_apart(
+            args.written_apart, [example.text for example in examples]
         )
+        if written_messages:
+            sets[WRITTEN_APART] = as_examples(written_messages)
+        runs = train_and_predict_sets_with_seeds(
+            training_data, split.train, sets, args.config, args.domain, args.trainings, _progress
+        )
+        held_runs = [run[HELD_OUT] for run in runs]
         held_out = NluSection(
             HELD_OUT,
             len(split.train),
             len(split.test),
-            score_nlu([prediction for run in runs for prediction in run]),
+            score_nlu([prediction for run in held_runs for prediction in run]),
             trainings=len(runs),
             per_training=[
-                TrainingScores.of(offset, score_nlu(run)) for offset, run in enumerate(runs)
+                TrainingScores.of(offset, score_nlu(run)) for offset, run in enumerate(held_runs)
             ]
             if len(runs) > 1
             else [],
         )
+        perturbed = NluSection(
+            PERTURBED,
+            len(split.train),
+            len(split.test),
+            score_nlu([prediction for run in runs for prediction in run[PERTURBED]]),
+            trainings=len(runs),
+        )
+        if written_messages and written_apart is not None:
+            written_apart = _score_written_apart(written_apart, written_messages, runs)
 
     test_scores = next((s.scores for s in frustration if s.name == FRUSTRATION_TEST), None)
     return EvaluationResults(
@@ -281,9 +374,27 @@ def run(args: argparse.Namespace, command: str) -> EvaluationResults:
         held_out=held_out,
         cross_validation=cross_validation,
         frustration=frustration,
-        checks=check_targets(held_out.scores if held_out else None, test_scores),
+        checks=check_targets(
+            held_out.scores if held_out else None,
+            test_scores,
+            perturbed.scores if perturbed else None,
+            written_apart.scores if written_apart else None,
+        ),
         cross_validation_errors=cv_errors,
+        perturbed=perturbed,
+        written_apart=written_apart,
     )
+
+
+def run_external(path: Path, model: Path) -> int:
+    """`--external`: the trained model's decisions on someone's own labelled messages."""
+    try:
+        scores = evaluate_external(path, model)
+    except (LabelledMessagesError, ModelMissing) as error:
+        print(f"evaluation failed: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    print(render_external(path, model, scores))
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -304,9 +415,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--test-fraction must be between 0 and 1, got {args.test_fraction}")
     command = " ".join(["python -m bot.evaluation", *(sys.argv[1:] if argv is None else argv)])
     _quiet_rasa()
+    if args.external is not None:
+        return run_external(args.external, args.model)
     try:
         results = run(args, command)
     except (
+        LabelledMessagesError,
         FrustrationSetError,
         TrainingFailed,
         ConfigSeedError,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, List, Sequence
+from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Sequence
 
 from bot.evaluation.examples import NluExample, subset
 from bot.evaluation.nlu_model import NluParser, train_nlu_model
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from rasa.shared.nlu.training_data.training_data import TrainingData
 
 Progress = Callable[[str], None]
+# The name of the one set `train_and_predict` predicts.
+TEST_SET = "test"
 
 
 def _quiet(_: str) -> None:
@@ -50,12 +52,33 @@ def train_and_predict(
     Returns:
         One prediction per test position, in order.
     """
+    sets = {TEST_SET: [examples[i] for i in test]}
+    return train_and_predict_sets(training_data, train, sets, config, domain)[TEST_SET]
+
+
+def train_and_predict_sets(
+    training_data: TrainingData,
+    train: Sequence[int],
+    sets: Mapping[str, Sequence[NluExample]],
+    config: Path,
+    domain: Path,
+) -> Dict[str, List[Prediction]]:
+    """Trains on the examples at `train` and predicts every example of each named set
+    with that one model (the held-out split, its perturbed copy, a set written apart).
+
+    Returns:
+        Each set's predictions, in order, under its name.
+    """
     with tempfile.TemporaryDirectory(prefix="baton-eval-") as workdir:
         model = train_nlu_model(subset(training_data, train), Path(workdir), config, domain)
         parser = NluParser(model)
-        test_examples = [examples[i] for i in test]
-        parsed = parser.parse_all([example.text for example in test_examples])
-    return [prediction_from_parse(e, p) for e, p in zip(test_examples, parsed, strict=True)]
+        predicted = {}
+        for name, examples in sets.items():
+            parsed = parser.parse_all([example.text for example in examples])
+            predicted[name] = [
+                prediction_from_parse(e, p) for e, p in zip(examples, parsed, strict=True)
+            ]
+    return predicted
 
 
 def train_and_predict_with_seeds(
@@ -74,13 +97,34 @@ def train_and_predict_with_seeds(
     Returns:
         Each training's predictions, in order of seed offset.
     """
-    runs: List[List[Prediction]] = []
+    sets = {TEST_SET: [examples[i] for i in test]}
+    runs = train_and_predict_sets_with_seeds(
+        training_data, train, sets, config, domain, trainings, progress
+    )
+    return [run[TEST_SET] for run in runs]
+
+
+def train_and_predict_sets_with_seeds(
+    training_data: TrainingData,
+    train: Sequence[int],
+    sets: Mapping[str, Sequence[NluExample]],
+    config: Path,
+    domain: Path,
+    trainings: int,
+    progress: Progress = _quiet,
+) -> List[Dict[str, List[Prediction]]]:
+    """`train_and_predict_sets` `trainings` times, the seeds moved on by 0, 1, …
+
+    Returns:
+        Each training's predictions of every set, in order of seed offset.
+    """
+    runs: List[Dict[str, List[Prediction]]] = []
     with tempfile.TemporaryDirectory(prefix="baton-eval-configs-") as workdir:
         for offset in range(trainings):
             started = time.monotonic()
             progress(f"held-out training {offset + 1}/{trainings} (seeds + {offset})")
             seeded = write_seeded_config(config, offset, Path(workdir))
-            runs.append(train_and_predict(training_data, examples, train, test, seeded, domain))
+            runs.append(train_and_predict_sets(training_data, train, sets, seeded, domain))
             progress(
                 f"held-out training {offset + 1}/{trainings}: done in "
                 f"{time.monotonic() - started:.0f} s"

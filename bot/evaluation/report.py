@@ -12,11 +12,15 @@ from __future__ import annotations
 
 from typing import Dict, List, Sequence
 
+from bot.evaluation.decision_scores import render_decisions
 from bot.evaluation.frustration import FrustrationScores
 from bot.evaluation.nlu_metrics import Confusion, NluScores, predicted_label
+from bot.evaluation.overlap import NEAR_TRAINING
 from bot.evaluation.results import (
     FRUSTRATION_TEST,
     FRUSTRATION_WRITER_CV,
+    HELD_OUT,
+    DecisionSection,
     EvaluationResults,
     FrustrationSection,
     NluSection,
@@ -63,6 +67,9 @@ def _nlu_table(results: EvaluationResults, checks: Dict[str, TargetCheck]) -> Li
         sections.append(results.held_out)
         trainings = results.held_out.trainings
         headers.append(f"held-out ({trainings} trainings)" if trainings > 1 else "held-out")
+    if results.perturbed:
+        sections.append(results.perturbed)
+        headers.append("held-out perturbed")
     sets: List[NluScores] = [section.scores for section in sections]
 
     def metric_row(label: str, metric: str, support: str | None = None) -> str:
@@ -158,6 +165,20 @@ def _category_table(name: str, scores: FrustrationScores) -> List[str]:
     return lines
 
 
+def _written_apart_lines(section: DecisionSection | None) -> List[str]:
+    """The decisions on the set written apart, with 95 % intervals (no texts)."""
+    if section is None:
+        return []
+    if section.scores is None:
+        return [f"Written apart ({section.path}): not measured: {section.not_measured}", ""]
+    title = f"Written apart ({section.path}, sha256 {section.sha256[:12]}…)"
+    left_out = (
+        f"  {section.left_out_as_near} messages left out: within MiniLM cosine "
+        f"{NEAR_TRAINING} of a training example"
+    )
+    return render_decisions(title, section.scores) + [left_out, ""]
+
+
 def _confusions(title: str, confusions: Sequence[Confusion], limit: int) -> List[str]:
     if not confusions:
         return [f"  {title}: none"]
@@ -196,7 +217,7 @@ def render_report(
             steered by cross-validation, not by the split that judges it.
     """
     data = results.data
-    checks = {c.metric: c for c in results.checks if not c.judged_on.startswith("frustration")}
+    checks = {c.metric: c for c in results.checks if c.judged_on == HELD_OUT}
     checks.update(
         {
             f"frustration:{c.metric}": c
@@ -229,6 +250,7 @@ def render_report(
     if results.held_out and results.held_out.per_training:
         lines += _per_training_table(results.held_out) + [""]
     lines += _frustration_table(results.frustration, checks) + [""]
+    lines += _written_apart_lines(results.written_apart)
     if results.cross_validation:
         cv = results.cross_validation.scores
         lines += _confusions(

@@ -15,13 +15,25 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, List, Tuple, Union
 
+from bot.evaluation.decision_scores import DecisionScores
 from bot.evaluation.frustration import FrustrationScores
 from bot.evaluation.frustration_set import LabelledMessage
 from bot.evaluation.nlu_metrics import NluScores
 from bot.evaluation.predictions import Prediction
-from bot.evaluation.targets import FRUSTRATION_TARGETS, NLU_TARGETS, Verdict
+from bot.evaluation.targets import (
+    FRUSTRATION_TARGETS,
+    NLU_TARGETS,
+    PERTURBED_TARGETS,
+    WRITTEN_APART_TARGETS,
+    Target,
+    Verdict,
+)
 
 HELD_OUT = "held-out"
+# The held-out split typed as customers might (bot.evaluation.perturb).
+PERTURBED = "held-out perturbed"
+# evaluation/written_apart/messages.tsv (bot.evaluation.written_apart).
+WRITTEN_APART = "written apart"
 CROSS_VALIDATION = "cross-validation"
 FRUSTRATION_TEST = "test"
 # The frustration detector tested on each writer of its training data by a model trained
@@ -100,6 +112,19 @@ class FrustrationSection:
 
 
 @dataclass(frozen=True)
+class DecisionSection:
+    """The decisions on messages labelled only hand over / answer / decline, or why not."""
+
+    name: str
+    path: str
+    sha256: str = ""
+    scores: DecisionScores | None = None
+    not_measured: str | None = None
+    # Messages within the MiniLM similarity bar of a training example, not scored.
+    left_out_as_near: int = 0
+
+
+@dataclass(frozen=True)
 class TargetCheck:
     """One target checked against the set it is judged on."""
 
@@ -124,6 +149,8 @@ class EvaluationResults:
     frustration: List[FrustrationSection]
     checks: List[TargetCheck]
     cross_validation_errors: List[Prediction] = field(default_factory=list)
+    perturbed: NluSection | None = None
+    written_apart: DecisionSection | None = None
 
     @property
     def missed(self) -> List[TargetCheck]:
@@ -132,38 +159,47 @@ class EvaluationResults:
 
 
 def check_targets(
-    held_out: NluScores | None, frustration_test: FrustrationScores | None
+    held_out: NluScores | None,
+    frustration_test: FrustrationScores | None,
+    perturbed: NluScores | None = None,
+    written_apart: DecisionScores | None = None,
 ) -> List[TargetCheck]:
     """Checks every target on the set it is judged on.
 
     Args:
         held_out: The NLU scores on the held-out split, None if not run.
         frustration_test: The frustration scores on the TEST set, None if not measured.
+        perturbed: The NLU scores on the perturbed held-out split, None if not run.
+        written_apart: The decisions on the set written apart, None if not measured.
 
     Returns:
-        One check per target, NLU targets first.
+        One check per target: the held-out split's, the frustration test set's, the
+        perturbed split's, then the set written apart's.
     """
-    checks = []
-    for target in NLU_TARGETS:
-        value = getattr(held_out, target.metric) if held_out else None
-        checks.append(
-            TargetCheck(
-                target.label, target.metric, HELD_OUT, target.minimum, value, target.check(value)
-            )
-        )
-    for target in FRUSTRATION_TARGETS:
-        value = getattr(frustration_test, target.metric) if frustration_test else None
-        checks.append(
-            TargetCheck(
-                target.label,
-                target.metric,
-                f"frustration {FRUSTRATION_TEST}",
-                target.minimum,
-                value,
-                target.check(value),
-            )
-        )
+    checks = [_check(t, HELD_OUT, _value(held_out, t.metric)) for t in NLU_TARGETS]
+    checks += [
+        _check(t, f"frustration {FRUSTRATION_TEST}", _value(frustration_test, t.metric))
+        for t in FRUSTRATION_TARGETS
+    ]
+    checks += [_check(t, PERTURBED, _value(perturbed, t.metric)) for t in PERTURBED_TARGETS]
+    checks += [
+        _check(t, WRITTEN_APART, _value(written_apart, t.metric)) for t in WRITTEN_APART_TARGETS
+    ]
     return checks
+
+
+def _value(scores: Any, metric: str) -> float | None:
+    """A metric of a set of scores, as a plain number (a Proportion's value), or None."""
+    value = getattr(scores, metric) if scores is not None else None
+    if value is None or isinstance(value, float):
+        return value
+    return float(value.value)
+
+
+def _check(target: Target, judged_on: str, value: float | None) -> TargetCheck:
+    return TargetCheck(
+        target.label, target.metric, judged_on, target.minimum, value, target.check(value)
+    )
 
 
 def _plain(value: Any) -> Any:

@@ -1,0 +1,58 @@
+"""Which messages of a test set are near a training example, as MiniLM sees them.
+
+A set written apart measures reading text nobody here wrote only where it is unlike our
+data. Independent writers still write "hi", "thanks" or "can I speak to someone" the same
+way we did; those messages measure memory, not reading. `make eval` scores the set written
+apart without every message whose MiniLM vector has a cosine similarity of at least
+NEAR_TRAINING with a training example's (and says how many were left out). New training
+data is kept further than that from the set (docs/quality.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any, List, Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+NEAR_TRAINING = 0.9
+_BATCH = 256
+
+
+def sentence_vectors(texts: Sequence[str]) -> NDArray[Any]:
+    """The unit-length MiniLM sentence vector of each text, as the pipeline computes it
+    (WhitespaceTokenizer, then the bundled MiniLM featurizer), one row per text."""
+    from rasa.engine.graph import ExecutionContext
+    from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.rasa_components.handoff_opinion import message_vectors
+    from bot.rasa_components.sentence_embeddings import SentenceEmbeddingFeaturizer
+
+    tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
+    featurizer = SentenceEmbeddingFeaturizer.create(
+        {**SentenceEmbeddingFeaturizer.get_default_config(), "alias": "minilm"},
+        None,  # the featurizer stores nothing: no model storage, no resource
+        None,
+        ExecutionContext(None, node_name="minilm"),
+    )
+    rows: List[NDArray[Any]] = []
+    for start in range(0, len(texts), _BATCH):
+        messages = [Message(data={"text": text}) for text in texts[start : start + _BATCH]]
+        tokenizer.process(messages)
+        featurizer.process(messages)
+        for message in messages:
+            vectors = message_vectors(message, "minilm")
+            rows.append(vectors[0] if vectors else np.zeros(384, dtype=np.float32))
+    return np.vstack(rows) if rows else np.zeros((0, 384), dtype=np.float32)
+
+
+def near_training(
+    test_vectors: NDArray[Any], training_vectors: NDArray[Any], threshold: float = NEAR_TRAINING
+) -> List[bool]:
+    """For each test row, whether some training row has a cosine similarity of at least
+    `threshold` with it (rows are unit length)."""
+    if len(test_vectors) == 0 or len(training_vectors) == 0:
+        return [False] * len(test_vectors)
+    nearest = (test_vectors @ training_vectors.T).max(axis=1)
+    return [bool(similarity >= threshold) for similarity in nearest]
