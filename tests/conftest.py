@@ -49,7 +49,7 @@ BOT_RUN_FIXTURES = ("baton_server", "isolated_server", "production_server")
 SUBPROCESS_FIXTURES = ("seeded_desk",)
 BROWSER_FIXTURES = {"browser", "media_browser", "context", "page"}
 # Modules that load the trained model in this process, without a server.
-MODEL_MODULES = {"test_handoff_resume.py"}
+MODEL_MODULES = {"test_handoff_resume.py", "test_external_model.py"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item]) -> None:

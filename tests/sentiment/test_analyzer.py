@@ -304,7 +304,7 @@ def test_polite_exasperation_is_frustrated(analyzer: SentimentAnalyzer, text: st
         pytest.param(
             "Still waiting on the delivery but tracking says tomorrow", marks=LEARNED_FALSE_ALARM
         ),
-        pytest.param("The third engineer appointment slot works for me", marks=LEARNED_FALSE_ALARM),
+        "The third engineer appointment slot works for me",
         "sorry, stupid question, but where's the reset button?",
     ],
 )

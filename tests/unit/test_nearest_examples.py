@@ -8,7 +8,6 @@ import pytest
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
-from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -19,7 +18,6 @@ from bot.rasa_components.nearest_examples import (
     blended_ranking,
     vote,
 )
-from bot.rasa_components.sentence_embeddings import SentenceEmbeddingFeaturizer
 
 
 def unit(*values: float) -> np.ndarray:
@@ -122,24 +120,6 @@ TRAINING = {
         "are you open on sunday",
     ],
 }
-
-
-@pytest.fixture(scope="module")
-def featurize():
-    tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
-    featurizer = SentenceEmbeddingFeaturizer.create(
-        {**SentenceEmbeddingFeaturizer.get_default_config(), "alias": "minilm"},
-        None,
-        None,
-        ExecutionContext(None, node_name="minilm"),
-    )
-
-    def run(messages):
-        tokenizer.process(messages)
-        featurizer.process(messages)
-        return messages
-
-    return run
 
 
 def training_data(featurize) -> TrainingData:
