@@ -28,6 +28,10 @@ from bot.content.rasa_validate import RasaRun
 from bot.settings import PROJECT_ROOT
 from tests.content.helpers import append, copy_project, line_of, replace_once
 
+# Its module fixtures run Rasa over a copy of the project (about 10 s each): one worker
+# computes them once, instead of each xdist worker computing its own.
+pytestmark = pytest.mark.xdist_group("content_check")
+
 NO_RASA = RasaRun(returncode=0, output="", seconds=0.0)
 
 PARKING_EXAMPLES = [

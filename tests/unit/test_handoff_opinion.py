@@ -23,6 +23,9 @@ from bot.rasa_components.handoff_opinion import (
     revised_intent,
 )
 
+# With the other MiniLM tests on one worker, the weights load once (the session fixture).
+pytestmark = pytest.mark.xdist_group("minilm")
+
 
 def spans_of(text: str) -> list[tuple[int, int]]:
     spans, position = [], 0

@@ -19,6 +19,9 @@ from bot.rasa_components.nearest_examples import (
     vote,
 )
 
+# With the other MiniLM tests on one worker, the weights load once (the session fixture).
+pytestmark = pytest.mark.xdist_group("minilm")
+
 
 def unit(*values: float) -> np.ndarray:
     vector = np.asarray(values, dtype=np.float32)
