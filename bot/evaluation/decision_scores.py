@@ -15,6 +15,7 @@ decisions, with the same functions as `make eval`'s held-out split
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Dict, List, Sequence
@@ -93,12 +94,10 @@ def score_decisions(
     flags = [f for t, f in labelled if t is not None]
     if not truth:
         return scores
-    return DecisionScores(
-        **{
-            **scores.__dict__,
-            "frustration_precision": _share(flags, truth, runs),
-            "frustration_recall": _share(truth, flags, runs),
-        }
+    return dataclasses.replace(
+        scores,
+        frustration_precision=_share(flags, truth, runs),
+        frustration_recall=_share(truth, flags, runs),
     )
 
 
