@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Sequence, Tuple
 
 from bot.evaluation.decision_scores import as_examples, score_decisions
-from bot.evaluation.examples import NluExample, examples_of, load_training_data
+from bot.evaluation.examples import examples_of, load_training_data
 from bot.evaluation.external import DEFAULT_MODEL, ModelMissing, evaluate_external, render_external
 from bot.evaluation.frustration import (
     Detector,
@@ -44,7 +44,7 @@ from bot.evaluation.nlu_metrics import is_error, score_nlu
 from bot.evaluation.nlu_model import TrainingFailed
 from bot.evaluation.nlu_runs import cross_validate, train_and_predict_sets_with_seeds
 from bot.evaluation.overlap import near_training, sentence_vectors
-from bot.evaluation.perturb import perturbed_examples
+from bot.evaluation.perturb import FAMILIES, PerturbedExample, perturbed_examples
 from bot.evaluation.predictions import Prediction
 from bot.evaluation.report import render_report
 from bot.evaluation.results import (
@@ -57,6 +57,7 @@ from bot.evaluation.results import (
     DataSummary,
     DecisionSection,
     EvaluationResults,
+    FamilyScores,
     FrustrationSection,
     NluSection,
     TrainingScores,
@@ -243,9 +244,18 @@ def _writer_cv_section(
     )
 
 
-def perturbed_copy(examples: Sequence[NluExample]) -> List[NluExample]:
-    """The held-out examples typed as customers might (bot.evaluation.perturb)."""
-    return [perturbed.example for perturbed in perturbed_examples(examples)]
+def scores_by_family(
+    noisy: Sequence[PerturbedExample], runs: Sequence[Sequence[Prediction]]
+) -> List[FamilyScores]:
+    """The perturbed copy's headline scores per noise family, every training pooled: which
+    kind of noise costs what (a message with two families counts in both)."""
+    by_family = []
+    for family in FAMILIES:
+        positions = [i for i, example in enumerate(noisy) if family in example.families]
+        if positions:
+            pooled = [run[i] for run in runs for i in positions]
+            by_family.append(FamilyScores.of(family, len(positions), score_nlu(pooled)))
+    return by_family
 
 
 def _written_apart(
@@ -316,13 +326,15 @@ def run(args: argparse.Namespace, command: str) -> EvaluationResults:
         cv_errors = [p for p in pooled if is_error(p)]
 
     held_out = perturbed = written_apart = None
+    by_family: List[FamilyScores] = []
     if not args.cv_only:
         _progress(
             f"held-out split: training on {len(split.train)}, testing {len(split.test)}, "
             f"{args.trainings} training(s); also its perturbed copy and the set written apart"
         )
         test_examples = [examples[i] for i in split.test]
-        sets = {HELD_OUT: test_examples, PERTURBED: perturbed_copy(test_examples)}
+        noisy = perturbed_examples(test_examples)
+        sets = {HELD_OUT: test_examples, PERTURBED: [p.example for p in noisy]}
         _progress("set written apart: leaving out its messages near a training example")
         written_messages, written_apart = _written_apart(
             args.written_apart, [example.text for example in examples]
@@ -352,6 +364,7 @@ def run(args: argparse.Namespace, command: str) -> EvaluationResults:
             score_nlu([prediction for run in runs for prediction in run[PERTURBED]]),
             trainings=len(runs),
         )
+        by_family = scores_by_family(noisy, [run[PERTURBED] for run in runs])
         if written_messages and written_apart is not None:
             written_apart = _score_written_apart(written_apart, written_messages, runs)
 
@@ -382,6 +395,7 @@ def run(args: argparse.Namespace, command: str) -> EvaluationResults:
         ),
         cross_validation_errors=cv_errors,
         perturbed=perturbed,
+        perturbed_by_family=by_family,
         written_apart=written_apart,
     )
 

@@ -22,6 +22,7 @@ from bot.evaluation.results import (
     HELD_OUT,
     DecisionSection,
     EvaluationResults,
+    FamilyScores,
     FrustrationSection,
     NluSection,
     TargetCheck,
@@ -118,6 +119,27 @@ def _per_training_table(section: NluSection) -> List[str]:
             "    "
             + f"{'+' + str(training.seed_offset):<13}"
             + "".join(f"{score(getattr(training, metric)):>14}" for _, metric in columns)
+        )
+    return lines
+
+
+def _family_table(families: Sequence[FamilyScores]) -> List[str]:
+    """The perturbed copy per noise family: which kind of noise costs what."""
+    columns = (
+        ("rh precision", "request_human_precision"),
+        ("rh recall", "request_human_recall"),
+        ("FAQ top-1", "faq_top1"),
+        ("declined", "in_scope_declined"),
+    )
+    lines = [
+        "  held-out perturbed, by noise family (a message with two counts in both):",
+        "    " + f"{'family':<16}{'messages':>9}" + "".join(f"{label:>14}" for label, _ in columns),
+    ]
+    for family in families:
+        lines.append(
+            "    "
+            + f"{family.family:<16}{family.examples:>9}"
+            + "".join(f"{score(getattr(family, metric)):>14}" for _, metric in columns)
         )
     return lines
 
@@ -249,6 +271,8 @@ def render_report(
     lines += [""] + _nlu_table(results, checks) + [""]
     if results.held_out and results.held_out.per_training:
         lines += _per_training_table(results.held_out) + [""]
+    if results.perturbed_by_family:
+        lines += _family_table(results.perturbed_by_family) + [""]
     lines += _frustration_table(results.frustration, checks) + [""]
     lines += _written_apart_lines(results.written_apart)
     if results.cross_validation:

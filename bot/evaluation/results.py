@@ -81,6 +81,29 @@ class TrainingScores:
 
 
 @dataclass(frozen=True)
+class FamilyScores:
+    """The headline scores of the perturbed messages that drew one noise family."""
+
+    family: str
+    examples: int
+    request_human_precision: float | None
+    request_human_recall: float | None
+    faq_top1: float | None
+    in_scope_declined: float | None
+
+    @classmethod
+    def of(cls, family: str, examples: int, scores: NluScores) -> FamilyScores:
+        return cls(
+            family,
+            examples,
+            scores.request_human_precision,
+            scores.request_human_recall,
+            scores.faq_top1,
+            scores.in_scope_declined,
+        )
+
+
+@dataclass(frozen=True)
 class NluSection:
     """The NLU scores of one evaluation (held-out split or pooled folds).
 
@@ -150,6 +173,8 @@ class EvaluationResults:
     checks: List[TargetCheck]
     cross_validation_errors: List[Prediction] = field(default_factory=list)
     perturbed: NluSection | None = None
+    # The perturbed copy's scores per noise family (a message with two counts in both).
+    perturbed_by_family: List[FamilyScores] = field(default_factory=list)
     written_apart: DecisionSection | None = None
 
     @property

@@ -261,3 +261,41 @@ def test_a_test_message_near_a_training_example_is_found_at_the_bar():
     tests = tests / np.linalg.norm(tests, axis=1, keepdims=True)
     assert near_training(tests, training) == [True, True, False]
     assert near_training(tests, np.zeros((0, 2))) == [False, False, False]
+
+
+def test_the_perturbed_copy_is_scored_per_noise_family_and_shown():
+    import dataclasses
+
+    from bot.evaluation.cli import scores_by_family
+    from bot.evaluation.perturb import PerturbedExample
+    from bot.evaluation.report import render_report
+    from tests.evaluation.test_report import _results
+
+    def noisy(intent: str, *families: str) -> PerturbedExample:
+        return PerturbedExample(NluExample(f"noisy {intent}", intent), families, intent)
+
+    examples = [
+        noisy("request_human", "typos"),
+        noisy("request_human", "typos", "casing"),
+        noisy("faq/esim", "casing"),
+    ]
+
+    def run(*intents: str) -> list:
+        return [
+            Prediction(e.example.text, e.example.intent, i, 0.9)
+            for e, i in zip(examples, intents, strict=True)
+        ]
+
+    runs = [run("request_human", "nlu_fallback", "request_human")] * 2
+    families = {f.family: f for f in scores_by_family(examples, runs)}
+    assert set(families) == {"typos", "casing"}  # families nobody drew are not shown
+    assert families["typos"].examples == 2 and families["typos"].request_human_recall == 0.5
+    # casing: one missed request, one FAQ question handed over for nothing.
+    assert families["casing"].request_human_precision == 0.0
+    assert families["casing"].request_human_recall == 0.0
+
+    report = render_report(
+        dataclasses.replace(_results([True, True]), perturbed_by_family=list(families.values()))
+    )
+    assert "held-out perturbed, by noise family" in report
+    assert any(line.strip().startswith("typos") and " 2 " in line for line in report.splitlines())
