@@ -43,7 +43,7 @@ from bot.evaluation.labelled_messages import (
 from bot.evaluation.nlu_metrics import is_error, score_nlu
 from bot.evaluation.nlu_model import TrainingFailed
 from bot.evaluation.nlu_runs import cross_validate, train_and_predict_sets_with_seeds
-from bot.evaluation.overlap import near_training, sentence_vectors
+from bot.evaluation.overlap import minilm_featurizer, near_training, sentence_vectors
 from bot.evaluation.perturb import FAMILIES, PerturbedExample, perturbed_examples
 from bot.evaluation.predictions import Prediction
 from bot.evaluation.report import render_report
@@ -270,8 +270,10 @@ def _written_apart(
     if not path.is_file():
         return [], DecisionSection(WRITTEN_APART, str(path), not_measured=f"{path} not found")
     messages = load_written_apart(path)
+    featurize = minilm_featurizer()
     near = near_training(
-        sentence_vectors([m.text for m in messages]), sentence_vectors(training_texts)
+        sentence_vectors([m.text for m in messages], featurize),
+        sentence_vectors(training_texts, featurize),
     )
     kept = [message for message, is_near in zip(messages, near, strict=True) if not is_near]
     section = DecisionSection(

@@ -10,7 +10,7 @@ data is kept further than that from the set (docs/quality.md).
 
 from __future__ import annotations
 
-from typing import Any, List, Sequence
+from typing import Any, Callable, List, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,14 +19,16 @@ NEAR_TRAINING = 0.9
 _BATCH = 256
 
 
-def sentence_vectors(texts: Sequence[str]) -> NDArray[Any]:
-    """The unit-length MiniLM sentence vector of each text, as the pipeline computes it
-    (WhitespaceTokenizer, then the bundled MiniLM featurizer), one row per text."""
+Featurize = Callable[[List[Any]], List[Any]]
+
+
+def minilm_featurizer() -> Featurize:
+    """Tokenizes and featurizes Rasa messages in place with the bundled MiniLM under the
+    alias the pipeline gives it ("minilm"), as the trained pipeline does before the
+    components that read its vectors. Loading the weights takes seconds: build it once."""
     from rasa.engine.graph import ExecutionContext
     from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
-    from rasa.shared.nlu.training_data.message import Message
 
-    from bot.rasa_components.handoff_opinion import message_vectors
     from bot.rasa_components.sentence_embeddings import SentenceEmbeddingFeaturizer
 
     tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
@@ -36,11 +38,27 @@ def sentence_vectors(texts: Sequence[str]) -> NDArray[Any]:
         None,
         ExecutionContext(None, node_name="minilm"),
     )
-    rows: List[NDArray[Any]] = []
-    for start in range(0, len(texts), _BATCH):
-        messages = [Message(data={"text": text}) for text in texts[start : start + _BATCH]]
+
+    def featurize(messages: List[Any]) -> List[Any]:
         tokenizer.process(messages)
         featurizer.process(messages)
+        return messages
+
+    return featurize
+
+
+def sentence_vectors(texts: Sequence[str], featurize: Featurize) -> NDArray[Any]:
+    """The unit-length MiniLM sentence vector of each text, as the pipeline computes it,
+    one row per text."""
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.rasa_components.handoff_opinion import message_vectors
+
+    rows: List[NDArray[Any]] = []
+    for start in range(0, len(texts), _BATCH):
+        messages = featurize(
+            [Message(data={"text": text}) for text in texts[start : start + _BATCH]]
+        )
         for message in messages:
             vectors = message_vectors(message, "minilm")
             rows.append(vectors[0] if vectors else np.zeros(384, dtype=np.float32))
