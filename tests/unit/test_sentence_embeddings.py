@@ -102,9 +102,10 @@ def test_paraphrases_are_closer_than_different_questions(featurizer, tokenizer):
 
 
 def test_training_examples_get_the_features_a_parsed_message_gets(featurizer, tokenizer):
-    # Training featurizes padded batches, parsing one message at a time: padding
-    # must not change a vector, or the selector would learn other features.
-    texts = ["hi", "can I keep my number if I switch to you from another network"]
+    # Training featurizes padded batches, shortest messages first, parsing one message
+    # at a time: neither the padding nor the order may change a message's vector, or the
+    # selector would learn other features.
+    texts = ["can I keep my number if I switch to you from another network", "hi", "my bill"]
     alone = [sentence_vector(featurized(text, featurizer, tokenizer)) for text in texts]
     messages = [Message(data={"text": text, "intent": "faq"}) for text in texts]
     training_data = TrainingData(training_examples=messages)
@@ -112,24 +113,3 @@ def test_training_examples_get_the_features_a_parsed_message_gets(featurizer, to
     featurizer.process_training_data(training_data)
     for message, expected in zip(messages, alone, strict=True):
         assert sentence_vector(message) == pytest.approx(expected, abs=1e-5)
-
-
-def test_response_texts_are_featurized_only_when_configured(featurizer, tokenizer):
-    # config.yml turns them off: no selector of ours reads them (they are labelled by the
-    # response key), and the long response texts were most of this node's training time.
-    config = {**SentenceEmbeddingFeaturizer.get_default_config(), "response_features": False}
-    without_responses = SentenceEmbeddingFeaturizer.create(
-        config, None, None, ExecutionContext(None, node_name="minilm")
-    )
-    text_vectors = []
-    for component, responses_featurized in ((featurizer, True), (without_responses, False)):
-        message = Message(
-            data={"text": "do you deliver on sundays", "intent": "faq", "response": "Every day."}
-        )
-        training_data = TrainingData(training_examples=[message])
-        tokenizer.process_training_data(training_data)
-        component.process_training_data(training_data)
-        _, response_sentence = message.get_dense_features("response")
-        assert (response_sentence is not None) is responses_featurized
-        text_vectors.append(sentence_vector(message))
-    assert text_vectors[0] == pytest.approx(text_vectors[1], abs=1e-6)
