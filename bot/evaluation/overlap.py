@@ -28,6 +28,7 @@ def minilm_featurizer() -> Featurize:
     components that read its vectors. Loading the weights takes seconds: build it once."""
     from rasa.engine.graph import ExecutionContext
     from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+    from rasa.shared.nlu.training_data.training_data import TrainingData
 
     from bot.rasa_components.sentence_embeddings import SentenceEmbeddingFeaturizer
 
@@ -40,8 +41,15 @@ def minilm_featurizer() -> Featurize:
     )
 
     def featurize(messages: List[Any]) -> List[Any]:
-        tokenizer.process(messages)
-        featurizer.process(messages)
+        # As training data: the featurizer then reads them in batches of similar length
+        # (the vectors are those of parsing one at a time: tests/unit/test_sentence_
+        # embeddings.py), several times faster than message by message.
+        # Set, not passed: TrainingData's constructor drops repeated texts, and every
+        # message here needs its vector.
+        messages_as_data = TrainingData()
+        messages_as_data.training_examples = list(messages)
+        tokenizer.process_training_data(messages_as_data)
+        featurizer.process_training_data(messages_as_data)
         return messages
 
     return featurize

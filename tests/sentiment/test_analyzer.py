@@ -33,7 +33,8 @@ from bot.settings import PROJECT_ROOT
 
 # Calm messages the learned verdict flags: the labelled writers use "still waiting",
 # "third" and "I said X" almost only when they are fed up, and the n-grams cannot read
-# the calm rest of these sentences. Kept in the tables, strict, so a fix shows.
+# the calm rest of these sentences, nor a negated feeling ("not frustrated"). Kept in the
+# tables, strict, so a fix shows.
 LEARNED_FALSE_ALARM = pytest.mark.xfail(
     strict=True, reason="known false alarm of the learned verdict (see the module comment)"
 )
@@ -299,12 +300,16 @@ def test_polite_exasperation_is_frustrated(analyzer: SentimentAnalyzer, text: st
         "What's Ofcom's automatic compensation scheme and does it apply to me?",
         "I'm thinking of switching to you from Sky, what deals do you have?",
         "I'm leaving the country in June so I need to end my mobile contract",
-        "I'm not frustrated, just confused about the charges",
+        # Since issue 21's writers from outside the project, whose complaints say
+        # "confused" and "third" often: the n-grams do not read the negation.
+        pytest.param(
+            "I'm not frustrated, just confused about the charges", marks=LEARNED_FALSE_ALARM
+        ),
         "How many times can I change my payment date?",
         pytest.param(
             "Still waiting on the delivery but tracking says tomorrow", marks=LEARNED_FALSE_ALARM
         ),
-        "The third engineer appointment slot works for me",
+        pytest.param("The third engineer appointment slot works for me", marks=LEARNED_FALSE_ALARM),
         "sorry, stupid question, but where's the reset button?",
     ],
 )
