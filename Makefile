@@ -94,7 +94,7 @@ PYTEST_WORKERS ?= 2
 PYTEST_PARALLEL := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadgroup)
 # The JavaScript units (the console's and the widget's pure parts), when there are some.
 NODE_TESTS := $(if $(wildcard tests/js/*.test.mjs),node --test tests/js/)
-QUICK_MARKERS := not model and not browser and not postgres and not server and not training and not slow
+QUICK_MARKERS := not model and not browser and not postgres and not server and not training and not corpus and not slow
 
 unit: install ## every test that needs no trained model (both databases, the browser) and the JS units
 	$(BIN)/pytest $(PYTEST_PARALLEL) -m "not model and not slow"
@@ -104,7 +104,7 @@ e2e: install $(MODEL) ## the tests that need the trained model
 	$(BIN)/pytest $(PYTEST_PARALLEL) -m "model and not slow"
 
 # The inner loop, ≤ 90 s on 2 cores: no model, no browser, SQLite only, no server process,
-# no test that trains a model of its own.
+# no test that trains a model of its own or reads a whole data set through MiniLM.
 quick: install ## the inner loop: no model, browser, PostgreSQL or server process (target 90 s)
 	$(BIN)/pytest $(PYTEST_PARALLEL) -q -m "$(QUICK_MARKERS)"
 	$(NODE_TESTS)

@@ -21,7 +21,7 @@ from bot.evaluation.overlap import NEAR_TRAINING, minilm_featurizer, sentence_ve
 from bot.evaluation.written_apart import WRITTEN_APART_PATH, load_written_apart
 from bot.sentiment.training_data import load_labelled
 
-pytestmark = pytest.mark.xdist_group("minilm")
+pytestmark = [pytest.mark.xdist_group("minilm"), pytest.mark.corpus]
 
 ROOT = Path(__file__).resolve().parents[2]
 NLU_FILES_WRITTEN_AFTER_THE_SET = ("data/nlu/human_varied.yml", "data/nlu/varied_customers.yml")
