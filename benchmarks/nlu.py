@@ -104,7 +104,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         if path is not None and not path.is_file():
             parser.error(f"{path} does not exist (make train builds models/baton.tar.gz)")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    logging.disable(logging.WARNING)
+    os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    # Rasa's per-message debug lines would cost more than what is measured.
+    configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)
     models = {"model": args.model}
     if args.baseline is not None:
         models["baseline"] = args.baseline

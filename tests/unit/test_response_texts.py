@@ -19,7 +19,11 @@ def faq_training_data() -> TrainingData:
     return TrainingData(
         training_examples=[
             Message(
-                data={TEXT: "do you deliver on sundays", "intent": "faq/delivery_time"},
+                data={
+                    TEXT: "do you deliver on sundays",
+                    "intent": "faq",
+                    "intent_response_key": "faq/delivery_time",
+                },
             ),
             Message(data={TEXT: "hello", "intent": "greet"}),
         ],
