@@ -58,6 +58,9 @@ async def _measure(
 ) -> Dict[str, List[float]]:
     from rasa.core.agent import Agent
 
+    from bot.network_loading import build_networks_eagerly
+
+    build_networks_eagerly()
     agents = {name: Agent.load(str(path)) for name, path in models.items()}
     for agent in agents.values():
         await _timed_parses(agent, texts[:WARM_UP])

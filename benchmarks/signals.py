@@ -29,6 +29,7 @@ from typing import Any, Callable, Dict, List
 
 from ruamel.yaml import YAML
 
+from bot.network_loading import build_networks_eagerly
 from bot.rasa_components.nearest_examples import NearestExamplesVote
 from bot.rasa_components.sentence_embeddings import SentenceEmbeddingFeaturizer
 from bot.rasa_components.sentiment_annotator import SentimentAnnotator
@@ -148,6 +149,7 @@ def main() -> None:
         for path in sorted(LABELLED_MESSAGES.glob("*.yml"))
         for message in YAML(typ="safe").load(path.read_text())["messages"]
     ]
+    build_networks_eagerly()
     agent = Agent.load(str(MODEL))
     clocks = {label: ComponentClock() for label in (SIGNALS, SENTENCE_FEATURES, NEAREST_VOTE)}
     nodes = instrument(agent, clocks)

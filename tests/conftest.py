@@ -52,6 +52,9 @@ BROWSER_FIXTURES = {"browser", "media_browser", "context", "page"}
 MODEL_MODULES = {"test_handoff_resume.py", "test_external_model.py"}
 
 
+# tryfirst: xdist's own hook reads the xdist_group markers to group the tests, and a later
+# plugin's hook runs first, so without it the groups added here would come too late.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item]) -> None:
     """Mark each test with what it needs, and keep a shared server on one xdist worker."""
     for item in items:
@@ -71,10 +74,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item
         if params.get("database_url") == "postgresql" or "postgres_url" in names:
             item.add_marker(pytest.mark.postgres)
         # Under `-n --dist loadgroup` the tests of one session server run on one worker, so it
-        # starts once; a module's browser and its module-scoped servers likewise.
+        # starts once; a module's browser, its module-scoped servers and its model likewise.
         if bot_run or subprocess_servers:
             item.add_marker(pytest.mark.xdist_group((bot_run + subprocess_servers)[0]))
-        elif names & BROWSER_FIXTURES:
+        elif names & BROWSER_FIXTURES or item.path.name in MODEL_MODULES:
             item.add_marker(pytest.mark.xdist_group(item.path.name))
 
 

@@ -28,6 +28,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import ActionRequestHandoff
+from bot.network_loading import build_networks_eagerly
 from bot.settings import PROJECT_ROOT
 from tests.services import build_services
 from tests.trackers import tracker as sdk_tracker
@@ -43,6 +44,7 @@ pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="no trained model: ru
 @pytest.fixture(scope="module")
 def agent() -> Agent:
     # Loaded once for the module (it takes seconds); each test uses its own sender's tracker.
+    build_networks_eagerly()
     return asyncio.run(load_agent(str(MODEL)))
 
 

@@ -70,6 +70,9 @@ class NluParser:
         """
         from rasa.core.agent import Agent
 
+        from bot.network_loading import build_networks_eagerly
+
+        build_networks_eagerly()
         self._agent: Agent = Agent.load(str(model_path))
 
     def parse_all(self, texts: Sequence[str]) -> List[Dict[str, Any]]:

@@ -194,12 +194,21 @@ async def test_the_rasa_server_runs_custom_actions_with_the_token(production_ser
     assert "ClientResponseError: 401" not in production_server.log()
 
 
+# Production and demo alike: only the Rasa server on this host talks to the action server.
+# One test per server, so that each runs where its server is (one xdist group each).
+def assert_action_server_is_local_only(server: BatonServer) -> None:
+    assert accepts_connections(server.actions_url)
+    assert not accepts_connections(from_the_network(server.actions_url))
+
+
 @pytest.mark.e2e
-def test_the_action_server_is_not_on_the_network(production_server, baton_server):
-    # Production and demo alike: only the Rasa server on this host talks to it.
-    for server in (production_server, baton_server):
-        assert accepts_connections(server.actions_url)
-        assert not accepts_connections(from_the_network(server.actions_url))
+def test_the_action_server_is_not_on_the_network_in_production(production_server):
+    assert_action_server_is_local_only(production_server)
+
+
+@pytest.mark.e2e
+def test_the_action_server_is_not_on_the_network_in_the_demo(baton_server):
+    assert_action_server_is_local_only(baton_server)
 
 
 # --- Rasa's HTTP API --------------------------------------------------------------------------
@@ -289,14 +298,22 @@ def test_the_demo_listens_on_this_computer_only(baton_server):
 # --- nothing secret in the process list or the output -----------------------------------------
 
 
+def assert_no_secret_in_a_command_line_or_the_output(server: BatonServer) -> None:
+    secrets = [server.rasa_api_token, server.action_server_token, server.jwt_secret]
+    lines = command_lines(server.process.pid)
+    assert len(lines) >= 4  # bot run, the Rasa server, the action server, the clock
+    assert not [line for line in lines if any(secret in line for secret in secrets)]
+    assert not [secret for secret in secrets if secret in server.log()]
+
+
 @pytest.mark.e2e
-def test_no_secret_is_in_a_command_line_or_the_output(production_server, baton_server):
-    for server in (production_server, baton_server):
-        secrets = [server.rasa_api_token, server.action_server_token, server.jwt_secret]
-        lines = command_lines(server.process.pid)
-        assert len(lines) >= 4  # bot run, the Rasa server, the action server, the clock
-        assert not [line for line in lines if any(secret in line for secret in secrets)]
-        assert not [secret for secret in secrets if secret in server.log()]
+def test_no_secret_is_in_a_command_line_or_the_output_in_production(production_server):
+    assert_no_secret_in_a_command_line_or_the_output(production_server)
+
+
+@pytest.mark.e2e
+def test_no_secret_is_in_a_command_line_or_the_output_of_the_demo(baton_server):
+    assert_no_secret_in_a_command_line_or_the_output(baton_server)
     # The demo banner says where the password is kept, not what it is.
     password = read_local_secrets(SECRETS_FILE)[DEMO_AGENT_PASSWORD]
     assert password not in baton_server.log()
