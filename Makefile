@@ -28,7 +28,7 @@ install: $(VENV)/.installed ## set up .venv (Python 3.10, the pinned packages)
 # minute instead of four (docs/benchmarks.md, issue 20); pip installs uv itself.
 # --compile-bytecode, as pip does by default: where PYTHONDONTWRITEBYTECODE is set (CI) no
 # process could cache its .pyc files, and every start compiled TensorFlow and Rasa again
-# (about 12 s of every `rasa` command, server and test process).
+# (about 15 s of every `rasa` command, server and test process).
 UV_VERSION := 0.13.10
 UV_PIP := $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python
 $(VENV)/.installed: pyproject.toml constraints.txt requirements/sentence-model.txt
