@@ -43,10 +43,14 @@ $(VENV)/.installed: pyproject.toml constraints.txt requirements/sentence-model.t
 # outside the clone ($BATON_MODEL_CACHE, default ~/.cache/baton/models) has no model trained
 # from the very same inputs; a new model is stored there. `make validate` checks the data (and
 # fails on warnings, which `rasa train` would only print): training skips that step.
+# It trains every component (what changed is already decided), so Rasa's own cache of
+# component outputs (.rasa/cache) is off, and with it the fingerprinting that fed it, about
+# 25 s (bot/graph_cache.py); RASA_MAX_CACHE_SIZE=1000 keeps it for trying variants of config.yml.
 train: $(MODEL) ## train models/baton.tar.gz when a training input changed (cached outside the clone)
 
+RASA_MAX_CACHE_SIZE ?= 0
 $(MODEL): $(TRAINING_INPUTS) | install
-	$(MODEL_CACHE) build --model $@ -- $(BIN)/rasa train --skip-validation --fixed-model-name baton --out models
+	RASA_MAX_CACHE_SIZE=$(RASA_MAX_CACHE_SIZE) $(MODEL_CACHE) build --model $@ -- $(BIN)/python -m bot.rasa_cli train --skip-validation --fixed-model-name baton --out models
 
 # The demo, on this computer only (127.0.0.1); `bot run` alone is production.
 run: install $(MODEL) ## start the demo on 127.0.0.1 (installs and trains first if needed)

@@ -44,6 +44,9 @@ def train_nlu_model(training_data: TrainingData, workdir: Path, config: Path, do
     """
     from rasa.model_training import train_nlu
 
+    from bot.graph_cache import skip_training_cache_when_disabled
+
+    skip_training_cache_when_disabled()
     data_file = workdir / DATA_FILE_NAME
     data_file.write_text(training_data.nlu_as_yaml(), encoding="utf-8")
     # Rasa prints "Your Rasa model is trained and saved at ..." for every model.
