@@ -3,9 +3,8 @@ transformer predicts what it predicted with them (bot/rasa_components/token_feat
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, List
 
 import numpy as np
 import pytest
@@ -20,6 +19,7 @@ from bot.evaluation.examples import load_training_data
 from bot.evaluation.nlu_model import train_nlu_model
 from bot.rasa_components.token_features import TokenFeatureRemover
 from tests.evaluation.test_nlu_runs import DOMAIN, NLU
+from tests.unit.test_network_loading import rankings
 
 
 def remover(keep: Any) -> TokenFeatureRemover:
@@ -115,28 +115,19 @@ policies: []
 REMOVER = """\
   - name: bot.rasa_components.token_features.TokenFeatureRemover
     keep: [characters]"""
-TEXTS = ["hello", "get me a person now", "where has my parcel got to", "morning, track it"]
 
 
-def rankings(project: Path, remover_lines: str) -> List[List[Dict[str, Any]]]:
-    from rasa.core.agent import Agent
-
+def trained_model(project: Path, remover_lines: str) -> Path:
     project.mkdir()
     for name, text in (("nlu.yml", NLU), ("domain.yml", DOMAIN)):
         (project / name).write_text(text, encoding="utf-8")
     (project / "config.yml").write_text(CONFIG.format(remover=remover_lines), encoding="utf-8")
-    model = train_nlu_model(
+    return train_nlu_model(
         load_training_data(project / "nlu.yml"),
         project,
         project / "config.yml",
         project / "domain.yml",
     )
-    agent = Agent.load(str(model))
-
-    async def parse_all() -> List[List[Dict[str, Any]]]:
-        return [(await agent.parse_message(text))["intent_ranking"] for text in TEXTS]
-
-    return asyncio.run(parse_all())
 
 
 @pytest.mark.training
@@ -145,8 +136,8 @@ def test_without_the_token_features_diet_predicts_what_it_predicted_with_them(
 ) -> None:
     monkeypatch.setenv("RASA_MAX_CACHE_SIZE", "0")
 
-    with_them = rankings(tmp_path / "with", "")
-    without_them = rankings(tmp_path / "without", REMOVER)
+    with_them = rankings(trained_model(tmp_path / "with", ""))
+    without_them = rankings(trained_model(tmp_path / "without", REMOVER))
 
     # Every intent, every confidence: the same to the last bit.
     assert without_them == with_them
