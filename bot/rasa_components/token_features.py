@@ -6,8 +6,9 @@ ResponseSelectors here have no transformer (config.yml), so nothing mixes the to
 each position goes through the same feed-forward layers on its own, and the intent or
 answer is read off the last position alone, the one that holds the sentence features.
 The token positions are computed, back-propagated through, and never affect a
-prediction. They were most of the networks' work: with them gone DIET trains an epoch
-in about half the time and the FAQ selector in about 60 % (docs/benchmarks.md, issue 20).
+prediction. Without them a message is parsed faster and the model is smaller; the
+training time moved less than the arithmetic promised (DIET's epochs about as long as
+before: docs/benchmarks.md, issue 20, session 17).
 
 Rasa's networks need some token-level features to build their input layer, and the
 dimensions of the token and the sentence features must stay equal, or Rasa inserts a
