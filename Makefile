@@ -44,8 +44,8 @@ $(VENV)/.installed: pyproject.toml constraints.txt requirements/sentence-model.t
 # from the very same inputs; a new model is stored there. `make validate` checks the data (and
 # fails on warnings, which `rasa train` would only print): training skips that step.
 # It trains every component (what changed is already decided), so Rasa's own cache of
-# component outputs (.rasa/cache) is off, and with it the fingerprinting that fed it, about
-# 25 s (bot/graph_cache.py); RASA_MAX_CACHE_SIZE=1000 keeps it for trying variants of config.yml.
+# component outputs (.rasa/cache) is off, and with it the fingerprinting that fed it (in a profile
+# about 25 s: bot/graph_cache.py); RASA_MAX_CACHE_SIZE=1000 keeps it for trying variants of config.yml.
 train: $(MODEL) ## train models/baton.tar.gz when a training input changed (cached outside the clone)
 
 RASA_MAX_CACHE_SIZE ?= 0

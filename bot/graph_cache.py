@@ -4,7 +4,7 @@
 can skip what did not change. To know what changed, after every component it
 fingerprints the component's whole output: after each featurizer, every training
 example with all its features. It does so even when the cache is switched off
-(`RASA_MAX_CACHE_SIZE=0`), and then throws the fingerprint away: about 25 s of a
+(`RASA_MAX_CACHE_SIZE=0`), and then throws the fingerprint away: in a profile, about 25 s of a
 5-minute training on 2 cores (docs/benchmarks.md, issue 20).
 
 Our model cache (tools/model_cache.py) already decides whether the model must be
